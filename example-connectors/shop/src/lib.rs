@@ -1,0 +1,152 @@
+//! The `shop` connector (backends `shop` and `shop@1.7`).
+//!
+//! Products, customers and orders (with their lines) between the local side and
+//! the shop's v1 API: an adapter per model, import and export mappers, and the
+//! SDK's generic binder, importer and exporter. A batch job enqueues one import
+//! per changed record; `record.updated` on a product enqueues its export (see
+//! `connector.toml`).
+
+use ferry_sdk::mapper::{convert, id_text, Mapper, MapperUnit};
+use ferry_sdk::prelude::*;
+use ferry_sdk::{generic, http};
+use serde_json::{json, Value};
+
+/// The models this connector synchronises, with their collection in the shop API.
+pub const MODELS: [(&str, &str); 3] = [("product", "products"), ("customer", "customers"), ("order", "orders")];
+
+/// The v1 adapter of one collection: `X-Api-Key` auth, page-numbered lists.
+struct V1Adapter {
+    collection: &'static str,
+}
+
+impl V1Adapter {
+    fn url(&self, ctx: &Context, tail: &str) -> Result<String> {
+        Ok(format!("{}/api/v1/{}{tail}", ctx.require_param("url")?.trim_end_matches('/'), self.collection))
+    }
+    fn send(&self, ctx: &Context, request: http::Request) -> Result<Value> {
+        let key = ctx.param("api_key").unwrap_or_default();
+        request.header("x-api-key", &key).send()?.error_for_status()?.json()
+    }
+}
+
+impl Unit for V1Adapter {
+    fn methods(&self) -> Vec<String> {
+        ["search", "read", "create", "write"].map(String::from).to_vec()
+    }
+    fn call(&self, ctx: &Context, method: &str, payload: Value) -> Result<Value> {
+        match method {
+            "search" => {
+                let since = payload["since"].as_i64().map(|s| format!("&updated_since={s}")).unwrap_or_default();
+                let mut ids = Vec::new();
+                let mut page = 1;
+                loop {
+                    let url = self.url(ctx, &format!("?page={page}&per_page=200{since}"))?;
+                    let body = self.send(ctx, http::Request::get(&url))?;
+                    let items = body["items"].as_array().ok_or_else(|| Error::fatal("list without `items`"))?;
+                    ids.extend(items.iter().map(|r| r["id"].clone()));
+                    if page >= body["pages"].as_u64().unwrap_or(0) {
+                        break;
+                    }
+                    page += 1;
+                }
+                Ok(json!({ "ids": ids }))
+            }
+            "read" => self.send(ctx, http::Request::get(&self.url(ctx, &format!("/{}", id_text(&payload["id"])))?)),
+            "create" => {
+                let created = self.send(ctx, http::Request::post(&self.url(ctx, "")?).json(&payload["values"]))?;
+                Ok(json!({ "id": created["id"] }))
+            }
+            "write" => {
+                let url = self.url(ctx, &format!("/{}", id_text(&payload["id"])))?;
+                self.send(ctx, http::Request::put(&url).json(&payload["values"]))
+            }
+            other => Err(Error::not_found(format!("adapter has no method `{other}`"))),
+        }
+    }
+}
+
+fn price_text(v: &Value) -> Result<Value> {
+    let amount = convert::float(v)?;
+    Ok(amount.as_f64().map(|a| json!(format!("{a:.2}"))).unwrap_or(Value::Null))
+}
+
+/// The product mapper (public so that benchmarks can run it natively).
+pub fn product_mapper() -> MapperUnit {
+    let import = Mapper::new()
+        .direct("name", "name")
+        .direct("sku", "default_code")
+        .direct_with("price", "list_price", convert::float)
+        .direct_with("stock", "qty_available", convert::int)
+        .direct("active", "active")
+        .method(|rec| {
+            let price = convert::float(&rec["price"])?.as_f64().unwrap_or(0.0);
+            Ok(json!({ "price_band": if price >= 50.0 { "premium" } else { "standard" } }))
+        })
+        .method_on_create(|_| Ok(json!({ "origin": "shop" })));
+    let export = Mapper::export()
+        .direct("name", "name")
+        .direct("default_code", "sku")
+        .direct_with("list_price", "price", price_text)
+        .direct("qty_available", "stock")
+        .direct("active", "active");
+    MapperUnit::new(import, export)
+}
+
+fn customer_mapper() -> MapperUnit {
+    let import = Mapper::new()
+        .direct("name", "name")
+        .direct_with("email", "email", convert::none_if_empty)
+        .direct("city", "city")
+        .method_on_create(|_| Ok(json!({ "customer_rank": 1 })));
+    let export = Mapper::export().direct("name", "name").direct("email", "email").direct("city", "city");
+    MapperUnit::new(import, export)
+}
+
+fn order_mapper() -> MapperUnit {
+    let line_import = Mapper::new()
+        .binding("product_id", "product_id", "product")
+        .direct_with("qty", "quantity", convert::int)
+        .direct_with("price", "price_unit", convert::float);
+    let import = Mapper::new()
+        .direct("number", "name")
+        .binding("customer_id", "partner_id", "customer")
+        .submapping("lines", "order_lines", line_import)
+        .method(|rec| {
+            let mut total = 0.0;
+            for line in rec["lines"].as_array().into_iter().flatten() {
+                let qty = convert::float(&line["qty"])?.as_f64().unwrap_or(0.0);
+                let price = convert::float(&line["price"])?.as_f64().unwrap_or(0.0);
+                total += qty * price;
+            }
+            Ok(json!({ "amount_total": (total * 100.0).round() / 100.0 }))
+        });
+    let line_export = Mapper::export()
+        .binding("product_id", "product_id", "product")
+        .direct("quantity", "qty")
+        .direct_with("price_unit", "price", price_text);
+    let export = Mapper::export()
+        .direct("name", "number")
+        .binding("partner_id", "customer_id", "customer")
+        .submapping("order_lines", "lines", line_export);
+    MapperUnit::new(import, export)
+}
+
+/// The connector: what `describe` reports and what the host dispatches to.
+pub fn connector() -> Connector {
+    let mut c = Connector::new()
+        .unit(kind::MAPPER, "product", product_mapper())
+        .unit(kind::MAPPER, "customer", customer_mapper())
+        .unit(kind::MAPPER, "order", order_mapper());
+    for (model, collection) in MODELS {
+        c = c
+            .unit(kind::ADAPTER, model, V1Adapter { collection })
+            .unit(kind::BINDER, model, generic::LinkBinder::new(model))
+            .unit(kind::IMPORTER, model, generic::Importer::new(model))
+            .unit(kind::EXPORTER, model, generic::Exporter::new(model));
+    }
+    c.job("import-batch", "Enqueue one import-record job per record changed in the shop", generic::import_batch)
+        .job("import-record", "Import one record from the shop", generic::import_record)
+        .job("export-record", "Export one local record to the shop", generic::export_record)
+}
+
+ferry_sdk::export_connector!(connector);

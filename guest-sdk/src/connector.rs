@@ -1,0 +1,220 @@
+//! [`Connector`]: what a module implements, and the glue to the WIT exports.
+
+use crate::bindings::exports::ferry::connector::guest as wit;
+use crate::bindings::ferry::connector::{events, jobs, session, types};
+use crate::unit::Unit;
+use crate::{Context, Error, Result};
+use serde_json::Value;
+
+type JobFn = dyn Fn(&Context, Value) -> Result<Value> + Send + Sync;
+type EventFn = dyn Fn(&Context, Event) -> Result<()> + Send + Sync;
+
+/// An event delivered to [`Connector::on_event`].
+#[derive(Debug, Clone)]
+pub struct Event {
+    /// `record.created`, `record.updated`, `record.deleted` or a custom name.
+    pub name: String,
+    /// Model of the record.
+    pub model: String,
+    /// The record, when the event is about one.
+    pub record_id: Option<u64>,
+    /// For `record.updated`: the fields whose values changed.
+    pub changed_fields: Vec<String>,
+    /// Extra data.
+    pub payload: Value,
+}
+
+struct UnitEntry {
+    kind: String,
+    model: String,
+    unit: Box<dyn Unit>,
+}
+
+struct JobEntry {
+    name: String,
+    description: String,
+    run: Box<JobFn>,
+}
+
+/// The units, jobs and event handler of one connector module.
+///
+/// Build it in a function and export it with [`crate::export_connector!`]:
+/// the SDK builds it once per instance and dispatches the host's calls to it.
+#[derive(Default)]
+pub struct Connector {
+    units: Vec<UnitEntry>,
+    jobs: Vec<JobEntry>,
+    on_event: Option<Box<EventFn>>,
+    events: Vec<String>,
+}
+
+impl Connector {
+    /// A connector with nothing in it.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Register a unit of `kind` for `model` (`*` for every model).
+    pub fn unit(mut self, kind: &str, model: &str, unit: impl Unit + 'static) -> Self {
+        self.units.push(UnitEntry { kind: kind.to_string(), model: model.to_string(), unit: Box::new(unit) });
+        self
+    }
+
+    /// Register a job.
+    pub fn job(
+        mut self,
+        name: &str,
+        description: &str,
+        run: impl Fn(&Context, Value) -> Result<Value> + Send + Sync + 'static,
+    ) -> Self {
+        self.jobs.push(JobEntry { name: name.to_string(), description: description.to_string(), run: Box::new(run) });
+        self
+    }
+
+    /// Handle events subscribed to without a job.
+    pub fn on_event(mut self, handler: impl Fn(&Context, Event) -> Result<()> + Send + Sync + 'static) -> Self {
+        self.on_event = Some(Box::new(handler));
+        self
+    }
+
+    /// Declare a custom event this module may emit.
+    pub fn emits(mut self, event: &str) -> Self {
+        self.events.push(event.to_string());
+        self
+    }
+
+    fn find_unit(&self, kind: &str, model: &str) -> Option<&dyn Unit> {
+        let exact = self.units.iter().find(|u| u.kind == kind && u.model == model);
+        exact.or_else(|| self.units.iter().find(|u| u.kind == kind && u.model == "*")).map(|u| &*u.unit)
+    }
+
+    /// Call one of this connector's units directly, in-process (used by tests
+    /// and benchmarks that run the connector natively).
+    pub fn call_local(&self, ctx: &Context, kind: &str, model: &str, method: &str, payload: Value) -> Result<Value> {
+        let unit = self
+            .find_unit(kind, model)
+            .ok_or_else(|| Error::not_found(format!("this module has no {kind} unit for model `{model}`")))?;
+        unit.call(ctx, method, payload)
+    }
+}
+
+/// Glue called by the code that [`crate::export_connector!`] generates.
+#[doc(hidden)]
+pub mod glue {
+    use super::*;
+
+    pub use crate::bindings::exports::ferry::connector::guest::Guest;
+    pub use session::Session;
+    pub use types::Error as WitError;
+    pub use wit::Description;
+    /// The running job, as the host passes it.
+    pub type JobRun = jobs::JobRun;
+    /// An event, as the host passes it.
+    pub type WitEvent = events::Event;
+
+    pub fn describe(c: &Connector) -> wit::Description {
+        wit::Description {
+            units: c
+                .units
+                .iter()
+                .map(|u| wit::UnitDecl { kind: u.kind.clone(), model: u.model.clone(), methods: u.unit.methods() })
+                .collect(),
+            jobs: c
+                .jobs
+                .iter()
+                .map(|j| wit::JobDecl { name: j.name.clone(), description: j.description.clone() })
+                .collect(),
+            events: c.events.clone(),
+            sdk_version: env!("CARGO_PKG_VERSION").to_string(),
+        }
+    }
+
+    pub fn invoke(
+        c: &Connector,
+        session: &Session,
+        kind: String,
+        model: String,
+        method: String,
+        payload: String,
+    ) -> Result<String, WitError> {
+        let ctx = Context::new(session, None);
+        let payload: Value = serde_json::from_str(&payload).map_err(Error::from)?;
+        let out = c.call_local(&ctx, &kind, &model, &method, payload)?;
+        Ok(out.to_string())
+    }
+
+    pub fn run_job(c: &Connector, session: &Session, job: &JobRun, name: String, payload: String) -> Result<String, WitError> {
+        let entry = c.jobs.iter().find(|j| j.name == name).ok_or_else(|| {
+            let known: Vec<&str> = c.jobs.iter().map(|j| j.name.as_str()).collect();
+            Error::not_found(format!("this module has no job `{name}` (it has: {})", known.join(", ")))
+        })?;
+        let ctx = Context::new(session, Some(job));
+        let payload: Value = serde_json::from_str(&payload).map_err(Error::from)?;
+        Ok((entry.run)(&ctx, payload)?.to_string())
+    }
+
+    pub fn handle_event(c: &Connector, session: &Session, event: WitEvent) -> Result<(), WitError> {
+        let handler =
+            c.on_event.as_ref().ok_or_else(|| Error::not_found("this module does not handle events without a job"))?;
+        let ctx = Context::new(session, None);
+        let event = Event {
+            name: event.name,
+            model: event.model,
+            record_id: event.record_id,
+            changed_fields: event.changed_fields,
+            payload: serde_json::from_str(&event.payload).map_err(Error::from)?,
+        };
+        Ok(handler(&ctx, event)?)
+    }
+}
+
+/// Export a connector: `export_connector!(build_fn)` where `build_fn() -> Connector`.
+///
+/// ```ignore
+/// fn connector() -> ferry_sdk::Connector { ferry_sdk::Connector::new() /* .unit(...) .job(...) */ }
+/// ferry_sdk::export_connector!(connector);
+/// ```
+#[macro_export]
+macro_rules! export_connector {
+    ($build:path) => {
+        #[doc(hidden)]
+        pub struct __FerryConnector;
+
+        #[doc(hidden)]
+        pub fn __ferry_connector() -> &'static $crate::Connector {
+            static CONNECTOR: ::std::sync::OnceLock<$crate::Connector> = ::std::sync::OnceLock::new();
+            CONNECTOR.get_or_init($build)
+        }
+
+        impl $crate::connector::glue::Guest for __FerryConnector {
+            fn describe() -> $crate::connector::glue::Description {
+                $crate::connector::glue::describe(__ferry_connector())
+            }
+            fn invoke(
+                session: &$crate::connector::glue::Session,
+                kind: ::std::string::String,
+                model: ::std::string::String,
+                method: ::std::string::String,
+                payload: ::std::string::String,
+            ) -> ::std::result::Result<::std::string::String, $crate::connector::glue::WitError> {
+                $crate::connector::glue::invoke(__ferry_connector(), session, kind, model, method, payload)
+            }
+            fn run_job(
+                session: &$crate::connector::glue::Session,
+                job: &$crate::connector::glue::JobRun,
+                name: ::std::string::String,
+                payload: ::std::string::String,
+            ) -> ::std::result::Result<::std::string::String, $crate::connector::glue::WitError> {
+                $crate::connector::glue::run_job(__ferry_connector(), session, job, name, payload)
+            }
+            fn handle_event(
+                session: &$crate::connector::glue::Session,
+                event: $crate::connector::glue::WitEvent,
+            ) -> ::std::result::Result<(), $crate::connector::glue::WitError> {
+                $crate::connector::glue::handle_event(__ferry_connector(), session, event)
+            }
+        }
+
+        $crate::bindings::export!(__FerryConnector with_types_in $crate::bindings);
+    };
+}

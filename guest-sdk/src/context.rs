@@ -1,0 +1,303 @@
+//! [`Context`]: the session of one call, plus jobs, events, links and units.
+
+use crate::bindings::ferry::connector::{events, jobs, session, units};
+use crate::links::Links;
+use crate::{Error, Result};
+use serde_json::Value;
+
+/// The flag that keeps a write from firing record events (and so from being
+/// exported back to where it came from).
+pub const NO_EXPORT: &str = "no-export";
+
+pub use session::CallInfo;
+pub use session::LogLevel;
+
+/// A local record.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Record {
+    /// Id of the record in its model.
+    pub id: u64,
+    /// Model name, e.g. `product`.
+    pub model: String,
+    /// Field values (a JSON object).
+    pub values: Value,
+    /// Creation time, ms since the epoch.
+    pub created_at: i64,
+    /// Last write time, ms since the epoch.
+    pub updated_at: i64,
+}
+
+impl Record {
+    fn from_wit(r: session::LocalRecord) -> Result<Self> {
+        Ok(Record {
+            id: r.id,
+            model: r.model,
+            values: serde_json::from_str(&r.values)?,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        })
+    }
+}
+
+/// One condition of [`Context::search`].
+#[derive(Debug, Clone)]
+pub struct Filter(session::Filter);
+
+impl Filter {
+    fn new(field: &str, op: session::FilterOp, value: &Value) -> Self {
+        Filter(session::Filter { field: field.to_string(), op, value: value.to_string() })
+    }
+    /// `field == value`.
+    pub fn eq(field: &str, value: impl Into<Value>) -> Self {
+        Self::new(field, session::FilterOp::Eq, &value.into())
+    }
+    /// `field != value`.
+    pub fn ne(field: &str, value: impl Into<Value>) -> Self {
+        Self::new(field, session::FilterOp::Ne, &value.into())
+    }
+    /// `field < value`.
+    pub fn lt(field: &str, value: impl Into<Value>) -> Self {
+        Self::new(field, session::FilterOp::Lt, &value.into())
+    }
+    /// `field > value`.
+    pub fn gt(field: &str, value: impl Into<Value>) -> Self {
+        Self::new(field, session::FilterOp::Gt, &value.into())
+    }
+    /// SQL `LIKE` on the field's text.
+    pub fn like(field: &str, pattern: &str) -> Self {
+        Self::new(field, session::FilterOp::Like, &Value::from(pattern))
+    }
+    /// The field equals one of `values`.
+    pub fn one_of(field: &str, values: Vec<Value>) -> Self {
+        Self::new(field, session::FilterOp::OneOf, &Value::Array(values))
+    }
+}
+
+/// A job to enqueue; see [`Context::enqueue`].
+#[derive(Debug, Clone)]
+pub struct Job(jobs::JobSpec);
+
+impl Job {
+    /// A job of this name with this payload, with the default options.
+    pub fn new(name: &str, payload: &Value) -> Self {
+        Job(jobs::JobSpec {
+            name: name.to_string(),
+            payload: payload.to_string(),
+            priority: None,
+            eta: None,
+            delay_ms: None,
+            max_retries: None,
+            identity_key: None,
+            description: None,
+            channel: None,
+        })
+    }
+    /// Lower runs first (default 10).
+    pub fn priority(mut self, priority: u32) -> Self {
+        self.0.priority = Some(priority);
+        self
+    }
+    /// Run no earlier than this many milliseconds from now.
+    pub fn delay_ms(mut self, ms: u64) -> Self {
+        self.0.delay_ms = Some(ms);
+        self
+    }
+    /// Run no earlier than this time (ms since the epoch).
+    pub fn eta(mut self, at_ms: i64) -> Self {
+        self.0.eta = Some(at_ms);
+        self
+    }
+    /// Tries after the first failure (default 5).
+    pub fn max_retries(mut self, n: u32) -> Self {
+        self.0.max_retries = Some(n);
+        self
+    }
+    /// At most one pending job with this key per backend instance.
+    pub fn identity_key(mut self, key: impl Into<String>) -> Self {
+        self.0.identity_key = Some(key.into());
+        self
+    }
+    /// What operators see.
+    pub fn description(mut self, text: impl Into<String>) -> Self {
+        self.0.description = Some(text.into());
+        self
+    }
+    /// Channel to run in, e.g. `root.shop`.
+    pub fn channel(mut self, channel: impl Into<String>) -> Self {
+        self.0.channel = Some(channel.into());
+        self
+    }
+}
+
+enum SessionRef<'a> {
+    Borrowed(&'a session::Session),
+    Owned(session::Session),
+}
+
+/// Everything a unit, job or event handler can do, for one call.
+///
+/// A context is handed to your code by the SDK; it wraps the host's session
+/// resource (who, which backend instance, which flags) and, in a job, the
+/// running job.
+pub struct Context<'a> {
+    session: SessionRef<'a>,
+    job: Option<&'a jobs::JobRun>,
+}
+
+impl<'a> Context<'a> {
+    pub(crate) fn new(session: &'a session::Session, job: Option<&'a jobs::JobRun>) -> Self {
+        Context { session: SessionRef::Borrowed(session), job }
+    }
+
+    fn session(&self) -> &session::Session {
+        match &self.session {
+            SessionRef::Borrowed(s) => s,
+            SessionRef::Owned(s) => s,
+        }
+    }
+
+    /// What this call is: instance, backend, module, user, flags, job.
+    pub fn info(&self) -> CallInfo {
+        self.session().info()
+    }
+
+    /// A param of the backend instance (its manifest default when unset).
+    pub fn param(&self, key: &str) -> Option<String> {
+        self.session().param(key)
+    }
+
+    /// A param that must be set: a final error naming it otherwise.
+    pub fn require_param(&self, key: &str) -> Result<String> {
+        self.param(key).ok_or_else(|| {
+            Error::fatal(format!("param `{key}` is not set on backend instance `{}`", self.info().instance))
+        })
+    }
+
+    /// Whether a context flag is set.
+    pub fn has_flag(&self, flag: &str) -> bool {
+        self.session().has_flag(flag)
+    }
+
+    /// A context like this one with more flags set.
+    pub fn with_flags(&self, flags: &[&str]) -> Context<'a> {
+        let flags: Vec<String> = flags.iter().map(|f| f.to_string()).collect();
+        Context { session: SessionRef::Owned(self.session().with_flags(&flags)), job: self.job }
+    }
+
+    /// A context whose writes fire no record events: for writing what was just
+    /// imported, so that it is not exported back.
+    pub fn no_export(&self) -> Context<'a> {
+        self.with_flags(&[NO_EXPORT])
+    }
+
+    /// Write a line to this run's log.
+    pub fn log(&self, level: LogLevel, message: &str) {
+        self.session().log(level, message)
+    }
+
+    /// Write an info line to this run's log.
+    pub fn info_log(&self, message: &str) {
+        self.log(LogLevel::Info, message)
+    }
+
+    /// Write a warning to this run's log.
+    pub fn warn_log(&self, message: &str) {
+        self.log(LogLevel::Warn, message)
+    }
+
+    /// Read a local record.
+    pub fn read(&self, model: &str, id: u64) -> Result<Record> {
+        Record::from_wit(self.session().read(model, id)?)
+    }
+
+    /// Local records matching all filters, by id.
+    pub fn search(&self, model: &str, filters: &[Filter], limit: Option<u32>, offset: u32) -> Result<Vec<Record>> {
+        let filters: Vec<session::Filter> = filters.iter().map(|f| f.0.clone()).collect();
+        self.session().search(model, &filters, limit, offset)?.into_iter().map(Record::from_wit).collect()
+    }
+
+    /// Create a local record; returns its id.
+    pub fn create(&self, model: &str, values: &Value) -> Result<u64> {
+        Ok(self.session().create(model, &values.to_string())?)
+    }
+
+    /// Merge values into a local record.
+    pub fn write(&self, model: &str, id: u64, values: &Value) -> Result<()> {
+        Ok(self.session().write(model, id, &values.to_string())?)
+    }
+
+    /// Delete a local record.
+    pub fn unlink(&self, model: &str, id: u64) -> Result<()> {
+        Ok(self.session().unlink(model, id)?)
+    }
+
+    /// Flag a record for a person to review.
+    pub fn checkpoint(&self, model: &str, id: u64, message: &str) -> Result<()> {
+        Ok(self.session().checkpoint(model, id, message)?)
+    }
+
+    /// Call a unit, looked up from the instance's backend down its parents.
+    pub fn call(&self, kind: &str, model: &str, method: &str, payload: &Value) -> Result<Value> {
+        let out = units::call(kind, model, method, &payload.to_string())?;
+        Ok(serde_json::from_str(&out)?)
+    }
+
+    /// Call the unit that the running module overrides (its parent's): `super`.
+    pub fn call_parent(&self, kind: &str, model: &str, method: &str, payload: &Value) -> Result<Value> {
+        let out = units::call_parent(kind, model, method, &payload.to_string())?;
+        Ok(serde_json::from_str(&out)?)
+    }
+
+    /// Enqueue a job for this backend instance; returns its id.
+    pub fn enqueue(&self, job: Job) -> Result<u64> {
+        Ok(jobs::enqueue(&job.0)?)
+    }
+
+    /// Emit a custom event for this backend instance.
+    pub fn emit(&self, name: &str, model: &str, record_id: Option<u64>, payload: &Value) -> Result<()> {
+        Ok(events::emit(name, model, record_id, &payload.to_string())?)
+    }
+
+    /// Add a subscription at runtime: `event` on `models` enqueues `job`.
+    pub fn subscribe(&self, event: &str, models: &[&str], job: Option<&str>, priority: u32) -> Result<u64> {
+        Ok(events::subscribe(&events::Subscription {
+            event: event.to_string(),
+            models: models.iter().map(|m| m.to_string()).collect(),
+            job: job.map(str::to_string),
+            priority,
+        })?)
+    }
+
+    /// Remove a runtime subscription.
+    pub fn unsubscribe(&self, id: u64) -> Result<bool> {
+        Ok(events::unsubscribe(id)?)
+    }
+
+    /// Links (bindings) of this backend instance.
+    pub fn links(&self) -> Links {
+        Links
+    }
+
+    /// The id of the running job, if this call is one.
+    pub fn job_id(&self) -> Option<u64> {
+        self.job.map(|j| j.id())
+    }
+
+    /// Which try of the running job this is (1 outside jobs).
+    pub fn attempt(&self) -> u32 {
+        self.job.map(|j| j.attempt()).unwrap_or(1)
+    }
+
+    /// Report progress of the running job (no-op outside jobs).
+    pub fn progress(&self, total: u64, done: u64) {
+        if let Some(job) = self.job {
+            job.progress(total, done)
+        }
+    }
+
+    /// Whether an operator asked the running job to stop.
+    pub fn stop_requested(&self) -> bool {
+        self.job.map(|j| j.stop_requested()).unwrap_or(false)
+    }
+}
+

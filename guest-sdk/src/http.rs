@@ -1,0 +1,226 @@
+//! A small blocking HTTP client over the standard `wasi:http` interface.
+//!
+//! The host decides what it may reach: only the hosts the manifest allows
+//! (`allowed_hosts`), everything else fails with a `denied` error. Since this is
+//! plain `wasi:http`, other guest crates that speak it work too.
+//!
+//! ```ignore
+//! let products: serde_json::Value = http::Request::get(&format!("{base}/api/v1/products"))
+//!     .header("x-api-key", &key)
+//!     .send()?
+//!     .error_for_status()?
+//!     .json()?;
+//! ```
+
+use crate::{Error, Result};
+use serde_json::Value;
+use wasi::http::outgoing_handler;
+use wasi::http::types::{
+    ErrorCode, Fields, IncomingBody, Method, OutgoingBody, OutgoingRequest, RequestOptions, Scheme,
+};
+use wasi::io::streams::StreamError;
+
+/// An outgoing request.
+#[derive(Debug, Clone)]
+pub struct Request {
+    method: String,
+    url: String,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+    timeout_ms: Option<u64>,
+}
+
+/// A response, with its body read.
+#[derive(Debug, Clone)]
+pub struct Response {
+    /// HTTP status code.
+    pub status: u16,
+    /// Response headers (names in lower case).
+    pub headers: Vec<(String, String)>,
+    /// Response body.
+    pub body: Vec<u8>,
+}
+
+impl Request {
+    /// A request with this method and URL.
+    pub fn new(method: &str, url: &str) -> Self {
+        Request { method: method.to_string(), url: url.to_string(), headers: Vec::new(), body: Vec::new(), timeout_ms: None }
+    }
+    /// A GET request.
+    pub fn get(url: &str) -> Self {
+        Self::new("GET", url)
+    }
+    /// A POST request.
+    pub fn post(url: &str) -> Self {
+        Self::new("POST", url)
+    }
+    /// A PUT request.
+    pub fn put(url: &str) -> Self {
+        Self::new("PUT", url)
+    }
+    /// A DELETE request.
+    pub fn delete(url: &str) -> Self {
+        Self::new("DELETE", url)
+    }
+    /// Add a header.
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        self.headers.push((name.to_string(), value.to_string()));
+        self
+    }
+    /// Send a JSON body (sets `content-type`).
+    pub fn json(mut self, body: &Value) -> Self {
+        self.body = body.to_string().into_bytes();
+        self.header("content-type", "application/json")
+    }
+    /// Send raw bytes.
+    pub fn body(mut self, body: Vec<u8>) -> Self {
+        self.body = body;
+        self
+    }
+    /// Give up waiting for the first response byte after this long.
+    pub fn timeout_ms(mut self, ms: u64) -> Self {
+        self.timeout_ms = Some(ms);
+        self
+    }
+
+    /// Send the request and read the whole response.
+    pub fn send(self) -> Result<Response> {
+        let url = url::Url::parse(&self.url).map_err(|e| Error::fatal(format!("bad URL `{}`: {e}", self.url)))?;
+        let headers = Fields::new();
+        for (name, value) in &self.headers {
+            headers
+                .append(name, value.as_bytes())
+                .map_err(|e| Error::fatal(format!("header `{name}` refused: {e:?}")))?;
+        }
+        let request = OutgoingRequest::new(headers);
+        let method = match self.method.as_str() {
+            "GET" => Method::Get,
+            "POST" => Method::Post,
+            "PUT" => Method::Put,
+            "PATCH" => Method::Patch,
+            "DELETE" => Method::Delete,
+            "HEAD" => Method::Head,
+            other => Method::Other(other.to_string()),
+        };
+        let scheme = match url.scheme() {
+            "http" => Scheme::Http,
+            "https" => Scheme::Https,
+            other => Scheme::Other(other.to_string()),
+        };
+        let authority = match url.port() {
+            Some(port) => format!("{}:{port}", url.host_str().unwrap_or_default()),
+            None => url.host_str().unwrap_or_default().to_string(),
+        };
+        let path = match url.query() {
+            Some(q) => format!("{}?{q}", url.path()),
+            None => url.path().to_string(),
+        };
+        let invalid = |what: &str| Error::fatal(format!("invalid {what} in `{}`", self.url));
+        request.set_method(&method).map_err(|_| invalid("method"))?;
+        request.set_scheme(Some(&scheme)).map_err(|_| invalid("scheme"))?;
+        request.set_authority(Some(&authority)).map_err(|_| invalid("host"))?;
+        request.set_path_with_query(Some(&path)).map_err(|_| invalid("path"))?;
+        let options = self.timeout_ms.map(|ms| {
+            let options = RequestOptions::new();
+            let _ = options.set_first_byte_timeout(Some(ms * 1_000_000));
+            options
+        });
+
+        let body = request.body().map_err(|_| Error::fatal("request body already taken"))?;
+        let pending = outgoing_handler::handle(request, options).map_err(|e| http_error(&self.url, e))?;
+        write_body(body, &self.body)?;
+
+        pending.subscribe().block();
+        let response = match pending.get() {
+            Some(Ok(Ok(response))) => response,
+            Some(Ok(Err(code))) => return Err(http_error(&self.url, code)),
+            _ => return Err(Error::retryable(format!("{} {}: no response", self.method, self.url))),
+        };
+        let status = response.status();
+        let headers = response
+            .headers()
+            .entries()
+            .into_iter()
+            .map(|(k, v)| (k.to_ascii_lowercase(), String::from_utf8_lossy(&v).into_owned()))
+            .collect();
+        let incoming = response.consume().map_err(|_| Error::retryable("response body already taken"))?;
+        let body = read_body(&incoming)?;
+        drop(incoming);
+        Ok(Response { status, headers, body })
+    }
+}
+
+fn write_body(body: OutgoingBody, bytes: &[u8]) -> Result<()> {
+    {
+        let stream = body.write().map_err(|_| Error::fatal("request body stream already taken"))?;
+        for chunk in bytes.chunks(4096) {
+            stream
+                .blocking_write_and_flush(chunk)
+                .map_err(|e| Error::retryable(format!("writing the request body failed: {e:?}")))?;
+        }
+    }
+    OutgoingBody::finish(body, None).map_err(|e| Error::retryable(format!("sending the request failed: {e:?}")))
+}
+
+fn read_body(incoming: &IncomingBody) -> Result<Vec<u8>> {
+    let stream = incoming.stream().map_err(|_| Error::retryable("response body stream already taken"))?;
+    let mut body = Vec::new();
+    loop {
+        match stream.blocking_read(64 * 1024) {
+            Ok(chunk) => body.extend_from_slice(&chunk),
+            Err(StreamError::Closed) => break,
+            Err(StreamError::LastOperationFailed(e)) => {
+                return Err(Error::retryable(format!("reading the response failed: {}", e.to_debug_string())));
+            }
+        }
+    }
+    Ok(body)
+}
+
+fn http_error(url: &str, code: ErrorCode) -> Error {
+    match code {
+        ErrorCode::HttpRequestDenied => {
+            Error::denied(format!("request to {url} denied: the host is not in the manifest's allowed_hosts"))
+        }
+        ErrorCode::InternalError(Some(msg)) if msg.contains("denied") => Error::denied(format!("{url}: {msg}")),
+        other => Error::retryable(format!("request to {url} failed: {other:?}")),
+    }
+}
+
+impl Response {
+    /// A header's value (name in any case).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        let name = name.to_ascii_lowercase();
+        self.headers.iter().find(|(k, _)| *k == name).map(|(_, v)| v.as_str())
+    }
+    /// The body as text.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+    /// The body parsed as JSON.
+    pub fn json(&self) -> Result<Value> {
+        serde_json::from_slice(&self.body).map_err(|e| Error::fatal(format!("response is not JSON: {e}")))
+    }
+    /// Turn 4xx/5xx statuses into errors: 408, 429 and 5xx are retryable
+    /// (with `Retry-After` when given), other 4xx are final.
+    pub fn error_for_status(self) -> Result<Self> {
+        let status = self.status;
+        if status < 400 {
+            return Ok(self);
+        }
+        let text = self.text();
+        let snippet: String = text.chars().take(200).collect();
+        let message = format!("remote answered {status}: {snippet}");
+        if status == 408 || status == 429 || status >= 500 {
+            let mut err = Error::retryable(message);
+            if let Some(secs) = self.header("retry-after").and_then(|v| v.trim().parse::<u64>().ok()) {
+                err = err.with_retry_after_ms(secs * 1000);
+            }
+            Err(err)
+        } else if status == 404 {
+            Err(Error::not_found(message))
+        } else {
+            Err(Error::fatal(message))
+        }
+    }
+}

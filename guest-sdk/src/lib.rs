@@ -1,0 +1,90 @@
+//! # ferry-sdk: write Ferry connectors in plain Rust
+//!
+//! A Ferry connector is a WebAssembly component (target `wasm32-wasip2`) that
+//! implements units (mapper, adapter, binder, importer, exporter…), jobs and event
+//! handlers for one backend (`shop@2.0`). The host runs it sandboxed; whatever it
+//! does not implement falls back to its parent backend's module.
+//!
+//! A complete small connector, for a `notes` service that lists notes at
+//! `GET {url}/notes?since=…` and returns one at `GET {url}/notes/{id}`:
+//!
+//! ```ignore
+//! use ferry_sdk::prelude::*;
+//! use ferry_sdk::{generic, http, mapper::{convert, Mapper, MapperUnit}};
+//! use serde_json::{json, Value};
+//!
+//! // The adapter speaks the remote protocol.
+//! fn adapter() -> impl Unit {
+//!     unit::from_fn(&["search", "read"], |ctx, method, payload| {
+//!         let base = ctx.require_param("url")?;
+//!         match method {
+//!             "search" => {
+//!                 let notes = http::Request::get(&format!("{base}/notes?since={}", payload["since"].as_i64().unwrap_or(0)))
+//!                     .send()?.error_for_status()?.json()?;
+//!                 let ids: Vec<Value> = notes.as_array().into_iter().flatten().map(|n| n["id"].clone()).collect();
+//!                 Ok(json!({ "ids": ids }))
+//!             }
+//!             _ => http::Request::get(&format!("{base}/notes/{}", payload["id"].as_str().unwrap_or_default()))
+//!                 .send()?.error_for_status()?.json(),
+//!         }
+//!     })
+//! }
+//!
+//! fn connector() -> Connector {
+//!     let import = Mapper::new().direct("title", "name").direct_with("words", "size", convert::int);
+//!     let export = Mapper::export().direct("name", "title");
+//!     Connector::new()
+//!         .unit(kind::ADAPTER, "note", adapter())
+//!         .unit(kind::MAPPER, "note", MapperUnit::new(import, export))
+//!         .unit(kind::BINDER, "note", generic::LinkBinder::new("note"))
+//!         .unit(kind::IMPORTER, "note", generic::Importer::new("note"))
+//!         .job("import-batch", "Enqueue one import per changed note", generic::import_batch)
+//!         .job("import-record", "Import one note", generic::import_record)
+//! }
+//!
+//! ferry_sdk::export_connector!(connector);
+//! ```
+//!
+//! with its `connector.toml`:
+//!
+//! ```toml
+//! [module]
+//! name = "notes"
+//! version = "1.0.0"
+//!
+//! [[backend]]
+//! name = "notes"
+//!
+//! [params.url]
+//! required = true
+//!
+//! [capabilities]
+//! allowed_hosts = ["{{ params.url }}"]
+//! ```
+//!
+//! Build and install it with `ferry build DIR` and `ferry install DIR`.
+//! The `shop` and `shop-v2` connectors in `example-connectors/` are complete,
+//! tested examples (with a v2 module that overrides only its adapter and one
+//! mapper field).
+
+pub mod bindings;
+pub mod connector;
+pub mod context;
+pub mod error;
+pub mod generic;
+pub mod http;
+pub mod links;
+pub mod mapper;
+pub mod unit;
+
+pub use connector::{Connector, Event};
+pub use context::{Context, Filter, Job, Record, NO_EXPORT};
+pub use error::{Error, ErrorKind, Result};
+pub use links::{Binder, Link, Links, Pair};
+pub use unit::Unit;
+
+/// The names most connectors use.
+pub mod prelude {
+    pub use crate::unit::{self, kind, Unit};
+    pub use crate::{Connector, Context, Error, Event, Filter, Job, Record, Result, NO_EXPORT};
+}

@@ -1,0 +1,172 @@
+//! The host side of the WIT contract: one module per capability.
+//!
+//! Each capability module (`session`, `events`, `jobs`, `links`, `units`, `http`)
+//! has the same shape, like Spin's factors: its per-instance state (a resource
+//! type, or fields of [`HostState`]), its configuration, and the `Host` trait
+//! implementations of its WIT interface. Adding a capability means adding one
+//! module and one line in [`add_to_linker`].
+//!
+//! Every WIT function answers `result<_, error>` for what the guest did wrong
+//! or the outside world refused, and traps only on host bugs (a missing resource).
+
+pub mod events;
+pub mod http;
+pub mod jobs;
+pub mod links;
+pub mod session;
+pub mod units;
+
+use crate::backend::BackendKey;
+use crate::bindings::{types, Connector};
+use crate::error::Error;
+use crate::invoke::CallScope;
+use std::sync::Arc;
+use wasmtime::component::{HasSelf, Linker, ResourceTable};
+use wasmtime::ResourceLimiter;
+use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
+
+/// How much of a guest's stderr (panic messages) is kept.
+const STDERR_CAPACITY: usize = 64 << 10;
+
+/// The `T` of every `Store<T>`: the state of one instance of one module.
+pub struct HostState {
+    /// The call this instance serves (none while `describe` runs at install).
+    pub(crate) scope: Option<Arc<CallScope>>,
+    /// Module running in this instance.
+    pub(crate) module: String,
+    /// Backend key at which the module was found (none at install).
+    pub(crate) module_backend: Option<BackendKey>,
+    /// How deep in unit calls this instance is (0 for the job itself).
+    pub(crate) depth: u32,
+    pub(crate) table: ResourceTable,
+    wasi: WasiCtx,
+    http: WasiHttpCtx,
+    pub(crate) outbound: http::OutboundPolicy,
+    pub(crate) limits: MemoryLimit,
+    pub(crate) stderr: MemoryOutputPipe,
+}
+
+impl HostState {
+    /// State for one instance: WASI with nothing granted, HTTP limited to `outbound`.
+    pub(crate) fn new(
+        scope: Option<Arc<CallScope>>,
+        module: &str,
+        module_backend: Option<BackendKey>,
+        depth: u32,
+        outbound: http::OutboundPolicy,
+        memory_limit: usize,
+    ) -> Self {
+        let stderr = MemoryOutputPipe::new(STDERR_CAPACITY);
+        // Nothing granted: no preopened dirs, no env, no args, no sockets, no
+        // name lookups. Stdout is dropped; stderr is kept for panic messages.
+        let wasi = WasiCtx::builder()
+            .stderr(stderr.clone())
+            .allow_tcp(false)
+            .allow_udp(false)
+            .allow_ip_name_lookup(false)
+            .build();
+        HostState {
+            scope,
+            module: module.to_string(),
+            module_backend,
+            depth,
+            table: ResourceTable::new(),
+            wasi,
+            http: WasiHttpCtx::new(),
+            outbound,
+            limits: MemoryLimit { max: memory_limit, exceeded: false },
+            stderr,
+        }
+    }
+
+    /// The call scope, or a `denied` error while the module is only described.
+    pub(crate) fn scope(&self) -> Result<Arc<CallScope>, types::Error> {
+        self.scope.clone().ok_or_else(|| types::Error {
+            kind: types::ErrorKind::Denied,
+            message: "host APIs are not available while a module is being described".into(),
+            retry_after_ms: None,
+        })
+    }
+
+    /// What the guest wrote to stderr (a panic message, typically), trimmed.
+    pub(crate) fn stderr_text(&self) -> String {
+        String::from_utf8_lossy(&self.stderr.contents()).trim().to_string()
+    }
+}
+
+impl WasiView for HostState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
+    }
+}
+
+impl WasiHttpView for HostState {
+    fn http(&mut self) -> WasiHttpCtxView<'_> {
+        WasiHttpCtxView { ctx: &mut self.http, table: &mut self.table, hooks: &mut self.outbound }
+    }
+}
+
+/// Memory cap of one instance, remembering whether the guest hit it.
+pub(crate) struct MemoryLimit {
+    pub(crate) max: usize,
+    pub(crate) exceeded: bool,
+}
+
+impl ResourceLimiter for MemoryLimit {
+    fn memory_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+        if desired > self.max {
+            self.exceeded = true;
+            return Ok(false);
+        }
+        Ok(true)
+    }
+    fn table_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+        Ok(desired <= 100_000)
+    }
+}
+
+/// Link WASI (granting nothing), `wasi:http` (checked by [`http`]) and the
+/// Ferry interfaces.
+pub(crate) fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
+    wasmtime_wasi::p2::add_to_linker_async(linker)?;
+    wasmtime_wasi_http::p2::add_only_http_to_linker_async(linker)?;
+    Connector::add_to_linker::<_, HasSelf<_>>(linker, |state| state)?;
+    Ok(())
+}
+
+impl types::Host for HostState {}
+
+/// A host error as the guest sees it: what it should do about it.
+impl From<Error> for types::Error {
+    fn from(err: Error) -> Self {
+        use types::ErrorKind;
+        let kind = match &err {
+            Error::NotFound { .. } | Error::NotFoundInChain { .. } => ErrorKind::NotFound,
+            // The database may come back: the job is worth retrying.
+            Error::Database(_) | Error::Io { .. } => ErrorKind::Retryable,
+            _ => ErrorKind::Final,
+        };
+        types::Error { kind, message: err.to_string(), retry_after_ms: None }
+    }
+}
+
+/// What a host function returns for `result<T, error>`: traps outside, guest
+/// errors inside.
+pub(crate) type WitResult<T> = wasmtime::Result<Result<T, types::Error>>;
+
+/// A `final` WIT error.
+pub(crate) fn final_error(message: impl Into<String>) -> types::Error {
+    types::Error { kind: types::ErrorKind::Final, message: message.into(), retry_after_ms: None }
+}
+
+/// Parse guest JSON, or a final error naming what it was for.
+pub(crate) fn parse_json(text: &str, what: &str) -> Result<serde_json::Value, types::Error> {
+    serde_json::from_str(text).map_err(|e| final_error(format!("{what}: invalid JSON: {e}")))
+}
+
+/// A local record id as stored (ids above i64::MAX cannot exist).
+pub(crate) fn record_id(id: u64) -> Result<i64, types::Error> {
+    i64::try_from(id).map_err(|_| final_error(format!("record id {id} is out of range")))
+}

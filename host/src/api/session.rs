@@ -1,0 +1,198 @@
+//! `ferry:connector/session`: the context of a call, and the local records.
+
+use super::{final_error, parse_json, record_id, HostState, WitResult};
+use crate::bindings::session::{self, CallInfo, Filter, FilterOp, LocalRecord, LogLevel};
+use crate::bindings::types;
+use crate::events::{RecordEvent, NO_EXPORT};
+use crate::store::{self, RecordRow};
+use serde_json::Value;
+use wasmtime::component::Resource;
+
+/// The host state behind a guest's `session` handle: its context flags.
+/// Everything else (instance, user, job) belongs to the call.
+#[derive(Debug, Clone, Default)]
+pub struct SessionState {
+    pub(crate) flags: Vec<String>,
+}
+
+fn local_record(row: RecordRow) -> LocalRecord {
+    LocalRecord {
+        id: row.id as u64,
+        model: row.model,
+        values: Value::Object(row.values).to_string(),
+        created_at: row.created_at,
+        updated_at: row.updated_at,
+    }
+}
+
+fn filter(f: Filter) -> Result<store::RecordFilter, types::Error> {
+    let value = parse_json(&f.value, &format!("filter on `{}`", f.field))?;
+    let op = match f.op {
+        FilterOp::Eq => store::FilterOp::Eq,
+        FilterOp::Ne => store::FilterOp::Ne,
+        FilterOp::Lt => store::FilterOp::Lt,
+        FilterOp::Le => store::FilterOp::Le,
+        FilterOp::Gt => store::FilterOp::Gt,
+        FilterOp::Ge => store::FilterOp::Ge,
+        FilterOp::Like => store::FilterOp::Like,
+        FilterOp::OneOf => store::FilterOp::OneOf,
+    };
+    Ok(store::RecordFilter { field: f.field, op, value })
+}
+
+impl HostState {
+    /// Whether writes through this session fire record events.
+    fn fires_events(&self, s: &Resource<SessionState>) -> wasmtime::Result<bool> {
+        Ok(!self.table.get(s)?.flags.iter().any(|f| f == NO_EXPORT))
+    }
+}
+
+impl session::Host for HostState {}
+
+impl session::HostSession for HostState {
+    async fn info(&mut self, s: Resource<SessionState>) -> wasmtime::Result<CallInfo> {
+        let flags = self.table.get(&s)?.flags.clone();
+        let scope = self.scope.as_ref();
+        Ok(CallInfo {
+            instance: scope.map(|c| c.instance.name.clone()).unwrap_or_default(),
+            backend: scope.map(|c| c.instance.backend.clone()).unwrap_or_default(),
+            module: self.module.clone(),
+            module_backend: self.module_backend.as_ref().map(|k| k.to_string()).unwrap_or_default(),
+            user: scope.map(|c| c.user.clone()).unwrap_or_default(),
+            context_flags: flags,
+            job_id: scope.and_then(|c| c.job.as_ref()).map(|j| j.id as u64),
+        })
+    }
+
+    async fn param(&mut self, _s: Resource<SessionState>, key: String) -> wasmtime::Result<Option<String>> {
+        Ok(self.scope.as_ref().and_then(|c| c.params.get(&key)).map(|v| match v {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        }))
+    }
+
+    async fn params(&mut self, _s: Resource<SessionState>) -> wasmtime::Result<String> {
+        Ok(self.scope.as_ref().map(|c| Value::Object(c.params.clone()).to_string()).unwrap_or_else(|| "{}".into()))
+    }
+
+    async fn has_flag(&mut self, s: Resource<SessionState>, flag: String) -> wasmtime::Result<bool> {
+        Ok(self.table.get(&s)?.flags.contains(&flag))
+    }
+
+    async fn with_flags(&mut self, s: Resource<SessionState>, flags: Vec<String>) -> wasmtime::Result<Resource<SessionState>> {
+        let mut state = self.table.get(&s)?.clone();
+        for flag in flags {
+            if !state.flags.contains(&flag) {
+                state.flags.push(flag);
+            }
+        }
+        Ok(self.table.push(state)?)
+    }
+
+    async fn log(&mut self, _s: Resource<SessionState>, level: LogLevel, message: String) -> wasmtime::Result<()> {
+        let level = match level {
+            LogLevel::Trace => "trace",
+            LogLevel::Debug => "debug",
+            LogLevel::Info => "info",
+            LogLevel::Warn => "warn",
+            LogLevel::Error => "error",
+        };
+        if let Some(scope) = &self.scope {
+            scope.log(level, &self.module, &message);
+        }
+        Ok(())
+    }
+
+    async fn read(&mut self, _s: Resource<SessionState>, model: String, id: u64) -> WitResult<LocalRecord> {
+        let scope = self.scope();
+        Ok(async move {
+            let scope = scope?;
+            Ok(local_record(scope.store.read_record(&model, record_id(id)?).await?))
+        }
+        .await)
+    }
+
+    async fn search(
+        &mut self,
+        _s: Resource<SessionState>,
+        model: String,
+        filters: Vec<Filter>,
+        limit: Option<u32>,
+        offset: u32,
+    ) -> WitResult<Vec<LocalRecord>> {
+        let scope = self.scope();
+        Ok(async move {
+            let scope = scope?;
+            let filters = filters.into_iter().map(filter).collect::<Result<Vec<_>, _>>()?;
+            let rows = scope.store.search_records(&model, &filters, limit, offset).await?;
+            Ok(rows.into_iter().map(local_record).collect())
+        }
+        .await)
+    }
+
+    async fn create(&mut self, s: Resource<SessionState>, model: String, values: String) -> WitResult<u64> {
+        let fires = self.fires_events(&s)?;
+        let scope = self.scope();
+        Ok(async move {
+            let scope = scope?;
+            let row = scope.store.create_record(&model, parse_json(&values, &format!("create {model}"))?).await?;
+            if fires {
+                let fields = row.values.keys().cloned().collect();
+                scope.fire(RecordEvent::created(&model, row.id, fields, Value::Object(row.values.clone()))).await?;
+            }
+            Ok(row.id as u64)
+        }
+        .await)
+    }
+
+    async fn write(&mut self, s: Resource<SessionState>, model: String, id: u64, values: String) -> WitResult<()> {
+        let fires = self.fires_events(&s)?;
+        let scope = self.scope();
+        Ok(async move {
+            let scope = scope?;
+            let id = record_id(id)?;
+            let values = parse_json(&values, &format!("write {model} {id}"))?;
+            let changed = scope.store.write_record(&model, id, values).await?;
+            if fires && !changed.is_empty() {
+                let values = Value::Object(scope.store.read_record(&model, id).await?.values);
+                scope.fire(RecordEvent::updated(&model, id, changed, values)).await?;
+            }
+            Ok(())
+        }
+        .await)
+    }
+
+    async fn unlink(&mut self, s: Resource<SessionState>, model: String, id: u64) -> WitResult<()> {
+        let fires = self.fires_events(&s)?;
+        let scope = self.scope();
+        Ok(async move {
+            let scope = scope?;
+            let id = record_id(id)?;
+            let row = scope.store.unlink_record(&model, id).await?;
+            if fires {
+                scope.fire(RecordEvent::deleted(&model, id, Value::Object(row.values))).await?;
+            }
+            Ok(())
+        }
+        .await)
+    }
+
+    async fn checkpoint(&mut self, _s: Resource<SessionState>, model: String, id: u64, message: String) -> WitResult<()> {
+        let scope = self.scope();
+        Ok(async move {
+            let scope = scope?;
+            if message.len() > 4096 {
+                return Err(final_error("checkpoint message longer than 4096 bytes"));
+            }
+            let job = scope.job.as_ref().map(|j| j.id);
+            scope.store.add_checkpoint(&scope.instance.name, &model, record_id(id)?, &message, job).await?;
+            Ok(())
+        }
+        .await)
+    }
+
+    async fn drop(&mut self, s: Resource<SessionState>) -> wasmtime::Result<()> {
+        self.table.delete(s)?;
+        Ok(())
+    }
+}

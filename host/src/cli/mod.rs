@@ -1,0 +1,316 @@
+//! The `ferry` command line: one subcommand per operation, each a thin layer
+//! over the library (the same functions the demo and the tests call).
+
+mod demo;
+mod output;
+
+use anyhow::{bail, Context, Result};
+use clap::{Args, Parser, Subcommand};
+use ferry::queue::WorkerConfig;
+use ferry::store::{JobState, NewJob};
+use ferry::{Ferry, FerryOptions};
+use output::Output;
+use serde_json::{json, Map, Value};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+/// Ferry runs data connectors as sandboxed WebAssembly components.
+#[derive(Parser)]
+#[command(name = "ferry", version, about)]
+struct Cli {
+    /// Data directory (database, installed modules, compiled cache).
+    #[arg(long, global = true, env = "FERRY_HOME", default_value = ".ferry")]
+    data_dir: PathBuf,
+    /// Database URL (default: SQLite in the data directory).
+    #[arg(long, global = true, env = "FERRY_DATABASE_URL")]
+    database: Option<String>,
+    /// Print JSON instead of tables (for scripts).
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Compile a connector crate to a wasm32-wasip2 component and check it.
+    Build {
+        /// The connector crate (with Cargo.toml and connector.toml).
+        dir: PathBuf,
+    },
+    /// Install (or replace) a connector module.
+    Install {
+        /// A connector crate to build and install, or its connector.toml.
+        path: PathBuf,
+        /// An already built component (skips the build).
+        #[arg(long)]
+        wasm: Option<PathBuf>,
+    },
+    /// List installed connector modules.
+    Connectors,
+    /// Backend instances: configured connections to external systems.
+    #[command(subcommand)]
+    Backend(BackendCommand),
+    /// Enqueue a job for a backend instance.
+    Run(RunArgs),
+    /// Run jobs.
+    Worker {
+        /// Stop when no job is ready and none is running.
+        #[arg(long)]
+        until_idle: bool,
+        /// Jobs run at once.
+        #[arg(long, default_value_t = 4)]
+        concurrency: usize,
+    },
+    /// Jobs: list them, or show one with its log.
+    Jobs {
+        /// Show this job.
+        id: Option<i64>,
+        /// Only jobs in this state (pending, started, done, failed, cancelled).
+        #[arg(long)]
+        state: Option<String>,
+        /// At most this many.
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+    },
+    /// Local records of a model; or change one (as a person would: events fire).
+    Records {
+        /// Model name, e.g. product.
+        model: String,
+        /// Set these values (JSON object) on record --id.
+        #[arg(long, requires = "id")]
+        set: Option<String>,
+        /// The record to show or change.
+        #[arg(long)]
+        id: Option<i64>,
+        /// At most this many.
+        #[arg(long, default_value_t = 20)]
+        limit: u32,
+    },
+    /// Links between local and external records.
+    Links {
+        /// Only this backend instance.
+        #[arg(long)]
+        instance: Option<String>,
+        /// Only this model.
+        #[arg(long)]
+        model: Option<String>,
+        /// At most this many.
+        #[arg(long, default_value_t = 20)]
+        limit: u32,
+    },
+    /// Records flagged for review; clear them.
+    Checkpoints {
+        /// Clear this checkpoint.
+        #[arg(long)]
+        clear: Option<i64>,
+        /// Clear them all.
+        #[arg(long, conflicts_with = "clear")]
+        clear_all: bool,
+    },
+    /// Build the example connectors, start the shop simulator and sync through shop@2.0.
+    Demo {
+        /// Products in the simulated shop.
+        #[arg(long, default_value_t = 200)]
+        products: u64,
+    },
+}
+
+#[derive(Subcommand)]
+enum BackendCommand {
+    /// Add a backend instance.
+    Add {
+        /// Instance name, e.g. acme.
+        name: String,
+        /// Backend key, e.g. shop@2.0.
+        backend: String,
+        /// Params as KEY=VALUE (repeat).
+        #[arg(long = "param", value_parser = parse_param)]
+        params: Vec<(String, String)>,
+    },
+    /// List backend instances.
+    List,
+    /// Remove a backend instance.
+    Remove {
+        /// Instance name.
+        name: String,
+    },
+}
+
+#[derive(Args)]
+struct RunArgs {
+    /// Backend instance.
+    instance: String,
+    /// Job name.
+    job: String,
+    /// Payload (JSON).
+    #[arg(long, default_value = "{}")]
+    payload: String,
+    /// Priority (lower runs first).
+    #[arg(long, default_value_t = 10)]
+    priority: i64,
+    /// Identity key: no second pending job with the same key.
+    #[arg(long)]
+    identity_key: Option<String>,
+    /// Run the queue until idle right away.
+    #[arg(long)]
+    wait: bool,
+}
+
+fn parse_param(s: &str) -> Result<(String, String), String> {
+    s.split_once('=').map(|(k, v)| (k.to_string(), v.to_string())).ok_or_else(|| format!("`{s}`: expected KEY=VALUE"))
+}
+
+/// Entry point: run the command, print errors with their causes.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("FERRY_LOG").unwrap_or_else(|_| "warn".into()))
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn open(cli: &Cli) -> Result<Ferry> {
+    let mut options = FerryOptions::new(&cli.data_dir);
+    options.database_url = cli.database.clone();
+    Ferry::open_with(options).await.with_context(|| format!("cannot open Ferry in {}", cli.data_dir.display()))
+}
+
+fn parse_json(text: &str, what: &str) -> Result<Value> {
+    serde_json::from_str(text).with_context(|| format!("{what} is not valid JSON"))
+}
+
+async fn run(cli: Cli) -> Result<()> {
+    let out = Output::new(cli.json);
+    match &cli.command {
+        Command::Build { dir } => {
+            let built = ferry::builder::build_connector(dir, None)?;
+            // Check it the way `install` will, in a throw-away installation.
+            let scratch = tempfile::tempdir()?;
+            let ferry = Ferry::open(scratch.path()).await?;
+            let installed = ferry.install(&built.manifest, &built.wasm).await?;
+            out.built(&built, &installed.description);
+        }
+        Command::Install { path, wasm } => {
+            let ferry = open(&cli).await?;
+            let (manifest, wasm) = match wasm {
+                Some(wasm) => (manifest_of(path), wasm.clone()),
+                None => {
+                    let built = ferry::builder::build_connector(path, None)?;
+                    (built.manifest, built.wasm)
+                }
+            };
+            let installed = ferry.install(&manifest, &wasm).await?;
+            out.installed(&installed);
+        }
+        Command::Connectors => out.connectors(&open(&cli).await?.registry()),
+        Command::Backend(cmd) => {
+            let ferry = open(&cli).await?;
+            match cmd {
+                BackendCommand::Add { name, backend, params } => {
+                    let params: Map<String, Value> = params.iter().map(|(k, v)| (k.clone(), Value::from(v.clone()))).collect();
+                    let instance = ferry.add_instance(name, backend, params).await?;
+                    out.instances(&[instance]);
+                }
+                BackendCommand::List => out.instances(&ferry.store().instances().await?),
+                BackendCommand::Remove { name } => {
+                    if !ferry.store().remove_instance(name).await? {
+                        bail!("backend instance `{name}` not found");
+                    }
+                    out.message(&format!("removed backend instance `{name}`"));
+                }
+            }
+        }
+        Command::Run(args) => {
+            let ferry = open(&cli).await?;
+            let mut job = NewJob::new(&args.instance, &args.job, &parse_json(&args.payload, "--payload")?);
+            job.priority = args.priority;
+            job.identity_key = args.identity_key.clone();
+            let id = ferry.enqueue(&job).await?;
+            out.message(&format!("enqueued job {id}"));
+            if args.wait {
+                work(&ferry, &out, WorkerConfig { until_idle: true, ..Default::default() }).await?;
+                out.job(&ferry.store().job(id).await?, &ferry.store().job_logs(id).await?);
+            }
+        }
+        Command::Worker { until_idle, concurrency } => {
+            let ferry = open(&cli).await?;
+            let config = WorkerConfig { until_idle: *until_idle, concurrency: *concurrency, ..Default::default() };
+            work(&ferry, &out, config).await?;
+        }
+        Command::Jobs { id: Some(id), .. } => {
+            let ferry = open(&cli).await?;
+            out.job(&ferry.store().job(*id).await?, &ferry.store().job_logs(*id).await?);
+        }
+        Command::Jobs { id: None, state, limit } => {
+            let ferry = open(&cli).await?;
+            let state = state.as_deref().map(JobState::parse).transpose()?;
+            out.jobs(&ferry.store().list_jobs(state, None, *limit).await?);
+        }
+        Command::Records { model, set: Some(values), id: Some(id), .. } => {
+            let ferry = open(&cli).await?;
+            let changed = ferry.write_record(model, *id, parse_json(values, "--set")?, "cli").await?;
+            out.message(&format!("{model} {id}: changed {}", if changed.is_empty() { "nothing".into() } else { changed.join(", ") }));
+        }
+        Command::Records { model, id, limit, .. } => {
+            let ferry = open(&cli).await?;
+            let rows = match id {
+                Some(id) => vec![ferry.store().read_record(model, *id).await?],
+                None => ferry.store().search_records(model, &[], Some(*limit), 0).await?,
+            };
+            out.records(&rows);
+        }
+        Command::Links { instance, model, limit } => {
+            let ferry = open(&cli).await?;
+            out.links(&ferry.store().search_links(instance.as_deref(), model.as_deref(), None, Some(*limit), 0).await?);
+        }
+        Command::Checkpoints { clear, clear_all } => {
+            let ferry = open(&cli).await?;
+            if *clear_all || clear.is_some() {
+                let n = ferry.store().clear_checkpoints(*clear).await?;
+                out.message(&format!("cleared {n} checkpoint(s)"));
+            } else {
+                out.checkpoints(&ferry.store().checkpoints().await?);
+            }
+        }
+        Command::Demo { products } => demo::run(&cli.data_dir, *products, &out).await?,
+    }
+    Ok(())
+}
+
+fn manifest_of(path: &Path) -> PathBuf {
+    if path.is_dir() { path.join("connector.toml") } else { path.to_path_buf() }
+}
+
+/// Run a worker with a progress bar on the terminal.
+async fn work(ferry: &Ferry, out: &Output, config: WorkerConfig) -> Result<ferry::queue::WorkerStats> {
+    let bar = out.progress_bar("jobs");
+    let pending = ferry.store().count_jobs(JobState::Pending).await?;
+    bar.set_length(pending.max(0) as u64);
+    let stats = ferry
+        .run_worker(&config, |s| {
+            bar.set_position(s.done + s.failed);
+            bar.set_message(format!("{} done, {} failed, {} retried", s.done, s.failed, s.retried));
+        })
+        .await?;
+    bar.finish_and_clear();
+    out.value(
+        &json!({ "done": stats.done, "failed": stats.failed, "retried": stats.retried }),
+        &format!("worker: {} done, {} failed, {} retried", stats.done, stats.failed, stats.retried),
+    );
+    Ok(stats)
+}

@@ -1,0 +1,177 @@
+//! The WebAssembly engine: configuration, limits, the component cache, and the
+//! check that a component implements the connector world.
+//!
+//! Components are compiled once and cached on disk, keyed by the SHA-256 of the
+//! component and the engine's compatibility hash (so a new wasmtime or other
+//! settings never load a stale artefact). Instances come from the pooling
+//! allocator; every run gets a fresh store with a memory cap and a CPU deadline
+//! (epoch interruption), see [`crate::invoke`].
+
+use crate::api::{self, HostState};
+use crate::bindings::{ConnectorPre, GUEST_INTERFACE};
+use crate::error::{Error, Result};
+use sha2::{Digest, Sha256};
+use std::hash::{Hash, Hasher};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+use wasmtime::component::{Component, Linker};
+use wasmtime::{InstanceAllocationStrategy, PoolingAllocationConfig};
+
+/// How often the epoch advances: the granularity of CPU deadlines.
+pub const EPOCH_TICK: Duration = Duration::from_millis(10);
+
+/// Limits and places of the engine.
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    /// Where compiled components are cached.
+    pub cache_dir: PathBuf,
+    /// Linear memory one instance may use, in bytes.
+    pub memory_limit: usize,
+    /// Time one job (or one direct call) may take, host calls included.
+    pub time_budget: Duration,
+    /// How deep units may call units.
+    pub max_unit_depth: u32,
+    /// Instances the pool holds at once (all runs and nested unit calls).
+    pub max_instances: u32,
+}
+
+impl EngineConfig {
+    /// Defaults: 64 MiB, 60 s, depth 8, 256 instances; cache in `cache_dir`.
+    pub fn new(cache_dir: impl Into<PathBuf>) -> Self {
+        EngineConfig {
+            cache_dir: cache_dir.into(),
+            memory_limit: 64 << 20,
+            time_budget: Duration::from_secs(60),
+            max_unit_depth: 8,
+            max_instances: 256,
+        }
+    }
+}
+
+/// The wasmtime engine and linker shared by every run.
+pub struct Engine {
+    engine: wasmtime::Engine,
+    linker: Linker<HostState>,
+    config: EngineConfig,
+    stop_ticker: Arc<AtomicBool>,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine").field("config", &self.config).finish()
+    }
+}
+
+impl Drop for Engine {
+    fn drop(&mut self) {
+        self.stop_ticker.store(true, Ordering::Relaxed);
+    }
+}
+
+impl Engine {
+    /// An engine with these limits, and its epoch ticker.
+    pub fn new(config: EngineConfig) -> Result<Self> {
+        let mut pool = PoolingAllocationConfig::default();
+        let n = config.max_instances;
+        pool.total_component_instances(n)
+            .total_core_instances(n * 8)
+            .total_memories(n * 2)
+            .total_tables(n * 4)
+            .total_stacks(n)
+            .max_memory_size(config.memory_limit)
+            // Keep what a run touched between runs resident but small.
+            .max_unused_warm_slots(64);
+        let mut wasm = wasmtime::Config::new();
+        wasm.wasm_component_model(true)
+            .epoch_interruption(true)
+            .max_wasm_stack(1 << 20)
+            .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+        let engine = wasmtime::Engine::new(&wasm)?;
+        let mut linker = Linker::new(&engine);
+        api::add_to_linker(&mut linker)?;
+
+        let stop_ticker = Arc::new(AtomicBool::new(false));
+        let (weak, stop) = (engine.weak(), stop_ticker.clone());
+        std::thread::Builder::new()
+            .name("ferry-epoch".into())
+            .spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    std::thread::sleep(EPOCH_TICK);
+                    match weak.upgrade() {
+                        Some(engine) => engine.increment_epoch(),
+                        None => break,
+                    }
+                }
+            })
+            .map_err(|e| Error::Invalid(format!("cannot start the epoch ticker thread: {e}")))?;
+        Ok(Engine { engine, linker, config, stop_ticker })
+    }
+
+    /// The limits in force.
+    pub fn config(&self) -> &EngineConfig {
+        &self.config
+    }
+
+    pub(crate) fn wasmtime(&self) -> &wasmtime::Engine {
+        &self.engine
+    }
+
+    /// Read a component file, compile it (or load it from the cache) and return
+    /// it with its content hash. Refuses files that are not components.
+    pub fn load(&self, path: &Path) -> Result<(Component, String)> {
+        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+        self.load_bytes(path, &bytes)
+    }
+
+    /// Like [`Engine::load`] for bytes already read (`path` names them in errors).
+    pub fn load_bytes(&self, path: &Path, bytes: &[u8]) -> Result<(Component, String)> {
+        let not_component = |reason: String| Error::NotAComponent { path: path.to_path_buf(), reason };
+        if !wasmparser::Parser::is_component(bytes) {
+            return Err(not_component(if wasmparser::Parser::is_core_wasm(bytes) {
+                "it is a core WebAssembly module; build connectors for `wasm32-wasip2` (e.g. `ferry build DIR`)"
+                    .into()
+            } else {
+                "it does not start with the WebAssembly header".into()
+            }));
+        }
+        let hash = hex::encode(Sha256::digest(bytes));
+        let mut compat = std::collections::hash_map::DefaultHasher::new();
+        self.engine.precompile_compatibility_hash().hash(&mut compat);
+        let cached = self.config.cache_dir.join(format!("{hash}-{:016x}.cwasm", compat.finish()));
+        if cached.exists() {
+            // SAFETY: the file was written by `precompile_component` of an engine
+            // with the same compatibility hash, into Ferry's own cache directory.
+            if let Ok(component) = unsafe { Component::deserialize_file(&self.engine, &cached) } {
+                return Ok((component, hash));
+            }
+        }
+        let compiled = self.engine.precompile_component(bytes).map_err(|e| not_component(format!("{e:#}")))?;
+        std::fs::create_dir_all(&self.config.cache_dir).map_err(|e| Error::io(&self.config.cache_dir, e))?;
+        let tmp = cached.with_extension(format!("tmp{}", std::process::id()));
+        std::fs::write(&tmp, &compiled).map_err(|e| Error::io(&tmp, e))?;
+        std::fs::rename(&tmp, &cached).map_err(|e| Error::io(&cached, e))?;
+        // SAFETY: `compiled` was just produced by this engine.
+        let component = unsafe { Component::deserialize(&self.engine, &compiled) }?;
+        Ok((component, hash))
+    }
+
+    /// Check that `component` implements the connector world and pre-link it.
+    pub fn prepare(&self, path: &Path, component: &Component) -> Result<ConnectorPre<HostState>> {
+        let wrong = |reason: String| Error::WrongWorld { path: path.to_path_buf(), reason };
+        let exports: Vec<String> =
+            component.component_type().exports(&self.engine).map(|(name, _)| name.to_string()).collect();
+        if !exports.iter().any(|e| e == GUEST_INTERFACE) {
+            let found = if exports.is_empty() { "nothing".to_string() } else { exports.join(", ") };
+            return Err(wrong(format!("it does not export `{GUEST_INTERFACE}` (it exports: {found})")));
+        }
+        let pre = self.linker.instantiate_pre(component).map_err(|e| wrong(format!("{e:#}")))?;
+        ConnectorPre::new(pre).map_err(|e| wrong(format!("{e:#}")))
+    }
+
+    /// Epoch ticks in a duration (at least one).
+    pub fn ticks(d: Duration) -> u64 {
+        (d.as_millis() / EPOCH_TICK.as_millis()).max(1) as u64
+    }
+}

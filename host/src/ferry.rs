@@ -1,0 +1,264 @@
+//! [`Ferry`]: one installation (a data directory and a database), and the
+//! operations the CLI, the demo and the tests share.
+
+use crate::backend::{BackendKey, Description, Module, Registry};
+use crate::engine::{Engine, EngineConfig};
+use crate::error::{Error, Result};
+use crate::events::{self, RecordEvent};
+use crate::invoke::{self, CallScope, Failure, UnitCall};
+use crate::manifest::Manifest;
+use crate::queue::{self, WorkerConfig, WorkerStats};
+use crate::store::{now_ms, BackendInstance, InstalledModule, NewJob, RecordRow, Store, SubscriptionRow};
+use serde_json::{Map, Value};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
+
+/// Where and how to open an installation.
+#[derive(Debug, Clone)]
+pub struct FerryOptions {
+    /// Data directory: database, installed components, compiled cache.
+    pub data_dir: PathBuf,
+    /// Database URL; default: `sqlite://DATA_DIR/ferry.db`.
+    pub database_url: Option<String>,
+    /// Engine limits.
+    pub engine: EngineConfig,
+}
+
+impl FerryOptions {
+    /// Defaults for a data directory.
+    pub fn new(data_dir: impl Into<PathBuf>) -> Self {
+        let data_dir = data_dir.into();
+        FerryOptions { engine: EngineConfig::new(data_dir.join("cache")), data_dir, database_url: None }
+    }
+}
+
+struct Inner {
+    data_dir: PathBuf,
+    store: Store,
+    engine: Arc<Engine>,
+    registry: RwLock<Arc<Registry>>,
+}
+
+/// A Ferry installation. Cheap to clone.
+#[derive(Clone)]
+pub struct Ferry {
+    inner: Arc<Inner>,
+}
+
+/// What `install` did.
+#[derive(Debug, Clone)]
+pub struct Installed {
+    /// The stored module.
+    pub module: InstalledModule,
+    /// What the component implements.
+    pub description: Description,
+}
+
+impl Ferry {
+    /// Open the installation in `data_dir` with default limits.
+    pub async fn open(data_dir: impl Into<PathBuf>) -> Result<Ferry> {
+        Self::open_with(FerryOptions::new(data_dir)).await
+    }
+
+    /// Open an installation: database (created and migrated on first use),
+    /// engine, and the installed modules.
+    pub async fn open_with(options: FerryOptions) -> Result<Ferry> {
+        std::fs::create_dir_all(&options.data_dir).map_err(|e| Error::io(&options.data_dir, e))?;
+        let store = match &options.database_url {
+            Some(url) => Store::open_url(url).await?,
+            None => Store::open_sqlite(&options.data_dir.join("ferry.db")).await?,
+        };
+        let engine = Arc::new(Engine::new(options.engine.clone())?);
+        let mut modules = Vec::new();
+        for stored in store.modules().await? {
+            match load_module(&engine, &stored) {
+                Ok(m) => modules.push(Arc::new(m)),
+                // One broken module must not take the others down with it.
+                Err(e) => tracing::error!(module = %stored.name, "module not loaded: {e}"),
+            }
+        }
+        let registry = Registry::new(modules)?;
+        Ok(Ferry {
+            inner: Arc::new(Inner { data_dir: options.data_dir, store, engine, registry: RwLock::new(Arc::new(registry)) }),
+        })
+    }
+
+    /// The database.
+    pub fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    /// The engine.
+    pub fn engine(&self) -> &Arc<Engine> {
+        &self.inner.engine
+    }
+
+    /// The data directory.
+    pub fn data_dir(&self) -> &Path {
+        &self.inner.data_dir
+    }
+
+    /// The current registry snapshot (runs keep the one they started with).
+    pub fn registry(&self) -> Arc<Registry> {
+        self.inner.registry.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Install (or replace) a module from its manifest and component. New runs
+    /// use it at once; runs already going finish on the module they started with.
+    pub async fn install(&self, manifest_path: &Path, wasm_path: &Path) -> Result<Installed> {
+        let manifest = Manifest::load(manifest_path)?;
+        let bytes = std::fs::read(wasm_path).map_err(|e| Error::io(wasm_path, e))?;
+        let engine = &self.inner.engine;
+        let (component, hash) = engine.load_bytes(wasm_path, &bytes)?;
+        let pre = engine.prepare(wasm_path, &component)?;
+        let description = invoke::describe(engine, &pre, &manifest.module.name).await?;
+        check_against_manifest(manifest_path, &manifest, &description)?;
+
+        let dir = self.inner.data_dir.join("modules");
+        std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+        let kept = dir.join(format!("{}-{}.wasm", manifest.module.name, &hash[..16]));
+        std::fs::write(&kept, &bytes).map_err(|e| Error::io(&kept, e))?;
+
+        let module = Arc::new(Module { manifest: manifest.clone(), description: description.clone(), content_hash: hash.clone(), pre });
+        let registry = self.registry().with(module)?;
+        let stored = InstalledModule {
+            name: manifest.module.name.clone(),
+            version: manifest.module.version.clone(),
+            content_hash: hash,
+            manifest: std::fs::read_to_string(manifest_path).map_err(|e| Error::io(manifest_path, e))?,
+            description: serde_json::to_string(&description)?,
+            wasm_path: kept.to_string_lossy().into_owned(),
+            installed_at: now_ms(),
+        };
+        let subscriptions: Vec<SubscriptionRow> = manifest
+            .subscriptions
+            .iter()
+            .map(|s| SubscriptionRow {
+                id: 0,
+                module: manifest.module.name.clone(),
+                event: s.event.clone(),
+                models: s.models.clone(),
+                job: s.job.clone(),
+                priority: i64::from(s.priority),
+                source: "manifest".into(),
+            })
+            .collect();
+        self.store().save_module(&stored, &subscriptions).await?;
+        *self.inner.registry.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(registry);
+        Ok(Installed { module: stored, description })
+    }
+
+    /// Add a backend instance: its backend must be installed and its required
+    /// params set.
+    pub async fn add_instance(&self, name: &str, backend: &str, params: Map<String, Value>) -> Result<BackendInstance> {
+        let key = BackendKey::parse(backend).map_err(Error::Invalid)?;
+        let registry = self.registry();
+        if !registry.knows(&key) {
+            let known: Vec<String> = registry.modules().flat_map(|m| m.manifest.backends.iter().map(|b| b.key().to_string())).collect();
+            return Err(Error::NotFound {
+                kind: "backend",
+                name: backend.into(),
+                hint: format!(" (installed backends: {})", if known.is_empty() { "none".into() } else { known.join(", ") }),
+            });
+        }
+        let instance = BackendInstance { name: name.into(), backend: backend.into(), params: params.clone(), created_at: now_ms() };
+        invoke::effective_params(&registry, &key, &instance)?;
+        self.store().add_instance(name, backend, &params).await
+    }
+
+    /// Enqueue a job for an instance (the job must exist along its chain).
+    pub async fn enqueue(&self, job: &NewJob) -> Result<i64> {
+        let instance = self.store().instance(&job.instance).await?;
+        let key = BackendKey::parse(&instance.backend).map_err(Error::Invalid)?;
+        self.registry().resolve_job(&key, &job.name)?;
+        self.store().enqueue(job).await
+    }
+
+    /// Call a unit of an instance directly, outside any job.
+    pub async fn call_unit(&self, instance: &str, call: UnitCall) -> Result<Result<String, Failure>> {
+        let instance = self.store().instance(instance).await?;
+        let scope = CallScope::new(self.store().clone(), self.engine().clone(), self.registry(), instance, "ferry", None)?;
+        let start = scope.instance_key.clone();
+        let out = invoke::call_unit(scope, start, 0, call).await?;
+        Ok(out.map_err(|e| Failure { kind: kind_name(e.kind), message: e.message, retry_after_ms: e.retry_after_ms }))
+    }
+
+    /// Create a local record as a person would: record events fire.
+    pub async fn create_record(&self, model: &str, values: Value, user: &str) -> Result<RecordRow> {
+        let row = self.store().create_record(model, values).await?;
+        let event = RecordEvent::created(model, row.id, row.values.keys().cloned().collect(), Value::Object(row.values.clone()));
+        self.fire(user, &event).await?;
+        Ok(row)
+    }
+
+    /// Change a local record as a person would: `record.updated` fires with the
+    /// fields that changed. Returns them.
+    pub async fn write_record(&self, model: &str, id: i64, values: Value, user: &str) -> Result<Vec<String>> {
+        let changed = self.store().write_record(model, id, values).await?;
+        if !changed.is_empty() {
+            let values = Value::Object(self.store().read_record(model, id).await?.values);
+            self.fire(user, &RecordEvent::updated(model, id, changed.clone(), values)).await?;
+        }
+        Ok(changed)
+    }
+
+    /// Delete a local record as a person would: `record.deleted` fires.
+    pub async fn unlink_record(&self, model: &str, id: i64, user: &str) -> Result<()> {
+        let row = self.store().unlink_record(model, id).await?;
+        self.fire(user, &RecordEvent::deleted(model, id, Value::Object(row.values))).await
+    }
+
+    async fn fire(&self, user: &str, event: &RecordEvent) -> Result<()> {
+        // Local changes concern every instance; the origin is only a placeholder.
+        let origin = BackendInstance { name: String::new(), backend: String::new(), params: Map::new(), created_at: 0 };
+        events::dispatch(self.store(), &self.registry(), &origin, user, event).await.map(|_| ())
+    }
+
+    /// Run a worker (see [`WorkerConfig`]).
+    pub async fn run_worker(&self, config: &WorkerConfig, on_change: impl FnMut(&WorkerStats)) -> Result<WorkerStats> {
+        queue::run_worker(self, config, on_change).await
+    }
+}
+
+fn kind_name(kind: crate::bindings::types::ErrorKind) -> &'static str {
+    use crate::bindings::types::ErrorKind;
+    match kind {
+        ErrorKind::Retryable => "retryable",
+        ErrorKind::Final => "final",
+        ErrorKind::NotFound => "not-found",
+        ErrorKind::Denied => "denied",
+    }
+}
+
+fn load_module(engine: &Engine, stored: &InstalledModule) -> Result<Module> {
+    let path = PathBuf::from(&stored.wasm_path);
+    let manifest = Manifest::parse(&stored.manifest).map_err(|message| Error::Manifest { path: path.clone(), message })?;
+    let (component, hash) = engine.load(&path)?;
+    if hash != stored.content_hash {
+        return Err(Error::Invalid(format!("{}: content changed since install (hash {hash})", path.display())));
+    }
+    let pre = engine.prepare(&path, &component)?;
+    let description = serde_json::from_str(&stored.description)?;
+    Ok(Module { manifest, description, content_hash: hash, pre })
+}
+
+/// The manifest must not promise what the component does not do.
+fn check_against_manifest(path: &Path, manifest: &Manifest, description: &Description) -> Result<()> {
+    let mismatch = |reason: String| Error::Mismatch { path: path.to_path_buf(), reason };
+    let jobs: Vec<&str> = description.jobs.iter().map(|j| j.name.as_str()).collect();
+    for (i, sub) in manifest.subscriptions.iter().enumerate() {
+        if let Some(job) = &sub.job
+            && !description.has_job(job)
+        {
+            return Err(mismatch(format!(
+                "[[subscription]] #{} names job `{job}`, which the component does not export (it exports: {})",
+                i + 1,
+                if jobs.is_empty() { "no jobs".into() } else { jobs.join(", ") }
+            )));
+        }
+    }
+    if description.units.is_empty() && description.jobs.is_empty() {
+        return Err(mismatch("the component implements no unit and no job".into()));
+    }
+    Ok(())
+}

@@ -1,0 +1,391 @@
+//! Running guest code: one fresh store per invocation (memory cap, CPU deadline),
+//! for a job, a unit call from another module, or `describe` at install.
+//!
+//! A job run and every unit call it makes share one [`CallScope`]: the backend
+//! instance, the user, the registry snapshot the run started with, one deadline
+//! (the time budget covers the guest's CPU and its waits on the host alike) and
+//! one log.
+
+use crate::api::http::{HostPattern, Origin, OutboundPolicy};
+use crate::api::jobs::JobRunState;
+use crate::api::session::SessionState;
+use crate::api::{HostState, WitResult};
+use crate::backend::{BackendKey, Description, JobDecl, Registry, Resolved, UnitDecl};
+use crate::bindings::{events as wit_events, guest, types, ConnectorPre};
+use crate::engine::Engine;
+use crate::error::{Error, Result};
+use crate::events::RecordEvent;
+use crate::store::{now_ms, BackendInstance, LogLine, Store};
+use serde_json::{Map, Value};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// Log lines kept per run; past it, one line says how many were dropped.
+const MAX_LOG_LINES: usize = 2_000;
+/// Bytes kept of one log line.
+const MAX_LOG_LINE: usize = 4_096;
+
+/// The job a scope runs.
+#[derive(Debug, Clone)]
+pub(crate) struct JobScope {
+    pub(crate) id: i64,
+    pub(crate) attempt: i64,
+}
+
+/// What one run shares with every unit call it makes.
+pub struct CallScope {
+    pub(crate) store: Store,
+    pub(crate) engine: Arc<Engine>,
+    pub(crate) registry: Arc<Registry>,
+    pub(crate) instance: BackendInstance,
+    pub(crate) instance_key: BackendKey,
+    /// Instance params over the manifests' defaults.
+    pub(crate) params: Map<String, Value>,
+    pub(crate) user: String,
+    pub(crate) job: Option<JobScope>,
+    pub(crate) deadline: Instant,
+    logs: Mutex<(Vec<LogLine>, usize)>,
+}
+
+impl CallScope {
+    /// A scope for a run for `instance`, checking its params against the
+    /// manifests of its backend chain.
+    pub(crate) fn new(
+        store: Store,
+        engine: Arc<Engine>,
+        registry: Arc<Registry>,
+        instance: BackendInstance,
+        user: &str,
+        job: Option<JobScope>,
+    ) -> Result<Arc<Self>> {
+        let instance_key = BackendKey::parse(&instance.backend).map_err(Error::Invalid)?;
+        let params = effective_params(&registry, &instance_key, &instance)?;
+        let deadline = Instant::now() + engine.config().time_budget;
+        Ok(Arc::new(CallScope {
+            store,
+            engine,
+            registry,
+            instance,
+            instance_key,
+            params,
+            user: user.to_string(),
+            job,
+            deadline,
+            logs: Mutex::new((Vec::new(), 0)),
+        }))
+    }
+
+    /// Add a line to the run's log (bounded).
+    pub(crate) fn log(&self, level: &str, module: &str, message: &str) {
+        tracing::debug!(instance = %self.instance.name, module, level, "{message}");
+        let mut logs = self.logs.lock().unwrap_or_else(|p| p.into_inner());
+        if logs.0.len() >= MAX_LOG_LINES {
+            logs.1 += 1;
+            return;
+        }
+        let mut message = message.to_string();
+        if message.len() > MAX_LOG_LINE {
+            let mut cut = MAX_LOG_LINE;
+            while !message.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            message.truncate(cut);
+            message.push_str(" …");
+        }
+        let attempt = self.job.as_ref().map(|j| j.attempt).unwrap_or(1);
+        logs.0.push(LogLine { attempt, at: now_ms(), level: level.into(), module: module.into(), message });
+    }
+
+    /// The run's log lines, with a note of any dropped.
+    pub(crate) fn take_logs(&self) -> Vec<LogLine> {
+        let mut logs = self.logs.lock().unwrap_or_else(|p| p.into_inner());
+        let (mut lines, dropped) = (std::mem::take(&mut logs.0), std::mem::take(&mut logs.1));
+        if dropped > 0 {
+            let attempt = self.job.as_ref().map(|j| j.attempt).unwrap_or(1);
+            let message = format!("{dropped} more log lines dropped (limit {MAX_LOG_LINES} per run)");
+            lines.push(LogLine { attempt, at: now_ms(), level: "warn".into(), module: "host".into(), message });
+        }
+        lines
+    }
+
+    /// Fire an event from this run (subscribers' jobs are enqueued).
+    pub(crate) async fn fire(&self, event: RecordEvent) -> Result<()> {
+        crate::events::dispatch(&self.store, &self.registry, &self.instance, &self.user, &event).await.map(|_| ())
+    }
+
+    fn remaining(&self) -> Duration {
+        self.deadline.saturating_duration_since(Instant::now())
+    }
+}
+
+/// Params of an instance: its own values over the defaults its backend chain's
+/// manifests declare. A required param that is not set is an error.
+pub(crate) fn effective_params(registry: &Registry, key: &BackendKey, instance: &BackendInstance) -> Result<Map<String, Value>> {
+    let mut params = Map::new();
+    // Parents first, so that a child's default wins.
+    for at in registry.chain(key).iter().rev() {
+        let Some(resolved) = registry.module_at(at) else { continue };
+        for (name, decl) in &resolved.manifest.params {
+            if let Some(default) = &decl.default {
+                params.insert(name.clone(), Value::from(default.clone()));
+            }
+            if decl.required && !instance.params.contains_key(name) {
+                return Err(Error::Invalid(format!(
+                    "backend instance `{}`: param `{name}` is required by module `{}` but not set",
+                    instance.name,
+                    resolved.name()
+                )));
+            }
+        }
+    }
+    params.extend(instance.params.clone());
+    Ok(params)
+}
+
+/// Why a guest call did not return a value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    /// `retryable`, `final`, `not-found` or `denied` (traps are `final`).
+    pub kind: &'static str,
+    /// What happened.
+    pub message: String,
+    /// For retryable failures: the delay the remote asked for.
+    pub retry_after_ms: Option<u64>,
+}
+
+impl Failure {
+    fn from_wit(e: types::Error) -> Self {
+        let kind = match e.kind {
+            types::ErrorKind::Retryable => "retryable",
+            types::ErrorKind::Final => "final",
+            types::ErrorKind::NotFound => "not-found",
+            types::ErrorKind::Denied => "denied",
+        };
+        Failure { kind, message: e.message, retry_after_ms: e.retry_after_ms }
+    }
+
+    /// Whether another try may succeed.
+    pub fn is_retryable(&self) -> bool {
+        self.kind == "retryable"
+    }
+}
+
+impl From<Error> for Failure {
+    fn from(e: Error) -> Self {
+        Failure::from_wit(e.into())
+    }
+}
+
+impl From<Failure> for types::Error {
+    fn from(f: Failure) -> Self {
+        let kind = match f.kind {
+            "retryable" => types::ErrorKind::Retryable,
+            "not-found" => types::ErrorKind::NotFound,
+            "denied" => types::ErrorKind::Denied,
+            _ => types::ErrorKind::Final,
+        };
+        types::Error { kind, message: f.message, retry_after_ms: f.retry_after_ms }
+    }
+}
+
+/// Explain a trap: limits hit, a panic's message, or the trap itself.
+fn trap_failure(state: &HostState, err: &wasmtime::Error, budget: Duration) -> Failure {
+    let fatal = |message: String| Failure { kind: "final", message, retry_after_ms: None };
+    if state.limits.exceeded {
+        return fatal(format!("memory limit {} MiB exceeded", state.limits.max >> 20));
+    }
+    match err.downcast_ref::<wasmtime::Trap>() {
+        Some(wasmtime::Trap::Interrupt) => {
+            return fatal(format!("time budget of {budget:?} exceeded (the guest was stopped)"));
+        }
+        Some(wasmtime::Trap::StackOverflow) => return fatal("stack overflow (recursion too deep)".into()),
+        _ => {}
+    }
+    let stderr = state.stderr_text();
+    if let Some(at) = stderr.find("panicked at") {
+        let panic = stderr[at..].lines().take_while(|l| !l.starts_with("note:")).collect::<Vec<_>>().join(" ");
+        return fatal(format!("guest {panic}"));
+    }
+    if stderr.is_empty() { fatal(format!("guest trapped: {err:#}")) } else { fatal(format!("guest trapped: {err:#}; stderr: {stderr}")) }
+}
+
+/// A unit call: `method` of unit (`kind`, `model`) with a JSON payload.
+#[derive(Debug, Clone)]
+pub struct UnitCall {
+    /// Unit kind.
+    pub kind: String,
+    /// Model.
+    pub model: String,
+    /// Method.
+    pub method: String,
+    /// Payload, JSON text.
+    pub payload: String,
+}
+
+/// A fresh store for one instance of `resolved` in `scope`.
+fn new_store(scope: &Arc<CallScope>, resolved: &Resolved, depth: u32) -> wasmtime::Store<HostState> {
+    let allowed: Vec<Origin> = resolved
+        .module
+        .manifest
+        .capabilities
+        .allowed_hosts
+        .iter()
+        .filter_map(|entry| match HostPattern::resolve(entry, &scope.params) {
+            Ok(origin) => Some(origin),
+            Err(e) => {
+                scope.log("warn", resolved.module.name(), &format!("allowed_hosts entry {entry:?} ignored: {e}"));
+                None
+            }
+        })
+        .collect();
+    let state = HostState::new(
+        Some(scope.clone()),
+        resolved.module.name(),
+        Some(resolved.at.clone()),
+        depth,
+        OutboundPolicy::new(Arc::new(allowed), Some(scope.deadline)),
+        scope.engine.config().memory_limit,
+    );
+    let mut store = wasmtime::Store::new(scope.engine.wasmtime(), state);
+    store.limiter(|s| &mut s.limits);
+    store.set_epoch_deadline(Engine::ticks(scope.remaining()));
+    store.epoch_deadline_trap();
+    store
+}
+
+/// Instantiate `resolved` in a fresh store and run `f` on it, within the
+/// scope's deadline; traps become [`Failure`]s.
+async fn with_instance<T, F>(scope: &Arc<CallScope>, resolved: &Resolved, depth: u32, f: F) -> Result<T, Failure>
+where
+    F: for<'a> AsyncFnOnce(&'a mut wasmtime::Store<HostState>, crate::bindings::Connector) -> wasmtime::Result<Result<T, types::Error>>,
+{
+    let budget = scope.engine.config().time_budget;
+    let mut store = new_store(scope, resolved, depth);
+    let run = async {
+        let connector = resolved.module.pre.instantiate_async(&mut store).await?;
+        f(&mut store, connector).await
+    };
+    match tokio::time::timeout(scope.remaining(), run).await {
+        Ok(Ok(Ok(value))) => Ok(value),
+        Ok(Ok(Err(guest_error))) => Err(Failure::from_wit(guest_error)),
+        Ok(Err(trap)) => Err(trap_failure(store.data(), &trap, budget)),
+        Err(_) => Err(Failure {
+            kind: "final",
+            message: format!("time budget of {budget:?} exceeded while waiting on the host"),
+            retry_after_ms: None,
+        }),
+    }
+}
+
+/// Call a unit along the chain from `start`, in a fresh instance of the module
+/// that answers. Errors (including traps of the callee) go back to the caller.
+pub(crate) async fn call_unit(scope: Arc<CallScope>, start: BackendKey, depth: u32, call: UnitCall) -> WitResult<String> {
+    let max = scope.engine.config().max_unit_depth;
+    if depth > max {
+        return Ok(Err(Failure {
+            kind: "final",
+            message: format!("unit calls nested deeper than {max} (calling {} {} in a loop?)", call.kind, call.model),
+            retry_after_ms: None,
+        }
+        .into()));
+    }
+    let resolved = match scope.registry.resolve_unit(&start, &call.kind, &call.model) {
+        Ok(r) => r,
+        Err(e) => return Ok(Err(e.into())),
+    };
+    // Boxed: a unit may call units, so this future contains itself.
+    let fut = Box::pin(async move {
+        let module = resolved.module.name().to_string();
+        let result = with_instance(&scope, &resolved, depth, async |store, connector| {
+            let session = store.data_mut().table.push(SessionState::default())?;
+            let guest = connector.ferry_connector_guest();
+            guest.call_invoke(store, session, &call.kind, &call.model, &call.method, &call.payload).await
+        })
+        .await;
+        result.map_err(|mut f| {
+            f.message = format!("{} {} `{}` of module `{module}`: {}", call.kind, call.model, call.method, f.message);
+            f.into()
+        })
+    });
+    Ok(fut.await)
+}
+
+/// Name of the job that delivers an event to a module's `handle-event`.
+pub const HANDLE_EVENT_JOB: &str = "ferry.handle-event";
+
+/// Run job `name` for the scope's instance; returns the module that ran it and
+/// the outcome.
+pub(crate) async fn run_job(scope: &Arc<CallScope>, name: &String, payload: &String) -> (Option<Resolved>, Result<String, Failure>) {
+    let job = scope.job.clone();
+    if name == HANDLE_EVENT_JOB {
+        return handle_event(scope, payload).await;
+    }
+    let resolved = match scope.registry.resolve_job(&scope.instance_key, name) {
+        Ok(r) => r,
+        Err(e) => return (None, Err(e.into())),
+    };
+    let result = with_instance(scope, &resolved, 0, async |store, connector| {
+        let session = store.data_mut().table.push(SessionState::default())?;
+        let (id, attempt) = job.as_ref().map(|j| (j.id, j.attempt)).unwrap_or((0, 1));
+        let run = store.data_mut().table.push(JobRunState::new(id, attempt))?;
+        connector.ferry_connector_guest().call_run_job(store, session, run, name, payload).await
+    })
+    .await;
+    (Some(resolved), result)
+}
+
+async fn handle_event(scope: &Arc<CallScope>, payload: &str) -> (Option<Resolved>, Result<String, Failure>) {
+    let parsed: Value = serde_json::from_str(payload).unwrap_or_default();
+    let module = parsed["module"].as_str().unwrap_or_default();
+    let registry = &scope.registry;
+    let found = registry.chain(&scope.instance_key).into_iter().find_map(|at| {
+        let m = registry.module_at(&at).filter(|m| m.name() == module)?;
+        Some(Resolved { module: m.clone(), at })
+    });
+    let Some(resolved) = found else {
+        let message = format!("module `{module}` is not in the backend chain of instance `{}`", scope.instance.name);
+        return (None, Err(Failure { kind: "final", message, retry_after_ms: None }));
+    };
+    let event = RecordEvent::from_json(&parsed["event"]);
+    let result = with_instance(scope, &resolved, 0, async |store, connector| {
+        let session = store.data_mut().table.push(SessionState::default())?;
+        let event = wit_events::Event {
+            name: event.name.clone(),
+            model: event.model.clone(),
+            record_id: event.record_id.map(|id| id as u64),
+            changed_fields: event.changed_fields.clone(),
+            payload: event.payload.to_string(),
+        };
+        let out = connector.ferry_connector_guest().call_handle_event(store, session, &event).await?;
+        Ok(out.map(|()| "null".to_string()))
+    })
+    .await;
+    (Some(resolved), result)
+}
+
+/// Ask a prepared component what it implements. Host APIs are denied meanwhile.
+pub(crate) async fn describe(engine: &Engine, pre: &ConnectorPre<HostState>, module: &str) -> Result<Description> {
+    let state = HostState::new(None, module, None, 0, OutboundPolicy::deny_all(), engine.config().memory_limit);
+    let mut store = wasmtime::Store::new(engine.wasmtime(), state);
+    store.limiter(|s| &mut s.limits);
+    store.set_epoch_deadline(Engine::ticks(Duration::from_secs(10)));
+    store.epoch_deadline_trap();
+    let call = async {
+        let connector = pre.instantiate_async(&mut store).await?;
+        connector.ferry_connector_guest().call_describe(&mut store).await
+    };
+    let d: guest::Description = match tokio::time::timeout(Duration::from_secs(10), call).await {
+        Ok(Ok(d)) => d,
+        Ok(Err(trap)) => {
+            let f = trap_failure(store.data(), &trap, Duration::from_secs(10));
+            return Err(Error::Invalid(format!("module `{module}`: `describe` failed: {}", f.message)));
+        }
+        Err(_) => return Err(Error::Invalid(format!("module `{module}`: `describe` did not return within 10 s"))),
+    };
+    Ok(Description {
+        units: d.units.into_iter().map(|u| UnitDecl { kind: u.kind, model: u.model, methods: u.methods }).collect(),
+        jobs: d.jobs.into_iter().map(|j| JobDecl { name: j.name, description: j.description }).collect(),
+        events: d.events,
+        sdk_version: d.sdk_version,
+    })
+}

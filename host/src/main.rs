@@ -1,0 +1,7 @@
+//! `ferry`: the command line of the Ferry connector host.
+
+mod cli;
+
+fn main() -> std::process::ExitCode {
+    cli::main()
+}

@@ -1,0 +1,228 @@
+//! Links (bindings) per backend instance, and couples of external ids.
+
+use super::{now_ms, Store};
+use crate::error::Result;
+use serde::Serialize;
+use serde_json::Value;
+use sqlx::Row;
+
+/// A stored link.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LinkRow {
+    /// Backend instance.
+    pub instance: String,
+    /// Model of the local record.
+    pub model: String,
+    /// Local record id.
+    pub local_id: i64,
+    /// External id.
+    pub external_id: String,
+    /// Last synchronisation, ms.
+    pub sync_date: Option<i64>,
+    /// Connector data.
+    pub data: Value,
+}
+
+/// A stored couple of external ids.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PairRow {
+    /// Label of the couple.
+    pub label: String,
+    /// Id in the first system.
+    pub left_id: String,
+    /// Id in the second system.
+    pub right_id: String,
+    /// Connector data.
+    pub data: Value,
+    /// Last change, ms.
+    pub updated_at: i64,
+}
+
+const LINK_COLUMNS: &str = "instance, model, local_id, external_id, sync_date, data";
+
+fn link(row: &sqlx::sqlite::SqliteRow) -> Result<LinkRow> {
+    let data: String = row.try_get("data")?;
+    Ok(LinkRow {
+        instance: row.try_get("instance")?,
+        model: row.try_get("model")?,
+        local_id: row.try_get("local_id")?,
+        external_id: row.try_get("external_id")?,
+        sync_date: row.try_get("sync_date")?,
+        data: serde_json::from_str(&data).unwrap_or(Value::Null),
+    })
+}
+
+fn pair(row: &sqlx::sqlite::SqliteRow) -> Result<PairRow> {
+    let data: String = row.try_get("data")?;
+    Ok(PairRow {
+        label: row.try_get("label")?,
+        left_id: row.try_get("left_id")?,
+        right_id: row.try_get("right_id")?,
+        data: serde_json::from_str(&data).unwrap_or(Value::Null),
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
+impl Store {
+    /// Bind a local record to an external id (dropping any other binding of
+    /// either) and stamp the sync date. `data` of `None` keeps the stored data.
+    pub async fn bind(
+        &self,
+        instance: &str,
+        model: &str,
+        local_id: i64,
+        external_id: &str,
+        data: Option<Value>,
+    ) -> Result<LinkRow> {
+        let mut tx = self.pool().begin_with("BEGIN IMMEDIATE").await?;
+        let kept: Option<String> = sqlx::query_scalar(
+            "SELECT data FROM links WHERE instance = $1 AND model = $2 AND local_id = $3 AND external_id = $4",
+        )
+        .bind(instance)
+        .bind(model)
+        .bind(local_id)
+        .bind(external_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let data = data.map(|d| d.to_string()).or(kept).unwrap_or_else(|| "{}".into());
+        sqlx::query("DELETE FROM links WHERE instance = $1 AND model = $2 AND (local_id = $3 OR external_id = $4)")
+            .bind(instance)
+            .bind(model)
+            .bind(local_id)
+            .bind(external_id)
+            .execute(&mut *tx)
+            .await?;
+        let row = sqlx::query(&format!(
+            "INSERT INTO links ({LINK_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6) RETURNING {LINK_COLUMNS}"
+        ))
+        .bind(instance)
+        .bind(model)
+        .bind(local_id)
+        .bind(external_id)
+        .bind(now_ms())
+        .bind(data)
+        .fetch_one(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        link(&row)
+    }
+
+    /// The link of a local record.
+    pub async fn link_by_local(&self, instance: &str, model: &str, local_id: i64) -> Result<Option<LinkRow>> {
+        let row = sqlx::query(&format!(
+            "SELECT {LINK_COLUMNS} FROM links WHERE instance = $1 AND model = $2 AND local_id = $3"
+        ))
+        .bind(instance)
+        .bind(model)
+        .bind(local_id)
+        .fetch_optional(self.pool())
+        .await?;
+        row.as_ref().map(link).transpose()
+    }
+
+    /// The link of an external record.
+    pub async fn link_by_external(&self, instance: &str, model: &str, external_id: &str) -> Result<Option<LinkRow>> {
+        let row = sqlx::query(&format!(
+            "SELECT {LINK_COLUMNS} FROM links WHERE instance = $1 AND model = $2 AND external_id = $3"
+        ))
+        .bind(instance)
+        .bind(model)
+        .bind(external_id)
+        .fetch_optional(self.pool())
+        .await?;
+        row.as_ref().map(link).transpose()
+    }
+
+    /// Links of an instance (optionally of one model, synced before a time).
+    pub async fn search_links(
+        &self,
+        instance: Option<&str>,
+        model: Option<&str>,
+        synced_before: Option<i64>,
+        limit: Option<u32>,
+        offset: u32,
+    ) -> Result<Vec<LinkRow>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {LINK_COLUMNS} FROM links WHERE ($1 IS NULL OR instance = $1) AND ($2 IS NULL OR model = $2) \
+             AND ($3 IS NULL OR sync_date < $3) ORDER BY instance, model, local_id LIMIT $4 OFFSET $5"
+        ))
+        .bind(instance)
+        .bind(model)
+        .bind(synced_before)
+        .bind(limit.map(i64::from).unwrap_or(-1))
+        .bind(i64::from(offset))
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(link).collect()
+    }
+
+    /// Remove the link of a local record.
+    pub async fn unbind(&self, instance: &str, model: &str, local_id: i64) -> Result<bool> {
+        let done = sqlx::query("DELETE FROM links WHERE instance = $1 AND model = $2 AND local_id = $3")
+            .bind(instance)
+            .bind(model)
+            .bind(local_id)
+            .execute(self.pool())
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    /// Couple two external ids (dropping any other couple of either).
+    pub async fn bind_pair(
+        &self,
+        instance: &str,
+        label: &str,
+        left_id: &str,
+        right_id: &str,
+        data: Option<Value>,
+    ) -> Result<PairRow> {
+        let mut tx = self.pool().begin_with("BEGIN IMMEDIATE").await?;
+        sqlx::query("DELETE FROM link_pairs WHERE instance = $1 AND label = $2 AND (left_id = $3 OR right_id = $4)")
+            .bind(instance)
+            .bind(label)
+            .bind(left_id)
+            .bind(right_id)
+            .execute(&mut *tx)
+            .await?;
+        let row = sqlx::query(
+            "INSERT INTO link_pairs (instance, label, left_id, right_id, data, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING label, left_id, right_id, data, updated_at",
+        )
+        .bind(instance)
+        .bind(label)
+        .bind(left_id)
+        .bind(right_id)
+        .bind(data.unwrap_or_else(|| Value::Object(Default::default())).to_string())
+        .bind(now_ms())
+        .fetch_one(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        pair(&row)
+    }
+
+    /// The couple with this id on one side (`left` or right).
+    pub async fn find_pair(&self, instance: &str, label: &str, id: &str, left: bool) -> Result<Option<PairRow>> {
+        let side = if left { "left_id" } else { "right_id" };
+        let row = sqlx::query(&format!(
+            "SELECT label, left_id, right_id, data, updated_at FROM link_pairs \
+             WHERE instance = $1 AND label = $2 AND {side} = $3"
+        ))
+        .bind(instance)
+        .bind(label)
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await?;
+        row.as_ref().map(pair).transpose()
+    }
+
+    /// Remove the couple whose left id is given.
+    pub async fn unbind_pair(&self, instance: &str, label: &str, left_id: &str) -> Result<bool> {
+        let done = sqlx::query("DELETE FROM link_pairs WHERE instance = $1 AND label = $2 AND left_id = $3")
+            .bind(instance)
+            .bind(label)
+            .bind(left_id)
+            .execute(self.pool())
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+}

@@ -1,0 +1,243 @@
+//! Installed modules, backend instances and event subscriptions.
+
+use super::{now_ms, Store};
+use crate::error::{Error, Result};
+use serde::Serialize;
+use serde_json::{Map, Value};
+use sqlx::Row;
+
+/// An installed module as stored.
+#[derive(Debug, Clone, Serialize)]
+pub struct InstalledModule {
+    /// Module name.
+    pub name: String,
+    /// Module version.
+    pub version: String,
+    /// SHA-256 of the component, hex.
+    pub content_hash: String,
+    /// The manifest text.
+    pub manifest: String,
+    /// What `describe` reported, JSON text.
+    pub description: String,
+    /// Where the component file is kept.
+    pub wasm_path: String,
+    /// When it was installed, ms.
+    pub installed_at: i64,
+}
+
+/// A configured connection to one external system.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BackendInstance {
+    /// Instance name, e.g. `acme`.
+    pub name: String,
+    /// Backend key, e.g. `shop@2.0`.
+    pub backend: String,
+    /// Params (URL, …).
+    pub params: Map<String, Value>,
+    /// Created, ms.
+    pub created_at: i64,
+}
+
+/// A stored subscription.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SubscriptionRow {
+    /// Id.
+    pub id: i64,
+    /// Module it belongs to.
+    pub module: String,
+    /// Event name.
+    pub event: String,
+    /// Models; empty = all.
+    pub models: Vec<String>,
+    /// Job to enqueue; none = the module's `handle-event`.
+    pub job: Option<String>,
+    /// Priority of the jobs.
+    pub priority: i64,
+    /// `manifest` or `runtime`.
+    pub source: String,
+}
+
+fn subscription(row: &sqlx::sqlite::SqliteRow) -> Result<SubscriptionRow> {
+    let models: String = row.try_get("models")?;
+    Ok(SubscriptionRow {
+        id: row.try_get("id")?,
+        module: row.try_get("module")?,
+        event: row.try_get("event")?,
+        models: serde_json::from_str(&models)?,
+        job: row.try_get("job")?,
+        priority: row.try_get("priority")?,
+        source: row.try_get("source")?,
+    })
+}
+
+impl Store {
+    /// Store a module (replacing one of the same name) and its manifest
+    /// subscriptions, in one transaction.
+    pub async fn save_module(&self, m: &InstalledModule, subscriptions: &[SubscriptionRow]) -> Result<()> {
+        let mut tx = self.pool().begin_with("BEGIN IMMEDIATE").await?;
+        sqlx::query("DELETE FROM modules WHERE name = $1").bind(&m.name).execute(&mut *tx).await?;
+        sqlx::query(
+            "INSERT INTO modules (name, version, content_hash, manifest, description, wasm_path, installed_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(&m.name)
+        .bind(&m.version)
+        .bind(&m.content_hash)
+        .bind(&m.manifest)
+        .bind(&m.description)
+        .bind(&m.wasm_path)
+        .bind(m.installed_at)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("DELETE FROM subscriptions WHERE module = $1 AND source = 'manifest'")
+            .bind(&m.name)
+            .execute(&mut *tx)
+            .await?;
+        for s in subscriptions {
+            sqlx::query(
+                "INSERT INTO subscriptions (module, event, models, job, priority, source) VALUES ($1, $2, $3, $4, $5, 'manifest')",
+            )
+            .bind(&m.name)
+            .bind(&s.event)
+            .bind(serde_json::to_string(&s.models)?)
+            .bind(&s.job)
+            .bind(s.priority)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Every installed module.
+    pub async fn modules(&self) -> Result<Vec<InstalledModule>> {
+        let rows = sqlx::query(
+            "SELECT name, version, content_hash, manifest, description, wasm_path, installed_at FROM modules ORDER BY name",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(InstalledModule {
+                    name: r.try_get("name")?,
+                    version: r.try_get("version")?,
+                    content_hash: r.try_get("content_hash")?,
+                    manifest: r.try_get("manifest")?,
+                    description: r.try_get("description")?,
+                    wasm_path: r.try_get("wasm_path")?,
+                    installed_at: r.try_get("installed_at")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Add a backend instance.
+    pub async fn add_instance(&self, name: &str, backend: &str, params: &Map<String, Value>) -> Result<BackendInstance> {
+        let now = now_ms();
+        let done = sqlx::query(
+            "INSERT INTO backend_instances (name, backend, params, created_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (name) DO NOTHING",
+        )
+        .bind(name)
+        .bind(backend)
+        .bind(Value::Object(params.clone()).to_string())
+        .bind(now)
+        .execute(self.pool())
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(Error::Invalid(format!(
+                "backend instance `{name}` already exists (remove it first with `ferry backend remove {name}`)"
+            )));
+        }
+        Ok(BackendInstance { name: name.into(), backend: backend.into(), params: params.clone(), created_at: now })
+    }
+
+    /// Remove a backend instance; false if there was none.
+    pub async fn remove_instance(&self, name: &str) -> Result<bool> {
+        let done = sqlx::query("DELETE FROM backend_instances WHERE name = $1").bind(name).execute(self.pool()).await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    /// One backend instance.
+    pub async fn instance(&self, name: &str) -> Result<BackendInstance> {
+        self.instances().await?.into_iter().find(|i| i.name == name).ok_or_else(|| Error::NotFound {
+            kind: "backend instance",
+            name: name.into(),
+            hint: " (list them with `ferry backend list`)".into(),
+        })
+    }
+
+    /// Every backend instance.
+    pub async fn instances(&self) -> Result<Vec<BackendInstance>> {
+        let rows = sqlx::query("SELECT name, backend, params, created_at FROM backend_instances ORDER BY name")
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter()
+            .map(|r| {
+                let params: String = r.try_get("params")?;
+                Ok(BackendInstance {
+                    name: r.try_get("name")?,
+                    backend: r.try_get("backend")?,
+                    params: match serde_json::from_str(&params)? {
+                        Value::Object(m) => m,
+                        _ => Map::new(),
+                    },
+                    created_at: r.try_get("created_at")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Subscriptions to `event` (all events when `None`).
+    pub async fn subscriptions(&self, event: Option<&str>) -> Result<Vec<SubscriptionRow>> {
+        let rows = sqlx::query(
+            "SELECT id, module, event, models, job, priority, source FROM subscriptions \
+             WHERE ($1 IS NULL OR event = $1) ORDER BY id",
+        )
+        .bind(event)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(subscription).collect()
+    }
+
+    /// Add a runtime subscription of `module`; returns its id.
+    pub async fn add_subscription(&self, module: &str, s: &SubscriptionRow) -> Result<i64> {
+        Ok(sqlx::query_scalar(
+            "INSERT INTO subscriptions (module, event, models, job, priority, source) \
+             VALUES ($1, $2, $3, $4, $5, 'runtime') RETURNING id",
+        )
+        .bind(module)
+        .bind(&s.event)
+        .bind(serde_json::to_string(&s.models)?)
+        .bind(&s.job)
+        .bind(s.priority)
+        .fetch_one(self.pool())
+        .await?)
+    }
+
+    /// Replace a subscription of `module`; false if it has none with this id.
+    pub async fn replace_subscription(&self, module: &str, id: i64, s: &SubscriptionRow) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE subscriptions SET event = $1, models = $2, job = $3, priority = $4 WHERE id = $5 AND module = $6",
+        )
+        .bind(&s.event)
+        .bind(serde_json::to_string(&s.models)?)
+        .bind(&s.job)
+        .bind(s.priority)
+        .bind(id)
+        .bind(module)
+        .execute(self.pool())
+        .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    /// Remove a subscription of `module`; false if it has none with this id.
+    pub async fn remove_subscription(&self, module: &str, id: i64) -> Result<bool> {
+        let done = sqlx::query("DELETE FROM subscriptions WHERE id = $1 AND module = $2")
+            .bind(id)
+            .bind(module)
+            .execute(self.pool())
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+}

@@ -1,0 +1,233 @@
+//! Local records: the data Ferry's users own, by model.
+
+use super::{now_ms, Store};
+use crate::error::{Error, Result};
+use serde::Serialize;
+use serde_json::{Map, Value};
+use sqlx::Row;
+
+/// A local record as stored.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RecordRow {
+    /// Id (unique across models).
+    pub id: i64,
+    /// Model name.
+    pub model: String,
+    /// Field values.
+    pub values: Map<String, Value>,
+    /// Creation time, ms.
+    pub created_at: i64,
+    /// Last write time, ms.
+    pub updated_at: i64,
+}
+
+/// Comparison of a [`RecordFilter`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FilterOp {
+    /// `=`
+    Eq,
+    /// `!=`
+    Ne,
+    /// `<`
+    Lt,
+    /// `<=`
+    Le,
+    /// `>`
+    Gt,
+    /// `>=`
+    Ge,
+    /// SQL `LIKE`
+    Like,
+    /// equals one of a JSON array's values
+    OneOf,
+}
+
+/// One condition of a record search.
+#[derive(Debug, Clone)]
+pub struct RecordFilter {
+    /// Field name (letters, digits, `_`).
+    pub field: String,
+    /// Comparison.
+    pub op: FilterOp,
+    /// Value compared with (for `OneOf`, an array).
+    pub value: Value,
+}
+
+fn row_to_record(row: &sqlx::sqlite::SqliteRow) -> Result<RecordRow> {
+    let data: String = row.try_get("data")?;
+    let values = match serde_json::from_str(&data)? {
+        Value::Object(m) => m,
+        _ => Map::new(),
+    };
+    Ok(RecordRow {
+        id: row.try_get("id")?,
+        model: row.try_get("model")?,
+        values,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
+fn object(values: Value, what: &str) -> Result<Map<String, Value>> {
+    match values {
+        Value::Object(m) => Ok(m),
+        other => Err(Error::Invalid(format!("{what}: values must be a JSON object, got {other}"))),
+    }
+}
+
+fn bind_scalar<'q>(
+    q: sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>>,
+    v: &Value,
+) -> sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>> {
+    match v {
+        Value::Null => q.bind(None::<String>),
+        Value::Bool(b) => q.bind(*b as i64),
+        Value::Number(n) if n.is_i64() => q.bind(n.as_i64()),
+        Value::Number(n) => q.bind(n.as_f64()),
+        Value::String(s) => q.bind(s.clone()),
+        other => q.bind(other.to_string()),
+    }
+}
+
+impl Store {
+    /// Create a record; returns it.
+    pub async fn create_record(&self, model: &str, values: Value) -> Result<RecordRow> {
+        let values = object(values, &format!("create {model}"))?;
+        let now = now_ms();
+        let row = sqlx::query(
+            "INSERT INTO records (model, data, created_at, updated_at) VALUES ($1, $2, $3, $3) \
+             RETURNING id, model, data, created_at, updated_at",
+        )
+        .bind(model)
+        .bind(Value::Object(values).to_string())
+        .bind(now)
+        .fetch_one(self.pool())
+        .await?;
+        row_to_record(&row)
+    }
+
+    /// Read a record of `model`.
+    pub async fn read_record(&self, model: &str, id: i64) -> Result<RecordRow> {
+        let row = sqlx::query("SELECT id, model, data, created_at, updated_at FROM records WHERE model = $1 AND id = $2")
+            .bind(model)
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await?
+            .ok_or_else(|| Error::not_found("record", format!("{model} {id}")))?;
+        row_to_record(&row)
+    }
+
+    /// Merge `values` into a record; returns the fields whose value changed.
+    pub async fn write_record(&self, model: &str, id: i64, values: Value) -> Result<Vec<String>> {
+        let values = object(values, &format!("write {model} {id}"))?;
+        // IMMEDIATE: take the write lock first, so that two writers of one record
+        // serialise instead of losing an update.
+        let mut tx = self.pool().begin_with("BEGIN IMMEDIATE").await?;
+        let row = sqlx::query("SELECT data FROM records WHERE model = $1 AND id = $2")
+            .bind(model)
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or_else(|| Error::not_found("record", format!("{model} {id}")))?;
+        let data: String = row.try_get("data")?;
+        let mut current = object(serde_json::from_str(&data)?, "stored record")?;
+        let mut changed = Vec::new();
+        for (k, v) in values {
+            if current.get(&k) != Some(&v) {
+                changed.push(k.clone());
+                current.insert(k, v);
+            }
+        }
+        if !changed.is_empty() {
+            sqlx::query("UPDATE records SET data = $1, updated_at = $2 WHERE model = $3 AND id = $4")
+                .bind(Value::Object(current).to_string())
+                .bind(now_ms())
+                .bind(model)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(changed)
+    }
+
+    /// Delete a record; returns its last values.
+    pub async fn unlink_record(&self, model: &str, id: i64) -> Result<RecordRow> {
+        let row = sqlx::query(
+            "DELETE FROM records WHERE model = $1 AND id = $2 RETURNING id, model, data, created_at, updated_at",
+        )
+        .bind(model)
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await?
+        .ok_or_else(|| Error::not_found("record", format!("{model} {id}")))?;
+        row_to_record(&row)
+    }
+
+    /// Records of `model` matching every filter, by id.
+    pub async fn search_records(
+        &self,
+        model: &str,
+        filters: &[RecordFilter],
+        limit: Option<u32>,
+        offset: u32,
+    ) -> Result<Vec<RecordRow>> {
+        let mut sql = String::from("SELECT id, model, data, created_at, updated_at FROM records WHERE model = $1");
+        let mut n = 1;
+        for f in filters {
+            if f.field.is_empty() || !f.field.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                return Err(Error::Invalid(format!("search {model}: bad field name {:?}", f.field)));
+            }
+            let field = format!("json_extract(data, '$.{}')", f.field);
+            let op = match f.op {
+                FilterOp::Eq => "=",
+                FilterOp::Ne => "!=",
+                FilterOp::Lt => "<",
+                FilterOp::Le => "<=",
+                FilterOp::Gt => ">",
+                FilterOp::Ge => ">=",
+                FilterOp::Like => "LIKE",
+                FilterOp::OneOf => "IN",
+            };
+            if f.op == FilterOp::OneOf {
+                let values = f.value.as_array().ok_or_else(|| {
+                    Error::Invalid(format!("search {model}: `one-of` on {} needs a JSON array", f.field))
+                })?;
+                if values.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let params: Vec<String> = values
+                    .iter()
+                    .map(|_| {
+                        n += 1;
+                        format!("${n}")
+                    })
+                    .collect();
+                sql.push_str(&format!(" AND {field} IN ({})", params.join(", ")));
+            } else {
+                n += 1;
+                sql.push_str(&format!(" AND {field} {op} ${n}"));
+            }
+        }
+        sql.push_str(" ORDER BY id");
+        sql.push_str(&format!(" LIMIT {} OFFSET {offset}", limit.map(i64::from).unwrap_or(-1)));
+        let mut q = sqlx::query(&sql).bind(model);
+        for f in filters {
+            match (&f.op, &f.value) {
+                (FilterOp::OneOf, Value::Array(values)) => {
+                    for v in values {
+                        q = bind_scalar(q, v);
+                    }
+                }
+                (_, v) => q = bind_scalar(q, v),
+            }
+        }
+        let rows = q.fetch_all(self.pool()).await?;
+        rows.iter().map(row_to_record).collect()
+    }
+
+    /// How many records `model` has.
+    pub async fn count_records(&self, model: &str) -> Result<i64> {
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM records WHERE model = $1").bind(model).fetch_one(self.pool()).await?)
+    }
+}
