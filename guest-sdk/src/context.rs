@@ -253,6 +253,12 @@ impl<'a> Context<'a> {
         Ok(jobs::enqueue(&job.0)?)
     }
 
+    /// Take `key` until this run ends; if another run holds it, a retryable
+    /// error (return it: the job is tried again shortly).
+    pub fn lock_or_retry(&self, key: &str) -> Result<()> {
+        Ok(jobs::lock_or_retry(key)?)
+    }
+
     /// Emit a custom event for this backend instance.
     pub fn emit(&self, name: &str, model: &str, record_id: Option<u64>, payload: &Value) -> Result<()> {
         Ok(events::emit(name, model, record_id, &payload.to_string())?)

@@ -92,6 +92,9 @@ impl Unit for Importer {
         }
         let model = &self.model;
         let external_id = id_field(&payload, "external_id")?;
+        // Two jobs importing one record at once (its own import and another
+        // record's dependency) would both create it.
+        ctx.lock_or_retry(&format!("import:{model}:{external_id}"))?;
         let record = ctx.call(kind::ADAPTER, model, "read", &json!({ "id": external_id }))?;
         let bound = ctx.call(kind::BINDER, model, "to_local", &json!({ "external_id": external_id }))?;
         let existing = bound["local_id"].as_u64();

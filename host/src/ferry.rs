@@ -1,11 +1,12 @@
 //! [`Ferry`]: one installation (a data directory and a database), and the
 //! operations the CLI, the demo and the tests share.
 
+use crate::api::jobs::RunLocks;
 use crate::backend::{BackendKey, Description, Module, Registry};
 use crate::engine::{Engine, EngineConfig};
 use crate::error::{Error, Result};
 use crate::events::{self, RecordEvent};
-use crate::invoke::{self, CallScope, Failure, UnitCall};
+use crate::invoke::{self, CallScope, Failure, JobScope, UnitCall};
 use crate::manifest::Manifest;
 use crate::queue::{self, WorkerConfig, WorkerStats};
 use crate::store::{now_ms, BackendInstance, InstalledModule, NewJob, RecordRow, Store, SubscriptionRow};
@@ -37,6 +38,7 @@ struct Inner {
     store: Store,
     engine: Arc<Engine>,
     registry: RwLock<Arc<Registry>>,
+    locks: Arc<RunLocks>,
 }
 
 /// A Ferry installation. Cheap to clone.
@@ -79,7 +81,13 @@ impl Ferry {
         }
         let registry = Registry::new(modules)?;
         Ok(Ferry {
-            inner: Arc::new(Inner { data_dir: options.data_dir, store, engine, registry: RwLock::new(Arc::new(registry)) }),
+            inner: Arc::new(Inner {
+                data_dir: options.data_dir,
+                store,
+                engine,
+                registry: RwLock::new(Arc::new(registry)),
+                locks: Arc::default(),
+            }),
         })
     }
 
@@ -101,6 +109,12 @@ impl Ferry {
     /// The current registry snapshot (runs keep the one they started with).
     pub fn registry(&self) -> Arc<Registry> {
         self.inner.registry.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// The scope of a run for `instance`.
+    pub(crate) fn scope(&self, instance: BackendInstance, user: &str, job: Option<JobScope>) -> Result<Arc<CallScope>> {
+        let (store, engine, locks) = (self.store().clone(), self.engine().clone(), self.inner.locks.clone());
+        CallScope::new(store, engine, self.registry(), locks, instance, user, job)
     }
 
     /// Install (or replace) a module from its manifest and component. New runs
@@ -177,7 +191,7 @@ impl Ferry {
     /// Call a unit of an instance directly, outside any job.
     pub async fn call_unit(&self, instance: &str, call: UnitCall) -> Result<Result<String, Failure>> {
         let instance = self.store().instance(instance).await?;
-        let scope = CallScope::new(self.store().clone(), self.engine().clone(), self.registry(), instance, "ferry", None)?;
+        let scope = self.scope(instance, "ferry", None)?;
         let start = scope.instance_key.clone();
         let out = invoke::call_unit(scope, start, 0, call).await?;
         Ok(out.map_err(|e| Failure { kind: kind_name(e.kind), message: e.message, retry_after_ms: e.retry_after_ms }))

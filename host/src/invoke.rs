@@ -7,7 +7,7 @@
 //! one log.
 
 use crate::api::http::{HostPattern, Origin, OutboundPolicy};
-use crate::api::jobs::JobRunState;
+use crate::api::jobs::{JobRunState, RunLocks};
 use crate::api::session::SessionState;
 use crate::api::{HostState, WitResult};
 use crate::backend::{BackendKey, Description, JobDecl, Registry, Resolved, UnitDecl};
@@ -17,6 +17,7 @@ use crate::error::{Error, Result};
 use crate::events::RecordEvent;
 use crate::store::{now_ms, BackendInstance, LogLine, Store};
 use serde_json::{Map, Value};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -44,8 +45,20 @@ pub struct CallScope {
     pub(crate) user: String,
     pub(crate) job: Option<JobScope>,
     pub(crate) deadline: Instant,
+    /// Locks of `lock-or-retry`, shared by every run of the process.
+    pub(crate) locks: Arc<RunLocks>,
+    /// Identifies this run's locks.
+    pub(crate) run_id: u64,
     logs: Mutex<(Vec<LogLine>, usize)>,
 }
+
+impl Drop for CallScope {
+    fn drop(&mut self) {
+        self.locks.release(self.run_id);
+    }
+}
+
+static NEXT_RUN: AtomicU64 = AtomicU64::new(1);
 
 impl CallScope {
     /// A scope for a run for `instance`, checking its params against the
@@ -54,6 +67,7 @@ impl CallScope {
         store: Store,
         engine: Arc<Engine>,
         registry: Arc<Registry>,
+        locks: Arc<RunLocks>,
         instance: BackendInstance,
         user: &str,
         job: Option<JobScope>,
@@ -71,6 +85,8 @@ impl CallScope {
             user: user.to_string(),
             job,
             deadline,
+            locks,
+            run_id: NEXT_RUN.fetch_add(1, Ordering::Relaxed),
             logs: Mutex::new((Vec::new(), 0)),
         }))
     }

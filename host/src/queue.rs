@@ -3,7 +3,7 @@
 //! with exponential backoff (or the delay the remote asked for).
 
 use crate::ferry::Ferry;
-use crate::invoke::{self, CallScope, Failure, JobScope};
+use crate::invoke::{self, Failure, JobScope};
 use crate::store::{now_ms, JobRow, JobState};
 use std::time::Duration;
 use tokio::task::JoinSet;
@@ -13,8 +13,11 @@ use tokio::task::JoinSet;
 pub struct WorkerConfig {
     /// Jobs run at once.
     pub concurrency: usize,
-    /// Stop when no job is ready and none is running (instead of waiting for more).
+    /// Stop when no job is running and none is due within `idle_horizon`
+    /// (instead of waiting for more).
     pub until_idle: bool,
+    /// With `until_idle`: retries due within this long are waited for.
+    pub idle_horizon: Duration,
     /// How long to sleep when the queue is empty.
     pub poll_interval: Duration,
     /// First retry delay; doubles with each try, up to an hour.
@@ -26,6 +29,7 @@ impl Default for WorkerConfig {
         WorkerConfig {
             concurrency: 4,
             until_idle: false,
+            idle_horizon: Duration::from_secs(60),
             poll_interval: Duration::from_millis(200),
             retry_base: Duration::from_secs(10),
         }
@@ -69,14 +73,7 @@ async fn run_claimed(ferry: &Ferry, job: &JobRow, retry_base: Duration) -> crate
     let outcome = match store.instance(&job.instance).await {
         Err(e) => Err((Failure::from(e), Vec::new())),
         Ok(instance) => {
-            let scope = CallScope::new(
-                store.clone(),
-                ferry.engine().clone(),
-                ferry.registry(),
-                instance,
-                &job.user,
-                Some(JobScope { id: job.id, attempt: job.attempts }),
-            );
+            let scope = ferry.scope(instance, &job.user, Some(JobScope { id: job.id, attempt: job.attempts }));
             match scope {
                 Err(e) => Err((Failure::from(e), Vec::new())),
                 Ok(scope) => {
@@ -133,7 +130,12 @@ pub async fn run_worker(ferry: &Ferry, config: &WorkerConfig, mut on_change: imp
         }
         if running.is_empty() {
             if config.until_idle {
-                return Ok(stats);
+                let due_soon = ferry.store().next_eta().await?.is_some_and(|eta| {
+                    eta - now_ms() <= config.idle_horizon.as_millis() as i64
+                });
+                if !due_soon {
+                    return Ok(stats);
+                }
             }
             tokio::time::sleep(config.poll_interval).await;
             continue;

@@ -3,8 +3,38 @@
 use super::{final_error, parse_json, HostState, WitResult};
 use crate::bindings::jobs::{self, JobSpec};
 use crate::store::{now_ms, NewJob};
+use std::collections::HashMap;
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 use wasmtime::component::Resource;
+
+/// How soon a job that found a lock taken is tried again.
+const LOCKED_RETRY: Duration = Duration::from_millis(500);
+
+/// Locks taken by runs with `lock-or-retry`, per process: key → run id.
+#[derive(Debug, Default)]
+pub struct RunLocks {
+    held: Mutex<HashMap<String, u64>>,
+}
+
+impl RunLocks {
+    /// Take `key` for run `run`; false if another run holds it.
+    pub(crate) fn try_lock(&self, key: &str, run: u64) -> bool {
+        let mut held = self.held.lock().unwrap_or_else(|p| p.into_inner());
+        match held.get(key) {
+            Some(owner) => *owner == run,
+            None => {
+                held.insert(key.to_string(), run);
+                true
+            }
+        }
+    }
+
+    /// Release every lock of run `run`.
+    pub(crate) fn release(&self, run: u64) {
+        self.held.lock().unwrap_or_else(|p| p.into_inner()).retain(|_, owner| *owner != run);
+    }
+}
 
 /// How often progress is written to the store at most (the last report of a
 /// run is always written).
@@ -47,6 +77,24 @@ impl jobs::Host for HostState {
                 job.channel = channel;
             }
             Ok(scope.store.enqueue(&job).await? as u64)
+        }
+        .await)
+    }
+
+    async fn lock_or_retry(&mut self, key: String) -> WitResult<()> {
+        let scope = self.scope();
+        Ok(async move {
+            let scope = scope?;
+            let key = format!("{}\u{0}{key}", scope.instance.name);
+            if scope.locks.try_lock(&key, scope.run_id) {
+                Ok(())
+            } else {
+                Err(crate::bindings::types::Error {
+                    kind: crate::bindings::types::ErrorKind::Retryable,
+                    message: format!("`{}` is locked by another run; trying again shortly", key.replace('\u{0}', ": ")),
+                    retry_after_ms: Some(LOCKED_RETRY.as_millis() as u64),
+                })
+            }
         }
         .await)
     }
