@@ -31,7 +31,7 @@ pub fn build_connector(dir: &Path, target_dir: Option<&Path>) -> Result<Built> {
     }
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut cmd = Command::new(cargo);
-    cmd.args(["build", "--release", "--lib", "--target", TARGET, "--message-format=json-render-diagnostics"])
+    cmd.args(["build", "--release", "--target", TARGET, "--message-format=json-render-diagnostics"])
         .arg("--manifest-path")
         .arg(&cargo_toml)
         .stdout(Stdio::piped())
@@ -43,7 +43,11 @@ pub fn build_connector(dir: &Path, target_dir: Option<&Path>) -> Result<Built> {
     let package_id = package_id(&cargo_toml)?;
     let wasm = cargo_metadata::Message::parse_stream(&output.stdout[..])
         .filter_map(|m| match m {
-            Ok(cargo_metadata::Message::CompilerArtifact(a)) if a.package_id.repr == package_id => Some(a.filenames),
+            Ok(cargo_metadata::Message::CompilerArtifact(a))
+                if a.package_id.repr == package_id && a.target.is_kind(cargo_metadata::TargetKind::CDyLib) =>
+            {
+                Some(a.filenames)
+            }
             _ => None,
         })
         .flatten()

@@ -190,11 +190,15 @@ impl Ferry {
 
     /// Call a unit of an instance directly, outside any job.
     pub async fn call_unit(&self, instance: &str, call: UnitCall) -> Result<Result<String, Failure>> {
+        self.runner(instance).await?.call_unit(call).await
+    }
+
+    /// A [`Runner`] for `instance`: runs its jobs and units in-process, without
+    /// the queue.
+    pub async fn runner(&self, instance: &str) -> Result<Runner> {
         let instance = self.store().instance(instance).await?;
-        let scope = self.scope(instance, "ferry", None)?;
-        let start = scope.instance_key.clone();
-        let out = invoke::call_unit(scope, start, 0, call).await?;
-        Ok(out.map_err(|e| Failure { kind: kind_name(e.kind), message: e.message, retry_after_ms: e.retry_after_ms }))
+        self.scope(instance.clone(), "ferry", None)?;
+        Ok(Runner { ferry: self.clone(), instance })
     }
 
     /// Create a local record as a person would: record events fire.
@@ -231,6 +235,31 @@ impl Ferry {
     /// Run a worker (see [`WorkerConfig`]).
     pub async fn run_worker(&self, config: &WorkerConfig, on_change: impl FnMut(&WorkerStats)) -> Result<WorkerStats> {
         queue::run_worker(self, config, on_change).await
+    }
+}
+
+/// Runs jobs and units of one backend instance directly (tests, benchmarks,
+/// and tools that need an answer now rather than a queued job). Each call gets
+/// a fresh instance, as queued runs do.
+pub struct Runner {
+    ferry: Ferry,
+    instance: BackendInstance,
+}
+
+impl Runner {
+    /// Run job `name` now, outside the queue (no job row; progress is not stored).
+    pub async fn run_job(&self, name: &str, payload: &str) -> Result<Result<String, Failure>> {
+        let scope = self.ferry.scope(self.instance.clone(), "ferry", None)?;
+        let (_, out) = invoke::run_job(&scope, &name.to_string(), &payload.to_string()).await;
+        Ok(out)
+    }
+
+    /// Call a unit, looked up from the instance's backend.
+    pub async fn call_unit(&self, call: UnitCall) -> Result<Result<String, Failure>> {
+        let scope = self.ferry.scope(self.instance.clone(), "ferry", None)?;
+        let start = scope.instance_key.clone();
+        let out = invoke::call_unit(scope, start, 0, call).await?;
+        Ok(out.map_err(|e| Failure { kind: kind_name(e.kind), message: e.message, retry_after_ms: e.retry_after_ms }))
     }
 }
 

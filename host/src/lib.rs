@@ -40,4 +40,4 @@ pub mod queue;
 pub mod store;
 
 pub use error::{Error, Result};
-pub use ferry::{Ferry, FerryOptions, Installed};
+pub use ferry::{Ferry, FerryOptions, Installed, Runner};

@@ -157,7 +157,14 @@ impl Manifest {
     /// Parse and check manifest text; the error names the key and the reason.
     pub fn parse(text: &str) -> std::result::Result<Manifest, String> {
         let manifest: Manifest = toml::from_str(text).map_err(|e| {
-            let at = e.span().map(|s| line_of(text, s.start)).map(|l| format!("line {l}: ")).unwrap_or_default();
+            let at = e
+                .span()
+                .map(|s| {
+                    let line = line_of(text, s.start);
+                    let source = text.lines().nth(line - 1).unwrap_or_default().trim();
+                    format!("line {line} (`{source}`): ")
+                })
+                .unwrap_or_default();
             format!("{at}{}", e.message())
         })?;
         manifest.check()?;
