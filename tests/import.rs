@@ -13,25 +13,54 @@ async fn import_of_1000_products_uses_v2_adapter_and_parent_importer_and_mapper(
     assert_eq!(stats.failed, 0, "{stats:?}");
     let store = ferry.store();
     assert_eq!(store.count_records("product").await.unwrap(), 1000);
-    assert_eq!(store.search_links(Some("acme"), Some("product"), None, None, 0).await.unwrap().len(), 1000);
+    assert_eq!(
+        store
+            .search_links(Some("acme"), Some("product"), None, None, 0)
+            .await
+            .unwrap()
+            .len(),
+        1000
+    );
 
     // The v2 adapter spoke to the shop; nothing used the v1 layout.
     let requests = shop.data().requests.clone();
-    assert!(requests.get("GET v2 products").copied().unwrap_or(0) >= 1000, "{requests:?}");
+    assert!(
+        requests.get("GET v2 products").copied().unwrap_or(0) >= 1000,
+        "{requests:?}"
+    );
     assert!(requests.keys().all(|k| !k.contains(" v1 ")), "{requests:?}");
 
     // The jobs came from the parent module (shop-v2 has none).
-    let jobs = store.list_jobs(Some(JobState::Done), Some("acme"), 2000).await.unwrap();
+    let jobs = store
+        .list_jobs(Some(JobState::Done), Some("acme"), 2000)
+        .await
+        .unwrap();
     assert_eq!(jobs.len(), 1001);
-    assert!(jobs.iter().all(|j| j.module.as_deref() == Some("shop")), "every job ran in module shop");
+    assert!(
+        jobs.iter().all(|j| j.module.as_deref() == Some("shop")),
+        "every job ran in module shop"
+    );
 
     // The parent's mapper converted the price; the v2 override mapped `title` to `name`.
-    let link = store.link_by_external("acme", "product", "1").await.unwrap().expect("product 1 linked");
+    let link = store
+        .link_by_external("acme", "product", "1")
+        .await
+        .unwrap()
+        .expect("product 1 linked");
     let product = store.read_record("product", link.local_id).await.unwrap();
-    assert_eq!(product.values["name"], json!("Product 1"), "{:?}", product.values);
+    assert_eq!(
+        product.values["name"],
+        json!("Product 1"),
+        "{:?}",
+        product.values
+    );
     assert_eq!(product.values["list_price"], json!(6.01));
     assert_eq!(product.values["default_code"], json!("SKU-00001"));
-    assert_eq!(product.values["origin"], json!("shop"), "only-on-create mapping applied");
+    assert_eq!(
+        product.values["origin"],
+        json!("shop"),
+        "only-on-create mapping applied"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -40,17 +69,34 @@ async fn a_second_import_updates_and_duplicates_nothing() {
     enqueue_import(&ferry, "acme", "product").await.unwrap();
     drain(&ferry, |_| {}).await.unwrap();
     let store = ferry.store();
-    let first_link = store.link_by_external("acme", "product", "7").await.unwrap().unwrap();
+    let first_link = store
+        .link_by_external("acme", "product", "7")
+        .await
+        .unwrap()
+        .unwrap();
 
     // The shop renames product 7; the next import updates the same local record.
-    if let Some(p) = shop.data().records.get_mut("products").and_then(|r| r.get_mut(&7)) {
+    if let Some(p) = shop
+        .data()
+        .records
+        .get_mut("products")
+        .and_then(|r| r.get_mut(&7))
+    {
         p["name"] = json!("Renamed in the shop");
     }
     enqueue_import(&ferry, "acme", "product").await.unwrap();
     let stats = drain(&ferry, |_| {}).await.unwrap();
     assert_eq!(stats.failed, 0);
-    assert_eq!(store.count_records("product").await.unwrap(), 50, "no duplicates");
-    let link = store.link_by_external("acme", "product", "7").await.unwrap().unwrap();
+    assert_eq!(
+        store.count_records("product").await.unwrap(),
+        50,
+        "no duplicates"
+    );
+    let link = store
+        .link_by_external("acme", "product", "7")
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(link.local_id, first_link.local_id);
     assert!(link.sync_date >= first_link.sync_date);
     let product = store.read_record("product", link.local_id).await.unwrap();
@@ -70,19 +116,43 @@ async fn orders_arrive_with_their_lines_and_dependencies() {
     assert_eq!(store.count_records("order").await.unwrap(), 12);
     assert!(store.count_records("customer").await.unwrap() <= 5);
 
-    let remote = shop.data().records["orders"].values().next().cloned().expect("an order in the shop");
+    let remote = shop.data().records["orders"]
+        .values()
+        .next()
+        .cloned()
+        .expect("an order in the shop");
     let ext_id = remote["id"].to_string();
-    let link = store.link_by_external("acme", "order", &ext_id).await.unwrap().expect("order linked");
+    let link = store
+        .link_by_external("acme", "order", &ext_id)
+        .await
+        .unwrap()
+        .expect("order linked");
     let order = store.read_record("order", link.local_id).await.unwrap();
     let lines = order.values["order_lines"].as_array().expect("order lines");
     let remote_lines = remote["lines"].as_array().unwrap();
     assert_eq!(lines.len(), remote_lines.len());
     for (line, remote_line) in lines.iter().zip(remote_lines) {
-        let product = store.link_by_local("acme", "product", line["product_id"].as_i64().unwrap()).await.unwrap().unwrap();
-        assert_eq!(product.external_id, remote_line["product_id"].to_string(), "line points at the linked product");
+        let product = store
+            .link_by_local("acme", "product", line["product_id"].as_i64().unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            product.external_id,
+            remote_line["product_id"].to_string(),
+            "line points at the linked product"
+        );
         assert_eq!(line["quantity"], remote_line["qty"]);
     }
-    let customer = store.link_by_local("acme", "customer", order.values["partner_id"].as_i64().unwrap()).await.unwrap().unwrap();
+    let customer = store
+        .link_by_local(
+            "acme",
+            "customer",
+            order.values["partner_id"].as_i64().unwrap(),
+        )
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(customer.external_id, remote["customer_id"].to_string());
 }
 

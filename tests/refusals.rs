@@ -4,7 +4,7 @@
 use ferry::store::{JobState, NewJob};
 use ferry::{Error, Ferry};
 use ferry_tests::*;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 async fn job(ferry: &Ferry, name: &str, payload: Value) -> i64 {
     let mut job = NewJob::new("lab", name, &payload);
@@ -15,7 +15,10 @@ async fn job(ferry: &Ferry, name: &str, payload: Value) -> i64 {
 async fn hostile() -> (tempfile::TempDir, Ferry) {
     let (dir, ferry) = fresh(tight).await;
     install(&ferry, &["hostile"]).await;
-    ferry.add_instance("lab", "hostile", Default::default()).await.unwrap();
+    ferry
+        .add_instance("lab", "hostile", Default::default())
+        .await
+        .unwrap();
     (dir, ferry)
 }
 
@@ -25,13 +28,33 @@ async fn a_bad_manifest_is_refused_naming_file_key_and_reason() {
     let shop = built("shop");
     let text = std::fs::read_to_string(&shop.manifest).unwrap();
     let bad = dir.path().join("connector.toml");
-    std::fs::write(&bad, text.replace("parent = \"shop\"", "parent = \"shop@@1\"")).unwrap();
-    let err = ferry.install(&bad, &shop.wasm).await.unwrap_err().to_string();
-    assert!(err.contains("connector.toml") && err.contains("[[backend]] #2 parent") && err.contains("shop@@1"), "{err}");
+    std::fs::write(
+        &bad,
+        text.replace("parent = \"shop\"", "parent = \"shop@@1\""),
+    )
+    .unwrap();
+    let err = ferry
+        .install(&bad, &shop.wasm)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("connector.toml")
+            && err.contains("[[backend]] #2 parent")
+            && err.contains("shop@@1"),
+        "{err}"
+    );
 
     std::fs::write(&bad, text.replace("priority = 4", "priority = \"urgent\"")).unwrap();
-    let err = ferry.install(&bad, &shop.wasm).await.unwrap_err().to_string();
-    assert!(err.contains("connector.toml") && err.contains("line") && err.contains("priority"), "{err}");
+    let err = ferry
+        .install(&bad, &shop.wasm)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("connector.toml") && err.contains("line") && err.contains("priority"),
+        "{err}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -46,8 +69,15 @@ async fn files_that_are_not_components_are_refused() {
 
     let core = dir.path().join("core.wasm");
     std::fs::write(&core, b"\0asm\x01\0\0\0").unwrap();
-    let err = ferry.install(&manifest, &core).await.unwrap_err().to_string();
-    assert!(err.contains("core WebAssembly module") && err.contains("wasm32-wasip2"), "{err}");
+    let err = ferry
+        .install(&manifest, &core)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("core WebAssembly module") && err.contains("wasm32-wasip2"),
+        "{err}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -55,11 +85,20 @@ async fn a_component_of_another_world_is_refused() {
     let (_dir, ferry) = fresh(|_| {}).await;
     let hostile = built("hostile");
     let other_world = hostile.wasm.with_file_name("not-a-connector.wasm");
-    assert!(other_world.exists(), "the hostile crate also builds a wasi:cli program");
-    let err = ferry.install(&hostile.manifest, &other_world).await.unwrap_err();
+    assert!(
+        other_world.exists(),
+        "the hostile crate also builds a wasi:cli program"
+    );
+    let err = ferry
+        .install(&hostile.manifest, &other_world)
+        .await
+        .unwrap_err();
     assert!(matches!(err, Error::WrongWorld { .. }), "{err}");
     let text = err.to_string();
-    assert!(text.contains("ferry:connector/guest@0.1.0") && text.contains("wasi:cli/run"), "{text}");
+    assert!(
+        text.contains("ferry:connector/guest@0.1.0") && text.contains("wasi:cli/run"),
+        "{text}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -68,7 +107,11 @@ async fn a_manifest_that_promises_a_missing_job_is_refused() {
     let hostile = built("hostile");
     let manifest = dir.path().join("connector.toml");
     let text = std::fs::read_to_string(&hostile.manifest).unwrap();
-    std::fs::write(&manifest, format!("{text}\n[[subscription]]\nevent = \"record.updated\"\njob = \"does-not-exist\"\n")).unwrap();
+    std::fs::write(
+        &manifest,
+        format!("{text}\n[[subscription]]\nevent = \"record.updated\"\njob = \"does-not-exist\"\n"),
+    )
+    .unwrap();
     let err = ferry.install(&manifest, &hostile.wasm).await.unwrap_err();
     assert!(matches!(err, Error::Mismatch { .. }), "{err}");
     assert!(err.to_string().contains("does-not-exist"), "{err}");
@@ -84,7 +127,10 @@ async fn a_panicking_guest_fails_its_job_with_the_message_and_the_next_job_runs(
     let failed = ferry.store().job(panic).await.unwrap();
     assert_eq!(failed.state, JobState::Failed);
     let error = failed.error.unwrap();
-    assert!(error.contains("hostile guest panicked on purpose: testing"), "{error}");
+    assert!(
+        error.contains("hostile guest panicked on purpose: testing"),
+        "{error}"
+    );
     let done = ferry.store().job(ok).await.unwrap();
     assert_eq!(done.state, JobState::Done);
     assert_eq!(done.result.as_deref(), Some(r#"{"echo":{"n":1}}"#));
@@ -98,9 +144,21 @@ async fn memory_bombs_and_endless_loops_are_stopped_with_a_reason() {
     let ok = job(&ferry, "ok", json!({})).await;
     drain(&ferry, |_| {}).await.unwrap();
     let grow = ferry.store().job(grow).await.unwrap();
-    assert!(grow.error.as_deref().unwrap_or_default().contains("memory limit 32 MiB exceeded"), "{grow:?}");
+    assert!(
+        grow.error
+            .as_deref()
+            .unwrap_or_default()
+            .contains("memory limit 32 MiB exceeded"),
+        "{grow:?}"
+    );
     let spin = ferry.store().job(spin).await.unwrap();
-    assert!(spin.error.as_deref().unwrap_or_default().contains("time budget"), "{spin:?}");
+    assert!(
+        spin.error
+            .as_deref()
+            .unwrap_or_default()
+            .contains("time budget"),
+        "{spin:?}"
+    );
     assert_eq!(ferry.store().job(ok).await.unwrap().state, JobState::Done);
 }
 
@@ -108,19 +166,34 @@ async fn memory_bombs_and_endless_loops_are_stopped_with_a_reason() {
 async fn the_sandbox_grants_no_network_env_or_files() {
     let (_dir, ferry) = hostile().await;
     let (_shop, url) = start_shop(1, 0, 0).await.unwrap();
-    let fetch = job(&ferry, "fetch", json!({ "url": format!("{url}/_admin/stats") })).await;
+    let fetch = job(
+        &ferry,
+        "fetch",
+        json!({ "url": format!("{url}/_admin/stats") }),
+    )
+    .await;
     let env = job(&ferry, "read-env", json!({})).await;
     drain(&ferry, |_| {}).await.unwrap();
     let fetch = ferry.store().job(fetch).await.unwrap();
     assert_eq!(fetch.error_kind.as_deref(), Some("denied"), "{fetch:?}");
     assert!(fetch.error.unwrap().contains("allowed_hosts"));
     let env = ferry.store().job(env).await.unwrap();
-    assert_eq!(env.result.as_deref(), Some(r#"{"env":[],"read_file":false}"#));
+    assert_eq!(
+        env.result.as_deref(),
+        Some(r#"{"env":[],"read_file":false}"#)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_lookup_that_nothing_answers_names_the_chain() {
     let (_dir, ferry, _shop) = shop_setup("shop@2.0", 1, 0, 0).await;
-    let err = ferry.enqueue(&NewJob::new("acme", "no-such-job", &json!({}))).await.unwrap_err().to_string();
-    assert!(err.contains("shop@2.0 → shop@1.7 → shop") && err.contains("no-such-job"), "{err}");
+    let err = ferry
+        .enqueue(&NewJob::new("acme", "no-such-job", &json!({})))
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("shop@2.0 → shop@1.7 → shop") && err.contains("no-such-job"),
+        "{err}"
+    );
 }

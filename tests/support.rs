@@ -19,7 +19,9 @@ pub fn built(name: &str) -> Built {
     let mut cache = cache.lock().unwrap_or_else(|p| p.into_inner());
     cache
         .entry(name.to_string())
-        .or_insert_with(|| ferry::demo::build_example(name).unwrap_or_else(|e| panic!("building {name}: {e}")))
+        .or_insert_with(|| {
+            ferry::demo::build_example(name).unwrap_or_else(|e| panic!("building {name}: {e}"))
+        })
         .clone()
 }
 
@@ -36,17 +38,30 @@ pub async fn fresh(configure: impl FnOnce(&mut EngineConfig)) -> (TempDir, Ferry
 pub async fn install(ferry: &Ferry, names: &[&str]) {
     for name in names {
         let b = tokio::task::block_in_place(|| built(name));
-        ferry.install(&b.manifest, &b.wasm).await.unwrap_or_else(|e| panic!("installing {name}: {e}"));
+        ferry
+            .install(&b.manifest, &b.wasm)
+            .await
+            .unwrap_or_else(|e| panic!("installing {name}: {e}"));
     }
 }
 
 /// A fresh installation with `shop` and `shop-v2`, a shop with this data, and a
 /// backend instance `acme` on `backend` pointing at it.
-pub async fn shop_setup(backend: &str, products: u64, customers: u64, orders: u64) -> (TempDir, Ferry, Shop) {
+pub async fn shop_setup(
+    backend: &str,
+    products: u64,
+    customers: u64,
+    orders: u64,
+) -> (TempDir, Ferry, Shop) {
     let (dir, ferry) = fresh(|_| {}).await;
     install(&ferry, &["shop", "shop-v2"]).await;
-    let (shop, url) = start_shop(products, customers, orders).await.expect("start shop");
-    ferry.add_instance("acme", backend, shop_params(&url)).await.expect("add instance");
+    let (shop, url) = start_shop(products, customers, orders)
+        .await
+        .expect("start shop");
+    ferry
+        .add_instance("acme", backend, shop_params(&url))
+        .await
+        .expect("add instance");
     (dir, ferry, shop)
 }
 

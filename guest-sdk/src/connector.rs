@@ -56,7 +56,11 @@ impl Connector {
 
     /// Register a unit of `kind` for `model` (`*` for every model).
     pub fn unit(mut self, kind: &str, model: &str, unit: impl Unit + 'static) -> Self {
-        self.units.push(UnitEntry { kind: kind.to_string(), model: model.to_string(), unit: Box::new(unit) });
+        self.units.push(UnitEntry {
+            kind: kind.to_string(),
+            model: model.to_string(),
+            unit: Box::new(unit),
+        });
         self
     }
 
@@ -67,12 +71,19 @@ impl Connector {
         description: &str,
         run: impl Fn(&Context, Value) -> Result<Value> + Send + Sync + 'static,
     ) -> Self {
-        self.jobs.push(JobEntry { name: name.to_string(), description: description.to_string(), run: Box::new(run) });
+        self.jobs.push(JobEntry {
+            name: name.to_string(),
+            description: description.to_string(),
+            run: Box::new(run),
+        });
         self
     }
 
     /// Handle events subscribed to without a job.
-    pub fn on_event(mut self, handler: impl Fn(&Context, Event) -> Result<()> + Send + Sync + 'static) -> Self {
+    pub fn on_event(
+        mut self,
+        handler: impl Fn(&Context, Event) -> Result<()> + Send + Sync + 'static,
+    ) -> Self {
         self.on_event = Some(Box::new(handler));
         self
     }
@@ -84,16 +95,30 @@ impl Connector {
     }
 
     fn find_unit(&self, kind: &str, model: &str) -> Option<&dyn Unit> {
-        let exact = self.units.iter().find(|u| u.kind == kind && u.model == model);
-        exact.or_else(|| self.units.iter().find(|u| u.kind == kind && u.model == "*")).map(|u| &*u.unit)
+        let exact = self
+            .units
+            .iter()
+            .find(|u| u.kind == kind && u.model == model);
+        exact
+            .or_else(|| self.units.iter().find(|u| u.kind == kind && u.model == "*"))
+            .map(|u| &*u.unit)
     }
 
     /// Call one of this connector's units directly, in-process (used by tests
     /// and benchmarks that run the connector natively).
-    pub fn call_local(&self, ctx: &Context, kind: &str, model: &str, method: &str, payload: Value) -> Result<Value> {
-        let unit = self
-            .find_unit(kind, model)
-            .ok_or_else(|| Error::not_found(format!("this module has no {kind} unit for model `{model}`")))?;
+    pub fn call_local(
+        &self,
+        ctx: &Context,
+        kind: &str,
+        model: &str,
+        method: &str,
+        payload: Value,
+    ) -> Result<Value> {
+        let unit = self.find_unit(kind, model).ok_or_else(|| {
+            Error::not_found(format!(
+                "this module has no {kind} unit for model `{model}`"
+            ))
+        })?;
         unit.call(ctx, method, payload)
     }
 }
@@ -117,12 +142,19 @@ pub mod glue {
             units: c
                 .units
                 .iter()
-                .map(|u| wit::UnitDecl { kind: u.kind.clone(), model: u.model.clone(), methods: u.unit.methods() })
+                .map(|u| wit::UnitDecl {
+                    kind: u.kind.clone(),
+                    model: u.model.clone(),
+                    methods: u.unit.methods(),
+                })
                 .collect(),
             jobs: c
                 .jobs
                 .iter()
-                .map(|j| wit::JobDecl { name: j.name.clone(), description: j.description.clone() })
+                .map(|j| wit::JobDecl {
+                    name: j.name.clone(),
+                    description: j.description.clone(),
+                })
                 .collect(),
             events: c.events.clone(),
             sdk_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -143,10 +175,19 @@ pub mod glue {
         Ok(out.to_string())
     }
 
-    pub fn run_job(c: &Connector, session: &Session, job: &JobRun, name: String, payload: String) -> Result<String, WitError> {
+    pub fn run_job(
+        c: &Connector,
+        session: &Session,
+        job: &JobRun,
+        name: String,
+        payload: String,
+    ) -> Result<String, WitError> {
         let entry = c.jobs.iter().find(|j| j.name == name).ok_or_else(|| {
             let known: Vec<&str> = c.jobs.iter().map(|j| j.name.as_str()).collect();
-            Error::not_found(format!("this module has no job `{name}` (it has: {})", known.join(", ")))
+            Error::not_found(format!(
+                "this module has no job `{name}` (it has: {})",
+                known.join(", ")
+            ))
         })?;
         let ctx = Context::new(session, Some(job));
         let payload: Value = serde_json::from_str(&payload).map_err(Error::from)?;
@@ -154,8 +195,10 @@ pub mod glue {
     }
 
     pub fn handle_event(c: &Connector, session: &Session, event: WitEvent) -> Result<(), WitError> {
-        let handler =
-            c.on_event.as_ref().ok_or_else(|| Error::not_found("this module does not handle events without a job"))?;
+        let handler = c
+            .on_event
+            .as_ref()
+            .ok_or_else(|| Error::not_found("this module does not handle events without a job"))?;
         let ctx = Context::new(session, None);
         let event = Event {
             name: event.name,

@@ -45,7 +45,11 @@ pub struct Filter(session::Filter);
 
 impl Filter {
     fn new(field: &str, op: session::FilterOp, value: &Value) -> Self {
-        Filter(session::Filter { field: field.to_string(), op, value: value.to_string() })
+        Filter(session::Filter {
+            field: field.to_string(),
+            op,
+            value: value.to_string(),
+        })
     }
     /// `field == value`.
     pub fn eq(field: &str, value: impl Into<Value>) -> Self {
@@ -146,7 +150,10 @@ pub struct Context<'a> {
 
 impl<'a> Context<'a> {
     pub(crate) fn new(session: &'a session::Session, job: Option<&'a jobs::JobRun>) -> Self {
-        Context { session: SessionRef::Borrowed(session), job }
+        Context {
+            session: SessionRef::Borrowed(session),
+            job,
+        }
     }
 
     fn session(&self) -> &session::Session {
@@ -169,7 +176,10 @@ impl<'a> Context<'a> {
     /// A param that must be set: a final error naming it otherwise.
     pub fn require_param(&self, key: &str) -> Result<String> {
         self.param(key).ok_or_else(|| {
-            Error::fatal(format!("param `{key}` is not set on backend instance `{}`", self.info().instance))
+            Error::fatal(format!(
+                "param `{key}` is not set on backend instance `{}`",
+                self.info().instance
+            ))
         })
     }
 
@@ -181,7 +191,10 @@ impl<'a> Context<'a> {
     /// A context like this one with more flags set.
     pub fn with_flags(&self, flags: &[&str]) -> Context<'a> {
         let flags: Vec<String> = flags.iter().map(|f| f.to_string()).collect();
-        Context { session: SessionRef::Owned(self.session().with_flags(&flags)), job: self.job }
+        Context {
+            session: SessionRef::Owned(self.session().with_flags(&flags)),
+            job: self.job,
+        }
     }
 
     /// A context whose writes fire no record events: for writing what was just
@@ -211,9 +224,19 @@ impl<'a> Context<'a> {
     }
 
     /// Local records matching all filters, by id.
-    pub fn search(&self, model: &str, filters: &[Filter], limit: Option<u32>, offset: u32) -> Result<Vec<Record>> {
+    pub fn search(
+        &self,
+        model: &str,
+        filters: &[Filter],
+        limit: Option<u32>,
+        offset: u32,
+    ) -> Result<Vec<Record>> {
         let filters: Vec<session::Filter> = filters.iter().map(|f| f.0.clone()).collect();
-        self.session().search(model, &filters, limit, offset)?.into_iter().map(Record::from_wit).collect()
+        self.session()
+            .search(model, &filters, limit, offset)?
+            .into_iter()
+            .map(Record::from_wit)
+            .collect()
     }
 
     /// Create a local record; returns its id.
@@ -243,7 +266,13 @@ impl<'a> Context<'a> {
     }
 
     /// Call the unit that the running module overrides (its parent's): `super`.
-    pub fn call_parent(&self, kind: &str, model: &str, method: &str, payload: &Value) -> Result<Value> {
+    pub fn call_parent(
+        &self,
+        kind: &str,
+        model: &str,
+        method: &str,
+        payload: &Value,
+    ) -> Result<Value> {
         let out = units::call_parent(kind, model, method, &payload.to_string())?;
         Ok(serde_json::from_str(&out)?)
     }
@@ -260,12 +289,24 @@ impl<'a> Context<'a> {
     }
 
     /// Emit a custom event for this backend instance.
-    pub fn emit(&self, name: &str, model: &str, record_id: Option<u64>, payload: &Value) -> Result<()> {
+    pub fn emit(
+        &self,
+        name: &str,
+        model: &str,
+        record_id: Option<u64>,
+        payload: &Value,
+    ) -> Result<()> {
         Ok(events::emit(name, model, record_id, &payload.to_string())?)
     }
 
     /// Add a subscription at runtime: `event` on `models` enqueues `job`.
-    pub fn subscribe(&self, event: &str, models: &[&str], job: Option<&str>, priority: u32) -> Result<u64> {
+    pub fn subscribe(
+        &self,
+        event: &str,
+        models: &[&str],
+        job: Option<&str>,
+        priority: u32,
+    ) -> Result<u64> {
         Ok(events::subscribe(&events::Subscription {
             event: event.to_string(),
             models: models.iter().map(|m| m.to_string()).collect(),
@@ -306,4 +347,3 @@ impl<'a> Context<'a> {
         self.job.map(|j| j.stop_requested()).unwrap_or(false)
     }
 }
-

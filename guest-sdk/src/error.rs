@@ -32,7 +32,11 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
     fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
-        Error { kind, message: message.into(), retry_after_ms: None }
+        Error {
+            kind,
+            message: message.into(),
+            retry_after_ms: None,
+        }
     }
     /// A failure that may go away if the job is tried again later.
     pub fn retryable(message: impl Into<String>) -> Self {
@@ -94,7 +98,11 @@ impl From<WitError> for Error {
             WitErrorKind::NotFound => ErrorKind::NotFound,
             WitErrorKind::Denied => ErrorKind::Denied,
         };
-        Error { kind, message: err.message, retry_after_ms: err.retry_after_ms }
+        Error {
+            kind,
+            message: err.message,
+            retry_after_ms: err.retry_after_ms,
+        }
     }
 }
 
@@ -106,6 +114,10 @@ impl From<Error> for WitError {
             ErrorKind::NotFound => WitErrorKind::NotFound,
             ErrorKind::Denied => WitErrorKind::Denied,
         };
-        WitError { kind, message: err.message, retry_after_ms: err.retry_after_ms }
+        WitError {
+            kind,
+            message: err.message,
+            retry_after_ms: err.retry_after_ms,
+        }
     }
 }

@@ -16,12 +16,15 @@
 //! importer.
 
 use crate::mapper::id_text;
-use crate::unit::{kind, Unit};
+use crate::unit::{Unit, kind};
 use crate::{Binder, Context, Error, Job, Result};
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 fn str_field<'v>(payload: &'v Value, key: &str) -> Result<&'v str> {
-    payload.get(key).and_then(Value::as_str).ok_or_else(|| Error::fatal(format!("payload has no text field `{key}`")))
+    payload
+        .get(key)
+        .and_then(Value::as_str)
+        .ok_or_else(|| Error::fatal(format!("payload has no text field `{key}`")))
 }
 
 fn id_field(payload: &Value, key: &str) -> Result<String> {
@@ -32,7 +35,10 @@ fn id_field(payload: &Value, key: &str) -> Result<String> {
 }
 
 fn local_id_field(payload: &Value, key: &str) -> Result<u64> {
-    payload.get(key).and_then(Value::as_u64).ok_or_else(|| Error::fatal(format!("payload has no local id `{key}`")))
+    payload
+        .get(key)
+        .and_then(Value::as_u64)
+        .ok_or_else(|| Error::fatal(format!("payload has no local id `{key}`")))
 }
 
 /// The `binder` unit of a model, over the host's links.
@@ -43,7 +49,9 @@ pub struct LinkBinder {
 impl LinkBinder {
     /// The binder of `model`.
     pub fn new(model: &str) -> Self {
-        LinkBinder { model: model.to_string() }
+        LinkBinder {
+            model: model.to_string(),
+        }
     }
 }
 
@@ -54,8 +62,12 @@ impl Unit for LinkBinder {
     fn call(&self, ctx: &Context, method: &str, payload: Value) -> Result<Value> {
         let binder = Binder::new(ctx, &self.model);
         match method {
-            "to_local" => Ok(json!({ "local_id": binder.to_local(&id_field(&payload, "external_id")?)? })),
-            "to_external" => Ok(json!({ "external_id": binder.to_external(local_id_field(&payload, "local_id")?)? })),
+            "to_local" => {
+                Ok(json!({ "local_id": binder.to_local(&id_field(&payload, "external_id")?)? }))
+            }
+            "to_external" => Ok(
+                json!({ "external_id": binder.to_external(local_id_field(&payload, "local_id")?)? }),
+            ),
             "bind" => {
                 let link = binder.bind(
                     local_id_field(&payload, "local_id")?,
@@ -78,7 +90,9 @@ pub struct Importer {
 impl Importer {
     /// The importer of `model`.
     pub fn new(model: &str) -> Self {
-        Importer { model: model.to_string() }
+        Importer {
+            model: model.to_string(),
+        }
     }
 }
 
@@ -88,7 +102,9 @@ impl Unit for Importer {
     }
     fn call(&self, ctx: &Context, method: &str, payload: Value) -> Result<Value> {
         if method != "run" {
-            return Err(Error::not_found(format!("importer has no method `{method}`")));
+            return Err(Error::not_found(format!(
+                "importer has no method `{method}`"
+            )));
         }
         let model = &self.model;
         let external_id = id_field(&payload, "external_id")?;
@@ -96,10 +112,19 @@ impl Unit for Importer {
         // record's dependency) would both create it.
         ctx.lock_or_retry(&format!("import:{model}:{external_id}"))?;
         let record = ctx.call(kind::ADAPTER, model, "read", &json!({ "id": external_id }))?;
-        let bound = ctx.call(kind::BINDER, model, "to_local", &json!({ "external_id": external_id }))?;
+        let bound = ctx.call(
+            kind::BINDER,
+            model,
+            "to_local",
+            &json!({ "external_id": external_id }),
+        )?;
         let existing = bound["local_id"].as_u64();
-        let values =
-            ctx.call(kind::MAPPER, model, "to_local", &json!({ "record": record, "for_create": existing.is_none() }))?;
+        let values = ctx.call(
+            kind::MAPPER,
+            model,
+            "to_local",
+            &json!({ "record": record, "for_create": existing.is_none() }),
+        )?;
         // Written with no-export: what comes from the remote must not go back to it.
         let writer = ctx.no_export();
         let local_id = match existing {
@@ -109,7 +134,12 @@ impl Unit for Importer {
             }
             None => writer.create(model, &values)?,
         };
-        ctx.call(kind::BINDER, model, "bind", &json!({ "local_id": local_id, "external_id": external_id }))?;
+        ctx.call(
+            kind::BINDER,
+            model,
+            "bind",
+            &json!({ "local_id": local_id, "external_id": external_id }),
+        )?;
         Ok(json!({ "local_id": local_id, "created": existing.is_none() }))
     }
 }
@@ -123,7 +153,9 @@ pub struct Exporter {
 impl Exporter {
     /// The exporter of `model`.
     pub fn new(model: &str) -> Self {
-        Exporter { model: model.to_string() }
+        Exporter {
+            model: model.to_string(),
+        }
     }
 }
 
@@ -133,14 +165,25 @@ impl Unit for Exporter {
     }
     fn call(&self, ctx: &Context, method: &str, payload: Value) -> Result<Value> {
         if method != "run" {
-            return Err(Error::not_found(format!("exporter has no method `{method}`")));
+            return Err(Error::not_found(format!(
+                "exporter has no method `{method}`"
+            )));
         }
         let model = &self.model;
         let local_id = local_id_field(&payload, "local_id")?;
         let record = ctx.read(model, local_id)?;
-        let bound = ctx.call(kind::BINDER, model, "to_external", &json!({ "local_id": local_id }))?;
+        let bound = ctx.call(
+            kind::BINDER,
+            model,
+            "to_external",
+            &json!({ "local_id": local_id }),
+        )?;
         let external_id = bound["external_id"].as_str().map(str::to_string);
-        let fields = if external_id.is_some() { payload.get("fields").cloned() } else { None };
+        let fields = if external_id.is_some() {
+            payload.get("fields").cloned()
+        } else {
+            None
+        };
         let data = ctx.call(
             kind::MAPPER,
             model,
@@ -149,7 +192,12 @@ impl Unit for Exporter {
         )?;
         let (external_id, created) = match external_id {
             Some(id) => {
-                ctx.call(kind::ADAPTER, model, "write", &json!({ "id": id, "values": data }))?;
+                ctx.call(
+                    kind::ADAPTER,
+                    model,
+                    "write",
+                    &json!({ "id": id, "values": data }),
+                )?;
                 (id, false)
             }
             None => {
@@ -157,7 +205,12 @@ impl Unit for Exporter {
                 (id_field(&out, "id")?, true)
             }
         };
-        ctx.call(kind::BINDER, model, "bind", &json!({ "local_id": local_id, "external_id": external_id }))?;
+        ctx.call(
+            kind::BINDER,
+            model,
+            "bind",
+            &json!({ "local_id": local_id, "external_id": external_id }),
+        )?;
         Ok(json!({ "external_id": external_id, "created": created }))
     }
 }
@@ -169,7 +222,9 @@ pub fn import_batch(ctx: &Context, payload: Value) -> Result<Value> {
     let model = str_field(&payload, "model")?;
     let since = payload.get("since").cloned().unwrap_or(Value::Null);
     let found = ctx.call(kind::ADAPTER, model, "search", &json!({ "since": since }))?;
-    let ids = found["ids"].as_array().ok_or_else(|| Error::fatal("adapter `search` returned no `ids` list"))?;
+    let ids = found["ids"]
+        .as_array()
+        .ok_or_else(|| Error::fatal("adapter `search` returned no `ids` list"))?;
     let total = ids.len() as u64;
     let mut enqueued = 0u64;
     for (done, id) in ids.iter().enumerate() {
@@ -178,9 +233,12 @@ pub fn import_batch(ctx: &Context, payload: Value) -> Result<Value> {
             break;
         }
         let id = id_text(id);
-        let job = Job::new("import-record", &json!({ "model": model, "external_id": id }))
-            .identity_key(format!("import:{model}:{id}"))
-            .description(format!("Import {model} {id}"));
+        let job = Job::new(
+            "import-record",
+            &json!({ "model": model, "external_id": id }),
+        )
+        .identity_key(format!("import:{model}:{id}"))
+        .description(format!("Import {model} {id}"));
         ctx.enqueue(job)?;
         enqueued += 1;
         ctx.progress(total, done as u64 + 1);
@@ -193,7 +251,12 @@ pub fn import_batch(ctx: &Context, payload: Value) -> Result<Value> {
 pub fn import_record(ctx: &Context, payload: Value) -> Result<Value> {
     let model = str_field(&payload, "model")?;
     let external_id = id_field(&payload, "external_id")?;
-    ctx.call(kind::IMPORTER, model, "run", &json!({ "external_id": external_id }))
+    ctx.call(
+        kind::IMPORTER,
+        model,
+        "run",
+        &json!({ "external_id": external_id }),
+    )
 }
 
 /// Job `export-record`, fed by a `record.updated`/`record.created` event
@@ -201,6 +264,14 @@ pub fn import_record(ctx: &Context, payload: Value) -> Result<Value> {
 pub fn export_record(ctx: &Context, payload: Value) -> Result<Value> {
     let model = str_field(&payload, "model")?;
     let local_id = local_id_field(&payload, "record_id")?;
-    let fields = payload.get("changed_fields").cloned().unwrap_or(Value::Null);
-    ctx.call(kind::EXPORTER, model, "run", &json!({ "local_id": local_id, "fields": fields }))
+    let fields = payload
+        .get("changed_fields")
+        .cloned()
+        .unwrap_or(Value::Null);
+    ctx.call(
+        kind::EXPORTER,
+        model,
+        "run",
+        &json!({ "local_id": local_id, "fields": fields }),
+    )
 }

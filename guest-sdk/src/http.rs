@@ -44,7 +44,13 @@ pub struct Response {
 impl Request {
     /// A request with this method and URL.
     pub fn new(method: &str, url: &str) -> Self {
-        Request { method: method.to_string(), url: url.to_string(), headers: Vec::new(), body: Vec::new(), timeout_ms: None }
+        Request {
+            method: method.to_string(),
+            url: url.to_string(),
+            headers: Vec::new(),
+            body: Vec::new(),
+            timeout_ms: None,
+        }
     }
     /// A GET request.
     pub fn get(url: &str) -> Self {
@@ -85,7 +91,8 @@ impl Request {
 
     /// Send the request and read the whole response.
     pub fn send(self) -> Result<Response> {
-        let url = url::Url::parse(&self.url).map_err(|e| Error::fatal(format!("bad URL `{}`: {e}", self.url)))?;
+        let url = url::Url::parse(&self.url)
+            .map_err(|e| Error::fatal(format!("bad URL `{}`: {e}", self.url)))?;
         let headers = Fields::new();
         for (name, value) in &self.headers {
             headers
@@ -117,60 +124,93 @@ impl Request {
         };
         let invalid = |what: &str| Error::fatal(format!("invalid {what} in `{}`", self.url));
         request.set_method(&method).map_err(|_| invalid("method"))?;
-        request.set_scheme(Some(&scheme)).map_err(|_| invalid("scheme"))?;
-        request.set_authority(Some(&authority)).map_err(|_| invalid("host"))?;
-        request.set_path_with_query(Some(&path)).map_err(|_| invalid("path"))?;
+        request
+            .set_scheme(Some(&scheme))
+            .map_err(|_| invalid("scheme"))?;
+        request
+            .set_authority(Some(&authority))
+            .map_err(|_| invalid("host"))?;
+        request
+            .set_path_with_query(Some(&path))
+            .map_err(|_| invalid("path"))?;
         let options = self.timeout_ms.map(|ms| {
             let options = RequestOptions::new();
             let _ = options.set_first_byte_timeout(Some(ms * 1_000_000));
             options
         });
 
-        let body = request.body().map_err(|_| Error::fatal("request body already taken"))?;
-        let pending = outgoing_handler::handle(request, options).map_err(|e| http_error(&self.url, e))?;
+        let body = request
+            .body()
+            .map_err(|_| Error::fatal("request body already taken"))?;
+        let pending =
+            outgoing_handler::handle(request, options).map_err(|e| http_error(&self.url, e))?;
         write_body(body, &self.body)?;
 
         pending.subscribe().block();
         let response = match pending.get() {
             Some(Ok(Ok(response))) => response,
             Some(Ok(Err(code))) => return Err(http_error(&self.url, code)),
-            _ => return Err(Error::retryable(format!("{} {}: no response", self.method, self.url))),
+            _ => {
+                return Err(Error::retryable(format!(
+                    "{} {}: no response",
+                    self.method, self.url
+                )));
+            }
         };
         let status = response.status();
         let headers = response
             .headers()
             .entries()
             .into_iter()
-            .map(|(k, v)| (k.to_ascii_lowercase(), String::from_utf8_lossy(&v).into_owned()))
+            .map(|(k, v)| {
+                (
+                    k.to_ascii_lowercase(),
+                    String::from_utf8_lossy(&v).into_owned(),
+                )
+            })
             .collect();
-        let incoming = response.consume().map_err(|_| Error::retryable("response body already taken"))?;
+        let incoming = response
+            .consume()
+            .map_err(|_| Error::retryable("response body already taken"))?;
         let body = read_body(&incoming)?;
         drop(incoming);
-        Ok(Response { status, headers, body })
+        Ok(Response {
+            status,
+            headers,
+            body,
+        })
     }
 }
 
 fn write_body(body: OutgoingBody, bytes: &[u8]) -> Result<()> {
     {
-        let stream = body.write().map_err(|_| Error::fatal("request body stream already taken"))?;
+        let stream = body
+            .write()
+            .map_err(|_| Error::fatal("request body stream already taken"))?;
         for chunk in bytes.chunks(4096) {
             stream
                 .blocking_write_and_flush(chunk)
                 .map_err(|e| Error::retryable(format!("writing the request body failed: {e:?}")))?;
         }
     }
-    OutgoingBody::finish(body, None).map_err(|e| Error::retryable(format!("sending the request failed: {e:?}")))
+    OutgoingBody::finish(body, None)
+        .map_err(|e| Error::retryable(format!("sending the request failed: {e:?}")))
 }
 
 fn read_body(incoming: &IncomingBody) -> Result<Vec<u8>> {
-    let stream = incoming.stream().map_err(|_| Error::retryable("response body stream already taken"))?;
+    let stream = incoming
+        .stream()
+        .map_err(|_| Error::retryable("response body stream already taken"))?;
     let mut body = Vec::new();
     loop {
         match stream.blocking_read(64 * 1024) {
             Ok(chunk) => body.extend_from_slice(&chunk),
             Err(StreamError::Closed) => break,
             Err(StreamError::LastOperationFailed(e)) => {
-                return Err(Error::retryable(format!("reading the response failed: {}", e.to_debug_string())));
+                return Err(Error::retryable(format!(
+                    "reading the response failed: {}",
+                    e.to_debug_string()
+                )));
             }
         }
     }
@@ -179,10 +219,12 @@ fn read_body(incoming: &IncomingBody) -> Result<Vec<u8>> {
 
 fn http_error(url: &str, code: ErrorCode) -> Error {
     match code {
-        ErrorCode::HttpRequestDenied => {
-            Error::denied(format!("request to {url} denied: the host is not in the manifest's allowed_hosts"))
+        ErrorCode::HttpRequestDenied => Error::denied(format!(
+            "request to {url} denied: the host is not in the manifest's allowed_hosts"
+        )),
+        ErrorCode::InternalError(Some(msg)) if msg.contains("denied") => {
+            Error::denied(format!("{url}: {msg}"))
         }
-        ErrorCode::InternalError(Some(msg)) if msg.contains("denied") => Error::denied(format!("{url}: {msg}")),
         other => Error::retryable(format!("request to {url} failed: {other:?}")),
     }
 }
@@ -191,7 +233,10 @@ impl Response {
     /// A header's value (name in any case).
     pub fn header(&self, name: &str) -> Option<&str> {
         let name = name.to_ascii_lowercase();
-        self.headers.iter().find(|(k, _)| *k == name).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.as_str())
     }
     /// The body as text.
     pub fn text(&self) -> String {
@@ -199,7 +244,8 @@ impl Response {
     }
     /// The body parsed as JSON.
     pub fn json(&self) -> Result<Value> {
-        serde_json::from_slice(&self.body).map_err(|e| Error::fatal(format!("response is not JSON: {e}")))
+        serde_json::from_slice(&self.body)
+            .map_err(|e| Error::fatal(format!("response is not JSON: {e}")))
     }
     /// Turn 4xx/5xx statuses into errors: 408, 429 and 5xx are retryable
     /// (with `Retry-After` when given), other 4xx are final.
@@ -213,7 +259,10 @@ impl Response {
         let message = format!("remote answered {status}: {snippet}");
         if status == 408 || status == 429 || status >= 500 {
             let mut err = Error::retryable(message);
-            if let Some(secs) = self.header("retry-after").and_then(|v| v.trim().parse::<u64>().ok()) {
+            if let Some(secs) = self
+                .header("retry-after")
+                .and_then(|v| v.trim().parse::<u64>().ok())
+            {
                 err = err.with_retry_after_ms(secs * 1000);
             }
             Err(err)

@@ -78,13 +78,13 @@ pub mod mapper;
 pub mod unit;
 
 pub use connector::{Connector, Event};
-pub use context::{Context, Filter, Job, Record, NO_EXPORT};
+pub use context::{Context, Filter, Job, NO_EXPORT, Record};
 pub use error::{Error, ErrorKind, Result};
 pub use links::{Binder, Link, Links, Pair};
 pub use unit::Unit;
 
 /// The names most connectors use.
 pub mod prelude {
-    pub use crate::unit::{self, kind, Unit};
-    pub use crate::{Connector, Context, Error, Event, Filter, Job, Record, Result, NO_EXPORT};
+    pub use crate::unit::{self, Unit, kind};
+    pub use crate::{Connector, Context, Error, Event, Filter, Job, NO_EXPORT, Record, Result};
 }

@@ -2,7 +2,7 @@
 
 use crate::bindings::ferry::connector::links as wit_links;
 use crate::{Context, Result};
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 /// A binding of one local record to one external record.
 #[derive(Debug, Clone, PartialEq)]
@@ -54,7 +54,12 @@ pub struct Pair {
 
 impl Pair {
     fn from_wit(p: wit_links::Pair) -> Result<Self> {
-        Ok(Pair { label: p.label, left_id: p.left_id, right_id: p.right_id, data: serde_json::from_str(&p.data)? })
+        Ok(Pair {
+            label: p.label,
+            left_id: p.left_id,
+            right_id: p.right_id,
+            data: serde_json::from_str(&p.data)?,
+        })
     }
 }
 
@@ -64,38 +69,77 @@ pub struct Links;
 
 impl Links {
     /// Bind a local record to an external id, stamping the sync date.
-    pub fn bind(&self, model: &str, local_id: u64, external_id: &str, data: Option<&Value>) -> Result<Link> {
+    pub fn bind(
+        &self,
+        model: &str,
+        local_id: u64,
+        external_id: &str,
+        data: Option<&Value>,
+    ) -> Result<Link> {
         let data = data.map(Value::to_string);
-        Link::from_wit(wit_links::bind(model, local_id, external_id, data.as_deref())?)
+        Link::from_wit(wit_links::bind(
+            model,
+            local_id,
+            external_id,
+            data.as_deref(),
+        )?)
     }
     /// The link of a local record.
     pub fn to_external(&self, model: &str, local_id: u64) -> Result<Option<Link>> {
-        wit_links::to_external(model, local_id)?.map(Link::from_wit).transpose()
+        wit_links::to_external(model, local_id)?
+            .map(Link::from_wit)
+            .transpose()
     }
     /// The link of an external record.
     pub fn to_local(&self, model: &str, external_id: &str) -> Result<Option<Link>> {
-        wit_links::to_local(model, external_id)?.map(Link::from_wit).transpose()
+        wit_links::to_local(model, external_id)?
+            .map(Link::from_wit)
+            .transpose()
     }
     /// Links of a model, optionally only those synced before a time.
-    pub fn search(&self, model: &str, synced_before: Option<i64>, limit: Option<u32>, offset: u32) -> Result<Vec<Link>> {
-        wit_links::search(model, synced_before, limit, offset)?.into_iter().map(Link::from_wit).collect()
+    pub fn search(
+        &self,
+        model: &str,
+        synced_before: Option<i64>,
+        limit: Option<u32>,
+        offset: u32,
+    ) -> Result<Vec<Link>> {
+        wit_links::search(model, synced_before, limit, offset)?
+            .into_iter()
+            .map(Link::from_wit)
+            .collect()
     }
     /// Remove the link of a local record.
     pub fn unbind(&self, model: &str, local_id: u64) -> Result<bool> {
         Ok(wit_links::unbind(model, local_id)?)
     }
     /// Couple two external ids under a label.
-    pub fn bind_pair(&self, label: &str, left_id: &str, right_id: &str, data: Option<&Value>) -> Result<Pair> {
+    pub fn bind_pair(
+        &self,
+        label: &str,
+        left_id: &str,
+        right_id: &str,
+        data: Option<&Value>,
+    ) -> Result<Pair> {
         let data = data.map(Value::to_string);
-        Pair::from_wit(wit_links::bind_pair(label, left_id, right_id, data.as_deref())?)
+        Pair::from_wit(wit_links::bind_pair(
+            label,
+            left_id,
+            right_id,
+            data.as_deref(),
+        )?)
     }
     /// The couple whose left id is given.
     pub fn pair_by_left(&self, label: &str, left_id: &str) -> Result<Option<Pair>> {
-        wit_links::pair_by_left(label, left_id)?.map(Pair::from_wit).transpose()
+        wit_links::pair_by_left(label, left_id)?
+            .map(Pair::from_wit)
+            .transpose()
     }
     /// The couple whose right id is given.
     pub fn pair_by_right(&self, label: &str, right_id: &str) -> Result<Option<Pair>> {
-        wit_links::pair_by_right(label, right_id)?.map(Pair::from_wit).transpose()
+        wit_links::pair_by_right(label, right_id)?
+            .map(Pair::from_wit)
+            .transpose()
     }
     /// Remove a couple.
     pub fn unbind_pair(&self, label: &str, left_id: &str) -> Result<bool> {
@@ -115,18 +159,31 @@ pub struct Binder<'c, 'a> {
 impl<'c, 'a> Binder<'c, 'a> {
     /// The binder of `model` in this context.
     pub fn new(ctx: &'c Context<'a>, model: &str) -> Self {
-        Binder { ctx, model: model.to_string() }
+        Binder {
+            ctx,
+            model: model.to_string(),
+        }
     }
     /// Local id bound to an external id.
     pub fn to_local(&self, external_id: &str) -> Result<Option<u64>> {
-        Ok(self.ctx.links().to_local(&self.model, external_id)?.map(|l| l.local_id))
+        Ok(self
+            .ctx
+            .links()
+            .to_local(&self.model, external_id)?
+            .map(|l| l.local_id))
     }
     /// External id bound to a local id.
     pub fn to_external(&self, local_id: u64) -> Result<Option<String>> {
-        Ok(self.ctx.links().to_external(&self.model, local_id)?.map(|l| l.external_id))
+        Ok(self
+            .ctx
+            .links()
+            .to_external(&self.model, local_id)?
+            .map(|l| l.external_id))
     }
     /// Bind, stamping the sync date.
     pub fn bind(&self, local_id: u64, external_id: &str, data: Option<&Value>) -> Result<Link> {
-        self.ctx.links().bind(&self.model, local_id, external_id, data)
+        self.ctx
+            .links()
+            .bind(&self.model, local_id, external_id, data)
     }
 }

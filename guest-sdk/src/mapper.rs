@@ -20,9 +20,9 @@
 //! assert_eq!(values["imported_at"], json!(5));
 //! ```
 
-use crate::unit::{kind, Unit};
+use crate::unit::{Unit, kind};
 use crate::{Context, Error, Result};
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value, json};
 
 /// A value converter for [`Mapper::direct_with`].
 pub type Converter = fn(&Value) -> Result<Value>;
@@ -41,7 +41,11 @@ pub mod convert {
         match v {
             Value::Null => Ok(Value::Null),
             Value::Number(_) => Ok(v.clone()),
-            Value::String(s) => s.trim().parse::<f64>().map(Value::from).map_err(|_| bad("a number", v)),
+            Value::String(s) => s
+                .trim()
+                .parse::<f64>()
+                .map(Value::from)
+                .map_err(|_| bad("a number", v)),
             _ => Err(bad("a number", v)),
         }
     }
@@ -51,7 +55,11 @@ pub mod convert {
             Value::Null => Ok(Value::Null),
             Value::Number(n) if n.is_i64() || n.is_u64() => Ok(v.clone()),
             Value::Number(n) => Ok(Value::from(n.as_f64().unwrap_or_default().round() as i64)),
-            Value::String(s) => s.trim().parse::<i64>().map(Value::from).map_err(|_| bad("an integer", v)),
+            Value::String(s) => s
+                .trim()
+                .parse::<i64>()
+                .map(Value::from)
+                .map_err(|_| bad("an integer", v)),
             _ => Err(bad("an integer", v)),
         }
     }
@@ -74,23 +82,39 @@ pub mod convert {
     pub fn cents_to_amount(v: &Value) -> Result<Value> {
         match v {
             Value::Null => Ok(Value::Null),
-            _ => Ok(Value::from(int(v)?.as_i64().unwrap_or_default() as f64 / 100.0)),
+            _ => Ok(Value::from(
+                int(v)?.as_i64().unwrap_or_default() as f64 / 100.0,
+            )),
         }
     }
     /// A decimal amount as an integer number of cents.
     pub fn amount_to_cents(v: &Value) -> Result<Value> {
         match v {
             Value::Null => Ok(Value::Null),
-            _ => Ok(Value::from((float(v)?.as_f64().unwrap_or_default() * 100.0).round() as i64)),
+            _ => Ok(Value::from(
+                (float(v)?.as_f64().unwrap_or_default() * 100.0).round() as i64,
+            )),
         }
     }
 }
 
 enum Rule {
-    Direct { from: String, to: String, convert: Option<Converter> },
+    Direct {
+        from: String,
+        to: String,
+        convert: Option<Converter>,
+    },
     Method(Box<MethodFn>),
-    Binding { from: String, to: String, model: String },
-    Sub { from: String, to: String, mapper: Mapper },
+    Binding {
+        from: String,
+        to: String,
+        model: String,
+    },
+    Sub {
+        from: String,
+        to: String,
+        mapper: Mapper,
+    },
 }
 
 struct Entry {
@@ -122,45 +146,92 @@ impl Default for Mapper {
 impl Mapper {
     /// An import mapper with no rules.
     pub fn new() -> Self {
-        Mapper { entries: Vec::new(), direction: Direction::Import }
+        Mapper {
+            entries: Vec::new(),
+            direction: Direction::Import,
+        }
     }
     /// An export mapper with no rules (bindings map local ids to external ids).
     pub fn export() -> Self {
-        Mapper { entries: Vec::new(), direction: Direction::Export }
+        Mapper {
+            entries: Vec::new(),
+            direction: Direction::Export,
+        }
     }
     fn push(mut self, rule: Rule, only_on_create: bool) -> Self {
-        self.entries.push(Entry { rule, only_on_create });
+        self.entries.push(Entry {
+            rule,
+            only_on_create,
+        });
         self
     }
     /// Copy field `from` of the source to field `to`.
     pub fn direct(self, from: &str, to: &str) -> Self {
-        self.push(Rule::Direct { from: from.into(), to: to.into(), convert: None }, false)
+        self.push(
+            Rule::Direct {
+                from: from.into(),
+                to: to.into(),
+                convert: None,
+            },
+            false,
+        )
     }
     /// Copy field `from` to `to` through a converter.
     pub fn direct_with(self, from: &str, to: &str, convert: Converter) -> Self {
-        self.push(Rule::Direct { from: from.into(), to: to.into(), convert: Some(convert) }, false)
+        self.push(
+            Rule::Direct {
+                from: from.into(),
+                to: to.into(),
+                convert: Some(convert),
+            },
+            false,
+        )
     }
     /// Copy `from` to `to` only when the record is being created.
     pub fn on_create(self, from: &str, to: &str) -> Self {
-        self.push(Rule::Direct { from: from.into(), to: to.into(), convert: None }, true)
+        self.push(
+            Rule::Direct {
+                from: from.into(),
+                to: to.into(),
+                convert: None,
+            },
+            true,
+        )
     }
     /// Code that reads the whole source and returns a JSON object of fields.
     pub fn method(self, f: impl Fn(&Value) -> Result<Value> + Send + Sync + 'static) -> Self {
         self.push(Rule::Method(Box::new(f)), false)
     }
     /// A method mapping applied only when the record is being created.
-    pub fn method_on_create(self, f: impl Fn(&Value) -> Result<Value> + Send + Sync + 'static) -> Self {
+    pub fn method_on_create(
+        self,
+        f: impl Fn(&Value) -> Result<Value> + Send + Sync + 'static,
+    ) -> Self {
         self.push(Rule::Method(Box::new(f)), true)
     }
     /// Field `from` holds an id of `model` on the other side: map it through the
     /// links. On import an unknown external id is imported first (the model's
     /// importer runs), as a dependency.
     pub fn binding(self, from: &str, to: &str, model: &str) -> Self {
-        self.push(Rule::Binding { from: from.into(), to: to.into(), model: model.into() }, false)
+        self.push(
+            Rule::Binding {
+                from: from.into(),
+                to: to.into(),
+                model: model.into(),
+            },
+            false,
+        )
     }
     /// Field `from` is a list of children (order lines): map each with `child`.
     pub fn submapping(self, from: &str, to: &str, child: Mapper) -> Self {
-        self.push(Rule::Sub { from: from.into(), to: to.into(), mapper: child }, false)
+        self.push(
+            Rule::Sub {
+                from: from.into(),
+                to: to.into(),
+                mapper: child,
+            },
+            false,
+        )
     }
 
     /// Map one source object. `ctx` is needed only by binding rules (and their
@@ -178,10 +249,16 @@ impl Mapper {
         for_create: bool,
         fields: Option<&[String]>,
     ) -> Result<Value> {
-        let src = source.as_object().ok_or_else(|| Error::fatal(format!("cannot map {source}: not an object")))?;
+        let src = source
+            .as_object()
+            .ok_or_else(|| Error::fatal(format!("cannot map {source}: not an object")))?;
         let wanted = |from: &str| fields.is_none_or(|f| f.iter().any(|x| x == from));
         let mut out = Map::new();
-        for entry in self.entries.iter().filter(|e| for_create || !e.only_on_create) {
+        for entry in self
+            .entries
+            .iter()
+            .filter(|e| for_create || !e.only_on_create)
+        {
             match &entry.rule {
                 Rule::Direct { from, to, convert } => {
                     if let Some(v) = src.get(from).filter(|_| wanted(from)) {
@@ -195,7 +272,11 @@ impl Mapper {
                 Rule::Method(f) => match f(source)? {
                     Value::Object(fields) => out.extend(fields),
                     Value::Null => {}
-                    other => return Err(Error::fatal(format!("a method mapping returned {other}, not an object"))),
+                    other => {
+                        return Err(Error::fatal(format!(
+                            "a method mapping returned {other}, not an object"
+                        )));
+                    }
                 },
                 Rule::Binding { from, to, model } => {
                     if let Some(v) = src.get(from).filter(|_| wanted(from)) {
@@ -224,7 +305,8 @@ impl Mapper {
         if v.is_null() {
             return Ok(Value::Null);
         }
-        let ctx = ctx.ok_or_else(|| Error::fatal(format!("mapping a `{model}` id needs a context")))?;
+        let ctx =
+            ctx.ok_or_else(|| Error::fatal(format!("mapping a `{model}` id needs a context")))?;
         let links = ctx.links();
         match self.direction {
             Direction::Import => {
@@ -233,16 +315,27 @@ impl Mapper {
                     return Ok(json!(link.local_id));
                 }
                 // Import the dependency first, as Odoo's importers do.
-                let out = ctx.call(kind::IMPORTER, model, "run", &json!({ "external_id": external_id }))?;
+                let out = ctx.call(
+                    kind::IMPORTER,
+                    model,
+                    "run",
+                    &json!({ "external_id": external_id }),
+                )?;
                 out.get("local_id").cloned().ok_or_else(|| {
-                    Error::fatal(format!("importing {model} {external_id} as a dependency returned no local_id"))
+                    Error::fatal(format!(
+                        "importing {model} {external_id} as a dependency returned no local_id"
+                    ))
                 })
             }
             Direction::Export => {
-                let local_id = v.as_u64().ok_or_else(|| Error::fatal(format!("{v} is not a local {model} id")))?;
+                let local_id = v
+                    .as_u64()
+                    .ok_or_else(|| Error::fatal(format!("{v} is not a local {model} id")))?;
                 match links.to_external(model, local_id)? {
                     Some(link) => Ok(Value::from(link.external_id)),
-                    None => Err(Error::retryable(format!("{model} {local_id} is not exported yet"))),
+                    None => Err(Error::retryable(format!(
+                        "{model} {local_id} is not exported yet"
+                    ))),
                 }
             }
         }
@@ -283,15 +376,24 @@ impl MapperUnit {
 
 impl Unit for MapperUnit {
     fn methods(&self) -> Vec<String> {
-        vec!["to_local".into(), "to_local_batch".into(), "to_external".into()]
+        vec![
+            "to_local".into(),
+            "to_local_batch".into(),
+            "to_external".into(),
+        ]
     }
     fn call(&self, ctx: &Context, method: &str, payload: Value) -> Result<Value> {
         let for_create = payload["for_create"].as_bool().unwrap_or(false);
         match method {
             "to_local" => self.import.map(Some(ctx), &payload["record"], for_create),
             "to_local_batch" => {
-                let records = payload["records"].as_array().ok_or_else(|| Error::fatal("`records` must be a list"))?;
-                let out = records.iter().map(|r| self.import.map(Some(ctx), r, for_create)).collect::<Result<_>>()?;
+                let records = payload["records"]
+                    .as_array()
+                    .ok_or_else(|| Error::fatal("`records` must be a list"))?;
+                let out = records
+                    .iter()
+                    .map(|r| self.import.map(Some(ctx), r, for_create))
+                    .collect::<Result<_>>()?;
                 Ok(Value::Array(out))
             }
             "to_external" => {
@@ -299,7 +401,8 @@ impl Unit for MapperUnit {
                     Some(Value::Array(f)) if !f.is_empty() => Some(f.iter().map(id_text).collect()),
                     _ => None,
                 };
-                self.export.map_fields(Some(ctx), &payload["values"], for_create, fields.as_deref())
+                self.export
+                    .map_fields(Some(ctx), &payload["values"], for_create, fields.as_deref())
             }
             other => Err(Error::not_found(format!("mapper has no method `{other}`"))),
         }

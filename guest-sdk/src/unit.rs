@@ -43,7 +43,10 @@ pub fn from_fn(
     methods: &[&str],
     f: impl Fn(&Context, &str, Value) -> Result<Value> + Send + Sync + 'static,
 ) -> FnUnit {
-    FnUnit { methods: methods.iter().map(|m| m.to_string()).collect(), f: Box::new(f) }
+    FnUnit {
+        methods: methods.iter().map(|m| m.to_string()).collect(),
+        f: Box::new(f),
+    }
 }
 
 impl Unit for FnUnit {

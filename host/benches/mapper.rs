@@ -5,10 +5,10 @@
 //!
 //! `cargo bench -p ferry-host --bench mapper`
 
-use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use ferry::invoke::UnitCall;
 use ferry::{Ferry, FerryOptions};
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 const RECORDS: usize = 10_000;
 
@@ -19,38 +19,76 @@ fn records() -> Value {
 }
 
 fn bench(c: &mut Criterion) {
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
     let dir = tempfile::tempdir().expect("temp dir");
     let runner = rt.block_on(async {
-        let ferry = Ferry::open_with(FerryOptions::new(dir.path())).await.expect("open");
+        let ferry = Ferry::open_with(FerryOptions::new(dir.path()))
+            .await
+            .expect("open");
         let built = ferry::demo::build_example("shop").expect("build shop");
-        ferry.install(&built.manifest, &built.wasm).await.expect("install");
-        let params = json!({ "url": "http://127.0.0.1:9" }).as_object().cloned().unwrap_or_default();
-        ferry.add_instance("acme", "shop@1.7", params).await.expect("instance");
+        ferry
+            .install(&built.manifest, &built.wasm)
+            .await
+            .expect("install");
+        let params = json!({ "url": "http://127.0.0.1:9" })
+            .as_object()
+            .cloned()
+            .unwrap_or_default();
+        ferry
+            .add_instance("acme", "shop@1.7", params)
+            .await
+            .expect("instance");
         ferry.runner("acme").await.expect("runner")
     });
     let payload = json!({ "records": records(), "for_create": true }).to_string();
-    let call = UnitCall { kind: "mapper".into(), model: "product".into(), method: "to_local_batch".into(), payload: payload.clone() };
+    let call = UnitCall {
+        kind: "mapper".into(),
+        model: "product".into(),
+        method: "to_local_batch".into(),
+        payload: payload.clone(),
+    };
     let native = shop::product_mapper();
 
     // Both sides must agree before they are compared.
-    let wasm_out: Value = serde_json::from_str(&rt.block_on(runner.call_unit(call.clone())).expect("call").expect("map")).expect("json");
+    let wasm_out: Value = serde_json::from_str(
+        &rt.block_on(runner.call_unit(call.clone()))
+            .expect("call")
+            .expect("map"),
+    )
+    .expect("json");
     let native_out = map_natively(&native, &payload);
     assert_eq!(wasm_out, native_out);
 
     let mut group = c.benchmark_group("shop product mapper, 10 000 records");
-    group.sample_size(20).throughput(Throughput::Elements(RECORDS as u64));
+    group
+        .sample_size(20)
+        .throughput(Throughput::Elements(RECORDS as u64));
     group.bench_function("wasm (unit call through the host)", |b| {
-        b.to_async(&rt).iter(|| async { runner.call_unit(call.clone()).await.expect("call").expect("map") })
+        b.to_async(&rt).iter(|| async {
+            runner
+                .call_unit(call.clone())
+                .await
+                .expect("call")
+                .expect("map")
+        })
     });
-    group.bench_function("native (same crate, same JSON in and out)", |b| b.iter(|| map_natively(&native, &payload).to_string()));
+    group.bench_function("native (same crate, same JSON in and out)", |b| {
+        b.iter(|| map_natively(&native, &payload).to_string())
+    });
     group.finish();
 }
 
 fn map_natively(mapper: &ferry_sdk::mapper::MapperUnit, payload: &str) -> Value {
     let payload: Value = serde_json::from_str(payload).expect("payload");
     let records = payload["records"].as_array().expect("records");
-    let out: Vec<Value> = records.iter().map(|r| mapper.import().map(None, r, true).expect("map")).collect();
+    let out: Vec<Value> = records
+        .iter()
+        .map(|r| mapper.import().map(None, r, true).expect("map"))
+        .collect();
     Value::Array(out)
 }
 

@@ -8,8 +8,8 @@
 //! The registry is an immutable snapshot: installing a module builds a new one,
 //! and runs already going keep the snapshot they started with.
 
-use crate::bindings::ConnectorPre;
 use crate::api::HostState;
+use crate::bindings::ConnectorPre;
 use crate::error::{Error, Result};
 use crate::manifest::Manifest;
 use serde::{Deserialize, Serialize};
@@ -32,11 +32,17 @@ impl BackendKey {
 
     /// Parse `name` or `name@version`.
     pub fn parse(text: &str) -> std::result::Result<Self, String> {
-        let ok = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
+        let ok = |s: &str| {
+            !s.is_empty()
+                && s.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+        };
         match text.split_once('@') {
             Some((name, version)) if ok(name) && ok(version) => Ok(Self::new(name, Some(version))),
             None if ok(text) => Ok(Self::new(text, None)),
-            _ => Err(format!("`{text}` is not a backend key (expected `name` or `name@version`, e.g. `shop@2.0`)")),
+            _ => Err(format!(
+                "`{text}` is not a backend key (expected `name` or `name@version`, e.g. `shop@2.0`)"
+            )),
         }
     }
 
@@ -88,7 +94,9 @@ pub struct Description {
 impl Description {
     /// Whether it has a unit of `kind` for `model` (or for every model).
     pub fn has_unit(&self, kind: &str, model: &str) -> bool {
-        self.units.iter().any(|u| u.kind == kind && (u.model == model || u.model == "*"))
+        self.units
+            .iter()
+            .any(|u| u.kind == kind && (u.model == model || u.model == "*"))
     }
     /// Whether it has a job of this name.
     pub fn has_job(&self, name: &str) -> bool {
@@ -116,7 +124,10 @@ impl Module {
 
 impl fmt::Debug for Module {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Module").field("name", &self.name()).field("hash", &self.content_hash).finish()
+        f.debug_struct("Module")
+            .field("name", &self.name())
+            .field("hash", &self.content_hash)
+            .finish()
     }
 }
 
@@ -149,8 +160,12 @@ impl Registry {
 
     /// This registry with `module` added, replacing the module of the same name.
     pub fn with(&self, module: Arc<Module>) -> Result<Self> {
-        let mut modules: Vec<Arc<Module>> =
-            self.by_name.values().filter(|m| m.name() != module.name()).cloned().collect();
+        let mut modules: Vec<Arc<Module>> = self
+            .by_name
+            .values()
+            .filter(|m| m.name() != module.name())
+            .cloned()
+            .collect();
         modules.push(module);
         Registry::new(modules)
     }
@@ -203,7 +218,10 @@ impl Registry {
     /// The chain of keys from `start` up through its parents (cycle-safe).
     pub fn chain(&self, start: &BackendKey) -> Vec<BackendKey> {
         let mut chain = vec![start.clone()];
-        while let Some(parent) = self.parent.get(chain.last().expect("chain starts non-empty")) {
+        while let Some(parent) = self
+            .parent
+            .get(chain.last().expect("chain starts non-empty"))
+        {
             if chain.contains(parent) {
                 break;
             }
@@ -213,23 +231,47 @@ impl Registry {
     }
 
     fn chain_text(&self, start: &BackendKey) -> String {
-        self.chain(start).iter().map(BackendKey::as_str).collect::<Vec<_>>().join(" → ")
+        self.chain(start)
+            .iter()
+            .map(BackendKey::as_str)
+            .collect::<Vec<_>>()
+            .join(" → ")
     }
 
-    fn resolve(&self, start: &BackendKey, what: String, answers: impl Fn(&Module) -> bool) -> Result<Resolved> {
+    fn resolve(
+        &self,
+        start: &BackendKey,
+        what: String,
+        answers: impl Fn(&Module) -> bool,
+    ) -> Result<Resolved> {
         self.chain(start)
             .into_iter()
-            .find_map(|at| self.by_key.get(&at).filter(|m| answers(m)).map(|m| Resolved { module: m.clone(), at }))
-            .ok_or_else(|| Error::NotFoundInChain { what, chain: self.chain_text(start) })
+            .find_map(|at| {
+                self.by_key
+                    .get(&at)
+                    .filter(|m| answers(m))
+                    .map(|m| Resolved {
+                        module: m.clone(),
+                        at,
+                    })
+            })
+            .ok_or_else(|| Error::NotFoundInChain {
+                what,
+                chain: self.chain_text(start),
+            })
     }
 
     /// The module answering unit (`kind`, `model`), from `start` up.
     pub fn resolve_unit(&self, start: &BackendKey, kind: &str, model: &str) -> Result<Resolved> {
-        self.resolve(start, format!("a {kind} unit for model `{model}`"), |m| m.description.has_unit(kind, model))
+        self.resolve(start, format!("a {kind} unit for model `{model}`"), |m| {
+            m.description.has_unit(kind, model)
+        })
     }
 
     /// The module implementing job `name`, from `start` up.
     pub fn resolve_job(&self, start: &BackendKey, name: &str) -> Result<Resolved> {
-        self.resolve(start, format!("job `{name}`"), |m| m.description.has_job(name))
+        self.resolve(start, format!("job `{name}`"), |m| {
+            m.description.has_job(name)
+        })
     }
 }

@@ -24,27 +24,42 @@ pub fn build_connector(dir: &Path, target_dir: Option<&Path>) -> Result<Built> {
     let cargo_toml = dir.join("Cargo.toml");
     let manifest = dir.join("connector.toml");
     if !cargo_toml.exists() {
-        return Err(Error::Invalid(format!("{}: no Cargo.toml: not a connector crate", dir.display())));
+        return Err(Error::Invalid(format!(
+            "{}: no Cargo.toml: not a connector crate",
+            dir.display()
+        )));
     }
     if !manifest.exists() {
-        return Err(Error::Invalid(format!("{}: no connector.toml next to Cargo.toml", dir.display())));
+        return Err(Error::Invalid(format!(
+            "{}: no connector.toml next to Cargo.toml",
+            dir.display()
+        )));
     }
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut cmd = Command::new(cargo);
-    cmd.args(["build", "--release", "--target", TARGET, "--message-format=json-render-diagnostics"])
-        .arg("--manifest-path")
-        .arg(&cargo_toml)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit());
+    cmd.args([
+        "build",
+        "--release",
+        "--target",
+        TARGET,
+        "--message-format=json-render-diagnostics",
+    ])
+    .arg("--manifest-path")
+    .arg(&cargo_toml)
+    .stdout(Stdio::piped())
+    .stderr(Stdio::inherit());
     if let Some(t) = target_dir {
         cmd.arg("--target-dir").arg(t);
     }
-    let output = cmd.output().map_err(|e| Error::Invalid(format!("cannot run cargo: {e}")))?;
+    let output = cmd
+        .output()
+        .map_err(|e| Error::Invalid(format!("cannot run cargo: {e}")))?;
     let package_id = package_id(&cargo_toml)?;
     let wasm = cargo_metadata::Message::parse_stream(&output.stdout[..])
         .filter_map(|m| match m {
             Ok(cargo_metadata::Message::CompilerArtifact(a))
-                if a.package_id.repr == package_id && a.target.is_kind(cargo_metadata::TargetKind::CDyLib) =>
+                if a.package_id.repr == package_id
+                    && a.target.is_kind(cargo_metadata::TargetKind::CDyLib) =>
             {
                 Some(a.filenames)
             }
@@ -54,7 +69,10 @@ pub fn build_connector(dir: &Path, target_dir: Option<&Path>) -> Result<Built> {
         .find(|f| f.extension() == Some("wasm"))
         .map(|f| f.into_std_path_buf());
     if !output.status.success() {
-        return Err(Error::Invalid(format!("cargo build of {} failed (see the messages above)", dir.display())));
+        return Err(Error::Invalid(format!(
+            "cargo build of {} failed (see the messages above)",
+            dir.display()
+        )));
     }
     let wasm = wasm.ok_or_else(|| {
         Error::Invalid(format!(
@@ -62,8 +80,14 @@ pub fn build_connector(dir: &Path, target_dir: Option<&Path>) -> Result<Built> {
             dir.display()
         ))
     })?;
-    let size = std::fs::metadata(&wasm).map_err(|e| Error::io(&wasm, e))?.len();
-    Ok(Built { wasm, manifest, size })
+    let size = std::fs::metadata(&wasm)
+        .map_err(|e| Error::io(&wasm, e))?
+        .len();
+    Ok(Built {
+        wasm,
+        manifest,
+        size,
+    })
 }
 
 fn package_id(cargo_toml: &Path) -> Result<String> {
@@ -72,11 +96,20 @@ fn package_id(cargo_toml: &Path) -> Result<String> {
         .no_deps()
         .exec()
         .map_err(|e| Error::Invalid(format!("{}: {e}", cargo_toml.display())))?;
-    let wanted = cargo_toml.canonicalize().map_err(|e| Error::io(cargo_toml, e))?;
+    let wanted = cargo_toml
+        .canonicalize()
+        .map_err(|e| Error::io(cargo_toml, e))?;
     metadata
         .packages
         .iter()
-        .find(|p| p.manifest_path.as_std_path().canonicalize().ok().as_deref() == Some(wanted.as_path()))
+        .find(|p| {
+            p.manifest_path.as_std_path().canonicalize().ok().as_deref() == Some(wanted.as_path())
+        })
         .map(|p| p.id.repr.clone())
-        .ok_or_else(|| Error::Invalid(format!("{}: not a package (a workspace root?)", cargo_toml.display())))
+        .ok_or_else(|| {
+            Error::Invalid(format!(
+                "{}: not a package (a workspace root?)",
+                cargo_toml.display()
+            ))
+        })
 }

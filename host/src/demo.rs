@@ -1,25 +1,30 @@
 //! The reference scenario, runnable: the example connectors against the shop
 //! simulator. `ferry demo` runs it; the integration tests use its parts.
 
-use crate::builder::{build_connector, Built};
+use crate::Ferry;
+use crate::builder::{Built, build_connector};
 use crate::error::{Error, Result};
 use crate::queue::{WorkerConfig, WorkerStats};
 use crate::store::NewJob;
-use crate::Ferry;
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value, json};
 use shop_simulator::Shop;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 /// The folder of the example connectors in this repository.
 pub fn examples_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join("example-connectors")
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join("example-connectors")
 }
 
 /// Where example connectors are built: a target directory of their own, so that
 /// building them never waits on (or locks) the workspace build.
 pub fn examples_target_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join("target").join("connectors")
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join("target")
+        .join("connectors")
 }
 
 /// Build one example connector (`shop`, `shop-v2`, `hostile`).
@@ -43,7 +48,10 @@ pub async fn start_shop(products: u64, customers: u64, orders: u64) -> Result<(S
     let shop = Shop::default();
     shop.data().seed(products, customers, orders);
     let addr: SocketAddr = ([127, 0, 0, 1], 0).into();
-    let (bound, _task) = shop.serve(addr).await.map_err(|e| Error::io("127.0.0.1", e))?;
+    let (bound, _task) = shop
+        .serve(addr)
+        .await
+        .map_err(|e| Error::io("127.0.0.1", e))?;
     Ok((shop, format!("http://{bound}")))
 }
 
@@ -66,5 +74,14 @@ pub async fn enqueue_import(ferry: &Ferry, instance: &str, model: &str) -> Resul
 
 /// Run the queue until nothing is ready or running.
 pub async fn drain(ferry: &Ferry, on_change: impl FnMut(&WorkerStats)) -> Result<WorkerStats> {
-    ferry.run_worker(&WorkerConfig { until_idle: true, concurrency: 4, ..Default::default() }, on_change).await
+    ferry
+        .run_worker(
+            &WorkerConfig {
+                until_idle: true,
+                concurrency: 4,
+                ..Default::default()
+            },
+            on_change,
+        )
+        .await
 }

@@ -13,8 +13,8 @@ use crate::error::{Error, Result};
 use sha2::{Digest, Sha256};
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 use wasmtime::component::{Component, Linker};
 use wasmtime::{InstanceAllocationStrategy, PoolingAllocationConfig};
@@ -60,7 +60,9 @@ pub struct Engine {
 
 impl std::fmt::Debug for Engine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Engine").field("config", &self.config).finish()
+        f.debug_struct("Engine")
+            .field("config", &self.config)
+            .finish()
     }
 }
 
@@ -106,7 +108,12 @@ impl Engine {
                 }
             })
             .map_err(|e| Error::Invalid(format!("cannot start the epoch ticker thread: {e}")))?;
-        Ok(Engine { engine, linker, config, stop_ticker })
+        Ok(Engine {
+            engine,
+            linker,
+            config,
+            stop_ticker,
+        })
     }
 
     /// The limits in force.
@@ -127,7 +134,10 @@ impl Engine {
 
     /// Like [`Engine::load`] for bytes already read (`path` names them in errors).
     pub fn load_bytes(&self, path: &Path, bytes: &[u8]) -> Result<(Component, String)> {
-        let not_component = |reason: String| Error::NotAComponent { path: path.to_path_buf(), reason };
+        let not_component = |reason: String| Error::NotAComponent {
+            path: path.to_path_buf(),
+            reason,
+        };
         if !wasmparser::Parser::is_component(bytes) {
             return Err(not_component(if wasmparser::Parser::is_core_wasm(bytes) {
                 "it is a core WebAssembly module; build connectors for `wasm32-wasip2` (e.g. `ferry build DIR`)"
@@ -138,8 +148,13 @@ impl Engine {
         }
         let hash = hex::encode(Sha256::digest(bytes));
         let mut compat = std::collections::hash_map::DefaultHasher::new();
-        self.engine.precompile_compatibility_hash().hash(&mut compat);
-        let cached = self.config.cache_dir.join(format!("{hash}-{:016x}.cwasm", compat.finish()));
+        self.engine
+            .precompile_compatibility_hash()
+            .hash(&mut compat);
+        let cached = self
+            .config
+            .cache_dir
+            .join(format!("{hash}-{:016x}.cwasm", compat.finish()));
         if cached.exists() {
             // SAFETY: the file was written by `precompile_component` of an engine
             // with the same compatibility hash, into Ferry's own cache directory.
@@ -147,8 +162,12 @@ impl Engine {
                 return Ok((component, hash));
             }
         }
-        let compiled = self.engine.precompile_component(bytes).map_err(|e| not_component(format!("{e:#}")))?;
-        std::fs::create_dir_all(&self.config.cache_dir).map_err(|e| Error::io(&self.config.cache_dir, e))?;
+        let compiled = self
+            .engine
+            .precompile_component(bytes)
+            .map_err(|e| not_component(format!("{e:#}")))?;
+        std::fs::create_dir_all(&self.config.cache_dir)
+            .map_err(|e| Error::io(&self.config.cache_dir, e))?;
         let tmp = cached.with_extension(format!("tmp{}", std::process::id()));
         std::fs::write(&tmp, &compiled).map_err(|e| Error::io(&tmp, e))?;
         std::fs::rename(&tmp, &cached).map_err(|e| Error::io(&cached, e))?;
@@ -159,14 +178,29 @@ impl Engine {
 
     /// Check that `component` implements the connector world and pre-link it.
     pub fn prepare(&self, path: &Path, component: &Component) -> Result<ConnectorPre<HostState>> {
-        let wrong = |reason: String| Error::WrongWorld { path: path.to_path_buf(), reason };
-        let exports: Vec<String> =
-            component.component_type().exports(&self.engine).map(|(name, _)| name.to_string()).collect();
+        let wrong = |reason: String| Error::WrongWorld {
+            path: path.to_path_buf(),
+            reason,
+        };
+        let exports: Vec<String> = component
+            .component_type()
+            .exports(&self.engine)
+            .map(|(name, _)| name.to_string())
+            .collect();
         if !exports.iter().any(|e| e == GUEST_INTERFACE) {
-            let found = if exports.is_empty() { "nothing".to_string() } else { exports.join(", ") };
-            return Err(wrong(format!("it does not export `{GUEST_INTERFACE}` (it exports: {found})")));
+            let found = if exports.is_empty() {
+                "nothing".to_string()
+            } else {
+                exports.join(", ")
+            };
+            return Err(wrong(format!(
+                "it does not export `{GUEST_INTERFACE}` (it exports: {found})"
+            )));
         }
-        let pre = self.linker.instantiate_pre(component).map_err(|e| wrong(format!("{e:#}")))?;
+        let pre = self
+            .linker
+            .instantiate_pre(component)
+            .map_err(|e| wrong(format!("{e:#}")))?;
         ConnectorPre::new(pre).map_err(|e| wrong(format!("{e:#}")))
     }
 

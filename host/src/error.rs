@@ -96,12 +96,19 @@ pub enum Error {
 impl Error {
     /// A [`Error::NotFound`] without hint.
     pub fn not_found(kind: &'static str, name: impl Into<String>) -> Self {
-        Error::NotFound { kind, name: name.into(), hint: String::new() }
+        Error::NotFound {
+            kind,
+            name: name.into(),
+            hint: String::new(),
+        }
     }
 
     /// An I/O error on a path.
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
-        Error::Io { path: path.into(), source }
+        Error::Io {
+            path: path.into(),
+            source,
+        }
     }
 }
 

@@ -7,7 +7,7 @@ use crate::backend::{BackendKey, Registry};
 use crate::error::Result;
 use crate::invoke::HANDLE_EVENT_JOB;
 use crate::store::{BackendInstance, NewJob, Store};
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 use std::collections::BTreeSet;
 
 /// The context flag that keeps writes from firing record events.
@@ -32,8 +32,21 @@ pub struct RecordEvent {
 }
 
 impl RecordEvent {
-    fn record(name: &str, model: &str, id: i64, changed_fields: Vec<String>, values: Value) -> Self {
-        RecordEvent { name: name.into(), model: model.into(), record_id: Some(id), changed_fields, payload: values, is_record_event: true }
+    fn record(
+        name: &str,
+        model: &str,
+        id: i64,
+        changed_fields: Vec<String>,
+        values: Value,
+    ) -> Self {
+        RecordEvent {
+            name: name.into(),
+            model: model.into(),
+            record_id: Some(id),
+            changed_fields,
+            payload: values,
+            is_record_event: true,
+        }
     }
     /// `record.created`.
     pub fn created(model: &str, id: i64, fields: Vec<String>, values: Value) -> Self {
@@ -49,7 +62,14 @@ impl RecordEvent {
     }
     /// A custom event.
     pub fn custom(name: &str, model: &str, record_id: Option<i64>, payload: Value) -> Self {
-        RecordEvent { name: name.into(), model: model.into(), record_id, changed_fields: Vec::new(), payload, is_record_event: false }
+        RecordEvent {
+            name: name.into(),
+            model: model.into(),
+            record_id,
+            changed_fields: Vec::new(),
+            payload,
+            is_record_event: false,
+        }
     }
 
     /// The event as a job payload.
@@ -69,7 +89,11 @@ impl RecordEvent {
             record_id: v["record_id"].as_i64(),
             changed_fields: v["changed_fields"]
                 .as_array()
-                .map(|a| a.iter().filter_map(|f| f.as_str().map(String::from)).collect())
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|f| f.as_str().map(String::from))
+                        .collect()
+                })
                 .unwrap_or_default(),
             payload: v["payload"].clone(),
             is_record_event: name.starts_with("record."),
@@ -95,17 +119,33 @@ pub async fn dispatch(
     if matching.is_empty() {
         return Ok(Vec::new());
     }
-    let instances = if event.is_record_event { store.instances().await? } else { vec![origin.clone()] };
+    let instances = if event.is_record_event {
+        store.instances().await?
+    } else {
+        vec![origin.clone()]
+    };
     let mut enqueued = Vec::new();
     for instance in instances {
-        let Ok(key) = BackendKey::parse(&instance.backend) else { continue };
-        let chain_modules: Vec<String> =
-            registry.chain(&key).iter().filter_map(|k| registry.module_at(k)).map(|m| m.name().to_string()).collect();
+        let Ok(key) = BackendKey::parse(&instance.backend) else {
+            continue;
+        };
+        let chain_modules: Vec<String> = registry
+            .chain(&key)
+            .iter()
+            .filter_map(|k| registry.module_at(k))
+            .map(|m| m.name().to_string())
+            .collect();
         let mut seen = BTreeSet::new();
-        for sub in matching.iter().filter(|s| chain_modules.contains(&s.module)) {
+        for sub in matching
+            .iter()
+            .filter(|s| chain_modules.contains(&s.module))
+        {
             let (job_name, payload) = match &sub.job {
                 Some(job) => (job.clone(), event.to_json()),
-                None => (HANDLE_EVENT_JOB.to_string(), json!({ "module": sub.module, "event": event.to_json() })),
+                None => (
+                    HANDLE_EVENT_JOB.to_string(),
+                    json!({ "module": sub.module, "event": event.to_json() }),
+                ),
             };
             // One job per instance and job, even if a parent and a child both subscribe.
             if !seen.insert(job_name.clone()) {

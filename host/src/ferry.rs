@@ -9,7 +9,9 @@ use crate::events::{self, RecordEvent};
 use crate::invoke::{self, CallScope, Failure, JobScope, UnitCall};
 use crate::manifest::Manifest;
 use crate::queue::{self, WorkerConfig, WorkerStats};
-use crate::store::{now_ms, BackendInstance, InstalledModule, NewJob, RecordRow, Store, SubscriptionRow};
+use crate::store::{
+    BackendInstance, InstalledModule, NewJob, RecordRow, Store, SubscriptionRow, now_ms,
+};
 use serde_json::{Map, Value};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
@@ -29,7 +31,11 @@ impl FerryOptions {
     /// Defaults for a data directory.
     pub fn new(data_dir: impl Into<PathBuf>) -> Self {
         let data_dir = data_dir.into();
-        FerryOptions { engine: EngineConfig::new(data_dir.join("cache")), data_dir, database_url: None }
+        FerryOptions {
+            engine: EngineConfig::new(data_dir.join("cache")),
+            data_dir,
+            database_url: None,
+        }
     }
 }
 
@@ -108,12 +114,25 @@ impl Ferry {
 
     /// The current registry snapshot (runs keep the one they started with).
     pub fn registry(&self) -> Arc<Registry> {
-        self.inner.registry.read().unwrap_or_else(|p| p.into_inner()).clone()
+        self.inner
+            .registry
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// The scope of a run for `instance`.
-    pub(crate) fn scope(&self, instance: BackendInstance, user: &str, job: Option<JobScope>) -> Result<Arc<CallScope>> {
-        let (store, engine, locks) = (self.store().clone(), self.engine().clone(), self.inner.locks.clone());
+    pub(crate) fn scope(
+        &self,
+        instance: BackendInstance,
+        user: &str,
+        job: Option<JobScope>,
+    ) -> Result<Arc<CallScope>> {
+        let (store, engine, locks) = (
+            self.store().clone(),
+            self.engine().clone(),
+            self.inner.locks.clone(),
+        );
         CallScope::new(store, engine, self.registry(), locks, instance, user, job)
     }
 
@@ -133,13 +152,19 @@ impl Ferry {
         let kept = dir.join(format!("{}-{}.wasm", manifest.module.name, &hash[..16]));
         std::fs::write(&kept, &bytes).map_err(|e| Error::io(&kept, e))?;
 
-        let module = Arc::new(Module { manifest: manifest.clone(), description: description.clone(), content_hash: hash.clone(), pre });
+        let module = Arc::new(Module {
+            manifest: manifest.clone(),
+            description: description.clone(),
+            content_hash: hash.clone(),
+            pre,
+        });
         let registry = self.registry().with(module)?;
         let stored = InstalledModule {
             name: manifest.module.name.clone(),
             version: manifest.module.version.clone(),
             content_hash: hash,
-            manifest: std::fs::read_to_string(manifest_path).map_err(|e| Error::io(manifest_path, e))?,
+            manifest: std::fs::read_to_string(manifest_path)
+                .map_err(|e| Error::io(manifest_path, e))?,
             description: serde_json::to_string(&description)?,
             wasm_path: kept.to_string_lossy().into_owned(),
             installed_at: now_ms(),
@@ -158,24 +183,51 @@ impl Ferry {
             })
             .collect();
         self.store().save_module(&stored, &subscriptions).await?;
-        *self.inner.registry.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(registry);
-        Ok(Installed { module: stored, description })
+        *self
+            .inner
+            .registry
+            .write()
+            .unwrap_or_else(|p| p.into_inner()) = Arc::new(registry);
+        Ok(Installed {
+            module: stored,
+            description,
+        })
     }
 
     /// Add a backend instance: its backend must be installed and its required
     /// params set.
-    pub async fn add_instance(&self, name: &str, backend: &str, params: Map<String, Value>) -> Result<BackendInstance> {
+    pub async fn add_instance(
+        &self,
+        name: &str,
+        backend: &str,
+        params: Map<String, Value>,
+    ) -> Result<BackendInstance> {
         let key = BackendKey::parse(backend).map_err(Error::Invalid)?;
         let registry = self.registry();
         if !registry.knows(&key) {
-            let known: Vec<String> = registry.modules().flat_map(|m| m.manifest.backends.iter().map(|b| b.key().to_string())).collect();
+            let known: Vec<String> = registry
+                .modules()
+                .flat_map(|m| m.manifest.backends.iter().map(|b| b.key().to_string()))
+                .collect();
             return Err(Error::NotFound {
                 kind: "backend",
                 name: backend.into(),
-                hint: format!(" (installed backends: {})", if known.is_empty() { "none".into() } else { known.join(", ") }),
+                hint: format!(
+                    " (installed backends: {})",
+                    if known.is_empty() {
+                        "none".into()
+                    } else {
+                        known.join(", ")
+                    }
+                ),
             });
         }
-        let instance = BackendInstance { name: name.into(), backend: backend.into(), params: params.clone(), created_at: now_ms() };
+        let instance = BackendInstance {
+            name: name.into(),
+            backend: backend.into(),
+            params: params.clone(),
+            created_at: now_ms(),
+        };
         invoke::effective_params(&registry, &key, &instance)?;
         self.store().add_instance(name, backend, &params).await
     }
@@ -189,7 +241,11 @@ impl Ferry {
     }
 
     /// Call a unit of an instance directly, outside any job.
-    pub async fn call_unit(&self, instance: &str, call: UnitCall) -> Result<Result<String, Failure>> {
+    pub async fn call_unit(
+        &self,
+        instance: &str,
+        call: UnitCall,
+    ) -> Result<Result<String, Failure>> {
         self.runner(instance).await?.call_unit(call).await
     }
 
@@ -198,24 +254,42 @@ impl Ferry {
     pub async fn runner(&self, instance: &str) -> Result<Runner> {
         let instance = self.store().instance(instance).await?;
         self.scope(instance.clone(), "ferry", None)?;
-        Ok(Runner { ferry: self.clone(), instance })
+        Ok(Runner {
+            ferry: self.clone(),
+            instance,
+        })
     }
 
     /// Create a local record as a person would: record events fire.
     pub async fn create_record(&self, model: &str, values: Value, user: &str) -> Result<RecordRow> {
         let row = self.store().create_record(model, values).await?;
-        let event = RecordEvent::created(model, row.id, row.values.keys().cloned().collect(), Value::Object(row.values.clone()));
+        let event = RecordEvent::created(
+            model,
+            row.id,
+            row.values.keys().cloned().collect(),
+            Value::Object(row.values.clone()),
+        );
         self.fire(user, &event).await?;
         Ok(row)
     }
 
     /// Change a local record as a person would: `record.updated` fires with the
     /// fields that changed. Returns them.
-    pub async fn write_record(&self, model: &str, id: i64, values: Value, user: &str) -> Result<Vec<String>> {
+    pub async fn write_record(
+        &self,
+        model: &str,
+        id: i64,
+        values: Value,
+        user: &str,
+    ) -> Result<Vec<String>> {
         let changed = self.store().write_record(model, id, values).await?;
         if !changed.is_empty() {
             let values = Value::Object(self.store().read_record(model, id).await?.values);
-            self.fire(user, &RecordEvent::updated(model, id, changed.clone(), values)).await?;
+            self.fire(
+                user,
+                &RecordEvent::updated(model, id, changed.clone(), values),
+            )
+            .await?;
         }
         Ok(changed)
     }
@@ -223,17 +297,32 @@ impl Ferry {
     /// Delete a local record as a person would: `record.deleted` fires.
     pub async fn unlink_record(&self, model: &str, id: i64, user: &str) -> Result<()> {
         let row = self.store().unlink_record(model, id).await?;
-        self.fire(user, &RecordEvent::deleted(model, id, Value::Object(row.values))).await
+        self.fire(
+            user,
+            &RecordEvent::deleted(model, id, Value::Object(row.values)),
+        )
+        .await
     }
 
     async fn fire(&self, user: &str, event: &RecordEvent) -> Result<()> {
         // Local changes concern every instance; the origin is only a placeholder.
-        let origin = BackendInstance { name: String::new(), backend: String::new(), params: Map::new(), created_at: 0 };
-        events::dispatch(self.store(), &self.registry(), &origin, user, event).await.map(|_| ())
+        let origin = BackendInstance {
+            name: String::new(),
+            backend: String::new(),
+            params: Map::new(),
+            created_at: 0,
+        };
+        events::dispatch(self.store(), &self.registry(), &origin, user, event)
+            .await
+            .map(|_| ())
     }
 
     /// Run a worker (see [`WorkerConfig`]).
-    pub async fn run_worker(&self, config: &WorkerConfig, on_change: impl FnMut(&WorkerStats)) -> Result<WorkerStats> {
+    pub async fn run_worker(
+        &self,
+        config: &WorkerConfig,
+        on_change: impl FnMut(&WorkerStats),
+    ) -> Result<WorkerStats> {
         queue::run_worker(self, config, on_change).await
     }
 }
@@ -259,7 +348,11 @@ impl Runner {
         let scope = self.ferry.scope(self.instance.clone(), "ferry", None)?;
         let start = scope.instance_key.clone();
         let out = invoke::call_unit(scope, start, 0, call).await?;
-        Ok(out.map_err(|e| Failure { kind: kind_name(e.kind), message: e.message, retry_after_ms: e.retry_after_ms }))
+        Ok(out.map_err(|e| Failure {
+            kind: kind_name(e.kind),
+            message: e.message,
+            retry_after_ms: e.retry_after_ms,
+        }))
     }
 }
 
@@ -275,19 +368,37 @@ fn kind_name(kind: crate::bindings::types::ErrorKind) -> &'static str {
 
 fn load_module(engine: &Engine, stored: &InstalledModule) -> Result<Module> {
     let path = PathBuf::from(&stored.wasm_path);
-    let manifest = Manifest::parse(&stored.manifest).map_err(|message| Error::Manifest { path: path.clone(), message })?;
+    let manifest = Manifest::parse(&stored.manifest).map_err(|message| Error::Manifest {
+        path: path.clone(),
+        message,
+    })?;
     let (component, hash) = engine.load(&path)?;
     if hash != stored.content_hash {
-        return Err(Error::Invalid(format!("{}: content changed since install (hash {hash})", path.display())));
+        return Err(Error::Invalid(format!(
+            "{}: content changed since install (hash {hash})",
+            path.display()
+        )));
     }
     let pre = engine.prepare(&path, &component)?;
     let description = serde_json::from_str(&stored.description)?;
-    Ok(Module { manifest, description, content_hash: hash, pre })
+    Ok(Module {
+        manifest,
+        description,
+        content_hash: hash,
+        pre,
+    })
 }
 
 /// The manifest must not promise what the component does not do.
-fn check_against_manifest(path: &Path, manifest: &Manifest, description: &Description) -> Result<()> {
-    let mismatch = |reason: String| Error::Mismatch { path: path.to_path_buf(), reason };
+fn check_against_manifest(
+    path: &Path,
+    manifest: &Manifest,
+    description: &Description,
+) -> Result<()> {
+    let mismatch = |reason: String| Error::Mismatch {
+        path: path.to_path_buf(),
+        reason,
+    };
     let jobs: Vec<&str> = description.jobs.iter().map(|j| j.name.as_str()).collect();
     for (i, sub) in manifest.subscriptions.iter().enumerate() {
         if let Some(job) = &sub.job
@@ -296,12 +407,18 @@ fn check_against_manifest(path: &Path, manifest: &Manifest, description: &Descri
             return Err(mismatch(format!(
                 "[[subscription]] #{} names job `{job}`, which the component does not export (it exports: {})",
                 i + 1,
-                if jobs.is_empty() { "no jobs".into() } else { jobs.join(", ") }
+                if jobs.is_empty() {
+                    "no jobs".into()
+                } else {
+                    jobs.join(", ")
+                }
             )));
         }
     }
     if description.units.is_empty() && description.jobs.is_empty() {
-        return Err(mismatch("the component implements no unit and no job".into()));
+        return Err(mismatch(
+            "the component implements no unit and no job".into(),
+        ));
     }
     Ok(())
 }

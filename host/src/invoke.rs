@@ -11,11 +11,11 @@ use crate::api::jobs::{JobRunState, RunLocks};
 use crate::api::session::SessionState;
 use crate::api::{HostState, WitResult};
 use crate::backend::{BackendKey, Description, JobDecl, Registry, Resolved, UnitDecl};
-use crate::bindings::{events as wit_events, guest, types, ConnectorPre};
+use crate::bindings::{ConnectorPre, events as wit_events, guest, types};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::events::RecordEvent;
-use crate::store::{now_ms, BackendInstance, LogLine, Store};
+use crate::store::{BackendInstance, LogLine, Store, now_ms};
 use serde_json::{Map, Value};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -109,7 +109,13 @@ impl CallScope {
             message.push_str(" …");
         }
         let attempt = self.job.as_ref().map(|j| j.attempt).unwrap_or(1);
-        logs.0.push(LogLine { attempt, at: now_ms(), level: level.into(), module: module.into(), message });
+        logs.0.push(LogLine {
+            attempt,
+            at: now_ms(),
+            level: level.into(),
+            module: module.into(),
+            message,
+        });
     }
 
     /// The run's log lines, with a note of any dropped.
@@ -118,15 +124,30 @@ impl CallScope {
         let (mut lines, dropped) = (std::mem::take(&mut logs.0), std::mem::take(&mut logs.1));
         if dropped > 0 {
             let attempt = self.job.as_ref().map(|j| j.attempt).unwrap_or(1);
-            let message = format!("{dropped} more log lines dropped (limit {MAX_LOG_LINES} per run)");
-            lines.push(LogLine { attempt, at: now_ms(), level: "warn".into(), module: "host".into(), message });
+            let message =
+                format!("{dropped} more log lines dropped (limit {MAX_LOG_LINES} per run)");
+            lines.push(LogLine {
+                attempt,
+                at: now_ms(),
+                level: "warn".into(),
+                module: "host".into(),
+                message,
+            });
         }
         lines
     }
 
     /// Fire an event from this run (subscribers' jobs are enqueued).
     pub(crate) async fn fire(&self, event: RecordEvent) -> Result<()> {
-        crate::events::dispatch(&self.store, &self.registry, &self.instance, &self.user, &event).await.map(|_| ())
+        crate::events::dispatch(
+            &self.store,
+            &self.registry,
+            &self.instance,
+            &self.user,
+            &event,
+        )
+        .await
+        .map(|_| ())
     }
 
     fn remaining(&self) -> Duration {
@@ -136,11 +157,17 @@ impl CallScope {
 
 /// Params of an instance: its own values over the defaults its backend chain's
 /// manifests declare. A required param that is not set is an error.
-pub(crate) fn effective_params(registry: &Registry, key: &BackendKey, instance: &BackendInstance) -> Result<Map<String, Value>> {
+pub(crate) fn effective_params(
+    registry: &Registry,
+    key: &BackendKey,
+    instance: &BackendInstance,
+) -> Result<Map<String, Value>> {
     let mut params = Map::new();
     // Parents first, so that a child's default wins.
     for at in registry.chain(key).iter().rev() {
-        let Some(resolved) = registry.module_at(at) else { continue };
+        let Some(resolved) = registry.module_at(at) else {
+            continue;
+        };
         for (name, decl) in &resolved.manifest.params {
             if let Some(default) = &decl.default {
                 params.insert(name.clone(), Value::from(default.clone()));
@@ -177,7 +204,11 @@ impl Failure {
             types::ErrorKind::NotFound => "not-found",
             types::ErrorKind::Denied => "denied",
         };
-        Failure { kind, message: e.message, retry_after_ms: e.retry_after_ms }
+        Failure {
+            kind,
+            message: e.message,
+            retry_after_ms: e.retry_after_ms,
+        }
     }
 
     /// Whether another try may succeed.
@@ -200,29 +231,52 @@ impl From<Failure> for types::Error {
             "denied" => types::ErrorKind::Denied,
             _ => types::ErrorKind::Final,
         };
-        types::Error { kind, message: f.message, retry_after_ms: f.retry_after_ms }
+        types::Error {
+            kind,
+            message: f.message,
+            retry_after_ms: f.retry_after_ms,
+        }
     }
 }
 
 /// Explain a trap: limits hit, a panic's message, or the trap itself.
 fn trap_failure(state: &HostState, err: &wasmtime::Error, budget: Duration) -> Failure {
-    let fatal = |message: String| Failure { kind: "final", message, retry_after_ms: None };
+    let fatal = |message: String| Failure {
+        kind: "final",
+        message,
+        retry_after_ms: None,
+    };
     if state.limits.exceeded {
-        return fatal(format!("memory limit {} MiB exceeded", state.limits.max >> 20));
+        return fatal(format!(
+            "memory limit {} MiB exceeded",
+            state.limits.max >> 20
+        ));
     }
     match err.downcast_ref::<wasmtime::Trap>() {
         Some(wasmtime::Trap::Interrupt) => {
-            return fatal(format!("time budget of {budget:?} exceeded (the guest was stopped)"));
+            return fatal(format!(
+                "time budget of {budget:?} exceeded (the guest was stopped)"
+            ));
         }
-        Some(wasmtime::Trap::StackOverflow) => return fatal("stack overflow (recursion too deep)".into()),
+        Some(wasmtime::Trap::StackOverflow) => {
+            return fatal("stack overflow (recursion too deep)".into());
+        }
         _ => {}
     }
     let stderr = state.stderr_text();
     if let Some(at) = stderr.find("panicked at") {
-        let panic = stderr[at..].lines().take_while(|l| !l.starts_with("note:")).collect::<Vec<_>>().join(" ");
+        let panic = stderr[at..]
+            .lines()
+            .take_while(|l| !l.starts_with("note:"))
+            .collect::<Vec<_>>()
+            .join(" ");
         return fatal(format!("guest {panic}"));
     }
-    if stderr.is_empty() { fatal(format!("guest trapped: {err:#}")) } else { fatal(format!("guest trapped: {err:#}; stderr: {stderr}")) }
+    if stderr.is_empty() {
+        fatal(format!("guest trapped: {err:#}"))
+    } else {
+        fatal(format!("guest trapped: {err:#}; stderr: {stderr}"))
+    }
 }
 
 /// A unit call: `method` of unit (`kind`, `model`) with a JSON payload.
@@ -239,7 +293,11 @@ pub struct UnitCall {
 }
 
 /// A fresh store for one instance of `resolved` in `scope`.
-fn new_store(scope: &Arc<CallScope>, resolved: &Resolved, depth: u32) -> wasmtime::Store<HostState> {
+fn new_store(
+    scope: &Arc<CallScope>,
+    resolved: &Resolved,
+    depth: u32,
+) -> wasmtime::Store<HostState> {
     let allowed: Vec<Origin> = resolved
         .module
         .manifest
@@ -249,7 +307,11 @@ fn new_store(scope: &Arc<CallScope>, resolved: &Resolved, depth: u32) -> wasmtim
         .filter_map(|entry| match HostPattern::resolve(entry, &scope.params) {
             Ok(origin) => Some(origin),
             Err(e) => {
-                scope.log("warn", resolved.module.name(), &format!("allowed_hosts entry {entry:?} ignored: {e}"));
+                scope.log(
+                    "warn",
+                    resolved.module.name(),
+                    &format!("allowed_hosts entry {entry:?} ignored: {e}"),
+                );
                 None
             }
         })
@@ -271,9 +333,17 @@ fn new_store(scope: &Arc<CallScope>, resolved: &Resolved, depth: u32) -> wasmtim
 
 /// Instantiate `resolved` in a fresh store and run `f` on it, within the
 /// scope's deadline; traps become [`Failure`]s.
-async fn with_instance<T, F>(scope: &Arc<CallScope>, resolved: &Resolved, depth: u32, f: F) -> Result<T, Failure>
+async fn with_instance<T, F>(
+    scope: &Arc<CallScope>,
+    resolved: &Resolved,
+    depth: u32,
+    f: F,
+) -> Result<T, Failure>
 where
-    F: for<'a> AsyncFnOnce(&'a mut wasmtime::Store<HostState>, crate::bindings::Connector) -> wasmtime::Result<Result<T, types::Error>>,
+    F: for<'a> AsyncFnOnce(
+        &'a mut wasmtime::Store<HostState>,
+        crate::bindings::Connector,
+    ) -> wasmtime::Result<Result<T, types::Error>>,
 {
     let budget = scope.engine.config().time_budget;
     let mut store = new_store(scope, resolved, depth);
@@ -295,12 +365,20 @@ where
 
 /// Call a unit along the chain from `start`, in a fresh instance of the module
 /// that answers. Errors (including traps of the callee) go back to the caller.
-pub(crate) async fn call_unit(scope: Arc<CallScope>, start: BackendKey, depth: u32, call: UnitCall) -> WitResult<String> {
+pub(crate) async fn call_unit(
+    scope: Arc<CallScope>,
+    start: BackendKey,
+    depth: u32,
+    call: UnitCall,
+) -> WitResult<String> {
     let max = scope.engine.config().max_unit_depth;
     if depth > max {
         return Ok(Err(Failure {
             kind: "final",
-            message: format!("unit calls nested deeper than {max} (calling {} {} in a loop?)", call.kind, call.model),
+            message: format!(
+                "unit calls nested deeper than {max} (calling {} {} in a loop?)",
+                call.kind, call.model
+            ),
             retry_after_ms: None,
         }
         .into()));
@@ -315,11 +393,23 @@ pub(crate) async fn call_unit(scope: Arc<CallScope>, start: BackendKey, depth: u
         let result = with_instance(&scope, &resolved, depth, async |store, connector| {
             let session = store.data_mut().table.push(SessionState::default())?;
             let guest = connector.ferry_connector_guest();
-            guest.call_invoke(store, session, &call.kind, &call.model, &call.method, &call.payload).await
+            guest
+                .call_invoke(
+                    store,
+                    session,
+                    &call.kind,
+                    &call.model,
+                    &call.method,
+                    &call.payload,
+                )
+                .await
         })
         .await;
         result.map_err(|mut f| {
-            f.message = format!("{} {} `{}` of module `{module}`: {}", call.kind, call.model, call.method, f.message);
+            f.message = format!(
+                "{} {} `{}` of module `{module}`: {}",
+                call.kind, call.model, call.method, f.message
+            );
             f.into()
         })
     });
@@ -331,7 +421,11 @@ pub const HANDLE_EVENT_JOB: &str = "ferry.handle-event";
 
 /// Run job `name` for the scope's instance; returns the module that ran it and
 /// the outcome.
-pub(crate) async fn run_job(scope: &Arc<CallScope>, name: &String, payload: &String) -> (Option<Resolved>, Result<String, Failure>) {
+pub(crate) async fn run_job(
+    scope: &Arc<CallScope>,
+    name: &String,
+    payload: &String,
+) -> (Option<Resolved>, Result<String, Failure>) {
     let job = scope.job.clone();
     if name == HANDLE_EVENT_JOB {
         return handle_event(scope, payload).await;
@@ -344,23 +438,45 @@ pub(crate) async fn run_job(scope: &Arc<CallScope>, name: &String, payload: &Str
         let session = store.data_mut().table.push(SessionState::default())?;
         let (id, attempt) = job.as_ref().map(|j| (j.id, j.attempt)).unwrap_or((0, 1));
         let run = store.data_mut().table.push(JobRunState::new(id, attempt))?;
-        connector.ferry_connector_guest().call_run_job(store, session, run, name, payload).await
+        connector
+            .ferry_connector_guest()
+            .call_run_job(store, session, run, name, payload)
+            .await
     })
     .await;
     (Some(resolved), result)
 }
 
-async fn handle_event(scope: &Arc<CallScope>, payload: &str) -> (Option<Resolved>, Result<String, Failure>) {
+async fn handle_event(
+    scope: &Arc<CallScope>,
+    payload: &str,
+) -> (Option<Resolved>, Result<String, Failure>) {
     let parsed: Value = serde_json::from_str(payload).unwrap_or_default();
     let module = parsed["module"].as_str().unwrap_or_default();
     let registry = &scope.registry;
-    let found = registry.chain(&scope.instance_key).into_iter().find_map(|at| {
-        let m = registry.module_at(&at).filter(|m| m.name() == module)?;
-        Some(Resolved { module: m.clone(), at })
-    });
+    let found = registry
+        .chain(&scope.instance_key)
+        .into_iter()
+        .find_map(|at| {
+            let m = registry.module_at(&at).filter(|m| m.name() == module)?;
+            Some(Resolved {
+                module: m.clone(),
+                at,
+            })
+        });
     let Some(resolved) = found else {
-        let message = format!("module `{module}` is not in the backend chain of instance `{}`", scope.instance.name);
-        return (None, Err(Failure { kind: "final", message, retry_after_ms: None }));
+        let message = format!(
+            "module `{module}` is not in the backend chain of instance `{}`",
+            scope.instance.name
+        );
+        return (
+            None,
+            Err(Failure {
+                kind: "final",
+                message,
+                retry_after_ms: None,
+            }),
+        );
     };
     let event = RecordEvent::from_json(&parsed["event"]);
     let result = with_instance(scope, &resolved, 0, async |store, connector| {
@@ -372,7 +488,10 @@ async fn handle_event(scope: &Arc<CallScope>, payload: &str) -> (Option<Resolved
             changed_fields: event.changed_fields.clone(),
             payload: event.payload.to_string(),
         };
-        let out = connector.ferry_connector_guest().call_handle_event(store, session, &event).await?;
+        let out = connector
+            .ferry_connector_guest()
+            .call_handle_event(store, session, &event)
+            .await?;
         Ok(out.map(|()| "null".to_string()))
     })
     .await;
@@ -380,27 +499,63 @@ async fn handle_event(scope: &Arc<CallScope>, payload: &str) -> (Option<Resolved
 }
 
 /// Ask a prepared component what it implements. Host APIs are denied meanwhile.
-pub(crate) async fn describe(engine: &Engine, pre: &ConnectorPre<HostState>, module: &str) -> Result<Description> {
-    let state = HostState::new(None, module, None, 0, OutboundPolicy::deny_all(), engine.config().memory_limit);
+pub(crate) async fn describe(
+    engine: &Engine,
+    pre: &ConnectorPre<HostState>,
+    module: &str,
+) -> Result<Description> {
+    let state = HostState::new(
+        None,
+        module,
+        None,
+        0,
+        OutboundPolicy::deny_all(),
+        engine.config().memory_limit,
+    );
     let mut store = wasmtime::Store::new(engine.wasmtime(), state);
     store.limiter(|s| &mut s.limits);
     store.set_epoch_deadline(Engine::ticks(Duration::from_secs(10)));
     store.epoch_deadline_trap();
     let call = async {
         let connector = pre.instantiate_async(&mut store).await?;
-        connector.ferry_connector_guest().call_describe(&mut store).await
+        connector
+            .ferry_connector_guest()
+            .call_describe(&mut store)
+            .await
     };
     let d: guest::Description = match tokio::time::timeout(Duration::from_secs(10), call).await {
         Ok(Ok(d)) => d,
         Ok(Err(trap)) => {
             let f = trap_failure(store.data(), &trap, Duration::from_secs(10));
-            return Err(Error::Invalid(format!("module `{module}`: `describe` failed: {}", f.message)));
+            return Err(Error::Invalid(format!(
+                "module `{module}`: `describe` failed: {}",
+                f.message
+            )));
         }
-        Err(_) => return Err(Error::Invalid(format!("module `{module}`: `describe` did not return within 10 s"))),
+        Err(_) => {
+            return Err(Error::Invalid(format!(
+                "module `{module}`: `describe` did not return within 10 s"
+            )));
+        }
     };
     Ok(Description {
-        units: d.units.into_iter().map(|u| UnitDecl { kind: u.kind, model: u.model, methods: u.methods }).collect(),
-        jobs: d.jobs.into_iter().map(|j| JobDecl { name: j.name, description: j.description }).collect(),
+        units: d
+            .units
+            .into_iter()
+            .map(|u| UnitDecl {
+                kind: u.kind,
+                model: u.model,
+                methods: u.methods,
+            })
+            .collect(),
+        jobs: d
+            .jobs
+            .into_iter()
+            .map(|j| JobDecl {
+                name: j.name,
+                description: j.description,
+            })
+            .collect(),
         events: d.events,
         sdk_version: d.sdk_version,
     })

@@ -140,7 +140,8 @@ fn default_priority() -> u32 {
 fn valid_name(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 64
-        && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.')
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.')
         && s.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
 }
 
@@ -151,7 +152,10 @@ impl Manifest {
             path: path.to_path_buf(),
             message: format!("cannot read the manifest: {e}"),
         })?;
-        Self::parse(&text).map_err(|message| Error::Manifest { path: path.to_path_buf(), message })
+        Self::parse(&text).map_err(|message| Error::Manifest {
+            path: path.to_path_buf(),
+            message,
+        })
     }
 
     /// Parse and check manifest text; the error names the key and the reason.
@@ -187,7 +191,10 @@ impl Manifest {
         for (i, b) in self.backends.iter().enumerate() {
             let at = format!("[[backend]] #{}", i + 1);
             if !valid_name(&b.name) {
-                return Err(format!("{at} name = {:?}: not a valid backend name", b.name));
+                return Err(format!(
+                    "{at} name = {:?}: not a valid backend name",
+                    b.name
+                ));
             }
             if let Some(v) = &b.version
                 && !valid_name(v)
@@ -197,7 +204,9 @@ impl Manifest {
             if let Some(parent) = &b.parent {
                 let parent = BackendKey::parse(parent).map_err(|e| format!("{at} parent: {e}"))?;
                 if parent == b.key() {
-                    return Err(format!("{at} parent = \"{parent}\": a backend cannot be its own parent"));
+                    return Err(format!(
+                        "{at} parent = \"{parent}\": a backend cannot be its own parent"
+                    ));
                 }
             }
         }
@@ -206,7 +215,9 @@ impl Manifest {
                 return Err(format!("[params.{name}]: not a valid param name"));
             }
             if p.required && p.default.is_some() {
-                return Err(format!("[params.{name}]: a required param cannot have a default"));
+                return Err(format!(
+                    "[params.{name}]: a required param cannot have a default"
+                ));
             }
         }
         for (i, host) in self.capabilities.allowed_hosts.iter().enumerate() {
@@ -215,7 +226,10 @@ impl Manifest {
         }
         for (i, s) in self.subscriptions.iter().enumerate() {
             if s.event.trim().is_empty() {
-                return Err(format!("[[subscription]] #{}: event must not be empty", i + 1));
+                return Err(format!(
+                    "[[subscription]] #{}: event must not be empty",
+                    i + 1
+                ));
             }
         }
         Ok(())
@@ -263,15 +277,25 @@ priority = 4
 
     #[test]
     fn errors_name_the_key_and_reason() {
-        let err = Manifest::parse(&GOOD.replace("name = \"shop-v2\"", "name = \"shop v2\"")).unwrap_err();
+        let err =
+            Manifest::parse(&GOOD.replace("name = \"shop-v2\"", "name = \"shop v2\"")).unwrap_err();
         assert!(err.contains("[module] name"), "{err}");
-        let err = Manifest::parse(&GOOD.replace("priority = 4", "priority = \"high\"")).unwrap_err();
-        assert!(err.contains("line") && err.contains("invalid type"), "{err}");
-        let err = Manifest::parse(&GOOD.replace("parent = \"shop@1.7\"", "parent = \"shop@@\"")).unwrap_err();
+        let err =
+            Manifest::parse(&GOOD.replace("priority = 4", "priority = \"high\"")).unwrap_err();
+        assert!(
+            err.contains("line") && err.contains("invalid type"),
+            "{err}"
+        );
+        let err = Manifest::parse(&GOOD.replace("parent = \"shop@1.7\"", "parent = \"shop@@\""))
+            .unwrap_err();
         assert!(err.contains("[[backend]] #1 parent"), "{err}");
         let err = Manifest::parse(&GOOD.replace("[capabilities]", "[capabilites]")).unwrap_err();
         assert!(err.contains("unknown field `capabilites`"), "{err}");
-        let err = Manifest::parse(&GOOD.replace("{{ params.url }}", "{{ params.nope }}")).unwrap_err();
-        assert!(err.contains("allowed_hosts[0]") && err.contains("nope"), "{err}");
+        let err =
+            Manifest::parse(&GOOD.replace("{{ params.url }}", "{{ params.nope }}")).unwrap_err();
+        assert!(
+            err.contains("allowed_hosts[0]") && err.contains("nope"),
+            "{err}"
+        );
     }
 }

@@ -4,7 +4,7 @@
 
 use crate::ferry::Ferry;
 use crate::invoke::{self, Failure, JobScope};
-use crate::store::{now_ms, JobRow, JobState};
+use crate::store::{JobRow, JobState, now_ms};
 use std::time::Duration;
 use tokio::task::JoinSet;
 
@@ -50,8 +50,11 @@ pub struct WorkerStats {
 /// Delay before try `attempt + 1`: `base · 2^(attempt-1)`, at most an hour, with
 /// ±20 % jitter so that jobs failed together do not retry together.
 pub fn backoff(base: Duration, attempt: i64, job_id: i64) -> Duration {
-    let exp = base.saturating_mul(1u32 << (attempt.clamp(1, 20) - 1) as u32).min(Duration::from_secs(3600));
-    let spread = (job_id.wrapping_mul(2_654_435_761).wrapping_add(attempt) % 41) as f64 / 100.0 - 0.2;
+    let exp = base
+        .saturating_mul(1u32 << (attempt.clamp(1, 20) - 1) as u32)
+        .min(Duration::from_secs(3600));
+    let spread =
+        (job_id.wrapping_mul(2_654_435_761).wrapping_add(attempt) % 41) as f64 / 100.0 - 0.2;
     exp.mul_f64(1.0 + spread)
 }
 
@@ -62,7 +65,11 @@ pub async fn run_job(ferry: &Ferry, job: JobRow, retry_base: Duration) -> JobSta
         Err(err) => {
             // The store failed while recording the outcome: the job stays
             // `started` and a later rescue runs it again (at-least-once).
-            tracing::error!(job = job.id, "could not record the outcome of job {}: {err}", job.id);
+            tracing::error!(
+                job = job.id,
+                "could not record the outcome of job {}: {err}",
+                job.id
+            );
             JobState::Started
         }
     }
@@ -73,13 +80,22 @@ async fn run_claimed(ferry: &Ferry, job: &JobRow, retry_base: Duration) -> crate
     let outcome = match store.instance(&job.instance).await {
         Err(e) => Err((Failure::from(e), Vec::new())),
         Ok(instance) => {
-            let scope = ferry.scope(instance, &job.user, Some(JobScope { id: job.id, attempt: job.attempts }));
+            let scope = ferry.scope(
+                instance,
+                &job.user,
+                Some(JobScope {
+                    id: job.id,
+                    attempt: job.attempts,
+                }),
+            );
             match scope {
                 Err(e) => Err((Failure::from(e), Vec::new())),
                 Ok(scope) => {
                     let (resolved, result) = invoke::run_job(&scope, &job.name, &job.payload).await;
                     if let Some(r) = &resolved {
-                        store.set_job_module(job.id, r.module.name(), &r.module.content_hash).await?;
+                        store
+                            .set_job_module(job.id, r.module.name(), &r.module.content_hash)
+                            .await?;
                     }
                     let logs = scope.take_logs();
                     result.map(|out| (out, logs.clone())).map_err(|f| (f, logs))
@@ -99,7 +115,10 @@ async fn run_claimed(ferry: &Ferry, job: &JobRow, retry_base: Duration) -> crate
                 at: now_ms(),
                 level: "error".into(),
                 module: "host".into(),
-                message: format!("try {} failed ({}): {}", job.attempts, failure.kind, failure.message),
+                message: format!(
+                    "try {} failed ({}): {}",
+                    job.attempts, failure.kind, failure.message
+                ),
             });
             store.append_job_logs(job.id, &logs).await?;
             let retry_at = (failure.is_retryable() && job.attempts <= job.max_retries).then(|| {
@@ -109,20 +128,29 @@ async fn run_claimed(ferry: &Ferry, job: &JobRow, retry_base: Duration) -> crate
                     .unwrap_or_else(|| backoff(retry_base, job.attempts, job.id));
                 now_ms() + delay.as_millis() as i64
             });
-            store.fail_job(job.id, &failure.message, failure.kind, retry_at).await
+            store
+                .fail_job(job.id, &failure.message, failure.kind, retry_at)
+                .await
         }
     }
 }
 
 /// Run jobs until stopped (or, with `until_idle`, until none is ready or running).
 /// `on_change` is called after each finished job with the totals so far.
-pub async fn run_worker(ferry: &Ferry, config: &WorkerConfig, mut on_change: impl FnMut(&WorkerStats)) -> crate::Result<WorkerStats> {
+pub async fn run_worker(
+    ferry: &Ferry,
+    config: &WorkerConfig,
+    mut on_change: impl FnMut(&WorkerStats),
+) -> crate::Result<WorkerStats> {
     let mut stats = WorkerStats::default();
     let mut running: JoinSet<JobState> = JoinSet::new();
     let concurrency = config.concurrency.max(1);
     loop {
         if running.len() < concurrency {
-            let claimed = ferry.store().claim_jobs((concurrency - running.len()) as u32).await?;
+            let claimed = ferry
+                .store()
+                .claim_jobs((concurrency - running.len()) as u32)
+                .await?;
             for job in claimed {
                 let (ferry, base) = (ferry.clone(), config.retry_base);
                 running.spawn(async move { run_job(&ferry, job, base).await });
@@ -130,9 +158,10 @@ pub async fn run_worker(ferry: &Ferry, config: &WorkerConfig, mut on_change: imp
         }
         if running.is_empty() {
             if config.until_idle {
-                let due_soon = ferry.store().next_eta().await?.is_some_and(|eta| {
-                    eta - now_ms() <= config.idle_horizon.as_millis() as i64
-                });
+                let due_soon =
+                    ferry.store().next_eta().await?.is_some_and(|eta| {
+                        eta - now_ms() <= config.idle_horizon.as_millis() as i64
+                    });
                 if !due_soon {
                     return Ok(stats);
                 }
@@ -161,8 +190,14 @@ mod tests {
         let base = Duration::from_secs(10);
         let first = backoff(base, 1, 7);
         let third = backoff(base, 3, 7);
-        assert!(first >= Duration::from_secs(8) && first <= Duration::from_secs(12), "{first:?}");
-        assert!(third >= Duration::from_secs(32) && third <= Duration::from_secs(48), "{third:?}");
+        assert!(
+            first >= Duration::from_secs(8) && first <= Duration::from_secs(12),
+            "{first:?}"
+        );
+        assert!(
+            third >= Duration::from_secs(32) && third <= Duration::from_secs(48),
+            "{third:?}"
+        );
         assert!(backoff(base, 30, 7) <= Duration::from_secs(3600 * 12 / 10));
     }
 }

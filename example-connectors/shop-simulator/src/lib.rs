@@ -22,7 +22,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -53,7 +53,10 @@ pub struct ShopData {
 impl ShopData {
     fn now(&mut self) -> i64 {
         // Strictly increasing, so that `updated_since` filters are exact.
-        let wall = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0);
+        let wall = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_millis() as i64)
+            .unwrap_or(0);
         self.clock = wall.max(self.clock + 1);
         self.clock
     }
@@ -64,7 +67,10 @@ impl ShopData {
         fields.insert("id".into(), json!(id));
         fields.insert("updated_at".into(), json!(self.now()));
         let record = Value::Object(fields);
-        self.records.entry(kind.to_string()).or_default().insert(id, record.clone());
+        self.records
+            .entry(kind.to_string())
+            .or_default()
+            .insert(id, record.clone());
         record
     }
 
@@ -76,18 +82,32 @@ impl ShopData {
             let mut f = Map::new();
             f.insert("name".into(), json!(format!("Product {i}")));
             f.insert("sku".into(), json!(format!("SKU-{i:05}")));
-            f.insert("price".into(), json!(format!("{}.{:02}", 5 + i % 95, i % 100)));
+            f.insert(
+                "price".into(),
+                json!(format!("{}.{:02}", 5 + i % 95, i % 100)),
+            );
             f.insert("stock".into(), json!(i % 50));
             f.insert("active".into(), json!(true));
-            product_ids.push(self.insert("products", f)["id"].as_u64().unwrap_or_default());
+            product_ids.push(
+                self.insert("products", f)["id"]
+                    .as_u64()
+                    .unwrap_or_default(),
+            );
         }
         let mut customer_ids = Vec::new();
         for i in 1..=customers {
             let mut f = Map::new();
             f.insert("name".into(), json!(format!("Customer {i}")));
             f.insert("email".into(), json!(format!("customer{i}@example.com")));
-            f.insert("city".into(), json!(["Lyon", "Berlin", "Porto", "Oslo"][i as usize % 4]));
-            customer_ids.push(self.insert("customers", f)["id"].as_u64().unwrap_or_default());
+            f.insert(
+                "city".into(),
+                json!(["Lyon", "Berlin", "Porto", "Oslo"][i as usize % 4]),
+            );
+            customer_ids.push(
+                self.insert("customers", f)["id"]
+                    .as_u64()
+                    .unwrap_or_default(),
+            );
         }
         for i in 1..=orders {
             if product_ids.is_empty() || customer_ids.is_empty() {
@@ -101,7 +121,10 @@ impl ShopData {
                 .collect();
             let mut f = Map::new();
             f.insert("number".into(), json!(format!("SO-{i:05}")));
-            f.insert("customer_id".into(), json!(customer_ids[i as usize % customer_ids.len()]));
+            f.insert(
+                "customer_id".into(),
+                json!(customer_ids[i as usize % customer_ids.len()]),
+            );
             f.insert("lines".into(), Value::Array(lines));
             self.insert("orders", f);
         }
@@ -135,12 +158,18 @@ impl Default for Shop {
 impl Shop {
     /// An empty shop accepting these credentials.
     pub fn new(api_key: &str, token: &str) -> Self {
-        Shop { data: Arc::default(), api_key: api_key.into(), token: token.into() }
+        Shop {
+            data: Arc::default(),
+            api_key: api_key.into(),
+            token: token.into(),
+        }
     }
 
     /// Lock the data (for tests and the demo: look or change directly).
     pub fn data(&self) -> MutexGuard<'_, ShopData> {
-        self.data.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.data
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// The HTTP routes of the shop.
@@ -157,7 +186,10 @@ impl Shop {
     }
 
     /// Serve on `addr` (port 0 for any free port); returns the bound address.
-    pub async fn serve(&self, addr: SocketAddr) -> std::io::Result<(SocketAddr, tokio::task::JoinHandle<()>)> {
+    pub async fn serve(
+        &self,
+        addr: SocketAddr,
+    ) -> std::io::Result<(SocketAddr, tokio::task::JoinHandle<()>)> {
         let listener = tokio::net::TcpListener::bind(addr).await?;
         let bound = listener.local_addr()?;
         let app = self.router();
@@ -176,35 +208,74 @@ enum Layout {
     V2,
 }
 
-fn error(status: StatusCode, message: &str) -> Response {
-    (status, Json(json!({ "error": message }))).into_response()
+/// An error answer of the API: status, message and, for 503, `Retry-After`.
+struct ApiError {
+    status: StatusCode,
+    message: String,
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut resp = (self.status, Json(json!({ "error": self.message }))).into_response();
+        if self.status == StatusCode::SERVICE_UNAVAILABLE {
+            resp.headers_mut()
+                .insert("retry-after", axum::http::HeaderValue::from_static("1"));
+        }
+        resp
+    }
+}
+
+fn error(status: StatusCode, message: &str) -> ApiError {
+    ApiError {
+        status,
+        message: message.to_string(),
+    }
 }
 
 /// Checks shared by every API call: kind, credentials, the 503 switch.
-fn admit(shop: &Shop, layout: Layout, method: &str, kind: &str, headers: &HeaderMap) -> Result<(), Response> {
+fn admit(
+    shop: &Shop,
+    layout: Layout,
+    method: &str,
+    kind: &str,
+    headers: &HeaderMap,
+) -> Result<(), ApiError> {
     if !KINDS.contains(&kind) {
-        return Err(error(StatusCode::NOT_FOUND, &format!("unknown collection `{kind}`")));
+        return Err(error(
+            StatusCode::NOT_FOUND,
+            &format!("unknown collection `{kind}`"),
+        ));
     }
     let authorized = match layout {
-        Layout::V1 => headers.get("x-api-key").and_then(|v| v.to_str().ok()) == Some(shop.api_key.as_str()),
+        Layout::V1 => {
+            headers.get("x-api-key").and_then(|v| v.to_str().ok()) == Some(shop.api_key.as_str())
+        }
         Layout::V2 => {
-            headers.get("authorization").and_then(|v| v.to_str().ok()) == Some(format!("Bearer {}", shop.token).as_str())
+            headers.get("authorization").and_then(|v| v.to_str().ok())
+                == Some(format!("Bearer {}", shop.token).as_str())
         }
     };
     if !authorized {
-        return Err(error(StatusCode::UNAUTHORIZED, "bad or missing credentials"));
+        return Err(error(
+            StatusCode::UNAUTHORIZED,
+            "bad or missing credentials",
+        ));
     }
     let mut data = shop.data();
     let name = match layout {
         Layout::V1 => "v1",
         Layout::V2 => "v2",
     };
-    *data.requests.entry(format!("{method} {name} {kind}")).or_default() += 1;
+    *data
+        .requests
+        .entry(format!("{method} {name} {kind}"))
+        .or_default() += 1;
     if data.fail_next > 0 {
         data.fail_next -= 1;
-        let mut resp = error(StatusCode::SERVICE_UNAVAILABLE, "the shop is down for maintenance");
-        resp.headers_mut().insert("retry-after", "1".parse().expect("static header"));
-        return Err(resp);
+        return Err(error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the shop is down for maintenance",
+        ));
     }
     Ok(())
 }
@@ -235,7 +306,12 @@ fn changed_since(data: &ShopData, kind: &str, since: Option<i64>) -> Vec<Value> 
     let since = since.unwrap_or(i64::MIN);
     data.records
         .get(kind)
-        .map(|r| r.values().filter(|v| v["updated_at"].as_i64().unwrap_or(0) > since).cloned().collect())
+        .map(|r| {
+            r.values()
+                .filter(|v| v["updated_at"].as_i64().unwrap_or(0) > since)
+                .cloned()
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -246,29 +322,49 @@ struct V1ListQuery {
     per_page: Option<usize>,
 }
 
-async fn v1_list(State(shop): State<Shop>, Path(kind): Path<String>, headers: HeaderMap, Query(q): Query<V1ListQuery>) -> Response {
-    if let Err(resp) = admit(&shop, Layout::V1, "GET", &kind, &headers) {
-        return resp;
+async fn v1_list(
+    State(shop): State<Shop>,
+    Path(kind): Path<String>,
+    headers: HeaderMap,
+    Query(q): Query<V1ListQuery>,
+) -> Response {
+    if let Err(e) = admit(&shop, Layout::V1, "GET", &kind, &headers) {
+        return e.into_response();
     }
     let all = changed_since(&shop.data(), &kind, q.updated_since);
     let per_page = q.per_page.unwrap_or(100).clamp(1, 500);
     let page = q.page.unwrap_or(1).max(1);
     let pages = all.len().div_ceil(per_page);
-    let items: Vec<Value> = all.iter().skip((page - 1) * per_page).take(per_page).cloned().collect();
-    Json(json!({ "items": items, "page": page, "pages": pages, "total": all.len() })).into_response()
+    let items: Vec<Value> = all
+        .iter()
+        .skip((page - 1) * per_page)
+        .take(per_page)
+        .cloned()
+        .collect();
+    Json(json!({ "items": items, "page": page, "pages": pages, "total": all.len() }))
+        .into_response()
 }
 
-async fn v1_read(State(shop): State<Shop>, Path((kind, id)): Path<(String, u64)>, headers: HeaderMap) -> Response {
-    if let Err(resp) = admit(&shop, Layout::V1, "GET", &kind, &headers) {
-        return resp;
+async fn v1_read(
+    State(shop): State<Shop>,
+    Path((kind, id)): Path<(String, u64)>,
+    headers: HeaderMap,
+) -> Response {
+    if let Err(e) = admit(&shop, Layout::V1, "GET", &kind, &headers) {
+        return e.into_response();
     }
     match shop.data().get(&kind, id) {
         Some(r) => Json(r.clone()).into_response(),
-        None => error(StatusCode::NOT_FOUND, &format!("no {kind} {id}")),
+        None => error(StatusCode::NOT_FOUND, &format!("no {kind} {id}")).into_response(),
     }
 }
 
-fn write(shop: &Shop, kind: &str, id: Option<u64>, fields: Map<String, Value>) -> Result<Value, Response> {
+fn write(
+    shop: &Shop,
+    kind: &str,
+    id: Option<u64>,
+    fields: Map<String, Value>,
+) -> Result<Value, ApiError> {
     let mut data = shop.data();
     *data.writes.entry(kind.to_string()).or_default() += 1;
     match id {
@@ -291,20 +387,28 @@ fn write(shop: &Shop, kind: &str, id: Option<u64>, fields: Map<String, Value>) -
     }
 }
 
-fn body_fields(body: Value) -> Result<Map<String, Value>, Response> {
+fn body_fields(body: Value) -> Result<Map<String, Value>, ApiError> {
     match body {
         Value::Object(map) => Ok(map),
-        _ => Err(error(StatusCode::UNPROCESSABLE_ENTITY, "body must be a JSON object")),
+        _ => Err(error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "body must be a JSON object",
+        )),
     }
 }
 
-async fn v1_create(State(shop): State<Shop>, Path(kind): Path<String>, headers: HeaderMap, Json(body): Json<Value>) -> Response {
+async fn v1_create(
+    State(shop): State<Shop>,
+    Path(kind): Path<String>,
+    headers: HeaderMap,
+    Json(body): Json<Value>,
+) -> Response {
     let result = admit(&shop, Layout::V1, "POST", &kind, &headers)
         .and_then(|_| body_fields(body))
         .and_then(|f| write(&shop, &kind, None, f));
     match result {
         Ok(r) => (StatusCode::CREATED, Json(r)).into_response(),
-        Err(resp) => resp,
+        Err(e) => e.into_response(),
     }
 }
 
@@ -319,7 +423,7 @@ async fn v1_update(
         .and_then(|f| write(&shop, &kind, Some(id), f));
     match result {
         Ok(r) => Json(r).into_response(),
-        Err(resp) => resp,
+        Err(e) => e.into_response(),
     }
 }
 
@@ -330,35 +434,58 @@ struct V2ListQuery {
     limit: Option<usize>,
 }
 
-async fn v2_list(State(shop): State<Shop>, Path(kind): Path<String>, headers: HeaderMap, Query(q): Query<V2ListQuery>) -> Response {
-    if let Err(resp) = admit(&shop, Layout::V2, "GET", &kind, &headers) {
-        return resp;
+async fn v2_list(
+    State(shop): State<Shop>,
+    Path(kind): Path<String>,
+    headers: HeaderMap,
+    Query(q): Query<V2ListQuery>,
+) -> Response {
+    if let Err(e) = admit(&shop, Layout::V2, "GET", &kind, &headers) {
+        return e.into_response();
     }
     let all = changed_since(&shop.data(), &kind, q.changed_since);
     let limit = q.limit.unwrap_or(100).clamp(1, 500);
     let start = q.cursor.unwrap_or(0);
-    let data: Vec<Value> = all.iter().skip(start).take(limit).map(|r| to_v2(&kind, r)).collect();
+    let data: Vec<Value> = all
+        .iter()
+        .skip(start)
+        .take(limit)
+        .map(|r| to_v2(&kind, r))
+        .collect();
     let next = (start + limit < all.len()).then_some(start + limit);
     Json(json!({ "data": data, "next_cursor": next })).into_response()
 }
 
-async fn v2_read(State(shop): State<Shop>, Path((kind, id)): Path<(String, u64)>, headers: HeaderMap) -> Response {
-    if let Err(resp) = admit(&shop, Layout::V2, "GET", &kind, &headers) {
-        return resp;
+async fn v2_read(
+    State(shop): State<Shop>,
+    Path((kind, id)): Path<(String, u64)>,
+    headers: HeaderMap,
+) -> Response {
+    if let Err(e) = admit(&shop, Layout::V2, "GET", &kind, &headers) {
+        return e.into_response();
     }
     match shop.data().get(&kind, id) {
         Some(r) => Json(json!({ "data": to_v2(&kind, r) })).into_response(),
-        None => error(StatusCode::NOT_FOUND, &format!("no {kind} {id}")),
+        None => error(StatusCode::NOT_FOUND, &format!("no {kind} {id}")).into_response(),
     }
 }
 
-async fn v2_create(State(shop): State<Shop>, Path(kind): Path<String>, headers: HeaderMap, Json(body): Json<Value>) -> Response {
+async fn v2_create(
+    State(shop): State<Shop>,
+    Path(kind): Path<String>,
+    headers: HeaderMap,
+    Json(body): Json<Value>,
+) -> Response {
     let result = admit(&shop, Layout::V2, "POST", &kind, &headers)
         .and_then(|_| body_fields(body))
         .and_then(|f| write(&shop, &kind, None, from_v2(&kind, f)));
     match result {
-        Ok(r) => (StatusCode::CREATED, Json(json!({ "data": to_v2(&kind, &r) }))).into_response(),
-        Err(resp) => resp,
+        Ok(r) => (
+            StatusCode::CREATED,
+            Json(json!({ "data": to_v2(&kind, &r) })),
+        )
+            .into_response(),
+        Err(e) => e.into_response(),
     }
 }
 
@@ -373,7 +500,7 @@ async fn v2_update(
         .and_then(|f| write(&shop, &kind, Some(id), from_v2(&kind, f)));
     match result {
         Ok(r) => Json(json!({ "data": to_v2(&kind, &r) })).into_response(),
-        Err(resp) => resp,
+        Err(e) => e.into_response(),
     }
 }
 

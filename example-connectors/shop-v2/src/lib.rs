@@ -5,12 +5,16 @@
 //! the product mapper (`title` instead of `name`). Importers, exporters, binders,
 //! the other mappers and the jobs fall back to the `shop` module.
 
+use ferry_sdk::http;
 use ferry_sdk::mapper::id_text;
 use ferry_sdk::prelude::*;
-use ferry_sdk::http;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
-const MODELS: [(&str, &str); 3] = [("product", "products"), ("customer", "customers"), ("order", "orders")];
+const MODELS: [(&str, &str); 3] = [
+    ("product", "products"),
+    ("customer", "customers"),
+    ("order", "orders"),
+];
 
 /// The v2 adapter of one collection.
 struct V2Adapter {
@@ -19,27 +23,47 @@ struct V2Adapter {
 
 impl V2Adapter {
     fn url(&self, ctx: &Context, tail: &str) -> Result<String> {
-        Ok(format!("{}/v2/catalog/{}{tail}", ctx.require_param("url")?.trim_end_matches('/'), self.collection))
+        Ok(format!(
+            "{}/v2/catalog/{}{tail}",
+            ctx.require_param("url")?.trim_end_matches('/'),
+            self.collection
+        ))
     }
     fn send(&self, ctx: &Context, request: http::Request) -> Result<Value> {
         let token = ctx.param("token").unwrap_or_default();
-        request.header("authorization", &format!("Bearer {token}")).send()?.error_for_status()?.json()
+        request
+            .header("authorization", &format!("Bearer {token}"))
+            .send()?
+            .error_for_status()?
+            .json()
     }
 }
 
 impl Unit for V2Adapter {
     fn methods(&self) -> Vec<String> {
-        ["search", "read", "create", "write"].map(String::from).to_vec()
+        ["search", "read", "create", "write"]
+            .map(String::from)
+            .to_vec()
     }
     fn call(&self, ctx: &Context, method: &str, payload: Value) -> Result<Value> {
         match method {
             "search" => {
-                let since = payload["since"].as_i64().map(|s| format!("&changed_since={s}")).unwrap_or_default();
+                let since = payload["since"]
+                    .as_i64()
+                    .map(|s| format!("&changed_since={s}"))
+                    .unwrap_or_default();
                 let mut ids = Vec::new();
                 let mut cursor = 0;
                 loop {
-                    let body = self.send(ctx, http::Request::get(&self.url(ctx, &format!("?cursor={cursor}&limit=200{since}"))?))?;
-                    let data = body["data"].as_array().ok_or_else(|| Error::fatal("list without `data`"))?;
+                    let body = self.send(
+                        ctx,
+                        http::Request::get(
+                            &self.url(ctx, &format!("?cursor={cursor}&limit=200{since}"))?,
+                        ),
+                    )?;
+                    let data = body["data"]
+                        .as_array()
+                        .ok_or_else(|| Error::fatal("list without `data`"))?;
                     ids.extend(data.iter().map(|r| r["id"].clone()));
                     match body["next_cursor"].as_u64() {
                         Some(next) => cursor = next,
@@ -49,16 +73,26 @@ impl Unit for V2Adapter {
                 Ok(json!({ "ids": ids }))
             }
             "read" => {
-                let body = self.send(ctx, http::Request::get(&self.url(ctx, &format!("/{}", id_text(&payload["id"])))?))?;
+                let body = self.send(
+                    ctx,
+                    http::Request::get(&self.url(ctx, &format!("/{}", id_text(&payload["id"])))?),
+                )?;
                 Ok(body["data"].clone())
             }
             "create" => {
-                let body = self.send(ctx, http::Request::post(&self.url(ctx, "")?).json(&payload["values"]))?;
+                let body = self.send(
+                    ctx,
+                    http::Request::post(&self.url(ctx, "")?).json(&payload["values"]),
+                )?;
                 Ok(json!({ "id": body["data"]["id"] }))
             }
             "write" => {
                 let url = self.url(ctx, &format!("/{}", id_text(&payload["id"])))?;
-                Ok(self.send(ctx, http::Request::new("PATCH", &url).json(&payload["values"]))?["data"].clone())
+                Ok(self.send(
+                    ctx,
+                    http::Request::new("PATCH", &url).json(&payload["values"]),
+                )?["data"]
+                    .clone())
             }
             other => Err(Error::not_found(format!("adapter has no method `{other}`"))),
         }

@@ -6,13 +6,17 @@
 //! per changed record; `record.updated` on a product enqueues its export (see
 //! `connector.toml`).
 
-use ferry_sdk::mapper::{convert, id_text, Mapper, MapperUnit};
+use ferry_sdk::mapper::{Mapper, MapperUnit, convert, id_text};
 use ferry_sdk::prelude::*;
 use ferry_sdk::{generic, http};
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 /// The models this connector synchronises, with their collection in the shop API.
-pub const MODELS: [(&str, &str); 3] = [("product", "products"), ("customer", "customers"), ("order", "orders")];
+pub const MODELS: [(&str, &str); 3] = [
+    ("product", "products"),
+    ("customer", "customers"),
+    ("order", "orders"),
+];
 
 /// The v1 adapter of one collection: `X-Api-Key` auth, page-numbered lists.
 struct V1Adapter {
@@ -21,28 +25,43 @@ struct V1Adapter {
 
 impl V1Adapter {
     fn url(&self, ctx: &Context, tail: &str) -> Result<String> {
-        Ok(format!("{}/api/v1/{}{tail}", ctx.require_param("url")?.trim_end_matches('/'), self.collection))
+        Ok(format!(
+            "{}/api/v1/{}{tail}",
+            ctx.require_param("url")?.trim_end_matches('/'),
+            self.collection
+        ))
     }
     fn send(&self, ctx: &Context, request: http::Request) -> Result<Value> {
         let key = ctx.param("api_key").unwrap_or_default();
-        request.header("x-api-key", &key).send()?.error_for_status()?.json()
+        request
+            .header("x-api-key", &key)
+            .send()?
+            .error_for_status()?
+            .json()
     }
 }
 
 impl Unit for V1Adapter {
     fn methods(&self) -> Vec<String> {
-        ["search", "read", "create", "write"].map(String::from).to_vec()
+        ["search", "read", "create", "write"]
+            .map(String::from)
+            .to_vec()
     }
     fn call(&self, ctx: &Context, method: &str, payload: Value) -> Result<Value> {
         match method {
             "search" => {
-                let since = payload["since"].as_i64().map(|s| format!("&updated_since={s}")).unwrap_or_default();
+                let since = payload["since"]
+                    .as_i64()
+                    .map(|s| format!("&updated_since={s}"))
+                    .unwrap_or_default();
                 let mut ids = Vec::new();
                 let mut page = 1;
                 loop {
                     let url = self.url(ctx, &format!("?page={page}&per_page=200{since}"))?;
                     let body = self.send(ctx, http::Request::get(&url))?;
-                    let items = body["items"].as_array().ok_or_else(|| Error::fatal("list without `items`"))?;
+                    let items = body["items"]
+                        .as_array()
+                        .ok_or_else(|| Error::fatal("list without `items`"))?;
                     ids.extend(items.iter().map(|r| r["id"].clone()));
                     if page >= body["pages"].as_u64().unwrap_or(0) {
                         break;
@@ -51,9 +70,15 @@ impl Unit for V1Adapter {
                 }
                 Ok(json!({ "ids": ids }))
             }
-            "read" => self.send(ctx, http::Request::get(&self.url(ctx, &format!("/{}", id_text(&payload["id"])))?)),
+            "read" => self.send(
+                ctx,
+                http::Request::get(&self.url(ctx, &format!("/{}", id_text(&payload["id"])))?),
+            ),
             "create" => {
-                let created = self.send(ctx, http::Request::post(&self.url(ctx, "")?).json(&payload["values"]))?;
+                let created = self.send(
+                    ctx,
+                    http::Request::post(&self.url(ctx, "")?).json(&payload["values"]),
+                )?;
                 Ok(json!({ "id": created["id"] }))
             }
             "write" => {
@@ -67,7 +92,10 @@ impl Unit for V1Adapter {
 
 fn price_text(v: &Value) -> Result<Value> {
     let amount = convert::float(v)?;
-    Ok(amount.as_f64().map(|a| json!(format!("{a:.2}"))).unwrap_or(Value::Null))
+    Ok(amount
+        .as_f64()
+        .map(|a| json!(format!("{a:.2}")))
+        .unwrap_or(Value::Null))
 }
 
 /// The product mapper (public so that benchmarks can run it natively).
@@ -98,7 +126,10 @@ fn customer_mapper() -> MapperUnit {
         .direct_with("email", "email", convert::none_if_empty)
         .direct("city", "city")
         .method_on_create(|_| Ok(json!({ "customer_rank": 1 })));
-    let export = Mapper::export().direct("name", "name").direct("email", "email").direct("city", "city");
+    let export = Mapper::export()
+        .direct("name", "name")
+        .direct("email", "email")
+        .direct("city", "city");
     MapperUnit::new(import, export)
 }
 
@@ -144,9 +175,21 @@ pub fn connector() -> Connector {
             .unit(kind::IMPORTER, model, generic::Importer::new(model))
             .unit(kind::EXPORTER, model, generic::Exporter::new(model));
     }
-    c.job("import-batch", "Enqueue one import-record job per record changed in the shop", generic::import_batch)
-        .job("import-record", "Import one record from the shop", generic::import_record)
-        .job("export-record", "Export one local record to the shop", generic::export_record)
+    c.job(
+        "import-batch",
+        "Enqueue one import-record job per record changed in the shop",
+        generic::import_batch,
+    )
+    .job(
+        "import-record",
+        "Import one record from the shop",
+        generic::import_record,
+    )
+    .job(
+        "export-record",
+        "Export one local record to the shop",
+        generic::export_record,
+    )
 }
 
 ferry_sdk::export_connector!(connector);

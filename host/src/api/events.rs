@@ -1,6 +1,6 @@
 //! `ferry:connector/events`: custom events and runtime subscriptions.
 
-use super::{parse_json, HostState, WitResult};
+use super::{HostState, WitResult, parse_json};
 use crate::bindings::events::{self, Subscription};
 use crate::bindings::types;
 use crate::events::RecordEvent;
@@ -25,7 +25,13 @@ impl HostState {
 }
 
 impl events::Host for HostState {
-    async fn emit(&mut self, name: String, model: String, record_id: Option<u64>, payload: String) -> WitResult<()> {
+    async fn emit(
+        &mut self,
+        name: String,
+        model: String,
+        record_id: Option<u64>,
+        payload: String,
+    ) -> WitResult<()> {
         let scope = self.scope();
         Ok(async move {
             let scope = scope?;
@@ -38,7 +44,11 @@ impl events::Host for HostState {
     }
 
     async fn subscribe(&mut self, sub: Subscription) -> WitResult<u64> {
-        let (scope, row, module) = (self.scope(), self.subscription_row(sub), self.module.clone());
+        let (scope, row, module) = (
+            self.scope(),
+            self.subscription_row(sub),
+            self.module.clone(),
+        );
         Ok(async move {
             let (scope, row) = (scope?, row?);
             Ok(scope.store.add_subscription(&module, &row).await? as u64)
@@ -47,10 +57,17 @@ impl events::Host for HostState {
     }
 
     async fn replace(&mut self, id: u64, sub: Subscription) -> WitResult<()> {
-        let (scope, row, module) = (self.scope(), self.subscription_row(sub), self.module.clone());
+        let (scope, row, module) = (
+            self.scope(),
+            self.subscription_row(sub),
+            self.module.clone(),
+        );
         Ok(async move {
             let (scope, row) = (scope?, row?);
-            let replaced = scope.store.replace_subscription(&module, id as i64, &row).await?;
+            let replaced = scope
+                .store
+                .replace_subscription(&module, id as i64, &row)
+                .await?;
             if replaced {
                 Ok(())
             } else {

@@ -12,7 +12,9 @@ use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use wasmtime_wasi_http::{default_send_request, Error as HttpError, RequestOptions, WasiBody, WasiHttpHooks};
+use wasmtime_wasi_http::{
+    Error as HttpError, RequestOptions, WasiBody, WasiHttpHooks, default_send_request,
+};
 
 /// An origin a module may send requests to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,13 +26,23 @@ pub struct Origin {
 
 impl Origin {
     fn parse(text: &str) -> Result<Origin, String> {
-        let url = url::Url::parse(text.trim()).map_err(|e| format!("`{text}` is not a URL: {e}"))?;
+        let url =
+            url::Url::parse(text.trim()).map_err(|e| format!("`{text}` is not a URL: {e}"))?;
         if !matches!(url.scheme(), "http" | "https") {
             return Err(format!("`{text}`: only http and https are allowed"));
         }
-        let host = url.host_str().filter(|h| !h.is_empty()).ok_or_else(|| format!("`{text}` has no host"))?;
-        let port = url.port_or_known_default().ok_or_else(|| format!("`{text}` has no port"))?;
-        Ok(Origin { scheme: url.scheme().into(), host: host.to_ascii_lowercase(), port })
+        let host = url
+            .host_str()
+            .filter(|h| !h.is_empty())
+            .ok_or_else(|| format!("`{text}` has no host"))?;
+        let port = url
+            .port_or_known_default()
+            .ok_or_else(|| format!("`{text}` has no port"))?;
+        Ok(Origin {
+            scheme: url.scheme().into(),
+            host: host.to_ascii_lowercase(),
+            port,
+        })
     }
 
     fn of_uri(uri: &http::Uri) -> Option<Origin> {
@@ -40,7 +52,11 @@ impl Origin {
             "https" => Some(443),
             _ => None,
         })?;
-        Some(Origin { scheme, host: uri.host()?.to_ascii_lowercase(), port })
+        Some(Origin {
+            scheme,
+            host: uri.host()?.to_ascii_lowercase(),
+            port,
+        })
     }
 }
 
@@ -58,7 +74,9 @@ impl HostPattern {
     /// literal entry is an http(s) origin.
     pub fn check(entry: &str, params: &BTreeMap<String, ParamDecl>) -> Result<(), String> {
         let rendered = render(entry, |name| {
-            params.contains_key(name).then(|| "http://template.invalid".to_string())
+            params
+                .contains_key(name)
+                .then(|| "http://template.invalid".to_string())
         })?;
         Origin::parse(&rendered).map(|_| ())
     }
@@ -80,12 +98,17 @@ fn render(entry: &str, lookup: impl Fn(&str) -> Option<String>) -> Result<String
     let mut rest = entry;
     while let Some(start) = rest.find("{{") {
         out.push_str(&rest[..start]);
-        let end = rest[start..].find("}}").ok_or_else(|| "unclosed `{{`".to_string())? + start;
+        let end = rest[start..]
+            .find("}}")
+            .ok_or_else(|| "unclosed `{{`".to_string())?
+            + start;
         let inner = rest[start + 2..end].trim();
-        let name = inner
-            .strip_prefix("params.")
-            .ok_or_else(|| format!("`{{{{ {inner} }}}}`: only `{{{{ params.NAME }}}}` can be used"))?;
-        out.push_str(&lookup(name).ok_or_else(|| format!("param `{name}` is not declared or not set"))?);
+        let name = inner.strip_prefix("params.").ok_or_else(|| {
+            format!("`{{{{ {inner} }}}}`: only `{{{{ params.NAME }}}}` can be used")
+        })?;
+        out.push_str(
+            &lookup(name).ok_or_else(|| format!("param `{name}` is not declared or not set"))?,
+        );
         rest = &rest[end + 2..];
     }
     out.push_str(rest);
@@ -112,17 +135,25 @@ impl OutboundPolicy {
 }
 
 type BoxedIo = Box<dyn Future<Output = Result<(), HttpError>> + Send>;
-type SendFuture = Box<dyn Future<Output = Result<(http::Response<WasiBody>, BoxedIo), HttpError>> + Send>;
+type SendFuture =
+    Box<dyn Future<Output = Result<(http::Response<WasiBody>, BoxedIo), HttpError>> + Send>;
 
 impl WasiHttpHooks for OutboundPolicy {
-    fn send_request(&mut self, request: http::Request<WasiBody>, options: Option<RequestOptions>, _fut: BoxedIo) -> SendFuture {
+    fn send_request(
+        &mut self,
+        request: http::Request<WasiBody>,
+        options: Option<RequestOptions>,
+        _fut: BoxedIo,
+    ) -> SendFuture {
         let origin = Origin::of_uri(request.uri());
         let allowed = origin.as_ref().is_some_and(|o| self.allowed.contains(o));
         if !allowed {
             tracing::info!(uri = %request.uri(), "outbound request denied: origin not in allowed_hosts");
             return Box::new(async { Err(HttpError::HttpRequestDenied) });
         }
-        let remaining = self.deadline.map(|d| d.saturating_duration_since(Instant::now()));
+        let remaining = self
+            .deadline
+            .map(|d| d.saturating_duration_since(Instant::now()));
         if remaining == Some(Duration::ZERO) {
             return Box::new(async { Err(HttpError::ConnectionTimeout) });
         }
@@ -154,7 +185,11 @@ mod tests {
         assert_eq!(origin.to_string(), "http://127.0.0.1:8790");
         let origin = HostPattern::resolve("https://API.example.com", &params).unwrap();
         assert_eq!(origin.to_string(), "https://api.example.com:443");
-        assert!(HostPattern::resolve("{{ params.token }}", &params).unwrap_err().contains("token"));
+        assert!(
+            HostPattern::resolve("{{ params.token }}", &params)
+                .unwrap_err()
+                .contains("token")
+        );
         assert!(HostPattern::resolve("ftp://x", &params).is_err());
     }
 

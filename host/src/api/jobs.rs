@@ -1,8 +1,8 @@
 //! `ferry:connector/jobs`: enqueue jobs; the running job's progress and stop flag.
 
-use super::{final_error, parse_json, HostState, WitResult};
+use super::{HostState, WitResult, final_error, parse_json};
 use crate::bindings::jobs::{self, JobSpec};
-use crate::store::{now_ms, NewJob};
+use crate::store::{NewJob, now_ms};
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -32,7 +32,10 @@ impl RunLocks {
 
     /// Release every lock of run `run`.
     pub(crate) fn release(&self, run: u64) {
-        self.held.lock().unwrap_or_else(|p| p.into_inner()).retain(|_, owner| *owner != run);
+        self.held
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .retain(|_, owner| *owner != run);
     }
 }
 
@@ -51,7 +54,11 @@ pub struct JobRunState {
 impl JobRunState {
     /// The handle of job `id`, try `attempt`.
     pub(crate) fn new(id: i64, attempt: i64) -> Self {
-        JobRunState { id, attempt, last_progress: None }
+        JobRunState {
+            id,
+            attempt,
+            last_progress: None,
+        }
     }
 }
 
@@ -61,11 +68,15 @@ impl jobs::Host for HostState {
         Ok(async move {
             let scope = scope?;
             // Refuse at once what no module of the chain could run.
-            scope.registry.resolve_job(&scope.instance_key, &spec.name)?;
+            scope
+                .registry
+                .resolve_job(&scope.instance_key, &spec.name)?;
             let payload = parse_json(&spec.payload, &format!("payload of job {}", spec.name))?;
             let mut job = NewJob::new(&scope.instance.name, &spec.name, &payload);
             job.priority = i64::from(spec.priority.unwrap_or(10));
-            job.eta = spec.eta.or(spec.delay_ms.map(|d| now_ms().saturating_add(d.min(i64::MAX as u64) as i64)));
+            job.eta = spec.eta.or(spec
+                .delay_ms
+                .map(|d| now_ms().saturating_add(d.min(i64::MAX as u64) as i64)));
             job.max_retries = i64::from(spec.max_retries.unwrap_or(5));
             job.identity_key = spec.identity_key;
             job.description = spec.description.unwrap_or_default();
@@ -91,7 +102,10 @@ impl jobs::Host for HostState {
             } else {
                 Err(crate::bindings::types::Error {
                     kind: crate::bindings::types::ErrorKind::Retryable,
-                    message: format!("`{}` is locked by another run; trying again shortly", key.replace('\u{0}', ": ")),
+                    message: format!(
+                        "`{}` is locked by another run; trying again shortly",
+                        key.replace('\u{0}', ": ")
+                    ),
                     retry_after_ms: Some(LOCKED_RETRY.as_millis() as u64),
                 })
             }
@@ -109,9 +123,17 @@ impl jobs::HostJobRun for HostState {
         Ok(self.table.get(&run)?.attempt as u32)
     }
 
-    async fn progress(&mut self, run: Resource<JobRunState>, total: u64, done: u64) -> wasmtime::Result<()> {
+    async fn progress(
+        &mut self,
+        run: Resource<JobRunState>,
+        total: u64,
+        done: u64,
+    ) -> wasmtime::Result<()> {
         let state = self.table.get_mut(&run)?;
-        let due = state.last_progress.is_none_or(|t| t.elapsed() >= PROGRESS_INTERVAL) || done >= total;
+        let due = state
+            .last_progress
+            .is_none_or(|t| t.elapsed() >= PROGRESS_INTERVAL)
+            || done >= total;
         if !due {
             return Ok(());
         }
@@ -120,7 +142,11 @@ impl jobs::HostJobRun for HostState {
         if let Some(scope) = &self.scope {
             // Progress is informative: a failed write must not fail the job.
             let clamp = |n: u64| n.min(i64::MAX as u64) as i64;
-            if let Err(err) = scope.store.set_job_progress(id, clamp(total), clamp(done)).await {
+            if let Err(err) = scope
+                .store
+                .set_job_progress(id, clamp(total), clamp(done))
+                .await
+            {
                 tracing::warn!(job = id, "could not store progress: {err}");
             }
         }

@@ -1,6 +1,6 @@
 //! `ferry:connector/links`: bindings of the current backend instance.
 
-use super::{parse_json, record_id, HostState, WitResult};
+use super::{HostState, WitResult, parse_json, record_id};
 use crate::bindings::links::{self, Link, Pair};
 use crate::store::{LinkRow, PairRow};
 use serde_json::Value;
@@ -16,7 +16,13 @@ fn link(row: LinkRow) -> Link {
 }
 
 fn pair(row: PairRow) -> Pair {
-    Pair { label: row.label, left_id: row.left_id, right_id: row.right_id, data: row.data.to_string(), updated_at: row.updated_at }
+    Pair {
+        label: row.label,
+        left_id: row.left_id,
+        right_id: row.right_id,
+        data: row.data.to_string(),
+        updated_at: row.updated_at,
+    }
 }
 
 fn data(text: Option<String>) -> Result<Option<Value>, crate::bindings::types::Error> {
@@ -24,11 +30,26 @@ fn data(text: Option<String>) -> Result<Option<Value>, crate::bindings::types::E
 }
 
 impl links::Host for HostState {
-    async fn bind(&mut self, model: String, local_id: u64, external_id: String, extra: Option<String>) -> WitResult<Link> {
+    async fn bind(
+        &mut self,
+        model: String,
+        local_id: u64,
+        external_id: String,
+        extra: Option<String>,
+    ) -> WitResult<Link> {
         let scope = self.scope();
         Ok(async move {
             let scope = scope?;
-            let row = scope.store.bind(&scope.instance.name, &model, record_id(local_id)?, &external_id, data(extra)?).await?;
+            let row = scope
+                .store
+                .bind(
+                    &scope.instance.name,
+                    &model,
+                    record_id(local_id)?,
+                    &external_id,
+                    data(extra)?,
+                )
+                .await?;
             Ok(link(row))
         }
         .await)
@@ -38,7 +59,11 @@ impl links::Host for HostState {
         let scope = self.scope();
         Ok(async move {
             let scope = scope?;
-            Ok(scope.store.link_by_local(&scope.instance.name, &model, record_id(local_id)?).await?.map(link))
+            Ok(scope
+                .store
+                .link_by_local(&scope.instance.name, &model, record_id(local_id)?)
+                .await?
+                .map(link))
         }
         .await)
     }
@@ -47,16 +72,35 @@ impl links::Host for HostState {
         let scope = self.scope();
         Ok(async move {
             let scope = scope?;
-            Ok(scope.store.link_by_external(&scope.instance.name, &model, &external_id).await?.map(link))
+            Ok(scope
+                .store
+                .link_by_external(&scope.instance.name, &model, &external_id)
+                .await?
+                .map(link))
         }
         .await)
     }
 
-    async fn search(&mut self, model: String, synced_before: Option<i64>, limit: Option<u32>, offset: u32) -> WitResult<Vec<Link>> {
+    async fn search(
+        &mut self,
+        model: String,
+        synced_before: Option<i64>,
+        limit: Option<u32>,
+        offset: u32,
+    ) -> WitResult<Vec<Link>> {
         let scope = self.scope();
         Ok(async move {
             let scope = scope?;
-            let rows = scope.store.search_links(Some(&scope.instance.name), Some(&model), synced_before, limit, offset).await?;
+            let rows = scope
+                .store
+                .search_links(
+                    Some(&scope.instance.name),
+                    Some(&model),
+                    synced_before,
+                    limit,
+                    offset,
+                )
+                .await?;
             Ok(rows.into_iter().map(link).collect())
         }
         .await)
@@ -66,16 +110,36 @@ impl links::Host for HostState {
         let scope = self.scope();
         Ok(async move {
             let scope = scope?;
-            Ok(scope.store.unbind(&scope.instance.name, &model, record_id(local_id)?).await?)
+            Ok(scope
+                .store
+                .unbind(&scope.instance.name, &model, record_id(local_id)?)
+                .await?)
         }
         .await)
     }
 
-    async fn bind_pair(&mut self, label: String, left_id: String, right_id: String, extra: Option<String>) -> WitResult<Pair> {
+    async fn bind_pair(
+        &mut self,
+        label: String,
+        left_id: String,
+        right_id: String,
+        extra: Option<String>,
+    ) -> WitResult<Pair> {
         let scope = self.scope();
         Ok(async move {
             let scope = scope?;
-            Ok(pair(scope.store.bind_pair(&scope.instance.name, &label, &left_id, &right_id, data(extra)?).await?))
+            Ok(pair(
+                scope
+                    .store
+                    .bind_pair(
+                        &scope.instance.name,
+                        &label,
+                        &left_id,
+                        &right_id,
+                        data(extra)?,
+                    )
+                    .await?,
+            ))
         }
         .await)
     }
@@ -84,7 +148,11 @@ impl links::Host for HostState {
         let scope = self.scope();
         Ok(async move {
             let scope = scope?;
-            Ok(scope.store.find_pair(&scope.instance.name, &label, &left_id, true).await?.map(pair))
+            Ok(scope
+                .store
+                .find_pair(&scope.instance.name, &label, &left_id, true)
+                .await?
+                .map(pair))
         }
         .await)
     }
@@ -93,7 +161,11 @@ impl links::Host for HostState {
         let scope = self.scope();
         Ok(async move {
             let scope = scope?;
-            Ok(scope.store.find_pair(&scope.instance.name, &label, &right_id, false).await?.map(pair))
+            Ok(scope
+                .store
+                .find_pair(&scope.instance.name, &label, &right_id, false)
+                .await?
+                .map(pair))
         }
         .await)
     }
@@ -102,7 +174,10 @@ impl links::Host for HostState {
         let scope = self.scope();
         Ok(async move {
             let scope = scope?;
-            Ok(scope.store.unbind_pair(&scope.instance.name, &label, &left_id).await?)
+            Ok(scope
+                .store
+                .unbind_pair(&scope.instance.name, &label, &left_id)
+                .await?)
         }
         .await)
     }

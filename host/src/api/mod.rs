@@ -17,12 +17,12 @@ pub mod session;
 pub mod units;
 
 use crate::backend::BackendKey;
-use crate::bindings::{types, Connector};
+use crate::bindings::{Connector, types};
 use crate::error::Error;
 use crate::invoke::CallScope;
 use std::sync::Arc;
-use wasmtime::component::{HasSelf, Linker, ResourceTable};
 use wasmtime::ResourceLimiter;
+use wasmtime::component::{HasSelf, Linker, ResourceTable};
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
@@ -76,7 +76,10 @@ impl HostState {
             wasi,
             http: WasiHttpCtx::new(),
             outbound,
-            limits: MemoryLimit { max: memory_limit, exceeded: false },
+            limits: MemoryLimit {
+                max: memory_limit,
+                exceeded: false,
+            },
             stderr,
         }
     }
@@ -92,19 +95,28 @@ impl HostState {
 
     /// What the guest wrote to stderr (a panic message, typically), trimmed.
     pub(crate) fn stderr_text(&self) -> String {
-        String::from_utf8_lossy(&self.stderr.contents()).trim().to_string()
+        String::from_utf8_lossy(&self.stderr.contents())
+            .trim()
+            .to_string()
     }
 }
 
 impl WasiView for HostState {
     fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
     }
 }
 
 impl WasiHttpView for HostState {
     fn http(&mut self) -> WasiHttpCtxView<'_> {
-        WasiHttpCtxView { ctx: &mut self.http, table: &mut self.table, hooks: &mut self.outbound }
+        WasiHttpCtxView {
+            ctx: &mut self.http,
+            table: &mut self.table,
+            hooks: &mut self.outbound,
+        }
     }
 }
 
@@ -115,14 +127,24 @@ pub(crate) struct MemoryLimit {
 }
 
 impl ResourceLimiter for MemoryLimit {
-    fn memory_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+    fn memory_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
         if desired > self.max {
             self.exceeded = true;
             return Ok(false);
         }
         Ok(true)
     }
-    fn table_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
         Ok(desired <= 100_000)
     }
 }
@@ -148,7 +170,11 @@ impl From<Error> for types::Error {
             Error::Database(_) | Error::Io { .. } => ErrorKind::Retryable,
             _ => ErrorKind::Final,
         };
-        types::Error { kind, message: err.to_string(), retry_after_ms: None }
+        types::Error {
+            kind,
+            message: err.to_string(),
+            retry_after_ms: None,
+        }
     }
 }
 
@@ -158,7 +184,11 @@ pub(crate) type WitResult<T> = wasmtime::Result<Result<T, types::Error>>;
 
 /// A `final` WIT error.
 pub(crate) fn final_error(message: impl Into<String>) -> types::Error {
-    types::Error { kind: types::ErrorKind::Final, message: message.into(), retry_after_ms: None }
+    types::Error {
+        kind: types::ErrorKind::Final,
+        message: message.into(),
+        retry_after_ms: None,
+    }
 }
 
 /// Parse guest JSON, or a final error naming what it was for.

@@ -1,9 +1,9 @@
 //! `ferry:connector/session`: the context of a call, and the local records.
 
-use super::{final_error, parse_json, record_id, HostState, WitResult};
+use super::{HostState, WitResult, final_error, parse_json, record_id};
 use crate::bindings::session::{self, CallInfo, Filter, FilterOp, LocalRecord, LogLevel};
 use crate::bindings::types;
-use crate::events::{RecordEvent, NO_EXPORT};
+use crate::events::{NO_EXPORT, RecordEvent};
 use crate::store::{self, RecordRow};
 use serde_json::Value;
 use wasmtime::component::Resource;
@@ -37,7 +37,11 @@ fn filter(f: Filter) -> Result<store::RecordFilter, types::Error> {
         FilterOp::Like => store::FilterOp::Like,
         FilterOp::OneOf => store::FilterOp::OneOf,
     };
-    Ok(store::RecordFilter { field: f.field, op, value })
+    Ok(store::RecordFilter {
+        field: f.field,
+        op,
+        value,
+    })
 }
 
 impl HostState {
@@ -55,31 +59,57 @@ impl session::HostSession for HostState {
         let scope = self.scope.as_ref();
         Ok(CallInfo {
             instance: scope.map(|c| c.instance.name.clone()).unwrap_or_default(),
-            backend: scope.map(|c| c.instance.backend.clone()).unwrap_or_default(),
+            backend: scope
+                .map(|c| c.instance.backend.clone())
+                .unwrap_or_default(),
             module: self.module.clone(),
-            module_backend: self.module_backend.as_ref().map(|k| k.to_string()).unwrap_or_default(),
+            module_backend: self
+                .module_backend
+                .as_ref()
+                .map(|k| k.to_string())
+                .unwrap_or_default(),
             user: scope.map(|c| c.user.clone()).unwrap_or_default(),
             context_flags: flags,
             job_id: scope.and_then(|c| c.job.as_ref()).map(|j| j.id as u64),
         })
     }
 
-    async fn param(&mut self, _s: Resource<SessionState>, key: String) -> wasmtime::Result<Option<String>> {
-        Ok(self.scope.as_ref().and_then(|c| c.params.get(&key)).map(|v| match v {
-            Value::String(s) => s.clone(),
-            other => other.to_string(),
-        }))
+    async fn param(
+        &mut self,
+        _s: Resource<SessionState>,
+        key: String,
+    ) -> wasmtime::Result<Option<String>> {
+        Ok(self
+            .scope
+            .as_ref()
+            .and_then(|c| c.params.get(&key))
+            .map(|v| match v {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            }))
     }
 
     async fn params(&mut self, _s: Resource<SessionState>) -> wasmtime::Result<String> {
-        Ok(self.scope.as_ref().map(|c| Value::Object(c.params.clone()).to_string()).unwrap_or_else(|| "{}".into()))
+        Ok(self
+            .scope
+            .as_ref()
+            .map(|c| Value::Object(c.params.clone()).to_string())
+            .unwrap_or_else(|| "{}".into()))
     }
 
-    async fn has_flag(&mut self, s: Resource<SessionState>, flag: String) -> wasmtime::Result<bool> {
+    async fn has_flag(
+        &mut self,
+        s: Resource<SessionState>,
+        flag: String,
+    ) -> wasmtime::Result<bool> {
         Ok(self.table.get(&s)?.flags.contains(&flag))
     }
 
-    async fn with_flags(&mut self, s: Resource<SessionState>, flags: Vec<String>) -> wasmtime::Result<Resource<SessionState>> {
+    async fn with_flags(
+        &mut self,
+        s: Resource<SessionState>,
+        flags: Vec<String>,
+    ) -> wasmtime::Result<Resource<SessionState>> {
         let mut state = self.table.get(&s)?.clone();
         for flag in flags {
             if !state.flags.contains(&flag) {
@@ -89,7 +119,12 @@ impl session::HostSession for HostState {
         Ok(self.table.push(state)?)
     }
 
-    async fn log(&mut self, _s: Resource<SessionState>, level: LogLevel, message: String) -> wasmtime::Result<()> {
+    async fn log(
+        &mut self,
+        _s: Resource<SessionState>,
+        level: LogLevel,
+        message: String,
+    ) -> wasmtime::Result<()> {
         let level = match level {
             LogLevel::Trace => "trace",
             LogLevel::Debug => "debug",
@@ -103,11 +138,18 @@ impl session::HostSession for HostState {
         Ok(())
     }
 
-    async fn read(&mut self, _s: Resource<SessionState>, model: String, id: u64) -> WitResult<LocalRecord> {
+    async fn read(
+        &mut self,
+        _s: Resource<SessionState>,
+        model: String,
+        id: u64,
+    ) -> WitResult<LocalRecord> {
         let scope = self.scope();
         Ok(async move {
             let scope = scope?;
-            Ok(local_record(scope.store.read_record(&model, record_id(id)?).await?))
+            Ok(local_record(
+                scope.store.read_record(&model, record_id(id)?).await?,
+            ))
         }
         .await)
     }
@@ -123,29 +165,56 @@ impl session::HostSession for HostState {
         let scope = self.scope();
         Ok(async move {
             let scope = scope?;
-            let filters = filters.into_iter().map(filter).collect::<Result<Vec<_>, _>>()?;
-            let rows = scope.store.search_records(&model, &filters, limit, offset).await?;
+            let filters = filters
+                .into_iter()
+                .map(filter)
+                .collect::<Result<Vec<_>, _>>()?;
+            let rows = scope
+                .store
+                .search_records(&model, &filters, limit, offset)
+                .await?;
             Ok(rows.into_iter().map(local_record).collect())
         }
         .await)
     }
 
-    async fn create(&mut self, s: Resource<SessionState>, model: String, values: String) -> WitResult<u64> {
+    async fn create(
+        &mut self,
+        s: Resource<SessionState>,
+        model: String,
+        values: String,
+    ) -> WitResult<u64> {
         let fires = self.fires_events(&s)?;
         let scope = self.scope();
         Ok(async move {
             let scope = scope?;
-            let row = scope.store.create_record(&model, parse_json(&values, &format!("create {model}"))?).await?;
+            let row = scope
+                .store
+                .create_record(&model, parse_json(&values, &format!("create {model}"))?)
+                .await?;
             if fires {
                 let fields = row.values.keys().cloned().collect();
-                scope.fire(RecordEvent::created(&model, row.id, fields, Value::Object(row.values.clone()))).await?;
+                scope
+                    .fire(RecordEvent::created(
+                        &model,
+                        row.id,
+                        fields,
+                        Value::Object(row.values.clone()),
+                    ))
+                    .await?;
             }
             Ok(row.id as u64)
         }
         .await)
     }
 
-    async fn write(&mut self, s: Resource<SessionState>, model: String, id: u64, values: String) -> WitResult<()> {
+    async fn write(
+        &mut self,
+        s: Resource<SessionState>,
+        model: String,
+        id: u64,
+        values: String,
+    ) -> WitResult<()> {
         let fires = self.fires_events(&s)?;
         let scope = self.scope();
         Ok(async move {
@@ -155,7 +224,9 @@ impl session::HostSession for HostState {
             let changed = scope.store.write_record(&model, id, values).await?;
             if fires && !changed.is_empty() {
                 let values = Value::Object(scope.store.read_record(&model, id).await?.values);
-                scope.fire(RecordEvent::updated(&model, id, changed, values)).await?;
+                scope
+                    .fire(RecordEvent::updated(&model, id, changed, values))
+                    .await?;
             }
             Ok(())
         }
@@ -170,14 +241,22 @@ impl session::HostSession for HostState {
             let id = record_id(id)?;
             let row = scope.store.unlink_record(&model, id).await?;
             if fires {
-                scope.fire(RecordEvent::deleted(&model, id, Value::Object(row.values))).await?;
+                scope
+                    .fire(RecordEvent::deleted(&model, id, Value::Object(row.values)))
+                    .await?;
             }
             Ok(())
         }
         .await)
     }
 
-    async fn checkpoint(&mut self, _s: Resource<SessionState>, model: String, id: u64, message: String) -> WitResult<()> {
+    async fn checkpoint(
+        &mut self,
+        _s: Resource<SessionState>,
+        model: String,
+        id: u64,
+        message: String,
+    ) -> WitResult<()> {
         let scope = self.scope();
         Ok(async move {
             let scope = scope?;
@@ -185,7 +264,10 @@ impl session::HostSession for HostState {
                 return Err(final_error("checkpoint message longer than 4096 bytes"));
             }
             let job = scope.job.as_ref().map(|j| j.id);
-            scope.store.add_checkpoint(&scope.instance.name, &model, record_id(id)?, &message, job).await?;
+            scope
+                .store
+                .add_checkpoint(&scope.instance.name, &model, record_id(id)?, &message, job)
+                .await?;
             Ok(())
         }
         .await)

@@ -13,13 +13,19 @@ impl HostState {
             Err(e) => return Ok(Err(e)),
         };
         let start = if from_parent {
-            let here = self.module_backend.clone().unwrap_or_else(|| scope.instance_key.clone());
+            let here = self
+                .module_backend
+                .clone()
+                .unwrap_or_else(|| scope.instance_key.clone());
             match scope.registry.parent(&here) {
                 Some(parent) => parent.clone(),
                 None => {
                     return Ok(Err(types::Error {
                         kind: types::ErrorKind::NotFound,
-                        message: format!("module `{}` (backend `{here}`) has no parent backend to call", self.module),
+                        message: format!(
+                            "module `{}` (backend `{here}`) has no parent backend to call",
+                            self.module
+                        ),
                         retry_after_ms: None,
                     }));
                 }
@@ -32,11 +38,41 @@ impl HostState {
 }
 
 impl units::Host for HostState {
-    async fn call(&mut self, kind: String, model: String, method: String, payload: String) -> WitResult<String> {
-        self.call_from(false, UnitCall { kind, model, method, payload }).await
+    async fn call(
+        &mut self,
+        kind: String,
+        model: String,
+        method: String,
+        payload: String,
+    ) -> WitResult<String> {
+        self.call_from(
+            false,
+            UnitCall {
+                kind,
+                model,
+                method,
+                payload,
+            },
+        )
+        .await
     }
 
-    async fn call_parent(&mut self, kind: String, model: String, method: String, payload: String) -> WitResult<String> {
-        self.call_from(true, UnitCall { kind, model, method, payload }).await
+    async fn call_parent(
+        &mut self,
+        kind: String,
+        model: String,
+        method: String,
+        payload: String,
+    ) -> WitResult<String> {
+        self.call_from(
+            true,
+            UnitCall {
+                kind,
+                model,
+                method,
+                payload,
+            },
+        )
+        .await
     }
 }

@@ -4,13 +4,13 @@
 mod demo;
 mod output;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
 use ferry::queue::WorkerConfig;
 use ferry::store::{JobState, NewJob};
 use ferry::{Ferry, FerryOptions};
 use output::Output;
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value, json};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -158,14 +158,19 @@ struct RunArgs {
 }
 
 fn parse_param(s: &str) -> Result<(String, String), String> {
-    s.split_once('=').map(|(k, v)| (k.to_string(), v.to_string())).ok_or_else(|| format!("`{s}`: expected KEY=VALUE"))
+    s.split_once('=')
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .ok_or_else(|| format!("`{s}`: expected KEY=VALUE"))
 }
 
 /// Entry point: run the command, print errors with their causes.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("FERRY_LOG").unwrap_or_else(|_| "warn".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("FERRY_LOG")
+                .unwrap_or_else(|_| "warn".into()),
+        )
         .with_writer(std::io::stderr)
         .init();
     let runtime = match tokio::runtime::Runtime::new() {
@@ -187,7 +192,9 @@ pub fn main() -> ExitCode {
 async fn open(cli: &Cli) -> Result<Ferry> {
     let mut options = FerryOptions::new(&cli.data_dir);
     options.database_url = cli.database.clone();
-    Ferry::open_with(options).await.with_context(|| format!("cannot open Ferry in {}", cli.data_dir.display()))
+    Ferry::open_with(options)
+        .await
+        .with_context(|| format!("cannot open Ferry in {}", cli.data_dir.display()))
 }
 
 fn parse_json(text: &str, what: &str) -> Result<Value> {
@@ -221,8 +228,15 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Backend(cmd) => {
             let ferry = open(&cli).await?;
             match cmd {
-                BackendCommand::Add { name, backend, params } => {
-                    let params: Map<String, Value> = params.iter().map(|(k, v)| (k.clone(), Value::from(v.clone()))).collect();
+                BackendCommand::Add {
+                    name,
+                    backend,
+                    params,
+                } => {
+                    let params: Map<String, Value> = params
+                        .iter()
+                        .map(|(k, v)| (k.clone(), Value::from(v.clone())))
+                        .collect();
                     let instance = ferry.add_instance(name, backend, params).await?;
                     out.instances(&[instance]);
                 }
@@ -237,46 +251,105 @@ async fn run(cli: Cli) -> Result<()> {
         }
         Command::Run(args) => {
             let ferry = open(&cli).await?;
-            let mut job = NewJob::new(&args.instance, &args.job, &parse_json(&args.payload, "--payload")?);
+            let mut job = NewJob::new(
+                &args.instance,
+                &args.job,
+                &parse_json(&args.payload, "--payload")?,
+            );
             job.priority = args.priority;
             job.identity_key = args.identity_key.clone();
             let id = ferry.enqueue(&job).await?;
             out.message(&format!("enqueued job {id}"));
             if args.wait {
-                work(&ferry, &out, WorkerConfig { until_idle: true, ..Default::default() }).await?;
-                out.job(&ferry.store().job(id).await?, &ferry.store().job_logs(id).await?);
+                work(
+                    &ferry,
+                    &out,
+                    WorkerConfig {
+                        until_idle: true,
+                        ..Default::default()
+                    },
+                )
+                .await?;
+                out.job(
+                    &ferry.store().job(id).await?,
+                    &ferry.store().job_logs(id).await?,
+                );
             }
         }
-        Command::Worker { until_idle, concurrency } => {
+        Command::Worker {
+            until_idle,
+            concurrency,
+        } => {
             let ferry = open(&cli).await?;
-            let config = WorkerConfig { until_idle: *until_idle, concurrency: *concurrency, ..Default::default() };
+            let config = WorkerConfig {
+                until_idle: *until_idle,
+                concurrency: *concurrency,
+                ..Default::default()
+            };
             work(&ferry, &out, config).await?;
         }
         Command::Jobs { id: Some(id), .. } => {
             let ferry = open(&cli).await?;
-            out.job(&ferry.store().job(*id).await?, &ferry.store().job_logs(*id).await?);
+            out.job(
+                &ferry.store().job(*id).await?,
+                &ferry.store().job_logs(*id).await?,
+            );
         }
-        Command::Jobs { id: None, state, limit } => {
+        Command::Jobs {
+            id: None,
+            state,
+            limit,
+        } => {
             let ferry = open(&cli).await?;
             let state = state.as_deref().map(JobState::parse).transpose()?;
             out.jobs(&ferry.store().list_jobs(state, None, *limit).await?);
         }
-        Command::Records { model, set: Some(values), id: Some(id), .. } => {
+        Command::Records {
+            model,
+            set: Some(values),
+            id: Some(id),
+            ..
+        } => {
             let ferry = open(&cli).await?;
-            let changed = ferry.write_record(model, *id, parse_json(values, "--set")?, "cli").await?;
-            out.message(&format!("{model} {id}: changed {}", if changed.is_empty() { "nothing".into() } else { changed.join(", ") }));
+            let changed = ferry
+                .write_record(model, *id, parse_json(values, "--set")?, "cli")
+                .await?;
+            out.message(&format!(
+                "{model} {id}: changed {}",
+                if changed.is_empty() {
+                    "nothing".into()
+                } else {
+                    changed.join(", ")
+                }
+            ));
         }
-        Command::Records { model, id, limit, .. } => {
+        Command::Records {
+            model, id, limit, ..
+        } => {
             let ferry = open(&cli).await?;
             let rows = match id {
                 Some(id) => vec![ferry.store().read_record(model, *id).await?],
-                None => ferry.store().search_records(model, &[], Some(*limit), 0).await?,
+                None => {
+                    ferry
+                        .store()
+                        .search_records(model, &[], Some(*limit), 0)
+                        .await?
+                }
             };
             out.records(&rows);
         }
-        Command::Links { instance, model, limit } => {
+        Command::Links {
+            instance,
+            model,
+            limit,
+        } => {
             let ferry = open(&cli).await?;
-            out.links(&ferry.store().search_links(instance.as_deref(), model.as_deref(), None, Some(*limit), 0).await?);
+            out.links(
+                &ferry
+                    .store()
+                    .search_links(instance.as_deref(), model.as_deref(), None, Some(*limit), 0)
+                    .await?,
+            );
         }
         Command::Checkpoints { clear, clear_all } => {
             let ferry = open(&cli).await?;
@@ -293,24 +366,38 @@ async fn run(cli: Cli) -> Result<()> {
 }
 
 fn manifest_of(path: &Path) -> PathBuf {
-    if path.is_dir() { path.join("connector.toml") } else { path.to_path_buf() }
+    if path.is_dir() {
+        path.join("connector.toml")
+    } else {
+        path.to_path_buf()
+    }
 }
 
 /// Run a worker with a progress bar on the terminal.
-async fn work(ferry: &Ferry, out: &Output, config: WorkerConfig) -> Result<ferry::queue::WorkerStats> {
+async fn work(
+    ferry: &Ferry,
+    out: &Output,
+    config: WorkerConfig,
+) -> Result<ferry::queue::WorkerStats> {
     let bar = out.progress_bar("jobs");
     let pending = ferry.store().count_jobs(JobState::Pending).await?;
     bar.set_length(pending.max(0) as u64);
     let stats = ferry
         .run_worker(&config, |s| {
             bar.set_position(s.done + s.failed);
-            bar.set_message(format!("{} done, {} failed, {} retried", s.done, s.failed, s.retried));
+            bar.set_message(format!(
+                "{} done, {} failed, {} retried",
+                s.done, s.failed, s.retried
+            ));
         })
         .await?;
     bar.finish_and_clear();
     out.value(
         &json!({ "done": stats.done, "failed": stats.failed, "retried": stats.retried }),
-        &format!("worker: {} done, {} failed, {} retried", stats.done, stats.failed, stats.retried),
+        &format!(
+            "worker: {} done, {} failed, {} retried",
+            stats.done, stats.failed, stats.retried
+        ),
     );
     Ok(stats)
 }

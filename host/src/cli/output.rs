@@ -1,13 +1,13 @@
 //! How the CLI prints: tables for people, JSON (`--json`) for scripts.
 
-use comfy_table::{presets::UTF8_BORDERS_ONLY, Table};
+use comfy_table::{Table, presets::UTF8_BORDERS_ONLY};
+use ferry::Installed;
 use ferry::backend::{Description, Registry};
 use ferry::builder::Built;
 use ferry::store::{BackendInstance, Checkpoint, JobRow, LinkRow, LogLine, RecordRow};
-use ferry::Installed;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Serialize;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 use std::io::IsTerminal;
 
 /// Where results go.
@@ -22,11 +22,17 @@ fn table(header: &[&str]) -> Table {
 }
 
 fn time(ms: i64) -> String {
-    chrono::DateTime::from_timestamp_millis(ms).map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string()).unwrap_or_default()
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string())
+        .unwrap_or_default()
 }
 
 fn short(text: &str, max: usize) -> String {
-    if text.chars().count() <= max { text.to_string() } else { format!("{}…", text.chars().take(max).collect::<String>()) }
+    if text.chars().count() <= max {
+        text.to_string()
+    } else {
+        format!("{}…", text.chars().take(max).collect::<String>())
+    }
 }
 
 impl Output {
@@ -37,7 +43,11 @@ impl Output {
 
     fn emit<T: Serialize>(&self, data: &T, human: impl FnOnce() -> String) {
         if self.json {
-            println!("{}", serde_json::to_string_pretty(data).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}")));
+            println!(
+                "{}",
+                serde_json::to_string_pretty(data)
+                    .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+            );
         } else {
             println!("{}", human());
         }
@@ -69,7 +79,11 @@ impl Output {
     }
 
     fn describe_units(d: &Description) -> String {
-        d.units.iter().map(|u| format!("{}:{}", u.kind, u.model)).collect::<Vec<_>>().join(", ")
+        d.units
+            .iter()
+            .map(|u| format!("{}:{}", u.kind, u.model))
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 
     /// Result of `ferry build`.
@@ -88,16 +102,24 @@ impl Output {
 
     /// Result of `ferry install`.
     pub fn installed(&self, i: &Installed) {
-        self.emit(&json!({ "module": i.module, "description": i.description }), || {
-            format!(
-                "installed {} {} ({})\n  units: {}\n  jobs:  {}",
-                i.module.name,
-                i.module.version,
-                &i.module.content_hash[..12],
-                Self::describe_units(&i.description),
-                i.description.jobs.iter().map(|j| j.name.as_str()).collect::<Vec<_>>().join(", ")
-            )
-        });
+        self.emit(
+            &json!({ "module": i.module, "description": i.description }),
+            || {
+                format!(
+                    "installed {} {} ({})\n  units: {}\n  jobs:  {}",
+                    i.module.name,
+                    i.module.version,
+                    &i.module.content_hash[..12],
+                    Self::describe_units(&i.description),
+                    i.description
+                        .jobs
+                        .iter()
+                        .map(|j| j.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            },
+        );
     }
 
     /// Installed modules.
@@ -130,7 +152,12 @@ impl Output {
                     m.manifest.module.version.clone(),
                     backends,
                     m.description.units.len().to_string(),
-                    m.description.jobs.iter().map(|j| j.name.as_str()).collect::<Vec<_>>().join(", "),
+                    m.description
+                        .jobs
+                        .iter()
+                        .map(|j| j.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", "),
                 ]);
             }
             t.to_string()
@@ -142,7 +169,11 @@ impl Output {
         self.emit(&instances, || {
             let mut t = table(&["instance", "backend", "params"]);
             for i in instances {
-                t.add_row(vec![i.name.clone(), i.backend.clone(), Value::Object(i.params.clone()).to_string()]);
+                t.add_row(vec![
+                    i.name.clone(),
+                    i.backend.clone(),
+                    Value::Object(i.params.clone()).to_string(),
+                ]);
             }
             t.to_string()
         });
@@ -151,7 +182,16 @@ impl Output {
     /// A list of jobs.
     pub fn jobs(&self, jobs: &[JobRow]) {
         self.emit(&jobs, || {
-            let mut t = table(&["id", "state", "instance", "job", "prio", "tries", "module", "description / error"]);
+            let mut t = table(&[
+                "id",
+                "state",
+                "instance",
+                "job",
+                "prio",
+                "tries",
+                "module",
+                "description / error",
+            ]);
             for j in jobs {
                 let note = j.error.clone().unwrap_or_else(|| j.description.clone());
                 t.add_row(vec![
@@ -174,10 +214,18 @@ impl Output {
         self.emit(&json!({ "job": job, "logs": logs }), || {
             let mut s = format!(
                 "job {} `{}` for {}: {} after {} tries\n  payload: {}\n",
-                job.id, job.name, job.instance, job.state, job.attempts, short(&job.payload, 200)
+                job.id,
+                job.name,
+                job.instance,
+                job.state,
+                job.attempts,
+                short(&job.payload, 200)
             );
             if let Some(m) = &job.module {
-                s.push_str(&format!("  module:  {m} ({})\n", job.module_hash.as_deref().map(|h| &h[..12]).unwrap_or("")));
+                s.push_str(&format!(
+                    "  module:  {m} ({})\n",
+                    job.module_hash.as_deref().map(|h| &h[..12]).unwrap_or("")
+                ));
             }
             if let (Some(t), Some(d)) = (job.progress_total, job.progress_done) {
                 s.push_str(&format!("  progress: {d}/{t}\n"));
@@ -186,10 +234,20 @@ impl Output {
                 s.push_str(&format!("  result:  {}\n", short(r, 400)));
             }
             if let Some(e) = &job.error {
-                s.push_str(&format!("  error ({}): {e}\n", job.error_kind.as_deref().unwrap_or("?")));
+                s.push_str(&format!(
+                    "  error ({}): {e}\n",
+                    job.error_kind.as_deref().unwrap_or("?")
+                ));
             }
             for l in logs {
-                s.push_str(&format!("  {} try {} {:5} [{}] {}\n", time(l.at), l.attempt, l.level, l.module, l.message));
+                s.push_str(&format!(
+                    "  {} try {} {:5} [{}] {}\n",
+                    time(l.at),
+                    l.attempt,
+                    l.level,
+                    l.module,
+                    l.message
+                ));
             }
             s.trim_end().to_string()
         });
@@ -200,7 +258,12 @@ impl Output {
         self.emit(&rows, || {
             let mut t = table(&["id", "model", "values", "updated"]);
             for r in rows {
-                t.add_row(vec![r.id.to_string(), r.model.clone(), short(&Value::Object(r.values.clone()).to_string(), 100), time(r.updated_at)]);
+                t.add_row(vec![
+                    r.id.to_string(),
+                    r.model.clone(),
+                    short(&Value::Object(r.values.clone()).to_string(), 100),
+                    time(r.updated_at),
+                ]);
             }
             t.to_string()
         });
@@ -231,7 +294,13 @@ impl Output {
             }
             let mut t = table(&["id", "instance", "record", "message", "when"]);
             for c in rows {
-                t.add_row(vec![c.id.to_string(), c.instance.clone(), format!("{} {}", c.model, c.record_id), c.message.clone(), time(c.created_at)]);
+                t.add_row(vec![
+                    c.id.to_string(),
+                    c.instance.clone(),
+                    format!("{} {}", c.model, c.record_id),
+                    c.message.clone(),
+                    time(c.created_at),
+                ]);
             }
             t.to_string()
         });

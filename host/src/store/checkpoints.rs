@@ -1,6 +1,6 @@
 //! Checkpoints: records flagged for a person to review after an import.
 
-use super::{now_ms, Store};
+use super::{Store, now_ms};
 use crate::error::Result;
 use serde::Serialize;
 use sqlx::Row;
@@ -72,7 +72,10 @@ impl Store {
 
     /// Clear one checkpoint (or all with `None`); returns how many were cleared.
     pub async fn clear_checkpoints(&self, id: Option<i64>) -> Result<u64> {
-        let done = sqlx::query("DELETE FROM checkpoints WHERE ($1 IS NULL OR id = $1)").bind(id).execute(self.pool()).await?;
+        let done = sqlx::query("DELETE FROM checkpoints WHERE ($1 IS NULL OR id = $1)")
+            .bind(id)
+            .execute(self.pool())
+            .await?;
         Ok(done.rows_affected())
     }
 }

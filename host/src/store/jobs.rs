@@ -1,6 +1,6 @@
 //! Jobs: stored durably before anything runs them; their logs.
 
-use super::{now_ms, Store};
+use super::{Store, now_ms};
 use crate::error::{Error, Result};
 use serde::Serialize;
 use sqlx::Row;
@@ -41,7 +41,11 @@ impl JobState {
             "done" => JobState::Done,
             "failed" => JobState::Failed,
             "cancelled" => JobState::Cancelled,
-            other => return Err(Error::Invalid(format!("unknown job state `{other}` (pending, started, done, failed, cancelled)"))),
+            other => {
+                return Err(Error::Invalid(format!(
+                    "unknown job state `{other}` (pending, started, done, failed, cancelled)"
+                )));
+            }
         })
     }
 }
@@ -283,7 +287,13 @@ impl Store {
     }
 
     /// Record a failed try: back to pending at `retry_at`, or failed for good.
-    pub async fn fail_job(&self, id: i64, error: &str, kind: &str, retry_at: Option<i64>) -> Result<JobState> {
+    pub async fn fail_job(
+        &self,
+        id: i64,
+        error: &str,
+        kind: &str,
+        retry_at: Option<i64>,
+    ) -> Result<JobState> {
         let (state, finished) = match retry_at {
             Some(_) => (JobState::Pending, None),
             None => (JobState::Failed, Some(now_ms())),
@@ -316,8 +326,10 @@ impl Store {
 
     /// Whether an operator asked a job to stop.
     pub async fn job_stop_requested(&self, id: i64) -> Result<bool> {
-        let flag: Option<i64> =
-            sqlx::query_scalar("SELECT stop_requested FROM jobs WHERE id = $1").bind(id).fetch_optional(self.pool()).await?;
+        let flag: Option<i64> = sqlx::query_scalar("SELECT stop_requested FROM jobs WHERE id = $1")
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await?;
         Ok(flag.unwrap_or(0) != 0)
     }
 
@@ -335,7 +347,10 @@ impl Store {
                 Ok(JobState::Cancelled)
             }
             JobState::Started => {
-                sqlx::query("UPDATE jobs SET stop_requested = 1 WHERE id = $1").bind(id).execute(self.pool()).await?;
+                sqlx::query("UPDATE jobs SET stop_requested = 1 WHERE id = $1")
+                    .bind(id)
+                    .execute(self.pool())
+                    .await?;
                 Ok(JobState::Started)
             }
             other => Ok(other),
@@ -345,8 +360,14 @@ impl Store {
     /// Put a failed or cancelled job back in the queue, with its tries reset.
     pub async fn requeue_job(&self, id: i64) -> Result<()> {
         let job = self.job(id).await?;
-        if !matches!(job.state, JobState::Failed | JobState::Cancelled | JobState::Done) {
-            return Err(Error::Invalid(format!("job {id} is {}: only done, failed or cancelled jobs can be requeued", job.state)));
+        if !matches!(
+            job.state,
+            JobState::Failed | JobState::Cancelled | JobState::Done
+        ) {
+            return Err(Error::Invalid(format!(
+                "job {id} is {}: only done, failed or cancelled jobs can be requeued",
+                job.state
+            )));
         }
         sqlx::query(
             "UPDATE jobs SET state = 'pending', attempts = 0, eta = NULL, stop_requested = 0, finished_at = NULL \
@@ -369,7 +390,12 @@ impl Store {
     }
 
     /// Jobs, newest first, optionally of one state and one instance.
-    pub async fn list_jobs(&self, state: Option<JobState>, instance: Option<&str>, limit: u32) -> Result<Vec<JobRow>> {
+    pub async fn list_jobs(
+        &self,
+        state: Option<JobState>,
+        instance: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<JobRow>> {
         let rows = sqlx::query(&format!(
             "SELECT {JOB_COLUMNS} FROM jobs WHERE ($1 IS NULL OR state = $1) AND ($2 IS NULL OR instance = $2) \
              ORDER BY id DESC LIMIT $3"
@@ -384,17 +410,21 @@ impl Store {
 
     /// Count jobs per state.
     pub async fn count_jobs(&self, state: JobState) -> Result<i64> {
-        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM jobs WHERE state = $1")
-            .bind(state.as_str())
-            .fetch_one(self.pool())
-            .await?)
+        Ok(
+            sqlx::query_scalar("SELECT COUNT(*) FROM jobs WHERE state = $1")
+                .bind(state.as_str())
+                .fetch_one(self.pool())
+                .await?,
+        )
     }
 
     /// Earliest eta of a pending job, if any.
     pub async fn next_eta(&self) -> Result<Option<i64>> {
-        Ok(sqlx::query_scalar("SELECT MIN(COALESCE(eta, 0)) FROM jobs WHERE state = 'pending'")
-            .fetch_one(self.pool())
-            .await?)
+        Ok(
+            sqlx::query_scalar("SELECT MIN(COALESCE(eta, 0)) FROM jobs WHERE state = 'pending'")
+                .fetch_one(self.pool())
+                .await?,
+        )
     }
 
     /// Store the log lines of a run.

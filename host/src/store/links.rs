@@ -1,6 +1,6 @@
 //! Links (bindings) per backend instance, and couples of external ids.
 
-use super::{now_ms, Store};
+use super::{Store, now_ms};
 use crate::error::Result;
 use serde::Serialize;
 use serde_json::Value;
@@ -84,7 +84,10 @@ impl Store {
         .bind(external_id)
         .fetch_optional(&mut *tx)
         .await?;
-        let data = data.map(|d| d.to_string()).or(kept).unwrap_or_else(|| "{}".into());
+        let data = data
+            .map(|d| d.to_string())
+            .or(kept)
+            .unwrap_or_else(|| "{}".into());
         sqlx::query("DELETE FROM links WHERE instance = $1 AND model = $2 AND (local_id = $3 OR external_id = $4)")
             .bind(instance)
             .bind(model)
@@ -108,7 +111,12 @@ impl Store {
     }
 
     /// The link of a local record.
-    pub async fn link_by_local(&self, instance: &str, model: &str, local_id: i64) -> Result<Option<LinkRow>> {
+    pub async fn link_by_local(
+        &self,
+        instance: &str,
+        model: &str,
+        local_id: i64,
+    ) -> Result<Option<LinkRow>> {
         let row = sqlx::query(&format!(
             "SELECT {LINK_COLUMNS} FROM links WHERE instance = $1 AND model = $2 AND local_id = $3"
         ))
@@ -121,7 +129,12 @@ impl Store {
     }
 
     /// The link of an external record.
-    pub async fn link_by_external(&self, instance: &str, model: &str, external_id: &str) -> Result<Option<LinkRow>> {
+    pub async fn link_by_external(
+        &self,
+        instance: &str,
+        model: &str,
+        external_id: &str,
+    ) -> Result<Option<LinkRow>> {
         let row = sqlx::query(&format!(
             "SELECT {LINK_COLUMNS} FROM links WHERE instance = $1 AND model = $2 AND external_id = $3"
         ))
@@ -158,12 +171,13 @@ impl Store {
 
     /// Remove the link of a local record.
     pub async fn unbind(&self, instance: &str, model: &str, local_id: i64) -> Result<bool> {
-        let done = sqlx::query("DELETE FROM links WHERE instance = $1 AND model = $2 AND local_id = $3")
-            .bind(instance)
-            .bind(model)
-            .bind(local_id)
-            .execute(self.pool())
-            .await?;
+        let done =
+            sqlx::query("DELETE FROM links WHERE instance = $1 AND model = $2 AND local_id = $3")
+                .bind(instance)
+                .bind(model)
+                .bind(local_id)
+                .execute(self.pool())
+                .await?;
         Ok(done.rows_affected() > 0)
     }
 
@@ -192,7 +206,10 @@ impl Store {
         .bind(label)
         .bind(left_id)
         .bind(right_id)
-        .bind(data.unwrap_or_else(|| Value::Object(Default::default())).to_string())
+        .bind(
+            data.unwrap_or_else(|| Value::Object(Default::default()))
+                .to_string(),
+        )
         .bind(now_ms())
         .fetch_one(&mut *tx)
         .await?;
@@ -201,7 +218,13 @@ impl Store {
     }
 
     /// The couple with this id on one side (`left` or right).
-    pub async fn find_pair(&self, instance: &str, label: &str, id: &str, left: bool) -> Result<Option<PairRow>> {
+    pub async fn find_pair(
+        &self,
+        instance: &str,
+        label: &str,
+        id: &str,
+        left: bool,
+    ) -> Result<Option<PairRow>> {
         let side = if left { "left_id" } else { "right_id" };
         let row = sqlx::query(&format!(
             "SELECT label, left_id, right_id, data, updated_at FROM link_pairs \
@@ -217,12 +240,14 @@ impl Store {
 
     /// Remove the couple whose left id is given.
     pub async fn unbind_pair(&self, instance: &str, label: &str, left_id: &str) -> Result<bool> {
-        let done = sqlx::query("DELETE FROM link_pairs WHERE instance = $1 AND label = $2 AND left_id = $3")
-            .bind(instance)
-            .bind(label)
-            .bind(left_id)
-            .execute(self.pool())
-            .await?;
+        let done = sqlx::query(
+            "DELETE FROM link_pairs WHERE instance = $1 AND label = $2 AND left_id = $3",
+        )
+        .bind(instance)
+        .bind(label)
+        .bind(left_id)
+        .execute(self.pool())
+        .await?;
         Ok(done.rows_affected() > 0)
     }
 }

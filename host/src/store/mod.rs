@@ -17,8 +17,8 @@ pub use modules::{BackendInstance, InstalledModule, SubscriptionRow};
 pub use records::{FilterOp, RecordFilter, RecordRow};
 
 use crate::error::{Error, Result};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::SqlitePool;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
@@ -60,7 +60,10 @@ impl Store {
     }
 
     async fn connect(options: SqliteConnectOptions) -> Result<Store> {
-        let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(options)
+            .await?;
         sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
         Ok(Store { pool })
     }

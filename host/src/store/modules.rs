@@ -1,6 +1,6 @@
 //! Installed modules, backend instances and event subscriptions.
 
-use super::{now_ms, Store};
+use super::{Store, now_ms};
 use crate::error::{Error, Result};
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -73,9 +73,16 @@ fn subscription(row: &sqlx::sqlite::SqliteRow) -> Result<SubscriptionRow> {
 impl Store {
     /// Store a module (replacing one of the same name) and its manifest
     /// subscriptions, in one transaction.
-    pub async fn save_module(&self, m: &InstalledModule, subscriptions: &[SubscriptionRow]) -> Result<()> {
+    pub async fn save_module(
+        &self,
+        m: &InstalledModule,
+        subscriptions: &[SubscriptionRow],
+    ) -> Result<()> {
         let mut tx = self.pool().begin_with("BEGIN IMMEDIATE").await?;
-        sqlx::query("DELETE FROM modules WHERE name = $1").bind(&m.name).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM modules WHERE name = $1")
+            .bind(&m.name)
+            .execute(&mut *tx)
+            .await?;
         sqlx::query(
             "INSERT INTO modules (name, version, content_hash, manifest, description, wasm_path, installed_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -132,7 +139,12 @@ impl Store {
     }
 
     /// Add a backend instance.
-    pub async fn add_instance(&self, name: &str, backend: &str, params: &Map<String, Value>) -> Result<BackendInstance> {
+    pub async fn add_instance(
+        &self,
+        name: &str,
+        backend: &str,
+        params: &Map<String, Value>,
+    ) -> Result<BackendInstance> {
         let now = now_ms();
         let done = sqlx::query(
             "INSERT INTO backend_instances (name, backend, params, created_at) VALUES ($1, $2, $3, $4) \
@@ -149,29 +161,43 @@ impl Store {
                 "backend instance `{name}` already exists (remove it first with `ferry backend remove {name}`)"
             )));
         }
-        Ok(BackendInstance { name: name.into(), backend: backend.into(), params: params.clone(), created_at: now })
+        Ok(BackendInstance {
+            name: name.into(),
+            backend: backend.into(),
+            params: params.clone(),
+            created_at: now,
+        })
     }
 
     /// Remove a backend instance; false if there was none.
     pub async fn remove_instance(&self, name: &str) -> Result<bool> {
-        let done = sqlx::query("DELETE FROM backend_instances WHERE name = $1").bind(name).execute(self.pool()).await?;
+        let done = sqlx::query("DELETE FROM backend_instances WHERE name = $1")
+            .bind(name)
+            .execute(self.pool())
+            .await?;
         Ok(done.rows_affected() > 0)
     }
 
     /// One backend instance.
     pub async fn instance(&self, name: &str) -> Result<BackendInstance> {
-        self.instances().await?.into_iter().find(|i| i.name == name).ok_or_else(|| Error::NotFound {
-            kind: "backend instance",
-            name: name.into(),
-            hint: " (list them with `ferry backend list`)".into(),
-        })
+        self.instances()
+            .await?
+            .into_iter()
+            .find(|i| i.name == name)
+            .ok_or_else(|| Error::NotFound {
+                kind: "backend instance",
+                name: name.into(),
+                hint: " (list them with `ferry backend list`)".into(),
+            })
     }
 
     /// Every backend instance.
     pub async fn instances(&self) -> Result<Vec<BackendInstance>> {
-        let rows = sqlx::query("SELECT name, backend, params, created_at FROM backend_instances ORDER BY name")
-            .fetch_all(self.pool())
-            .await?;
+        let rows = sqlx::query(
+            "SELECT name, backend, params, created_at FROM backend_instances ORDER BY name",
+        )
+        .fetch_all(self.pool())
+        .await?;
         rows.iter()
             .map(|r| {
                 let params: String = r.try_get("params")?;
@@ -216,7 +242,12 @@ impl Store {
     }
 
     /// Replace a subscription of `module`; false if it has none with this id.
-    pub async fn replace_subscription(&self, module: &str, id: i64, s: &SubscriptionRow) -> Result<bool> {
+    pub async fn replace_subscription(
+        &self,
+        module: &str,
+        id: i64,
+        s: &SubscriptionRow,
+    ) -> Result<bool> {
         let done = sqlx::query(
             "UPDATE subscriptions SET event = $1, models = $2, job = $3, priority = $4 WHERE id = $5 AND module = $6",
         )

@@ -1,6 +1,6 @@
 //! Local records: the data Ferry's users own, by model.
 
-use super::{now_ms, Store};
+use super::{Store, now_ms};
 use crate::error::{Error, Result};
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -71,7 +71,9 @@ fn row_to_record(row: &sqlx::sqlite::SqliteRow) -> Result<RecordRow> {
 fn object(values: Value, what: &str) -> Result<Map<String, Value>> {
     match values {
         Value::Object(m) => Ok(m),
-        other => Err(Error::Invalid(format!("{what}: values must be a JSON object, got {other}"))),
+        other => Err(Error::Invalid(format!(
+            "{what}: values must be a JSON object, got {other}"
+        ))),
     }
 }
 
@@ -139,13 +141,15 @@ impl Store {
             }
         }
         if !changed.is_empty() {
-            sqlx::query("UPDATE records SET data = $1, updated_at = $2 WHERE model = $3 AND id = $4")
-                .bind(Value::Object(current).to_string())
-                .bind(now_ms())
-                .bind(model)
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query(
+                "UPDATE records SET data = $1, updated_at = $2 WHERE model = $3 AND id = $4",
+            )
+            .bind(Value::Object(current).to_string())
+            .bind(now_ms())
+            .bind(model)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
         }
         tx.commit().await?;
         Ok(changed)
@@ -172,11 +176,21 @@ impl Store {
         limit: Option<u32>,
         offset: u32,
     ) -> Result<Vec<RecordRow>> {
-        let mut sql = String::from("SELECT id, model, data, created_at, updated_at FROM records WHERE model = $1");
+        let mut sql = String::from(
+            "SELECT id, model, data, created_at, updated_at FROM records WHERE model = $1",
+        );
         let mut n = 1;
         for f in filters {
-            if f.field.is_empty() || !f.field.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-                return Err(Error::Invalid(format!("search {model}: bad field name {:?}", f.field)));
+            if f.field.is_empty()
+                || !f
+                    .field
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_')
+            {
+                return Err(Error::Invalid(format!(
+                    "search {model}: bad field name {:?}",
+                    f.field
+                )));
             }
             let field = format!("json_extract(data, '$.{}')", f.field);
             let op = match f.op {
@@ -191,7 +205,10 @@ impl Store {
             };
             if f.op == FilterOp::OneOf {
                 let values = f.value.as_array().ok_or_else(|| {
-                    Error::Invalid(format!("search {model}: `one-of` on {} needs a JSON array", f.field))
+                    Error::Invalid(format!(
+                        "search {model}: `one-of` on {} needs a JSON array",
+                        f.field
+                    ))
                 })?;
                 if values.is_empty() {
                     return Ok(Vec::new());
@@ -210,7 +227,10 @@ impl Store {
             }
         }
         sql.push_str(" ORDER BY id");
-        sql.push_str(&format!(" LIMIT {} OFFSET {offset}", limit.map(i64::from).unwrap_or(-1)));
+        sql.push_str(&format!(
+            " LIMIT {} OFFSET {offset}",
+            limit.map(i64::from).unwrap_or(-1)
+        ));
         let mut q = sqlx::query(&sql).bind(model);
         for f in filters {
             match (&f.op, &f.value) {
@@ -228,6 +248,11 @@ impl Store {
 
     /// How many records `model` has.
     pub async fn count_records(&self, model: &str) -> Result<i64> {
-        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM records WHERE model = $1").bind(model).fetch_one(self.pool()).await?)
+        Ok(
+            sqlx::query_scalar("SELECT COUNT(*) FROM records WHERE model = $1")
+                .bind(model)
+                .fetch_one(self.pool())
+                .await?,
+        )
     }
 }
