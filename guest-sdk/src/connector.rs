@@ -258,6 +258,9 @@ macro_rules! export_connector {
             }
         }
 
+        // The component exports exist only in the wasm build: natively (tests,
+        // benchmarks, clippy) the crate is a plain library.
+        #[cfg(target_arch = "wasm32")]
         $crate::bindings::export!(__FerryConnector with_types_in $crate::bindings);
     };
 }
