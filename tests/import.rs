@@ -165,3 +165,30 @@ async fn the_same_connectors_serve_shop_1_7_with_the_v1_api() {
     let requests = shop.data().requests.clone();
     assert!(requests.keys().all(|k| !k.contains(" v2 ")), "{requests:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_product_sold_for_nothing_is_flagged_for_review() {
+    let (_dir, ferry, shop) = shop_setup("shop@2.0", 5, 0, 0).await;
+    if let Some(p) = shop
+        .data()
+        .records
+        .get_mut("products")
+        .and_then(|r| r.get_mut(&4))
+    {
+        p["price"] = json!("0.00");
+    }
+    enqueue_import(&ferry, "acme", "product").await.unwrap();
+    drain(&ferry, |_| {}).await.unwrap();
+    let checkpoints = ferry.store().checkpoints().await.unwrap();
+    assert_eq!(checkpoints.len(), 1, "{checkpoints:?}");
+    let link = ferry
+        .store()
+        .link_by_local("acme", "product", checkpoints[0].record_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(link.external_id, "4");
+    assert!(checkpoints[0].message.contains("price of 0"));
+    assert_eq!(ferry.store().clear_checkpoints(None).await.unwrap(), 1);
+    assert!(ferry.store().checkpoints().await.unwrap().is_empty());
+}

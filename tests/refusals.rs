@@ -197,3 +197,63 @@ async fn a_lookup_that_nothing_answers_names_the_chain() {
         "{err}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn subscriptions_can_be_added_and_removed_at_runtime() {
+    let (_dir, ferry) = hostile().await;
+    let sub = job(&ferry, "subscribe", json!({})).await;
+    drain(&ferry, |_| {}).await.unwrap();
+    let id: Value =
+        serde_json::from_str(&ferry.store().job(sub).await.unwrap().result.unwrap()).unwrap();
+
+    ferry
+        .create_record("note", json!({ "text": "hello" }), "test")
+        .await
+        .unwrap();
+    let queued = ferry
+        .store()
+        .list_jobs(Some(JobState::Pending), Some("lab"), 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        queued.len(),
+        1,
+        "record.created on note enqueued the subscribed job"
+    );
+    assert_eq!((queued[0].name.as_str(), queued[0].priority), ("ok", 3));
+    drain(&ferry, |_| {}).await.unwrap();
+
+    job(&ferry, "unsubscribe", json!({ "id": id["id"] })).await;
+    drain(&ferry, |_| {}).await.unwrap();
+    ferry
+        .create_record("note", json!({ "text": "again" }), "test")
+        .await
+        .unwrap();
+    assert_eq!(
+        ferry.store().count_jobs(JobState::Pending).await.unwrap(),
+        0,
+        "nothing subscribed any more"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn guests_search_local_records_and_no_export_writes_fire_nothing() {
+    let (_dir, ferry) = hostile().await;
+    job(&ferry, "subscribe", json!({})).await;
+    drain(&ferry, |_| {}).await.unwrap();
+    let notes = job(&ferry, "notes", json!({ "count": 7 })).await;
+    drain(&ferry, |_| {}).await.unwrap();
+    let done = ferry.store().job(notes).await.unwrap();
+    assert_eq!(
+        done.result.as_deref(),
+        Some(r#"{"even_above_1":[2,4,6]}"#),
+        "{done:?}"
+    );
+    // The notes were created with no-export: the subscription did not fire.
+    let ok_jobs = ferry
+        .store()
+        .list_jobs(None, Some("lab"), 50)
+        .await
+        .unwrap();
+    assert!(ok_jobs.iter().all(|j| j.name != "ok"), "{ok_jobs:?}");
+}

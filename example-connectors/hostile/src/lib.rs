@@ -1,6 +1,7 @@
 //! `hostile`: a connector that misbehaves on purpose, to show that the host
 //! contains it. Each job does one bad thing; `ok` does nothing wrong, so tests can
-//! check that the host runs the next job after a bad one.
+//! check that the host runs the next job after a bad one. A few jobs probe host
+//! APIs that the shop connectors do not use (runtime subscriptions, search).
 
 use ferry_sdk::prelude::*;
 use serde_json::{Value, json};
@@ -51,6 +52,20 @@ fn connector() -> Connector {
             let url = payload["url"].as_str().unwrap_or_default();
             let resp = ferry_sdk::http::Request::get(url).send()?;
             Ok(json!({ "status": resp.status }))
+        })
+        .job("subscribe", "Subscribes job `ok` to record.created on `note`", |ctx, _payload| {
+            Ok(json!({ "id": ctx.subscribe("record.created", &["note"], Some("ok"), 3)? }))
+        })
+        .job("unsubscribe", "Removes a subscription", |ctx, payload| {
+            Ok(json!({ "removed": ctx.unsubscribe(payload["id"].as_u64().unwrap_or_default())? }))
+        })
+        .job("notes", "Creates notes without events, then searches them", |ctx, payload| {
+            let quiet = ctx.no_export();
+            for i in 0..payload["count"].as_u64().unwrap_or(0) {
+                quiet.create("note", &json!({ "n": i, "tag": if i % 2 == 0 { "even" } else { "odd" } }))?;
+            }
+            let even = ctx.search("note", &[Filter::eq("tag", "even"), Filter::gt("n", 1)], Some(100), 0)?;
+            Ok(json!({ "even_above_1": even.iter().map(|r| r.values["n"].clone()).collect::<Vec<_>>() }))
         })
         .job(
             "read-env",

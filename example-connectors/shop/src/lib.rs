@@ -90,6 +90,30 @@ impl Unit for V1Adapter {
     }
 }
 
+/// The product importer: the generic one, plus a checkpoint for a person to
+/// review when the shop sells a product for nothing.
+struct ProductImporter(generic::Importer);
+
+impl Unit for ProductImporter {
+    fn methods(&self) -> Vec<String> {
+        self.0.methods()
+    }
+    fn call(&self, ctx: &Context, method: &str, payload: Value) -> Result<Value> {
+        let out = self.0.call(ctx, method, payload)?;
+        if let Some(id) = out["local_id"].as_u64() {
+            let product = ctx.read("product", id)?;
+            if product.values["list_price"].as_f64() == Some(0.0) {
+                ctx.checkpoint(
+                    "product",
+                    id,
+                    "imported with a price of 0: check it before it is sold",
+                )?;
+            }
+        }
+        Ok(out)
+    }
+}
+
 fn price_text(v: &Value) -> Result<Value> {
     let amount = convert::float(v)?;
     Ok(amount
@@ -172,8 +196,15 @@ pub fn connector() -> Connector {
         c = c
             .unit(kind::ADAPTER, model, V1Adapter { collection })
             .unit(kind::BINDER, model, generic::LinkBinder::new(model))
-            .unit(kind::IMPORTER, model, generic::Importer::new(model))
             .unit(kind::EXPORTER, model, generic::Exporter::new(model));
+        c = match model {
+            "product" => c.unit(
+                kind::IMPORTER,
+                model,
+                ProductImporter(generic::Importer::new(model)),
+            ),
+            _ => c.unit(kind::IMPORTER, model, generic::Importer::new(model)),
+        };
     }
     c.job(
         "import-batch",
