@@ -257,3 +257,36 @@ async fn guests_search_local_records_and_no_export_writes_fire_nothing() {
         .unwrap();
     assert!(ok_jobs.iter().all(|j| j.name != "ok"), "{ok_jobs:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_module_installed_by_another_process_is_picked_up_without_a_restart() {
+    let (dir, worker_side) = fresh(|_| {}).await;
+    // Another `ferry install`, on the same data directory.
+    let installer = Ferry::open(dir.path()).await.unwrap();
+    install(&installer, &["hostile"]).await;
+    installer
+        .add_instance("lab", "hostile", Default::default())
+        .await
+        .unwrap();
+    assert!(
+        worker_side
+            .enqueue(&NewJob::new("lab", "ok", &json!({})))
+            .await
+            .is_err(),
+        "not seen yet"
+    );
+    assert!(
+        worker_side.refresh().await.unwrap(),
+        "the change is noticed"
+    );
+    assert!(!worker_side.refresh().await.unwrap(), "and loaded once");
+    let id = worker_side
+        .enqueue(&NewJob::new("lab", "ok", &json!({})))
+        .await
+        .unwrap();
+    drain(&worker_side, |_| {}).await.unwrap();
+    assert_eq!(
+        worker_side.store().job(id).await.unwrap().state,
+        JobState::Done
+    );
+}

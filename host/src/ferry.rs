@@ -14,7 +14,7 @@ use crate::store::{
 };
 use serde_json::{Map, Value};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 
 /// Where and how to open an installation.
 #[derive(Debug, Clone)]
@@ -44,6 +44,8 @@ struct Inner {
     store: Store,
     engine: Arc<Engine>,
     registry: RwLock<Arc<Registry>>,
+    /// Fingerprint of the modules the registry was loaded from.
+    fingerprint: Mutex<String>,
     locks: Arc<RunLocks>,
 }
 
@@ -77,21 +79,14 @@ impl Ferry {
             None => Store::open_sqlite(&options.data_dir.join("ferry.db")).await?,
         };
         let engine = Arc::new(Engine::new(options.engine.clone())?);
-        let mut modules = Vec::new();
-        for stored in store.modules().await? {
-            match load_module(&engine, &stored) {
-                Ok(m) => modules.push(Arc::new(m)),
-                // One broken module must not take the others down with it.
-                Err(e) => tracing::error!(module = %stored.name, "module not loaded: {e}"),
-            }
-        }
-        let registry = Registry::new(modules)?;
+        let (registry, fingerprint) = load_registry(&store, &engine).await?;
         Ok(Ferry {
             inner: Arc::new(Inner {
                 data_dir: options.data_dir,
                 store,
                 engine,
                 registry: RwLock::new(Arc::new(registry)),
+                fingerprint: Mutex::new(fingerprint),
                 locks: Arc::default(),
             }),
         })
@@ -119,6 +114,39 @@ impl Ferry {
             .read()
             .unwrap_or_else(|p| p.into_inner())
             .clone()
+    }
+
+    /// Reload the registry if another process installed or replaced a module
+    /// since it was loaded; returns whether it did. Runs in progress keep the
+    /// snapshot they started with.
+    pub async fn refresh(&self) -> Result<bool> {
+        let current = self.store().modules_fingerprint().await?;
+        if *self
+            .inner
+            .fingerprint
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            == current
+        {
+            return Ok(false);
+        }
+        let (registry, fingerprint) = load_registry(self.store(), self.engine()).await?;
+        self.swap_registry(registry, fingerprint);
+        tracing::info!("installed modules changed: registry reloaded");
+        Ok(true)
+    }
+
+    fn swap_registry(&self, registry: Registry, fingerprint: String) {
+        *self
+            .inner
+            .registry
+            .write()
+            .unwrap_or_else(|p| p.into_inner()) = Arc::new(registry);
+        *self
+            .inner
+            .fingerprint
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = fingerprint;
     }
 
     /// The scope of a run for `instance`.
@@ -183,11 +211,7 @@ impl Ferry {
             })
             .collect();
         self.store().save_module(&stored, &subscriptions).await?;
-        *self
-            .inner
-            .registry
-            .write()
-            .unwrap_or_else(|p| p.into_inner()) = Arc::new(registry);
+        self.swap_registry(registry, self.store().modules_fingerprint().await?);
         Ok(Installed {
             module: stored,
             description,
@@ -364,6 +388,20 @@ fn kind_name(kind: crate::bindings::types::ErrorKind) -> &'static str {
         ErrorKind::NotFound => "not-found",
         ErrorKind::Denied => "denied",
     }
+}
+
+/// The registry of the modules stored in the database, and their fingerprint.
+async fn load_registry(store: &Store, engine: &Engine) -> Result<(Registry, String)> {
+    let fingerprint = store.modules_fingerprint().await?;
+    let mut modules = Vec::new();
+    for stored in store.modules().await? {
+        match load_module(engine, &stored) {
+            Ok(m) => modules.push(Arc::new(m)),
+            // One broken module must not take the others down with it.
+            Err(e) => tracing::error!(module = %stored.name, "module not loaded: {e}"),
+        }
+    }
+    Ok((Registry::new(modules)?, fingerprint))
 }
 
 fn load_module(engine: &Engine, stored: &InstalledModule) -> Result<Module> {

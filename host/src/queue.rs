@@ -8,6 +8,9 @@ use crate::store::{JobRow, JobState, now_ms};
 use std::time::Duration;
 use tokio::task::JoinSet;
 
+/// How often a worker checks whether modules were installed or replaced.
+const REFRESH_INTERVAL: Duration = Duration::from_secs(2);
+
 /// How a worker runs.
 #[derive(Debug, Clone)]
 pub struct WorkerConfig {
@@ -145,7 +148,15 @@ pub async fn run_worker(
     let mut stats = WorkerStats::default();
     let mut running: JoinSet<JobState> = JoinSet::new();
     let concurrency = config.concurrency.max(1);
+    let mut last_refresh = std::time::Instant::now();
     loop {
+        // Pick up modules installed by other processes, without a restart.
+        if last_refresh.elapsed() >= REFRESH_INTERVAL {
+            last_refresh = std::time::Instant::now();
+            if let Err(e) = ferry.refresh().await {
+                tracing::warn!("could not check for newly installed modules: {e}");
+            }
+        }
         if running.len() < concurrency {
             let claimed = ferry
                 .store()

@@ -162,7 +162,7 @@ impl Store {
         .bind(instance)
         .bind(model)
         .bind(synced_before)
-        .bind(limit.map(i64::from).unwrap_or(-1))
+        .bind(limit.map(i64::from).unwrap_or(i64::MAX))
         .bind(i64::from(offset))
         .fetch_all(self.pool())
         .await?;

@@ -116,6 +116,20 @@ impl Store {
         Ok(())
     }
 
+    /// A fingerprint of the installed modules (names and content hashes):
+    /// changes whenever any process installs or replaces a module.
+    pub async fn modules_fingerprint(&self) -> Result<String> {
+        let rows: Vec<(String, String)> =
+            sqlx::query_as("SELECT name, content_hash FROM modules ORDER BY name")
+                .fetch_all(self.pool())
+                .await?;
+        Ok(rows
+            .iter()
+            .map(|(n, h)| format!("{n}:{h}"))
+            .collect::<Vec<_>>()
+            .join(","))
+    }
+
     /// Every installed module.
     pub async fn modules(&self) -> Result<Vec<InstalledModule>> {
         let rows = sqlx::query(

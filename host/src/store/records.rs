@@ -229,7 +229,7 @@ impl Store {
         sql.push_str(" ORDER BY id");
         sql.push_str(&format!(
             " LIMIT {} OFFSET {offset}",
-            limit.map(i64::from).unwrap_or(-1)
+            limit.map(i64::from).unwrap_or(i64::MAX)
         ));
         let mut q = sqlx::query(&sql).bind(model);
         for f in filters {
