@@ -83,6 +83,9 @@ impl Engine {
             .total_tables(n * 4)
             .total_stacks(n)
             .max_memory_size(config.memory_limit)
+            .max_memories_per_component(4)
+            .max_tables_per_component(16)
+            .max_core_instances_per_component(64)
             // Keep what a run touched between runs resident but small.
             .max_unused_warm_slots(64);
         let mut wasm = wasmtime::Config::new();

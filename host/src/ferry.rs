@@ -391,14 +391,25 @@ fn kind_name(kind: crate::bindings::types::ErrorKind) -> &'static str {
 }
 
 /// The registry of the modules stored in the database, and their fingerprint.
-async fn load_registry(store: &Store, engine: &Engine) -> Result<(Registry, String)> {
+async fn load_registry(store: &Store, engine: &Arc<Engine>) -> Result<(Registry, String)> {
     let fingerprint = store.modules_fingerprint().await?;
+    let stored = store.modules().await?;
+    let engine = engine.clone();
+    // Reading and (on a cache miss) compiling components is blocking work.
+    let loaded = tokio::task::spawn_blocking(move || {
+        stored
+            .into_iter()
+            .map(|s| (s.name.clone(), load_module(&engine, &s)))
+            .collect::<Vec<_>>()
+    })
+    .await
+    .map_err(|e| Error::Invalid(format!("loading the installed modules did not finish: {e}")))?;
     let mut modules = Vec::new();
-    for stored in store.modules().await? {
-        match load_module(engine, &stored) {
+    for (name, module) in loaded {
+        match module {
             Ok(m) => modules.push(Arc::new(m)),
             // One broken module must not take the others down with it.
-            Err(e) => tracing::error!(module = %stored.name, "module not loaded: {e}"),
+            Err(e) => tracing::error!(module = %name, "module not loaded: {e}"),
         }
     }
     Ok((Registry::new(modules)?, fingerprint))

@@ -9,7 +9,7 @@
 use crate::api::http::{HostPattern, Origin, OutboundPolicy};
 use crate::api::jobs::{JobRunState, RunLocks};
 use crate::api::session::SessionState;
-use crate::api::{HostState, WitResult};
+use crate::api::{HostState, MemoryLimit, WitResult};
 use crate::backend::{BackendKey, Description, JobDecl, Registry, Resolved, UnitDecl};
 use crate::bindings::{ConnectorPre, events as wit_events, guest, types};
 use crate::engine::Engine;
@@ -17,7 +17,7 @@ use crate::error::{Error, Result};
 use crate::events::RecordEvent;
 use crate::store::{BackendInstance, LogLine, Store, now_ms};
 use serde_json::{Map, Value};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -49,6 +49,10 @@ pub struct CallScope {
     pub(crate) locks: Arc<RunLocks>,
     /// Identifies this run's locks.
     pub(crate) run_id: u64,
+    /// Set when `lock-or-retry` found a lock taken: such a retry is not a failure.
+    pub(crate) lock_contended: AtomicBool,
+    /// Linear memory of all instances of this run, in bytes.
+    pub(crate) memory_used: Arc<AtomicUsize>,
     logs: Mutex<(Vec<LogLine>, usize)>,
 }
 
@@ -87,6 +91,8 @@ impl CallScope {
             deadline,
             locks,
             run_id: NEXT_RUN.fetch_add(1, Ordering::Relaxed),
+            lock_contended: AtomicBool::new(false),
+            memory_used: Arc::default(),
             logs: Mutex::new((Vec::new(), 0)),
         }))
     }
@@ -246,6 +252,18 @@ fn trap_failure(state: &HostState, err: &wasmtime::Error, budget: Duration) -> F
         message,
         retry_after_ms: None,
     };
+    if err
+        .downcast_ref::<wasmtime::PoolConcurrencyLimitError>()
+        .is_some()
+    {
+        // Too many instances at once: a capacity problem of this host, not of the job.
+        let message = format!("no free instance slot ({err}); trying again shortly");
+        return Failure {
+            kind: "retryable",
+            message,
+            retry_after_ms: Some(1_000),
+        };
+    }
     if state.limits.exceeded {
         return fatal(format!(
             "memory limit {} MiB exceeded",
@@ -322,13 +340,29 @@ fn new_store(
         Some(resolved.at.clone()),
         depth,
         OutboundPolicy::new(Arc::new(allowed), Some(scope.deadline)),
-        scope.engine.config().memory_limit,
+        MemoryLimit::new(
+            scope.engine.config().memory_limit,
+            scope.memory_used.clone(),
+        ),
     );
     let mut store = wasmtime::Store::new(scope.engine.wasmtime(), state);
     store.limiter(|s| &mut s.limits);
-    store.set_epoch_deadline(Engine::ticks(scope.remaining()));
-    store.epoch_deadline_trap();
+    stop_at(&mut store, scope.deadline);
     store
+}
+
+/// Let the guest run until `deadline`, yielding to the executor at every epoch
+/// tick so that a busy guest never holds a runtime thread (and the run's timeout
+/// can fire); past the deadline the guest traps with `Interrupt`.
+fn stop_at(store: &mut wasmtime::Store<HostState>, deadline: Instant) {
+    store.set_epoch_deadline(1);
+    store.epoch_deadline_callback(move |_| {
+        if Instant::now() >= deadline {
+            Ok(wasmtime::UpdateDeadline::Interrupt)
+        } else {
+            Ok(wasmtime::UpdateDeadline::Yield(1))
+        }
+    });
 }
 
 /// Instantiate `resolved` in a fresh store and run `f` on it, within the
@@ -434,16 +468,27 @@ pub(crate) async fn run_job(
         Ok(r) => r,
         Err(e) => return (None, Err(e.into())),
     };
+    let unsaved = Arc::new(Mutex::new(None));
+    let (id, attempt) = job.as_ref().map(|j| (j.id, j.attempt)).unwrap_or((0, 1));
     let result = with_instance(scope, &resolved, 0, async |store, connector| {
         let session = store.data_mut().table.push(SessionState::default())?;
-        let (id, attempt) = job.as_ref().map(|j| (j.id, j.attempt)).unwrap_or((0, 1));
-        let run = store.data_mut().table.push(JobRunState::new(id, attempt))?;
+        let run = store
+            .data_mut()
+            .table
+            .push(JobRunState::new(id, attempt, unsaved.clone()))?;
         connector
             .ferry_connector_guest()
             .call_run_job(store, session, run, name, payload)
             .await
     })
     .await;
+    // The last progress report, if throttling held it back.
+    let last = unsaved.lock().unwrap_or_else(|p| p.into_inner()).take();
+    if let (Some((total, done)), Some(_)) = (last, &job)
+        && let Err(e) = scope.store.set_job_progress(id, total, done).await
+    {
+        tracing::warn!(job = id, "could not store progress: {e}");
+    }
     (Some(resolved), result)
 }
 
@@ -504,18 +549,11 @@ pub(crate) async fn describe(
     pre: &ConnectorPre<HostState>,
     module: &str,
 ) -> Result<Description> {
-    let state = HostState::new(
-        None,
-        module,
-        None,
-        0,
-        OutboundPolicy::deny_all(),
-        engine.config().memory_limit,
-    );
+    let memory = MemoryLimit::new(engine.config().memory_limit, Arc::default());
+    let state = HostState::new(None, module, None, 0, OutboundPolicy::deny_all(), memory);
     let mut store = wasmtime::Store::new(engine.wasmtime(), state);
     store.limiter(|s| &mut s.limits);
-    store.set_epoch_deadline(Engine::ticks(Duration::from_secs(10)));
-    store.epoch_deadline_trap();
+    stop_at(&mut store, Instant::now() + Duration::from_secs(10));
     let call = async {
         let connector = pre.instantiate_async(&mut store).await?;
         connector

@@ -8,6 +8,11 @@ use crate::store::{JobRow, JobState, now_ms};
 use std::time::Duration;
 use tokio::task::JoinSet;
 
+/// The longest a retry is put off, whatever the remote asked for.
+const MAX_RETRY_DELAY: Duration = Duration::from_secs(24 * 3600);
+/// How long after the time budget a `started` job is taken for abandoned.
+const RESCUE_GRACE: Duration = Duration::from_secs(60);
+
 /// How often a worker checks whether modules were installed or replaced.
 const REFRESH_INTERVAL: Duration = Duration::from_secs(2);
 
@@ -80,30 +85,34 @@ pub async fn run_job(ferry: &Ferry, job: JobRow, retry_base: Duration) -> JobSta
 
 async fn run_claimed(ferry: &Ferry, job: &JobRow, retry_base: Duration) -> crate::Result<JobState> {
     let store = ferry.store();
-    let outcome = match store.instance(&job.instance).await {
-        Err(e) => Err((Failure::from(e), Vec::new())),
-        Ok(instance) => {
-            let scope = ferry.scope(
-                instance,
-                &job.user,
-                Some(JobScope {
-                    id: job.id,
-                    attempt: job.attempts,
-                }),
-            );
-            match scope {
-                Err(e) => Err((Failure::from(e), Vec::new())),
-                Ok(scope) => {
-                    let (resolved, result) = invoke::run_job(&scope, &job.name, &job.payload).await;
-                    if let Some(r) = &resolved {
-                        store
-                            .set_job_module(job.id, r.module.name(), &r.module.content_hash)
-                            .await?;
-                    }
-                    let logs = scope.take_logs();
-                    result.map(|out| (out, logs.clone())).map_err(|f| (f, logs))
-                }
+    let scope = match store.instance(&job.instance).await {
+        Ok(instance) => ferry.scope(
+            instance,
+            &job.user,
+            Some(JobScope {
+                id: job.id,
+                attempt: job.attempts,
+            }),
+        ),
+        Err(e) => Err(e),
+    };
+    let (outcome, contended) = match scope {
+        Err(e) => (Err((Failure::from(e), Vec::new())), false),
+        Ok(scope) => {
+            let (resolved, result) = invoke::run_job(&scope, &job.name, &job.payload).await;
+            if let Some(r) = &resolved {
+                store
+                    .set_job_module(job.id, r.module.name(), &r.module.content_hash)
+                    .await?;
             }
+            let logs = scope.take_logs();
+            let contended = scope
+                .lock_contended
+                .load(std::sync::atomic::Ordering::Relaxed);
+            (
+                result.map(|out| (out, logs.clone())).map_err(|f| (f, logs)),
+                contended,
+            )
         }
     };
     match outcome {
@@ -124,15 +133,21 @@ async fn run_claimed(ferry: &Ferry, job: &JobRow, retry_base: Duration) -> crate
                 ),
             });
             store.append_job_logs(job.id, &logs).await?;
-            let retry_at = (failure.is_retryable() && job.attempts <= job.max_retries).then(|| {
-                let delay = failure
-                    .retry_after_ms
-                    .map(Duration::from_millis)
-                    .unwrap_or_else(|| backoff(retry_base, job.attempts, job.id));
-                now_ms() + delay.as_millis() as i64
-            });
+            // Meeting another run's lock is no failure of this job: that try is
+            // given back, and it is retried even past its last try.
+            let lock_only = contended && failure.is_retryable();
+            let retry_at = (failure.is_retryable()
+                && (lock_only || job.attempts <= job.max_retries))
+                .then(|| {
+                    let delay = failure
+                        .retry_after_ms
+                        .map(Duration::from_millis)
+                        .unwrap_or_else(|| backoff(retry_base, job.attempts, job.id))
+                        .min(MAX_RETRY_DELAY);
+                    now_ms().saturating_add(delay.as_millis() as i64)
+                });
             store
-                .fail_job(job.id, &failure.message, failure.kind, retry_at)
+                .fail_job(job.id, &failure.message, failure.kind, retry_at, !lock_only)
                 .await
         }
     }
@@ -149,19 +164,44 @@ pub async fn run_worker(
     let mut running: JoinSet<JobState> = JoinSet::new();
     let concurrency = config.concurrency.max(1);
     let mut last_refresh = std::time::Instant::now();
+    let mut first = true;
     loop {
-        // Pick up modules installed by other processes, without a restart.
-        if last_refresh.elapsed() >= REFRESH_INTERVAL {
+        // Pick up modules installed by other processes, without a restart, and
+        // jobs whose worker stopped mid-run.
+        if first || last_refresh.elapsed() >= REFRESH_INTERVAL {
+            first = false;
             last_refresh = std::time::Instant::now();
             if let Err(e) = ferry.refresh().await {
                 tracing::warn!("could not check for newly installed modules: {e}");
             }
+            let stale_before =
+                now_ms() - (ferry.engine().config().time_budget + RESCUE_GRACE).as_millis() as i64;
+            match ferry.store().rescue_stale_jobs(stale_before).await {
+                Ok(0) => {}
+                Ok(n) => tracing::warn!(
+                    "{n} job(s) left running by a stopped worker put back in the queue"
+                ),
+                Err(e) => tracing::warn!("could not look for abandoned jobs: {e}"),
+            }
         }
         if running.len() < concurrency {
-            let claimed = ferry
+            // A failed claim (database busy or gone) is retried, not fatal: the
+            // jobs already running must still be recorded.
+            let claimed = match ferry
                 .store()
                 .claim_jobs((concurrency - running.len()) as u32)
-                .await?;
+                .await
+            {
+                Ok(jobs) => jobs,
+                Err(e) => {
+                    tracing::warn!("could not claim jobs: {e}");
+                    if running.is_empty() {
+                        tokio::time::sleep(config.poll_interval).await;
+                        continue;
+                    }
+                    Vec::new()
+                }
+            };
             for job in claimed {
                 let (ferry, base) = (ferry.clone(), config.retry_base);
                 running.spawn(async move { run_job(&ferry, job, base).await });

@@ -81,6 +81,7 @@ CREATE UNIQUE INDEX jobs_identity ON jobs (instance, identity_key)
     WHERE identity_key IS NOT NULL AND state = 'pending';
 
 CREATE TABLE job_logs (
+    id       INTEGER PRIMARY KEY AUTOINCREMENT,
     job_id   BIGINT NOT NULL,
     attempt  INTEGER NOT NULL,
     at       BIGINT NOT NULL,

@@ -4,7 +4,7 @@ use super::{HostState, WitResult, final_error, parse_json};
 use crate::bindings::jobs::{self, JobSpec};
 use crate::store::{NewJob, now_ms};
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use wasmtime::component::Resource;
 
@@ -40,24 +40,33 @@ impl RunLocks {
 }
 
 /// How often progress is written to the store at most (the last report of a
-/// run is always written).
+/// run is written when it ends).
 const PROGRESS_INTERVAL: Duration = Duration::from_millis(250);
+/// How long an answer of `stop-requested` is reused.
+const STOP_CHECK_INTERVAL: Duration = Duration::from_secs(1);
 
 /// The host state behind the guest's `job-run` handle.
 #[derive(Debug)]
 pub struct JobRunState {
     pub(crate) id: i64,
     pub(crate) attempt: i64,
-    pub(crate) last_progress: Option<Instant>,
+    last_written: Option<Instant>,
+    /// Progress reported but not written yet (written when the run ends).
+    pub(crate) unsaved: Arc<Mutex<Option<(i64, i64)>>>,
+    stop_checked: Option<Instant>,
+    stop: bool,
 }
 
 impl JobRunState {
-    /// The handle of job `id`, try `attempt`.
-    pub(crate) fn new(id: i64, attempt: i64) -> Self {
+    /// The handle of job `id`, try `attempt`; progress not yet written goes to `unsaved`.
+    pub(crate) fn new(id: i64, attempt: i64, unsaved: Arc<Mutex<Option<(i64, i64)>>>) -> Self {
         JobRunState {
             id,
             attempt,
-            last_progress: None,
+            last_written: None,
+            unsaved,
+            stop_checked: None,
+            stop: false,
         }
     }
 }
@@ -100,6 +109,9 @@ impl jobs::Host for HostState {
             if scope.locks.try_lock(&key, scope.run_id) {
                 Ok(())
             } else {
+                scope
+                    .lock_contended
+                    .store(true, std::sync::atomic::Ordering::Relaxed);
                 Err(crate::bindings::types::Error {
                     kind: crate::bindings::types::ErrorKind::Retryable,
                     message: format!(
@@ -129,19 +141,26 @@ impl jobs::HostJobRun for HostState {
         total: u64,
         done: u64,
     ) -> wasmtime::Result<()> {
+        let clamp = |n: u64| n.min(i64::MAX as u64) as i64;
         let state = self.table.get_mut(&run)?;
-        let due = state
-            .last_progress
-            .is_none_or(|t| t.elapsed() >= PROGRESS_INTERVAL)
-            || done >= total;
-        if !due {
+        *state.unsaved.lock().unwrap_or_else(|p| p.into_inner()) =
+            Some((clamp(total), clamp(done)));
+        // Throttled: a guest reporting in a tight loop must not flood the store.
+        if state
+            .last_written
+            .is_some_and(|t| t.elapsed() < PROGRESS_INTERVAL)
+        {
             return Ok(());
         }
-        state.last_progress = Some(Instant::now());
+        state.last_written = Some(Instant::now());
+        state
+            .unsaved
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
         let id = state.id;
         if let Some(scope) = &self.scope {
             // Progress is informative: a failed write must not fail the job.
-            let clamp = |n: u64| n.min(i64::MAX as u64) as i64;
             if let Err(err) = scope
                 .store
                 .set_job_progress(id, clamp(total), clamp(done))
@@ -154,11 +173,23 @@ impl jobs::HostJobRun for HostState {
     }
 
     async fn stop_requested(&mut self, run: Resource<JobRunState>) -> wasmtime::Result<bool> {
-        let id = self.table.get(&run)?.id;
-        match &self.scope {
-            Some(scope) => Ok(scope.store.job_stop_requested(id).await.unwrap_or(false)),
-            None => Ok(false),
+        let state = self.table.get(&run)?;
+        if state.stop
+            || state
+                .stop_checked
+                .is_some_and(|t| t.elapsed() < STOP_CHECK_INTERVAL)
+        {
+            return Ok(state.stop);
         }
+        let id = state.id;
+        let stop = match &self.scope {
+            Some(scope) => scope.store.job_stop_requested(id).await.unwrap_or(false),
+            None => false,
+        };
+        let state = self.table.get_mut(&run)?;
+        state.stop_checked = Some(Instant::now());
+        state.stop = stop;
+        Ok(stop)
     }
 
     async fn drop(&mut self, run: Resource<JobRunState>) -> wasmtime::Result<()> {

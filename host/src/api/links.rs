@@ -91,6 +91,11 @@ impl links::Host for HostState {
         let scope = self.scope();
         Ok(async move {
             let scope = scope?;
+            let limit = Some(
+                limit
+                    .unwrap_or(super::session::MAX_SEARCH)
+                    .min(super::session::MAX_SEARCH),
+            );
             let rows = scope
                 .store
                 .search_links(

@@ -21,6 +21,8 @@ use crate::bindings::{Connector, types};
 use crate::error::Error;
 use crate::invoke::CallScope;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use wasmtime::ResourceLimiter;
 use wasmtime::component::{HasSelf, Linker, ResourceTable};
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
@@ -29,6 +31,8 @@ use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
 /// How much of a guest's stderr (panic messages) is kept.
 const STDERR_CAPACITY: usize = 64 << 10;
+/// Host resources (sessions, HTTP fields, streams…) one instance may hold.
+const MAX_RESOURCES: usize = 10_000;
 
 /// The `T` of every `Store<T>`: the state of one instance of one module.
 pub struct HostState {
@@ -56,8 +60,10 @@ impl HostState {
         module_backend: Option<BackendKey>,
         depth: u32,
         outbound: http::OutboundPolicy,
-        memory_limit: usize,
+        memory: MemoryLimit,
     ) -> Self {
+        let mut table = ResourceTable::new();
+        table.set_max_capacity(MAX_RESOURCES);
         let stderr = MemoryOutputPipe::new(STDERR_CAPACITY);
         // Nothing granted: no preopened dirs, no env, no args, no sockets, no
         // name lookups. Stdout is dropped; stderr is kept for panic messages.
@@ -72,14 +78,11 @@ impl HostState {
             module: module.to_string(),
             module_backend,
             depth,
-            table: ResourceTable::new(),
+            table,
             wasi,
             http: WasiHttpCtx::new(),
             outbound,
-            limits: MemoryLimit {
-                max: memory_limit,
-                exceeded: false,
-            },
+            limits: memory,
             stderr,
         }
     }
@@ -120,23 +123,50 @@ impl WasiHttpView for HostState {
     }
 }
 
-/// Memory cap of one instance, remembering whether the guest hit it.
+/// Memory cap of one run: the linear memories of every instance of the run
+/// (the job's and its nested unit calls') count against one budget.
 pub(crate) struct MemoryLimit {
     pub(crate) max: usize,
+    /// Bytes of the whole run, shared by its instances.
+    run_used: Arc<AtomicUsize>,
+    /// Bytes of this instance (given back when it is dropped).
+    used: usize,
     pub(crate) exceeded: bool,
+}
+
+impl MemoryLimit {
+    /// A limit of `max` bytes shared through `run_used`.
+    pub(crate) fn new(max: usize, run_used: Arc<AtomicUsize>) -> Self {
+        MemoryLimit {
+            max,
+            run_used,
+            used: 0,
+            exceeded: false,
+        }
+    }
+}
+
+impl Drop for MemoryLimit {
+    fn drop(&mut self) {
+        self.run_used.fetch_sub(self.used, Ordering::Relaxed);
+    }
 }
 
 impl ResourceLimiter for MemoryLimit {
     fn memory_growing(
         &mut self,
-        _current: usize,
+        current: usize,
         desired: usize,
         _maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
-        if desired > self.max {
+        let delta = desired.saturating_sub(current);
+        let before = self.run_used.fetch_add(delta, Ordering::Relaxed);
+        if before.saturating_add(delta) > self.max {
+            self.run_used.fetch_sub(delta, Ordering::Relaxed);
             self.exceeded = true;
             return Ok(false);
         }
+        self.used += delta;
         Ok(true)
     }
     fn table_growing(

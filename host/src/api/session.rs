@@ -8,6 +8,13 @@ use crate::store::{self, RecordRow};
 use serde_json::Value;
 use wasmtime::component::Resource;
 
+/// Context flags one session may carry, and their length: flags are names
+/// such as `no-export`, not a place to store data.
+const MAX_FLAGS: usize = 32;
+const MAX_FLAG_LEN: usize = 64;
+/// Records one search returns at most.
+pub const MAX_SEARCH: u32 = 10_000;
+
 /// The host state behind a guest's `session` handle: its context flags.
 /// Everything else (instance, user, job) belongs to the call.
 #[derive(Debug, Clone, Default)]
@@ -112,9 +119,19 @@ impl session::HostSession for HostState {
     ) -> wasmtime::Result<Resource<SessionState>> {
         let mut state = self.table.get(&s)?.clone();
         for flag in flags {
+            if flag.len() > MAX_FLAG_LEN {
+                return Err(wasmtime::Error::msg(format!(
+                    "context flag longer than {MAX_FLAG_LEN} bytes"
+                )));
+            }
             if !state.flags.contains(&flag) {
                 state.flags.push(flag);
             }
+        }
+        if state.flags.len() > MAX_FLAGS {
+            return Err(wasmtime::Error::msg(format!(
+                "more than {MAX_FLAGS} context flags"
+            )));
         }
         Ok(self.table.push(state)?)
     }
@@ -169,6 +186,7 @@ impl session::HostSession for HostState {
                 .into_iter()
                 .map(filter)
                 .collect::<Result<Vec<_>, _>>()?;
+            let limit = Some(limit.unwrap_or(MAX_SEARCH).min(MAX_SEARCH));
             let rows = scope
                 .store
                 .search_records(&model, &filters, limit, offset)

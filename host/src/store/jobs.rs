@@ -287,30 +287,76 @@ impl Store {
     }
 
     /// Record a failed try: back to pending at `retry_at`, or failed for good.
+    /// With `count_try` false the try is given back (the job only met a lock).
+    /// A job to retry whose identity key meanwhile has a pending twin is
+    /// cancelled in its favour: the twin does the same work, later.
     pub async fn fail_job(
         &self,
         id: i64,
         error: &str,
         kind: &str,
         retry_at: Option<i64>,
+        count_try: bool,
     ) -> Result<JobState> {
-        let (state, finished) = match retry_at {
-            Some(_) => (JobState::Pending, None),
-            None => (JobState::Failed, Some(now_ms())),
+        let mut tx = self.pool().begin_with("BEGIN IMMEDIATE").await?;
+        let mut state = match retry_at {
+            Some(_) => JobState::Pending,
+            None => JobState::Failed,
         };
+        let mut error = error.to_string();
+        if state == JobState::Pending {
+            let twin: Option<i64> = sqlx::query_scalar(
+                "SELECT twin.id FROM jobs twin JOIN jobs me ON me.id = $1 \
+                 WHERE twin.instance = me.instance AND twin.identity_key = me.identity_key \
+                 AND twin.state = 'pending' AND twin.id != me.id",
+            )
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if let Some(twin) = twin {
+                state = JobState::Cancelled;
+                error = format!(
+                    "{error} (not retried: job {twin} with the same identity key is pending)"
+                );
+            }
+        }
+        let finished = (state != JobState::Pending).then(now_ms);
         sqlx::query(
-            "UPDATE jobs SET state = $1, eta = COALESCE($2, eta), error = $3, error_kind = $4, finished_at = $5 \
-             WHERE id = $6 AND state = 'started'",
+            "UPDATE jobs SET state = $1, eta = COALESCE($2, eta), error = $3, error_kind = $4, finished_at = $5, \
+             attempts = attempts - $6 WHERE id = $7 AND state = 'started'",
         )
         .bind(state.as_str())
-        .bind(retry_at)
-        .bind(error)
+        .bind(retry_at.filter(|_| state == JobState::Pending))
+        .bind(&error)
         .bind(kind)
         .bind(finished)
+        .bind(i64::from(!count_try))
         .bind(id)
-        .execute(self.pool())
+        .execute(&mut *tx)
         .await?;
+        tx.commit().await?;
         Ok(state)
+    }
+
+    /// Put back jobs left `started` since before `started_before` (their worker
+    /// stopped mid-run): pending again, or failed if that was their last try.
+    /// Returns how many were rescued.
+    pub async fn rescue_stale_jobs(&self, started_before: i64) -> Result<u64> {
+        let stale: Vec<i64> =
+            sqlx::query_scalar("SELECT id FROM jobs WHERE state = 'started' AND started_at < $1")
+                .bind(started_before)
+                .fetch_all(self.pool())
+                .await?;
+        let message = "the worker running it stopped before it finished";
+        for id in &stale {
+            // Through `fail_job`, so that a pending twin (same identity key)
+            // takes over instead of colliding with it.
+            let job = self.job(*id).await?;
+            let retry_at = (job.attempts <= job.max_retries).then(now_ms);
+            self.fail_job(*id, message, "retryable", retry_at, true)
+                .await?;
+        }
+        Ok(stale.len() as u64)
     }
 
     /// Write a running job's progress.
@@ -450,7 +496,7 @@ impl Store {
 
     /// The log of a job, oldest first.
     pub async fn job_logs(&self, job_id: i64) -> Result<Vec<LogLine>> {
-        let rows = sqlx::query("SELECT attempt, at, level, module, message FROM job_logs WHERE job_id = $1 ORDER BY rowid")
+        let rows = sqlx::query("SELECT attempt, at, level, module, message FROM job_logs WHERE job_id = $1 ORDER BY id")
             .bind(job_id)
             .fetch_all(self.pool())
             .await?;

@@ -155,16 +155,33 @@ impl Store {
         Ok(changed)
     }
 
-    /// Delete a record; returns its last values.
+    /// Delete a record, with its links and checkpoints; returns its last values.
     pub async fn unlink_record(&self, model: &str, id: i64) -> Result<RecordRow> {
+        let mut tx = self.pool().begin_with("BEGIN IMMEDIATE").await?;
         let row = sqlx::query(
             "DELETE FROM records WHERE model = $1 AND id = $2 RETURNING id, model, data, created_at, updated_at",
         )
         .bind(model)
         .bind(id)
-        .fetch_optional(self.pool())
+        .fetch_optional(&mut *tx)
         .await?
         .ok_or_else(|| Error::not_found("record", format!("{model} {id}")))?;
+        // A link to a deleted record would make the next import write to nothing.
+        for table in ["links", "checkpoints"] {
+            let column = if table == "links" {
+                "local_id"
+            } else {
+                "record_id"
+            };
+            sqlx::query(&format!(
+                "DELETE FROM {table} WHERE model = $1 AND {column} = $2"
+            ))
+            .bind(model)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
         row_to_record(&row)
     }
 

@@ -1,0 +1,126 @@
+//! Queue semantics a user relies on: nothing acknowledged is lost, identity keys
+//! hold through retries, deleting a local record lets it be imported again.
+
+use ferry::store::{JobState, NewJob, now_ms};
+use ferry_tests::*;
+use serde_json::json;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_left_started_by_a_stopped_worker_is_run_again() {
+    let (_dir, ferry) = fresh(|_| {}).await;
+    install(&ferry, &["hostile"]).await;
+    ferry
+        .add_instance("lab", "hostile", Default::default())
+        .await
+        .unwrap();
+    let id = ferry
+        .enqueue(&NewJob::new("lab", "ok", &json!({ "n": 7 })))
+        .await
+        .unwrap();
+    // A worker claims it, then dies without recording anything.
+    let claimed = ferry.store().claim_jobs(1).await.unwrap();
+    assert_eq!(claimed[0].id, id);
+    assert_eq!(
+        ferry.store().job(id).await.unwrap().state,
+        JobState::Started
+    );
+
+    // Not yet stale: left alone.
+    assert_eq!(
+        ferry
+            .store()
+            .rescue_stale_jobs(now_ms() - 60_000)
+            .await
+            .unwrap(),
+        0
+    );
+    // Stale: back in the queue, and the next worker finishes it.
+    assert_eq!(
+        ferry.store().rescue_stale_jobs(now_ms() + 1).await.unwrap(),
+        1
+    );
+    drain(&ferry, |_| {}).await.unwrap();
+    let job = ferry.store().job(id).await.unwrap();
+    assert_eq!(job.state, JobState::Done);
+    assert_eq!(job.attempts, 2, "the lost run counts as a try");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn identity_keys_dedupe_pending_jobs_and_survive_a_retry() {
+    let (_dir, ferry) = fresh(|_| {}).await;
+    install(&ferry, &["hostile"]).await;
+    ferry
+        .add_instance("lab", "hostile", Default::default())
+        .await
+        .unwrap();
+    let keyed = |payload| {
+        let mut job = NewJob::new("lab", "ok", &payload);
+        job.identity_key = Some("product:5".into());
+        job
+    };
+    let store = ferry.store();
+    let a = ferry.enqueue(&keyed(json!(1))).await.unwrap();
+    assert_eq!(
+        ferry.enqueue(&keyed(json!(2))).await.unwrap(),
+        a,
+        "a second pending job with the key is not stored"
+    );
+
+    // While A runs, B may be queued; if A then fails retryably, B does the work.
+    store.claim_jobs(1).await.unwrap();
+    let b = ferry.enqueue(&keyed(json!(3))).await.unwrap();
+    assert_ne!(a, b);
+    let state = store
+        .fail_job(a, "remote down", "retryable", Some(now_ms()), true)
+        .await
+        .unwrap();
+    assert_eq!(state, JobState::Cancelled);
+    assert!(
+        store
+            .job(a)
+            .await
+            .unwrap()
+            .error
+            .unwrap()
+            .contains(&format!("job {b}"))
+    );
+    drain(&ferry, |_| {}).await.unwrap();
+    assert_eq!(store.job(b).await.unwrap().state, JobState::Done);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_locally_deleted_record_is_imported_again() {
+    let (_dir, ferry, _shop) = shop_setup("shop@2.0", 3, 0, 0).await;
+    enqueue_import(&ferry, "acme", "product").await.unwrap();
+    drain(&ferry, |_| {}).await.unwrap();
+    let store = ferry.store();
+    let link = store
+        .link_by_external("acme", "product", "2")
+        .await
+        .unwrap()
+        .unwrap();
+    ferry
+        .unlink_record("product", link.local_id, "test")
+        .await
+        .unwrap();
+    assert!(
+        store
+            .link_by_external("acme", "product", "2")
+            .await
+            .unwrap()
+            .is_none(),
+        "its link went with it"
+    );
+
+    enqueue_import(&ferry, "acme", "product").await.unwrap();
+    let stats = drain(&ferry, |_| {}).await.unwrap();
+    assert_eq!(stats.failed, 0);
+    assert_eq!(store.count_records("product").await.unwrap(), 3);
+    assert!(
+        store
+            .link_by_external("acme", "product", "2")
+            .await
+            .unwrap()
+            .is_some()
+    );
+}
