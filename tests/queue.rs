@@ -7,12 +7,7 @@ use serde_json::json;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_job_left_started_by_a_stopped_worker_is_run_again() {
-    let (_dir, ferry) = fresh(|_| {}).await;
-    install(&ferry, &["hostile"]).await;
-    ferry
-        .add_instance("lab", "hostile", Default::default())
-        .await
-        .unwrap();
+    let (_dir, ferry) = hostile_lab().await;
     let id = ferry
         .enqueue(&NewJob::new("lab", "ok", &json!({ "n": 7 })))
         .await
@@ -47,12 +42,7 @@ async fn a_job_left_started_by_a_stopped_worker_is_run_again() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn identity_keys_dedupe_pending_jobs_and_survive_a_retry() {
-    let (_dir, ferry) = fresh(|_| {}).await;
-    install(&ferry, &["hostile"]).await;
-    ferry
-        .add_instance("lab", "hostile", Default::default())
-        .await
-        .unwrap();
+    let (_dir, ferry) = hostile_lab().await;
     let keyed = |payload| {
         let mut job = NewJob::new("lab", "ok", &payload);
         job.identity_key = Some("product:5".into());

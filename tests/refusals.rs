@@ -12,16 +12,6 @@ async fn job(ferry: &Ferry, name: &str, payload: Value) -> i64 {
     ferry.enqueue(&job).await.unwrap()
 }
 
-async fn hostile() -> (tempfile::TempDir, Ferry) {
-    let (dir, ferry) = fresh(tight).await;
-    install(&ferry, &["hostile"]).await;
-    ferry
-        .add_instance("lab", "hostile", Default::default())
-        .await
-        .unwrap();
-    (dir, ferry)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_bad_manifest_is_refused_naming_file_key_and_reason() {
     let (dir, ferry) = fresh(|_| {}).await;
@@ -119,7 +109,7 @@ async fn a_manifest_that_promises_a_missing_job_is_refused() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_panicking_guest_fails_its_job_with_the_message_and_the_next_job_runs() {
-    let (_dir, ferry) = hostile().await;
+    let (_dir, ferry) = hostile_lab().await;
     let panic = job(&ferry, "panic", json!({ "why": "testing" })).await;
     let ok = job(&ferry, "ok", json!({ "n": 1 })).await;
     let stats = drain(&ferry, |_| {}).await.unwrap();
@@ -138,7 +128,7 @@ async fn a_panicking_guest_fails_its_job_with_the_message_and_the_next_job_runs(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn memory_bombs_and_endless_loops_are_stopped_with_a_reason() {
-    let (_dir, ferry) = hostile().await;
+    let (_dir, ferry) = hostile_lab().await;
     let grow = job(&ferry, "grow", json!({})).await;
     let spin = job(&ferry, "spin", json!({})).await;
     let ok = job(&ferry, "ok", json!({})).await;
@@ -164,7 +154,7 @@ async fn memory_bombs_and_endless_loops_are_stopped_with_a_reason() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_sandbox_grants_no_network_env_or_files() {
-    let (_dir, ferry) = hostile().await;
+    let (_dir, ferry) = hostile_lab().await;
     let (_shop, url) = start_shop(1, 0, 0).await.unwrap();
     let fetch = job(
         &ferry,
@@ -200,7 +190,7 @@ async fn a_lookup_that_nothing_answers_names_the_chain() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn subscriptions_can_be_added_and_removed_at_runtime() {
-    let (_dir, ferry) = hostile().await;
+    let (_dir, ferry) = hostile_lab().await;
     let sub = job(&ferry, "subscribe", json!({})).await;
     drain(&ferry, |_| {}).await.unwrap();
     let id: Value =
@@ -238,7 +228,7 @@ async fn subscriptions_can_be_added_and_removed_at_runtime() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn guests_search_local_records_and_no_export_writes_fire_nothing() {
-    let (_dir, ferry) = hostile().await;
+    let (_dir, ferry) = hostile_lab().await;
     job(&ferry, "subscribe", json!({})).await;
     drain(&ferry, |_| {}).await.unwrap();
     let notes = job(&ferry, "notes", json!({ "count": 7 })).await;

@@ -65,6 +65,18 @@ pub async fn shop_setup(
     (dir, ferry, shop)
 }
 
+/// A fresh installation (short limits) with the `hostile` connector and a
+/// backend instance `lab` on it.
+pub async fn hostile_lab() -> (TempDir, Ferry) {
+    let (dir, ferry) = fresh(tight).await;
+    install(&ferry, &["hostile"]).await;
+    ferry
+        .add_instance("lab", "hostile", Default::default())
+        .await
+        .expect("add instance");
+    (dir, ferry)
+}
+
 /// Short limits for hostile guests.
 pub fn tight(config: &mut EngineConfig) {
     config.memory_limit = 32 << 20;
