@@ -1,0 +1,112 @@
+//! [`Failure`]: why a guest call returned no value, and how traps are explained.
+
+use crate::api::HostState;
+use crate::bindings::types;
+use crate::error::Error;
+use std::time::Duration;
+
+/// Why a guest call did not return a value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    /// `retryable`, `final`, `not-found` or `denied` (traps are `final`).
+    pub kind: &'static str,
+    /// What happened.
+    pub message: String,
+    /// For retryable failures: the delay the remote asked for.
+    pub retry_after_ms: Option<u64>,
+}
+
+impl Failure {
+    pub(crate) fn from_wit(e: types::Error) -> Self {
+        let kind = match e.kind {
+            types::ErrorKind::Retryable => "retryable",
+            types::ErrorKind::Final => "final",
+            types::ErrorKind::NotFound => "not-found",
+            types::ErrorKind::Denied => "denied",
+        };
+        Failure {
+            kind,
+            message: e.message,
+            retry_after_ms: e.retry_after_ms,
+        }
+    }
+
+    /// Whether another try may succeed.
+    pub fn is_retryable(&self) -> bool {
+        self.kind == "retryable"
+    }
+}
+
+impl From<Error> for Failure {
+    fn from(e: Error) -> Self {
+        Failure::from_wit(e.into())
+    }
+}
+
+impl From<Failure> for types::Error {
+    fn from(f: Failure) -> Self {
+        let kind = match f.kind {
+            "retryable" => types::ErrorKind::Retryable,
+            "not-found" => types::ErrorKind::NotFound,
+            "denied" => types::ErrorKind::Denied,
+            _ => types::ErrorKind::Final,
+        };
+        types::Error {
+            kind,
+            message: f.message,
+            retry_after_ms: f.retry_after_ms,
+        }
+    }
+}
+
+/// Explain a trap: limits hit, a panic's message, or the trap itself.
+pub(crate) fn trap_failure(state: &HostState, err: &wasmtime::Error, budget: Duration) -> Failure {
+    let fatal = |message: String| Failure {
+        kind: "final",
+        message,
+        retry_after_ms: None,
+    };
+    if err
+        .downcast_ref::<wasmtime::PoolConcurrencyLimitError>()
+        .is_some()
+    {
+        // Too many instances at once: a capacity problem of this host, not of the job.
+        let message = format!("no free instance slot ({err}); trying again shortly");
+        return Failure {
+            kind: "retryable",
+            message,
+            retry_after_ms: Some(1_000),
+        };
+    }
+    if state.limits.exceeded {
+        return fatal(format!(
+            "memory limit {} MiB exceeded",
+            state.limits.max >> 20
+        ));
+    }
+    match err.downcast_ref::<wasmtime::Trap>() {
+        Some(wasmtime::Trap::Interrupt) => {
+            return fatal(format!(
+                "time budget of {budget:?} exceeded (the guest was stopped)"
+            ));
+        }
+        Some(wasmtime::Trap::StackOverflow) => {
+            return fatal("stack overflow (recursion too deep)".into());
+        }
+        _ => {}
+    }
+    let stderr = state.stderr_text();
+    if let Some(at) = stderr.find("panicked at") {
+        let panic = stderr[at..]
+            .lines()
+            .take_while(|l| !l.starts_with("note:"))
+            .collect::<Vec<_>>()
+            .join(" ");
+        return fatal(format!("guest {panic}"));
+    }
+    if stderr.is_empty() {
+        fatal(format!("guest trapped: {err:#}"))
+    } else {
+        fatal(format!("guest trapped: {err:#}; stderr: {stderr}"))
+    }
+}

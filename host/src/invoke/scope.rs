@@ -1,0 +1,184 @@
+//! [`CallScope`]: what one run (a job, or a direct call) shares with every unit
+//! call it makes: instance, params, user, registry snapshot, deadline, locks,
+//! memory budget and log.
+
+use crate::api::jobs::RunLocks;
+use crate::backend::{BackendKey, Registry};
+use crate::engine::Engine;
+use crate::error::{Error, Result};
+use crate::events::RecordEvent;
+use crate::store::{BackendInstance, LogLine, Store, now_ms};
+use serde_json::{Map, Value};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// Log lines kept per run; past it, one line says how many were dropped.
+const MAX_LOG_LINES: usize = 2_000;
+/// Bytes kept of one log line.
+const MAX_LOG_LINE: usize = 4_096;
+
+/// The job a scope runs.
+#[derive(Debug, Clone)]
+pub(crate) struct JobScope {
+    pub(crate) id: i64,
+    pub(crate) attempt: i64,
+}
+
+/// What one run shares with every unit call it makes.
+pub struct CallScope {
+    pub(crate) store: Store,
+    pub(crate) engine: Arc<Engine>,
+    pub(crate) registry: Arc<Registry>,
+    pub(crate) instance: BackendInstance,
+    pub(crate) instance_key: BackendKey,
+    /// Instance params over the manifests' defaults.
+    pub(crate) params: Map<String, Value>,
+    pub(crate) user: String,
+    pub(crate) job: Option<JobScope>,
+    pub(crate) deadline: Instant,
+    /// Locks of `lock-or-retry`, shared by every run of the process.
+    pub(crate) locks: Arc<RunLocks>,
+    /// Identifies this run's locks.
+    pub(crate) run_id: u64,
+    /// Set when `lock-or-retry` found a lock taken: such a retry is not a failure.
+    pub(crate) lock_contended: AtomicBool,
+    /// Linear memory of all instances of this run, in bytes.
+    pub(crate) memory_used: Arc<AtomicUsize>,
+    logs: Mutex<(Vec<LogLine>, usize)>,
+}
+
+impl Drop for CallScope {
+    fn drop(&mut self) {
+        self.locks.release(self.run_id);
+    }
+}
+
+static NEXT_RUN: AtomicU64 = AtomicU64::new(1);
+
+impl CallScope {
+    /// A scope for a run for `instance`, checking its params against the
+    /// manifests of its backend chain.
+    pub(crate) fn new(
+        store: Store,
+        engine: Arc<Engine>,
+        registry: Arc<Registry>,
+        locks: Arc<RunLocks>,
+        instance: BackendInstance,
+        user: &str,
+        job: Option<JobScope>,
+    ) -> Result<Arc<Self>> {
+        let instance_key = BackendKey::parse(&instance.backend).map_err(Error::Invalid)?;
+        let params = effective_params(&registry, &instance_key, &instance)?;
+        let deadline = Instant::now() + engine.config().time_budget;
+        Ok(Arc::new(CallScope {
+            store,
+            engine,
+            registry,
+            instance,
+            instance_key,
+            params,
+            user: user.to_string(),
+            job,
+            deadline,
+            locks,
+            run_id: NEXT_RUN.fetch_add(1, Ordering::Relaxed),
+            lock_contended: AtomicBool::new(false),
+            memory_used: Arc::default(),
+            logs: Mutex::new((Vec::new(), 0)),
+        }))
+    }
+
+    /// Add a line to the run's log (bounded).
+    pub(crate) fn log(&self, level: &str, module: &str, message: &str) {
+        tracing::debug!(instance = %self.instance.name, module, level, "{message}");
+        let mut logs = self.logs.lock().unwrap_or_else(|p| p.into_inner());
+        if logs.0.len() >= MAX_LOG_LINES {
+            logs.1 += 1;
+            return;
+        }
+        let mut message = message.to_string();
+        if message.len() > MAX_LOG_LINE {
+            let mut cut = MAX_LOG_LINE;
+            while !message.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            message.truncate(cut);
+            message.push_str(" …");
+        }
+        let attempt = self.job.as_ref().map(|j| j.attempt).unwrap_or(1);
+        logs.0.push(LogLine {
+            attempt,
+            at: now_ms(),
+            level: level.into(),
+            module: module.into(),
+            message,
+        });
+    }
+
+    /// The run's log lines, with a note of any dropped.
+    pub(crate) fn take_logs(&self) -> Vec<LogLine> {
+        let mut logs = self.logs.lock().unwrap_or_else(|p| p.into_inner());
+        let (mut lines, dropped) = (std::mem::take(&mut logs.0), std::mem::take(&mut logs.1));
+        if dropped > 0 {
+            let attempt = self.job.as_ref().map(|j| j.attempt).unwrap_or(1);
+            let message =
+                format!("{dropped} more log lines dropped (limit {MAX_LOG_LINES} per run)");
+            lines.push(LogLine {
+                attempt,
+                at: now_ms(),
+                level: "warn".into(),
+                module: "host".into(),
+                message,
+            });
+        }
+        lines
+    }
+
+    /// Fire an event from this run (subscribers' jobs are enqueued).
+    pub(crate) async fn fire(&self, event: RecordEvent) -> Result<()> {
+        crate::events::dispatch(
+            &self.store,
+            &self.registry,
+            &self.instance,
+            &self.user,
+            &event,
+        )
+        .await
+        .map(|_| ())
+    }
+
+    pub(crate) fn remaining(&self) -> Duration {
+        self.deadline.saturating_duration_since(Instant::now())
+    }
+}
+
+/// Params of an instance: its own values over the defaults its backend chain's
+/// manifests declare. A required param that is not set is an error.
+pub(crate) fn effective_params(
+    registry: &Registry,
+    key: &BackendKey,
+    instance: &BackendInstance,
+) -> Result<Map<String, Value>> {
+    let mut params = Map::new();
+    // Parents first, so that a child's default wins.
+    for at in registry.chain(key).iter().rev() {
+        let Some(resolved) = registry.module_at(at) else {
+            continue;
+        };
+        for (name, decl) in &resolved.manifest.params {
+            if let Some(default) = &decl.default {
+                params.insert(name.clone(), Value::from(default.clone()));
+            }
+            if decl.required && !instance.params.contains_key(name) {
+                return Err(Error::Invalid(format!(
+                    "backend instance `{}`: param `{name}` is required by module `{}` but not set",
+                    instance.name,
+                    resolved.name()
+                )));
+            }
+        }
+    }
+    params.extend(instance.params.clone());
+    Ok(params)
+}
