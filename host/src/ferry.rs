@@ -5,7 +5,7 @@ use crate::api::jobs::RunLocks;
 use crate::backend::{BackendKey, Description, Module, Registry};
 use crate::engine::{Engine, EngineConfig};
 use crate::error::{Error, Result};
-use crate::events::{self, RecordEvent};
+use crate::events::RecordWriter;
 use crate::invoke::{self, CallScope, Failure, JobScope, UnitCall};
 use crate::manifest::Manifest;
 use crate::queue::{self, WorkerConfig, WorkerStats};
@@ -284,17 +284,11 @@ impl Ferry {
         })
     }
 
-    /// Create a local record as a person would: record events fire.
+    /// Create a local record as a person would: `record.created` fires (its
+    /// jobs are stored with the record, in one transaction).
     pub async fn create_record(&self, model: &str, values: Value, user: &str) -> Result<RecordRow> {
-        let row = self.store().create_record(model, values).await?;
-        let event = RecordEvent::created(
-            model,
-            row.id,
-            row.values.keys().cloned().collect(),
-            Value::Object(row.values.clone()),
-        );
-        self.fire(user, &event).await?;
-        Ok(row)
+        let registry = self.registry();
+        self.writer(&registry, user).create(model, values).await
     }
 
     /// Change a local record as a person would: `record.updated` fires with the
@@ -306,39 +300,35 @@ impl Ferry {
         values: Value,
         user: &str,
     ) -> Result<Vec<String>> {
-        let changed = self.store().write_record(model, id, values).await?;
-        if !changed.is_empty() {
-            let values = Value::Object(self.store().read_record(model, id).await?.values);
-            self.fire(
-                user,
-                &RecordEvent::updated(model, id, changed.clone(), values),
-            )
-            .await?;
-        }
-        Ok(changed)
+        let registry = self.registry();
+        self.writer(&registry, user).write(model, id, values).await
     }
 
     /// Delete a local record as a person would: `record.deleted` fires.
     pub async fn unlink_record(&self, model: &str, id: i64, user: &str) -> Result<()> {
-        let row = self.store().unlink_record(model, id).await?;
-        self.fire(
-            user,
-            &RecordEvent::deleted(model, id, Value::Object(row.values)),
-        )
-        .await
+        let registry = self.registry();
+        self.writer(&registry, user)
+            .unlink(model, id)
+            .await
+            .map(|_| ())
     }
 
-    async fn fire(&self, user: &str, event: &RecordEvent) -> Result<()> {
-        // Local changes concern every instance; the origin is only a placeholder.
-        let origin = BackendInstance {
+    fn writer<'a>(&'a self, registry: &'a Registry, user: &'a str) -> RecordWriter<'a> {
+        // Local changes concern every instance: the origin is only a placeholder.
+        static LOCAL: std::sync::OnceLock<BackendInstance> = std::sync::OnceLock::new();
+        let origin = LOCAL.get_or_init(|| BackendInstance {
             name: String::new(),
             backend: String::new(),
             params: Map::new(),
             created_at: 0,
-        };
-        events::dispatch(self.store(), &self.registry(), &origin, user, event)
-            .await
-            .map(|_| ())
+        });
+        RecordWriter {
+            store: self.store(),
+            registry,
+            origin,
+            user,
+            fire: true,
+        }
     }
 
     /// Run a worker (see [`WorkerConfig`]).

@@ -3,7 +3,7 @@
 use super::{HostState, WitResult, final_error, parse_json, record_id};
 use crate::bindings::session::{self, CallInfo, Filter, FilterOp, LocalRecord, LogLevel};
 use crate::bindings::types;
-use crate::events::{NO_EXPORT, RecordEvent};
+use crate::events::NO_EXPORT;
 use crate::store::{self, RecordRow};
 use serde_json::Value;
 use wasmtime::component::Resource;
@@ -202,26 +202,12 @@ impl session::HostSession for HostState {
         model: String,
         values: String,
     ) -> WitResult<u64> {
-        let fires = self.fires_events(&s)?;
+        let fire = self.fires_events(&s)?;
         let scope = self.scope();
         Ok(async move {
             let scope = scope?;
-            let row = scope
-                .store
-                .create_record(&model, parse_json(&values, &format!("create {model}"))?)
-                .await?;
-            if fires {
-                let fields = row.values.keys().cloned().collect();
-                scope
-                    .fire(RecordEvent::created(
-                        &model,
-                        row.id,
-                        fields,
-                        Value::Object(row.values.clone()),
-                    ))
-                    .await?;
-            }
-            Ok(row.id as u64)
+            let values = parse_json(&values, &format!("create {model}"))?;
+            Ok(scope.writer(fire).create(&model, values).await?.id as u64)
         }
         .await)
     }
@@ -233,36 +219,24 @@ impl session::HostSession for HostState {
         id: u64,
         values: String,
     ) -> WitResult<()> {
-        let fires = self.fires_events(&s)?;
+        let fire = self.fires_events(&s)?;
         let scope = self.scope();
         Ok(async move {
             let scope = scope?;
             let id = record_id(id)?;
             let values = parse_json(&values, &format!("write {model} {id}"))?;
-            let changed = scope.store.write_record(&model, id, values).await?;
-            if fires && !changed.is_empty() {
-                let values = Value::Object(scope.store.read_record(&model, id).await?.values);
-                scope
-                    .fire(RecordEvent::updated(&model, id, changed, values))
-                    .await?;
-            }
+            scope.writer(fire).write(&model, id, values).await?;
             Ok(())
         }
         .await)
     }
 
     async fn unlink(&mut self, s: Resource<SessionState>, model: String, id: u64) -> WitResult<()> {
-        let fires = self.fires_events(&s)?;
+        let fire = self.fires_events(&s)?;
         let scope = self.scope();
         Ok(async move {
             let scope = scope?;
-            let id = record_id(id)?;
-            let row = scope.store.unlink_record(&model, id).await?;
-            if fires {
-                scope
-                    .fire(RecordEvent::deleted(&model, id, Value::Object(row.values)))
-                    .await?;
-            }
+            scope.writer(fire).unlink(&model, record_id(id)?).await?;
             Ok(())
         }
         .await)

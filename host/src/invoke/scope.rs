@@ -135,6 +135,17 @@ impl CallScope {
         lines
     }
 
+    /// Writes to local records from this run (events fire unless `fire` is false).
+    pub(crate) fn writer(&self, fire: bool) -> crate::events::RecordWriter<'_> {
+        crate::events::RecordWriter {
+            store: &self.store,
+            registry: &self.registry,
+            origin: &self.instance,
+            user: &self.user,
+            fire,
+        }
+    }
+
     /// Fire an event from this run (subscribers' jobs are enqueued).
     pub(crate) async fn fire(&self, event: RecordEvent) -> Result<()> {
         crate::events::dispatch(

@@ -207,16 +207,23 @@ impl Store {
     /// already has, nothing is stored and that job's id is returned.
     pub async fn enqueue(&self, new: &NewJob) -> Result<i64> {
         let mut tx = self.pool().begin_with("BEGIN IMMEDIATE").await?;
+        let id = Self::enqueue_in(&mut tx, new).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// [`Store::enqueue`] inside a transaction of the caller (so that a record
+    /// write and the jobs its events cause commit together).
+    pub(crate) async fn enqueue_in(tx: &mut sqlx::SqliteConnection, new: &NewJob) -> Result<i64> {
         if let Some(key) = &new.identity_key {
             let existing: Option<i64> = sqlx::query_scalar(
                 "SELECT id FROM jobs WHERE instance = $1 AND identity_key = $2 AND state = 'pending'",
             )
             .bind(&new.instance)
             .bind(key)
-            .fetch_optional(&mut *tx)
+                        .fetch_optional(&mut *tx)
             .await?;
             if let Some(id) = existing {
-                tx.commit().await?;
                 return Ok(id);
             }
         }
@@ -235,10 +242,9 @@ impl Store {
         .bind(&new.channel)
         .bind(&new.description)
         .bind(&new.user)
-        .bind(now_ms())
+                .bind(now_ms())
         .fetch_one(&mut *tx)
         .await?;
-        tx.commit().await?;
         Ok(id)
     }
 

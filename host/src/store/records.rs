@@ -1,6 +1,6 @@
 //! Local records: the data Ferry's users own, by model.
 
-use super::{Store, now_ms};
+use super::{NewJob, Store, now_ms};
 use crate::error::{Error, Result};
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -94,18 +94,34 @@ fn bind_scalar<'q>(
 impl Store {
     /// Create a record; returns it.
     pub async fn create_record(&self, model: &str, values: Value) -> Result<RecordRow> {
+        self.create_record_with(model, values, |_| Vec::new()).await
+    }
+
+    /// Create a record and, in the same transaction, the jobs `jobs` makes of it
+    /// (the jobs of its `record.created` subscribers): both are stored, or neither.
+    pub async fn create_record_with(
+        &self,
+        model: &str,
+        values: Value,
+        jobs: impl FnOnce(&RecordRow) -> Vec<NewJob>,
+    ) -> Result<RecordRow> {
         let values = object(values, &format!("create {model}"))?;
-        let now = now_ms();
+        let mut tx = self.pool().begin_with("BEGIN IMMEDIATE").await?;
         let row = sqlx::query(
             "INSERT INTO records (model, data, created_at, updated_at) VALUES ($1, $2, $3, $3) \
              RETURNING id, model, data, created_at, updated_at",
         )
         .bind(model)
         .bind(Value::Object(values).to_string())
-        .bind(now)
-        .fetch_one(self.pool())
+        .bind(now_ms())
+        .fetch_one(&mut *tx)
         .await?;
-        row_to_record(&row)
+        let row = row_to_record(&row)?;
+        for job in jobs(&row) {
+            Store::enqueue_in(&mut tx, &job).await?;
+        }
+        tx.commit().await?;
+        Ok(row)
     }
 
     /// Read a record of `model`.
@@ -121,35 +137,52 @@ impl Store {
 
     /// Merge `values` into a record; returns the fields whose value changed.
     pub async fn write_record(&self, model: &str, id: i64, values: Value) -> Result<Vec<String>> {
+        self.write_record_with(model, id, values, |_, _| Vec::new())
+            .await
+    }
+
+    /// Merge `values` into a record and, in the same transaction, store the jobs
+    /// `jobs` makes of the change (record after the write, fields that changed;
+    /// not called when nothing changed). Returns the fields that changed.
+    pub async fn write_record_with(
+        &self,
+        model: &str,
+        id: i64,
+        values: Value,
+        jobs: impl FnOnce(&RecordRow, &[String]) -> Vec<NewJob>,
+    ) -> Result<Vec<String>> {
         let values = object(values, &format!("write {model} {id}"))?;
         // IMMEDIATE: take the write lock first, so that two writers of one record
         // serialise instead of losing an update.
         let mut tx = self.pool().begin_with("BEGIN IMMEDIATE").await?;
-        let row = sqlx::query("SELECT data FROM records WHERE model = $1 AND id = $2")
+        let row = sqlx::query("SELECT id, model, data, created_at, updated_at FROM records WHERE model = $1 AND id = $2")
             .bind(model)
             .bind(id)
             .fetch_optional(&mut *tx)
             .await?
             .ok_or_else(|| Error::not_found("record", format!("{model} {id}")))?;
-        let data: String = row.try_get("data")?;
-        let mut current = object(serde_json::from_str(&data)?, "stored record")?;
+        let mut row = row_to_record(&row)?;
         let mut changed = Vec::new();
         for (k, v) in values {
-            if current.get(&k) != Some(&v) {
+            if row.values.get(&k) != Some(&v) {
                 changed.push(k.clone());
-                current.insert(k, v);
+                row.values.insert(k, v);
             }
         }
         if !changed.is_empty() {
+            row.updated_at = now_ms();
             sqlx::query(
                 "UPDATE records SET data = $1, updated_at = $2 WHERE model = $3 AND id = $4",
             )
-            .bind(Value::Object(current).to_string())
-            .bind(now_ms())
+            .bind(Value::Object(row.values.clone()).to_string())
+            .bind(row.updated_at)
             .bind(model)
             .bind(id)
             .execute(&mut *tx)
             .await?;
+            for job in jobs(&row, &changed) {
+                Store::enqueue_in(&mut tx, &job).await?;
+            }
         }
         tx.commit().await?;
         Ok(changed)
@@ -157,6 +190,17 @@ impl Store {
 
     /// Delete a record, with its links and checkpoints; returns its last values.
     pub async fn unlink_record(&self, model: &str, id: i64) -> Result<RecordRow> {
+        self.unlink_record_with(model, id, |_| Vec::new()).await
+    }
+
+    /// Delete a record (with its links and checkpoints) and, in the same
+    /// transaction, store the jobs `jobs` makes of its last values.
+    pub async fn unlink_record_with(
+        &self,
+        model: &str,
+        id: i64,
+        jobs: impl FnOnce(&RecordRow) -> Vec<NewJob>,
+    ) -> Result<RecordRow> {
         let mut tx = self.pool().begin_with("BEGIN IMMEDIATE").await?;
         let row = sqlx::query(
             "DELETE FROM records WHERE model = $1 AND id = $2 RETURNING id, model, data, created_at, updated_at",
@@ -166,13 +210,9 @@ impl Store {
         .fetch_optional(&mut *tx)
         .await?
         .ok_or_else(|| Error::not_found("record", format!("{model} {id}")))?;
+        let row = row_to_record(&row)?;
         // A link to a deleted record would make the next import write to nothing.
-        for table in ["links", "checkpoints"] {
-            let column = if table == "links" {
-                "local_id"
-            } else {
-                "record_id"
-            };
+        for (table, column) in [("links", "local_id"), ("checkpoints", "record_id")] {
             sqlx::query(&format!(
                 "DELETE FROM {table} WHERE model = $1 AND {column} = $2"
             ))
@@ -181,8 +221,11 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         }
+        for job in jobs(&row) {
+            Store::enqueue_in(&mut tx, &job).await?;
+        }
         tx.commit().await?;
-        row_to_record(&row)
+        Ok(row)
     }
 
     /// Records of `model` matching every filter, by id.
