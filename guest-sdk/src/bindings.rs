@@ -4,6 +4,8 @@
 //! [`crate::export_connector!`] wrap them. They are public so that a connector can
 //! reach a host function the SDK does not wrap yet.
 
+#![allow(missing_docs)] // generated code: the WIT files document it
+
 wit_bindgen::generate!({
     path: "../wit/since_v0.1.0",
     world: "connector",

@@ -67,6 +67,8 @@
 //! tested examples (with a v2 module that overrides only its adapter and one
 //! mapper field).
 
+#![warn(missing_docs)]
+
 pub mod bindings;
 pub mod connector;
 pub mod context;

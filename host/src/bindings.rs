@@ -4,7 +4,8 @@
 //! to it, generated from its own folder under `wit/`, and the engine links both,
 //! so that components built against either keep loading.
 
-/// Bindings of `ferry:connector@0.1.0`.
+/// Bindings of `ferry:connector@0.1.0` (generated: the WIT files document them).
+#[allow(missing_docs)]
 pub mod v0_1 {
     wasmtime::component::bindgen!({
         path: "../wit/since_v0.1.0",

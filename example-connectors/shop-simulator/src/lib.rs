@@ -16,6 +16,8 @@
 //! `POST /_admin/fail` (answer the next N calls with 503 + `Retry-After`),
 //! `GET /_admin/stats`.
 
+#![warn(missing_docs)]
+
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
