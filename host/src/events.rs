@@ -216,7 +216,8 @@ pub struct RecordWriter<'a> {
     pub store: &'a Store,
     /// Registry snapshot (which modules subscribe, along which chains).
     pub registry: &'a Registry,
-    /// Backend instance the change comes from (a placeholder for local users).
+    /// Backend instance the change comes from (an unnamed one for local users:
+    /// record events reach every instance anyway).
     pub origin: &'a BackendInstance,
     /// Who makes the change.
     pub user: &'a str,

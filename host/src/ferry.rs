@@ -314,7 +314,7 @@ impl Ferry {
     }
 
     fn writer<'a>(&'a self, registry: &'a Registry, user: &'a str) -> RecordWriter<'a> {
-        // Local changes concern every instance: the origin is only a placeholder.
+        // Local changes come from no backend instance; record events reach them all.
         static LOCAL: std::sync::OnceLock<BackendInstance> = std::sync::OnceLock::new();
         let origin = LOCAL.get_or_init(|| BackendInstance {
             name: String::new(),
