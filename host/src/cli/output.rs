@@ -8,7 +8,7 @@ use ferry::store::{BackendInstance, Checkpoint, JobRow, LinkRow, LogLine, Record
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Serialize;
 use serde_json::{Value, json};
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 
 /// Where results go.
 pub struct Output {
@@ -42,14 +42,19 @@ impl Output {
     }
 
     fn emit<T: Serialize>(&self, data: &T, human: impl FnOnce() -> String) {
-        if self.json {
-            println!(
-                "{}",
-                serde_json::to_string_pretty(data)
-                    .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
-            );
+        let text = if self.json {
+            serde_json::to_string_pretty(data).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
         } else {
-            println!("{}", human());
+            human()
+        };
+        let mut out = std::io::stdout().lock();
+        if let Err(e) = writeln!(out, "{text}").and_then(|()| out.flush()) {
+            // The reader went away (`ferry jobs | head`): nothing left to say.
+            if e.kind() == std::io::ErrorKind::BrokenPipe {
+                std::process::exit(0);
+            }
+            eprintln!("error: cannot write the output: {e}");
+            std::process::exit(1);
         }
     }
 
@@ -79,11 +84,25 @@ impl Output {
     }
 
     fn describe_units(d: &Description) -> String {
-        d.units
+        let units: Vec<String> = d
+            .units
             .iter()
             .map(|u| format!("{}:{}", u.kind, u.model))
-            .collect::<Vec<_>>()
-            .join(", ")
+            .collect();
+        if units.is_empty() {
+            "none".into()
+        } else {
+            units.join(", ")
+        }
+    }
+
+    fn describe_jobs(d: &Description) -> String {
+        let jobs: Vec<&str> = d.jobs.iter().map(|j| j.name.as_str()).collect();
+        if jobs.is_empty() {
+            "none".into()
+        } else {
+            jobs.join(", ")
+        }
     }
 
     /// Result of `ferry build`.
@@ -95,7 +114,7 @@ impl Output {
                 built.wasm.display(),
                 built.size as f64 / 1024.0,
                 Self::describe_units(d),
-                d.jobs.iter().map(|j| j.name.as_str()).collect::<Vec<_>>().join(", ")
+                Self::describe_jobs(d)
             )
         });
     }
@@ -111,12 +130,7 @@ impl Output {
                     i.module.version,
                     &i.module.content_hash[..12],
                     Self::describe_units(&i.description),
-                    i.description
-                        .jobs
-                        .iter()
-                        .map(|j| j.name.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                    Self::describe_jobs(&i.description)
                 )
             },
         );
