@@ -213,7 +213,7 @@ pub mod glue {
 
 /// Export a connector: `export_connector!(build_fn)` where `build_fn() -> Connector`.
 ///
-/// ```ignore
+/// ```no_run
 /// fn connector() -> ferry_sdk::Connector { ferry_sdk::Connector::new() /* .unit(...) .job(...) */ }
 /// ferry_sdk::export_connector!(connector);
 /// ```

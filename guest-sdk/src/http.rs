@@ -4,12 +4,16 @@
 //! (`allowed_hosts`), everything else fails with a `denied` error. Since this is
 //! plain `wasi:http`, other guest crates that speak it work too.
 //!
-//! ```ignore
-//! let products: serde_json::Value = http::Request::get(&format!("{base}/api/v1/products"))
-//!     .header("x-api-key", &key)
-//!     .send()?
-//!     .error_for_status()?
-//!     .json()?;
+//! ```no_run
+//! use ferry_sdk::{http, Result};
+//!
+//! fn products(base: &str, key: &str) -> Result<serde_json::Value> {
+//!     http::Request::get(&format!("{base}/api/v1/products"))
+//!         .header("x-api-key", key)
+//!         .send()?
+//!         .error_for_status()?
+//!         .json()
+//! }
 //! ```
 
 use crate::{Error, Result};

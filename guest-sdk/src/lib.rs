@@ -8,7 +8,7 @@
 //! A complete small connector, for a `notes` service that lists notes at
 //! `GET {url}/notes?since=…` and returns one at `GET {url}/notes/{id}`:
 //!
-//! ```ignore
+//! ```no_run
 //! use ferry_sdk::prelude::*;
 //! use ferry_sdk::{generic, http, mapper::{convert, Mapper, MapperUnit}};
 //! use serde_json::{json, Value};
