@@ -213,9 +213,4 @@ impl Engine {
             .map_err(|e| wrong(format!("{e:#}")))?;
         ConnectorPre::new(pre).map_err(|e| wrong(format!("{e:#}")))
     }
-
-    /// Epoch ticks in a duration (at least one).
-    pub fn ticks(d: Duration) -> u64 {
-        (d.as_millis() / EPOCH_TICK.as_millis()).max(1) as u64
-    }
 }
