@@ -114,3 +114,38 @@ async fn a_locally_deleted_record_is_imported_again() {
             .is_some()
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn operators_requeue_failed_jobs_and_cancel_pending_ones() {
+    let (_dir, ferry) = hostile_lab().await;
+    let store = ferry.store();
+    let mut failing = NewJob::new("lab", "fail-final", &json!({}));
+    failing.max_retries = 0;
+    let failed = ferry.enqueue(&failing).await.unwrap();
+    drain(&ferry, |_| {}).await.unwrap();
+    assert_eq!(store.job(failed).await.unwrap().state, JobState::Failed);
+
+    // Requeued: pending again with its tries reset, and the next worker runs it.
+    store.requeue_job(failed).await.unwrap();
+    let job = store.job(failed).await.unwrap();
+    assert_eq!((job.state, job.attempts), (JobState::Pending, 0));
+    drain(&ferry, |_| {}).await.unwrap();
+    assert_eq!(store.job(failed).await.unwrap().attempts, 1);
+
+    // Cancelled while pending: never runs. A job that is not pending cannot be cancelled.
+    let pending = ferry
+        .enqueue(&NewJob::new("lab", "ok", &json!({})))
+        .await
+        .unwrap();
+    store.cancel_job(pending).await.unwrap();
+    let stopped = ferry
+        .enqueue(&NewJob::new("lab", "ok", &json!({})))
+        .await
+        .unwrap();
+    assert_eq!(store.stop_job(stopped).await.unwrap(), JobState::Cancelled);
+    let stats = drain(&ferry, |_| {}).await.unwrap();
+    assert_eq!(stats.done, 0);
+    assert_eq!(store.job(pending).await.unwrap().state, JobState::Cancelled);
+    let err = store.cancel_job(failed).await.unwrap_err().to_string();
+    assert!(err.contains("only pending jobs"), "{err}");
+}

@@ -63,15 +63,10 @@ enum Command {
         concurrency: usize,
     },
     /// Jobs: list them, or show one with its log.
+    /// Jobs: list them (the default), show one with its log, requeue, cancel, stop.
     Jobs {
-        /// Show this job.
-        id: Option<i64>,
-        /// Only jobs in this state (pending, started, done, failed, cancelled).
-        #[arg(long)]
-        state: Option<String>,
-        /// At most this many.
-        #[arg(long, default_value_t = 50)]
-        limit: u32,
+        #[command(subcommand)]
+        command: Option<JobsCommand>,
     },
     /// Local records of a model; or change one (as a person would: events fire).
     Records {
@@ -113,6 +108,43 @@ enum Command {
         /// Products in the simulated shop.
         #[arg(long, default_value_t = 200)]
         products: u64,
+    },
+}
+
+#[derive(Subcommand)]
+enum JobsCommand {
+    /// List jobs, newest first.
+    List {
+        /// Only jobs in this state (pending, started, done, failed, cancelled).
+        #[arg(long)]
+        state: Option<String>,
+        /// Only jobs of this backend instance.
+        #[arg(long)]
+        instance: Option<String>,
+        /// At most this many.
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+    },
+    /// Show a job with its log.
+    Show {
+        /// Job id.
+        id: i64,
+    },
+    /// Put a done, failed or cancelled job back in the queue, its tries reset.
+    Requeue {
+        /// Job id.
+        id: i64,
+    },
+    /// Cancel a pending job.
+    Cancel {
+        /// Job id.
+        id: i64,
+    },
+    /// Ask a running job to stop (it sees it through `stop-requested`); a
+    /// pending one is cancelled.
+    Stop {
+        /// Job id.
+        id: i64,
     },
 }
 
@@ -288,22 +320,7 @@ async fn run(cli: Cli) -> Result<()> {
             };
             work(&ferry, &out, config).await?;
         }
-        Command::Jobs { id: Some(id), .. } => {
-            let ferry = open(&cli).await?;
-            out.job(
-                &ferry.store().job(*id).await?,
-                &ferry.store().job_logs(*id).await?,
-            );
-        }
-        Command::Jobs {
-            id: None,
-            state,
-            limit,
-        } => {
-            let ferry = open(&cli).await?;
-            let state = state.as_deref().map(JobState::parse).transpose()?;
-            out.jobs(&ferry.store().list_jobs(state, None, *limit).await?);
-        }
+        Command::Jobs { command } => jobs(&open(&cli).await?, &out, command.as_ref()).await?,
         Command::Records {
             model,
             set: Some(values),
@@ -361,6 +378,37 @@ async fn run(cli: Cli) -> Result<()> {
             }
         }
         Command::Demo { products } => demo::run(&cli.data_dir, *products, &out).await?,
+    }
+    Ok(())
+}
+
+async fn jobs(ferry: &Ferry, out: &Output, command: Option<&JobsCommand>) -> Result<()> {
+    let store = ferry.store();
+    match command {
+        None => out.jobs(&store.list_jobs(None, None, 50).await?),
+        Some(JobsCommand::List {
+            state,
+            instance,
+            limit,
+        }) => {
+            let state = state.as_deref().map(JobState::parse).transpose()?;
+            out.jobs(&store.list_jobs(state, instance.as_deref(), *limit).await?);
+        }
+        Some(JobsCommand::Show { id }) => {
+            out.job(&store.job(*id).await?, &store.job_logs(*id).await?)
+        }
+        Some(JobsCommand::Requeue { id }) => {
+            store.requeue_job(*id).await?;
+            out.message(&format!("job {id} is pending again"));
+        }
+        Some(JobsCommand::Cancel { id }) => {
+            store.cancel_job(*id).await?;
+            out.message(&format!("job {id} cancelled"));
+        }
+        Some(JobsCommand::Stop { id }) => match store.stop_job(*id).await? {
+            JobState::Started => out.message(&format!("job {id} was asked to stop")),
+            state => out.message(&format!("job {id} is {state}")),
+        },
     }
     Ok(())
 }

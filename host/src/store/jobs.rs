@@ -409,9 +409,40 @@ impl Store {
         }
     }
 
-    /// Put a failed or cancelled job back in the queue, with its tries reset.
+    /// Cancel a pending job (a running one is asked to stop instead: [`Store::stop_job`]).
+    pub async fn cancel_job(&self, id: i64) -> Result<()> {
+        let done = sqlx::query("UPDATE jobs SET state = 'cancelled', finished_at = $1 WHERE id = $2 AND state = 'pending'")
+            .bind(now_ms())
+            .bind(id)
+            .execute(self.pool())
+            .await?;
+        if done.rows_affected() == 0 {
+            let job = self.job(id).await?;
+            return Err(Error::Invalid(format!(
+                "job {id} is {}: only pending jobs can be cancelled (ask a running one to stop with `ferry jobs stop {id}`)",
+                job.state
+            )));
+        }
+        Ok(())
+    }
+
+    /// Put a done, failed or cancelled job back in the queue, with its tries reset.
     pub async fn requeue_job(&self, id: i64) -> Result<()> {
         let job = self.job(id).await?;
+        if let Some(key) = &job.identity_key {
+            let twin: Option<i64> = sqlx::query_scalar(
+                "SELECT id FROM jobs WHERE instance = $1 AND identity_key = $2 AND state = 'pending'",
+            )
+            .bind(&job.instance)
+            .bind(key)
+            .fetch_optional(self.pool())
+            .await?;
+            if let Some(twin) = twin {
+                return Err(Error::Invalid(format!(
+                    "job {twin} with the same identity key `{key}` is already pending: nothing to requeue"
+                )));
+            }
+        }
         if !matches!(
             job.state,
             JobState::Failed | JobState::Cancelled | JobState::Done
