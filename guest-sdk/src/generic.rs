@@ -41,6 +41,16 @@ fn local_id_field(payload: &Value, key: &str) -> Result<u64> {
         .ok_or_else(|| Error::fatal(format!("payload has no local id `{key}`")))
 }
 
+/// Importers and exporters answer one method, `run`.
+fn only_run(unit: &str, method: &str) -> Result<()> {
+    match method {
+        "run" => Ok(()),
+        other => Err(Error::not_found(format!(
+            "{unit} has no method `{other}` (it has: run)"
+        ))),
+    }
+}
+
 /// The `binder` unit of a model, over the host's links.
 pub struct LinkBinder {
     model: String,
@@ -101,11 +111,7 @@ impl Unit for Importer {
         vec!["run".into()]
     }
     fn call(&self, ctx: &Context, method: &str, payload: Value) -> Result<Value> {
-        if method != "run" {
-            return Err(Error::not_found(format!(
-                "importer has no method `{method}`"
-            )));
-        }
+        only_run("importer", method)?;
         let model = &self.model;
         let external_id = id_field(&payload, "external_id")?;
         // Two jobs importing one record at once (its own import and another
@@ -164,11 +170,7 @@ impl Unit for Exporter {
         vec!["run".into()]
     }
     fn call(&self, ctx: &Context, method: &str, payload: Value) -> Result<Value> {
-        if method != "run" {
-            return Err(Error::not_found(format!(
-                "exporter has no method `{method}`"
-            )));
-        }
+        only_run("exporter", method)?;
         let model = &self.model;
         let local_id = local_id_field(&payload, "local_id")?;
         let record = ctx.read(model, local_id)?;

@@ -3,32 +3,13 @@
 //!
 //! `cargo bench -p ferry-host --bench instantiate`
 
+mod common;
+
 use criterion::{Criterion, criterion_group, criterion_main};
-use ferry::{Ferry, FerryOptions};
 use serde_json::json;
 
 fn bench(c: &mut Criterion) {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
-    let dir = tempfile::tempdir().expect("temp dir");
-    let runner = rt.block_on(async {
-        let ferry = Ferry::open_with(FerryOptions::new(dir.path()))
-            .await
-            .expect("open");
-        let built = ferry::demo::build_example("hostile").expect("build hostile");
-        ferry
-            .install(&built.manifest, &built.wasm)
-            .await
-            .expect("install");
-        ferry
-            .add_instance("lab", "hostile", Default::default())
-            .await
-            .expect("instance");
-        ferry.runner("lab").await.expect("runner")
-    });
+    let (rt, _dir, runner) = common::runner("hostile", "lab", "hostile", Default::default());
     let payload = json!({ "n": 1 }).to_string();
     // Check once that the handler really runs.
     let out = rt

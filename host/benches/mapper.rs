@@ -5,9 +5,10 @@
 //!
 //! `cargo bench -p ferry-host --bench mapper`
 
+mod common;
+
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use ferry::invoke::UnitCall;
-use ferry::{Ferry, FerryOptions};
 use serde_json::{Value, json};
 
 const RECORDS: usize = 10_000;
@@ -19,31 +20,11 @@ fn records() -> Value {
 }
 
 fn bench(c: &mut Criterion) {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
-    let dir = tempfile::tempdir().expect("temp dir");
-    let runner = rt.block_on(async {
-        let ferry = Ferry::open_with(FerryOptions::new(dir.path()))
-            .await
-            .expect("open");
-        let built = ferry::demo::build_example("shop").expect("build shop");
-        ferry
-            .install(&built.manifest, &built.wasm)
-            .await
-            .expect("install");
-        let params = json!({ "url": "http://127.0.0.1:9" })
-            .as_object()
-            .cloned()
-            .unwrap_or_default();
-        ferry
-            .add_instance("acme", "shop@1.7", params)
-            .await
-            .expect("instance");
-        ferry.runner("acme").await.expect("runner")
-    });
+    let params = json!({ "url": "http://127.0.0.1:9" })
+        .as_object()
+        .cloned()
+        .unwrap_or_default();
+    let (rt, _dir, runner) = common::runner("shop", "acme", "shop@1.7", params);
     let payload = json!({ "records": records(), "for_create": true }).to_string();
     let call = UnitCall {
         kind: "mapper".into(),
