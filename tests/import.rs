@@ -1,7 +1,7 @@
 //! Import through `shop@2.0`: the v2 adapter answers, everything else falls back
 //! to the `shop@1.7` module; links keep a second import from duplicating.
 
-use ferry::store::JobState;
+use ferry::store::{JobFilter, JobState};
 use ferry_tests::*;
 use serde_json::json;
 
@@ -32,7 +32,12 @@ async fn import_of_1000_products_uses_v2_adapter_and_parent_importer_and_mapper(
 
     // The jobs came from the parent module (shop-v2 has none).
     let jobs = store
-        .list_jobs(Some(JobState::Done), Some("acme"), 2000)
+        .list_jobs(&JobFilter {
+            state: Some(JobState::Done),
+            instance: Some("acme".into()),
+            limit: 2000,
+            ..Default::default()
+        })
         .await
         .unwrap();
     assert_eq!(jobs.len(), 1001);

@@ -1,47 +1,76 @@
 //! Queue semantics a user relies on: nothing acknowledged is lost, identity keys
 //! hold through retries, deleting a local record lets it be imported again.
 
-use ferry::store::{JobState, NewJob, now_ms};
+use ferry::store::{Completion, FailedTry, JobState, NewJob, Recorded, now_ms};
 use ferry_tests::*;
 use serde_json::json;
+use std::time::Duration;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_job_left_started_by_a_stopped_worker_is_run_again() {
+async fn a_job_whose_worker_died_is_run_again_when_its_lease_expires() {
     let (_dir, ferry) = hostile_lab().await;
     let id = ferry
         .enqueue(&NewJob::new("lab", "ok", &json!({ "n": 7 })))
         .await
         .unwrap();
-    // A worker claims it, then dies without recording anything.
-    let claimed = ferry.store().claim_jobs(1).await.unwrap();
+    // A worker claims it for a minute, then dies without recording anything.
+    let claimed = claim(&ferry, 1, Duration::from_secs(60)).await;
     assert_eq!(claimed[0].id, id);
     assert_eq!(
         ferry.store().job(id).await.unwrap().state,
-        JobState::Started
+        JobState::Enqueued
+    );
+    assert_eq!(
+        ferry.store().rescue_expired().await.unwrap(),
+        0,
+        "lease still valid"
     );
 
-    // Not yet stale: left alone.
-    assert_eq!(
-        ferry
-            .store()
-            .rescue_stale_jobs(now_ms() - 60_000)
-            .await
-            .unwrap(),
-        0
-    );
-    // Stale: back in the queue, and the next worker finishes it.
-    assert_eq!(
-        ferry.store().rescue_stale_jobs(now_ms() + 1).await.unwrap(),
-        1
-    );
+    // A claim whose lease ran out is rescued, counted as a try, and the next
+    // worker finishes the job.
+    ferry.store().cancel_job(id).await.unwrap();
+    ferry.store().requeue_job(id).await.unwrap();
+    let claimed = claim(&ferry, 1, Duration::ZERO).await;
+    let stale_token = claimed[0].lease_token.unwrap();
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    assert_eq!(ferry.store().rescue_expired().await.unwrap(), 1);
     drain(&ferry, |_| {}).await.unwrap();
     let job = ferry.store().job(id).await.unwrap();
     assert_eq!(job.state, JobState::Done);
     assert_eq!(job.attempts, 2, "the lost run counts as a try");
+
+    // Fencing: the dead worker's late outcome and progress are refused.
+    let late = Completion {
+        id,
+        token: stale_token,
+        result: "\"late\"".into(),
+        module: None,
+        started_at: now_ms(),
+        progress: None,
+    };
+    assert_eq!(
+        ferry
+            .store()
+            .record_completions(&[late], &[])
+            .await
+            .unwrap(),
+        vec![id]
+    );
+    assert!(
+        !ferry
+            .store()
+            .set_job_progress(id, stale_token, 10, 5)
+            .await
+            .unwrap()
+    );
+    assert_ne!(
+        ferry.store().job(id).await.unwrap().result.as_deref(),
+        Some("\"late\"")
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn identity_keys_dedupe_pending_jobs_and_survive_a_retry() {
+async fn identity_keys_dedupe_waiting_jobs_and_survive_a_retry() {
     let (_dir, ferry) = hostile_lab().await;
     let keyed = |payload| {
         let mut job = NewJob::new("lab", "ok", &payload);
@@ -55,16 +84,33 @@ async fn identity_keys_dedupe_pending_jobs_and_survive_a_retry() {
         a,
         "a second pending job with the key is not stored"
     );
+    let claimed = claim(&ferry, 1, Duration::from_secs(60)).await;
+    assert_eq!(
+        ferry.enqueue(&keyed(json!(2))).await.unwrap(),
+        a,
+        "nor while the first is enqueued"
+    );
 
-    // While A runs, B may be queued; if A then fails retryably, B does the work.
-    store.claim_jobs(1).await.unwrap();
+    // Once A runs, B may be queued; if A then fails retryably, B does the work.
+    let token = claimed[0].lease_token.unwrap();
+    store.mark_started(&[(a, token, now_ms())]).await.unwrap();
     let b = ferry.enqueue(&keyed(json!(3))).await.unwrap();
     assert_ne!(a, b);
-    let state = store
-        .fail_job(a, "remote down", "retryable", Some(now_ms()), true)
-        .await
-        .unwrap();
-    assert_eq!(state, JobState::Cancelled);
+    let failed = FailedTry {
+        id: a,
+        token,
+        error: "remote down".into(),
+        kind: "retryable".into(),
+        retry_at: Some(now_ms()),
+        count_try: true,
+        snooze_until: None,
+        module: None,
+        started_at: None,
+    };
+    assert_eq!(
+        store.record_failure(&failed, &[]).await.unwrap(),
+        Recorded::Now(JobState::Cancelled)
+    );
     assert!(
         store
             .job(a)
@@ -147,5 +193,5 @@ async fn operators_requeue_failed_jobs_and_cancel_pending_ones() {
     assert_eq!(stats.done, 0);
     assert_eq!(store.job(pending).await.unwrap().state, JobState::Cancelled);
     let err = store.cancel_job(failed).await.unwrap_err().to_string();
-    assert!(err.contains("only pending jobs"), "{err}");
+    assert!(err.contains("only pending or enqueued jobs"), "{err}");
 }

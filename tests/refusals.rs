@@ -1,8 +1,8 @@
 //! Bad input is refused with a clear message, and a misbehaving guest fails its
 //! own job while the host goes on with the next.
 
-use ferry::store::{JobState, NewJob};
-use ferry::{Error, Ferry};
+use ferry::store::{JobFilter, JobState, NewJob};
+use ferry::{Error, Ferry, FerryOptions};
 use ferry_tests::*;
 use serde_json::{Value, json};
 
@@ -202,7 +202,12 @@ async fn subscriptions_can_be_added_and_removed_at_runtime() {
         .unwrap();
     let queued = ferry
         .store()
-        .list_jobs(Some(JobState::Pending), Some("lab"), 10)
+        .list_jobs(&JobFilter {
+            state: Some(JobState::Pending),
+            instance: Some("lab".into()),
+            limit: 10,
+            ..Default::default()
+        })
         .await
         .unwrap();
     assert_eq!(
@@ -242,7 +247,11 @@ async fn guests_search_local_records_and_no_export_writes_fire_nothing() {
     // The notes were created with no-export: the subscription did not fire.
     let ok_jobs = ferry
         .store()
-        .list_jobs(None, Some("lab"), 50)
+        .list_jobs(&JobFilter {
+            instance: Some("lab".into()),
+            limit: 50,
+            ..Default::default()
+        })
         .await
         .unwrap();
     assert!(ok_jobs.iter().all(|j| j.name != "ok"), "{ok_jobs:?}");
@@ -251,8 +260,10 @@ async fn guests_search_local_records_and_no_export_writes_fire_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_module_installed_by_another_process_is_picked_up_without_a_restart() {
     let (dir, worker_side) = fresh(|_| {}).await;
-    // Another `ferry install`, on the same data directory.
-    let installer = Ferry::open(dir.path()).await.unwrap();
+    // Another `ferry install`, on the same data directory and database.
+    let mut options = FerryOptions::new(dir.path());
+    options.database_url = Some(worker_side.store().url().to_string());
+    let installer = Ferry::open_with(options).await.unwrap();
     install(&installer, &["hostile"]).await;
     installer
         .add_instance("lab", "hostile", Default::default())

@@ -3,11 +3,13 @@
 use crate::bindings::exports::ferry::connector::guest as wit;
 use crate::bindings::ferry::connector::{events, jobs, session, types};
 use crate::unit::Unit;
+use crate::webhook;
 use crate::{Context, Error, Result};
 use serde_json::Value;
 
 type JobFn = dyn Fn(&Context, Value) -> Result<Value> + Send + Sync;
 type EventFn = dyn Fn(&Context, Event) -> Result<()> + Send + Sync;
+type WebhookFn = dyn Fn(&Context, webhook::Request) -> Result<webhook::Response> + Send + Sync;
 
 /// An event delivered to [`Connector::on_event`].
 #[derive(Debug, Clone)]
@@ -36,7 +38,12 @@ struct JobEntry {
     run: Box<JobFn>,
 }
 
-/// The units, jobs and event handler of one connector module.
+struct WebhookEntry {
+    name: String,
+    handle: Box<WebhookFn>,
+}
+
+/// The units, jobs, event handler and webhooks of one connector module.
 ///
 /// Build it in a function and export it with [`crate::export_connector!`]:
 /// the SDK builds it once per instance and dispatches the host's calls to it.
@@ -46,6 +53,7 @@ pub struct Connector {
     jobs: Vec<JobEntry>,
     on_event: Option<Box<EventFn>>,
     events: Vec<String>,
+    webhooks: Vec<WebhookEntry>,
 }
 
 impl Connector {
@@ -85,6 +93,23 @@ impl Connector {
         handler: impl Fn(&Context, Event) -> Result<()> + Send + Sync + 'static,
     ) -> Self {
         self.on_event = Some(Box::new(handler));
+        self
+    }
+
+    /// Handle webhook `name` (declared as `[[webhook]]` in `connector.toml`,
+    /// where its authentication is set). See [`crate::webhook`].
+    pub fn webhook(
+        mut self,
+        name: &str,
+        handler: impl Fn(&Context, webhook::Request) -> Result<webhook::Response>
+        + Send
+        + Sync
+        + 'static,
+    ) -> Self {
+        self.webhooks.push(WebhookEntry {
+            name: name.to_string(),
+            handle: Box::new(handler),
+        });
         self
     }
 
@@ -136,6 +161,7 @@ pub mod glue {
     pub type JobRun = jobs::JobRun;
     /// An event, as the host passes it.
     pub type WitEvent = events::Event;
+    pub use wit::{WebhookRequest, WebhookResponse};
 
     pub fn describe(c: &Connector) -> wit::Description {
         wit::Description {
@@ -209,6 +235,39 @@ pub mod glue {
         };
         Ok(handler(&ctx, event)?)
     }
+
+    pub fn handle_webhook(
+        c: &Connector,
+        session: &Session,
+        hook: String,
+        request: WebhookRequest,
+    ) -> Result<WebhookResponse, WitError> {
+        let entry = c.webhooks.iter().find(|w| w.name == hook).ok_or_else(|| {
+            let known: Vec<&str> = c.webhooks.iter().map(|w| w.name.as_str()).collect();
+            Error::not_found(format!(
+                "this module has no webhook `{hook}` (it has: {})",
+                if known.is_empty() {
+                    "none".into()
+                } else {
+                    known.join(", ")
+                }
+            ))
+        })?;
+        let ctx = Context::new(session, None);
+        let request = webhook::Request {
+            method: request.method,
+            path: request.path,
+            query: request.query,
+            headers: request.headers,
+            body: request.body,
+        };
+        let response = (entry.handle)(&ctx, request)?;
+        Ok(WebhookResponse {
+            status: response.status,
+            headers: response.headers,
+            body: response.body,
+        })
+    }
 }
 
 /// Export a connector: `export_connector!(build_fn)` where `build_fn() -> Connector`.
@@ -255,6 +314,16 @@ macro_rules! export_connector {
                 event: $crate::connector::glue::WitEvent,
             ) -> ::std::result::Result<(), $crate::connector::glue::WitError> {
                 $crate::connector::glue::handle_event(__ferry_connector(), session, event)
+            }
+            fn handle_webhook(
+                session: &$crate::connector::glue::Session,
+                hook: ::std::string::String,
+                request: $crate::connector::glue::WebhookRequest,
+            ) -> ::std::result::Result<
+                $crate::connector::glue::WebhookResponse,
+                $crate::connector::glue::WitError,
+            > {
+                $crate::connector::glue::handle_webhook(__ferry_connector(), session, hook, request)
             }
         }
 

@@ -244,6 +244,15 @@ impl<'a> Context<'a> {
         Ok(self.session().create(model, &values.to_string())?)
     }
 
+    /// Create a local record bound to `external_id` of this backend instance,
+    /// in one transaction with its link (what importers use: a run cut short
+    /// cannot leave a record that the next try would create a second time).
+    pub fn create_linked(&self, model: &str, values: &Value, external_id: &str) -> Result<u64> {
+        Ok(self
+            .session()
+            .create_linked(model, &values.to_string(), external_id)?)
+    }
+
     /// Merge values into a local record.
     pub fn write(&self, model: &str, id: u64, values: &Value) -> Result<()> {
         Ok(self.session().write(model, id, &values.to_string())?)

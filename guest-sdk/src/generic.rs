@@ -136,16 +136,18 @@ impl Unit for Importer {
         let local_id = match existing {
             Some(id) => {
                 writer.write(model, id, &values)?;
+                ctx.call(
+                    kind::BINDER,
+                    model,
+                    "bind",
+                    &json!({ "local_id": id, "external_id": external_id }),
+                )?;
                 id
             }
-            None => writer.create(model, &values)?,
+            // Record and link in one transaction: a crash between the two would
+            // make the next try create the record again.
+            None => writer.create_linked(model, &values, &external_id)?,
         };
-        ctx.call(
-            kind::BINDER,
-            model,
-            "bind",
-            &json!({ "local_id": local_id, "external_id": external_id }),
-        )?;
         Ok(json!({ "local_id": local_id, "created": existing.is_none() }))
     }
 }

@@ -1,8 +1,10 @@
 //! A small blocking HTTP client over the standard `wasi:http` interface.
 //!
 //! The host decides what it may reach: only the hosts the manifest allows
-//! (`allowed_hosts`), everything else fails with a `denied` error. Since this is
-//! plain `wasi:http`, other guest crates that speak it work too.
+//! (`allowed_hosts`), everything else fails with a `denied` error that says
+//! why. Since this is plain `wasi:http`, other guest crates that speak it work
+//! too. Redirects are not followed unless asked ([`Request::follow_redirects`]);
+//! each hop is then a new request, checked by the host like the first.
 //!
 //! ```no_run
 //! use ferry_sdk::{http, Result};
@@ -32,6 +34,7 @@ pub struct Request {
     headers: Vec<(String, String)>,
     body: Vec<u8>,
     timeout_ms: Option<u64>,
+    max_redirects: u32,
 }
 
 /// A response, with its body read.
@@ -54,6 +57,7 @@ impl Request {
             headers: Vec::new(),
             body: Vec::new(),
             timeout_ms: None,
+            max_redirects: 0,
         }
     }
     /// A GET request.
@@ -77,6 +81,14 @@ impl Request {
         self.headers.push((name.to_string(), value.to_string()));
         self
     }
+    /// Ask the host to add the sealed credential `name` (a
+    /// `[[capabilities.credential]]` of the manifest) to this request. The
+    /// guest never sees the secret's value; the host refuses the request when
+    /// the credential is not bound to its target. Dropped when a redirect
+    /// leaves the origin, like `authorization`.
+    pub fn credential(self, name: &str) -> Self {
+        self.header("ferry-credential", name)
+    }
     /// Send a JSON body (sets `content-type`).
     pub fn json(mut self, body: &Value) -> Self {
         self.body = body.to_string().into_bytes();
@@ -93,8 +105,59 @@ impl Request {
         self
     }
 
-    /// Send the request and read the whole response.
+    /// Follow up to `max` redirects (301, 302, 303, 307, 308). A 303, or a 301
+    /// or 302 answering a POST, continues as a GET without a body, as browsers
+    /// do; `authorization` and `cookie` headers are dropped when a redirect
+    /// leaves the origin.
+    pub fn follow_redirects(mut self, max: u32) -> Self {
+        self.max_redirects = max;
+        self
+    }
+
+    /// Send the request (following redirects if asked) and read the whole response.
     pub fn send(self) -> Result<Response> {
+        let mut request = self;
+        let mut left = request.max_redirects;
+        loop {
+            let response = request.send_once()?;
+            let location = match response.status {
+                301 | 302 | 303 | 307 | 308 if left > 0 => response.header("location"),
+                _ => None,
+            };
+            let Some(location) = location else {
+                return Ok(response);
+            };
+            let from = url::Url::parse(&request.url)
+                .map_err(|e| Error::fatal(format!("bad URL `{}`: {e}", request.url)))?;
+            let to = from.join(location).map_err(|e| {
+                Error::fatal(format!(
+                    "bad redirect from {} to `{location}`: {e}",
+                    request.url
+                ))
+            })?;
+            if to.origin() != from.origin() {
+                request.headers.retain(|(name, _)| {
+                    !matches!(
+                        name.to_ascii_lowercase().as_str(),
+                        "authorization" | "cookie" | "ferry-credential"
+                    )
+                });
+            }
+            let as_get = response.status == 303
+                || (matches!(response.status, 301 | 302) && request.method == "POST");
+            if as_get {
+                request.method = "GET".into();
+                request.body.clear();
+                request
+                    .headers
+                    .retain(|(name, _)| !name.eq_ignore_ascii_case("content-type"));
+            }
+            request.url = to.to_string();
+            left -= 1;
+        }
+    }
+
+    fn send_once(&self) -> Result<Response> {
         let url = url::Url::parse(&self.url)
             .map_err(|e| Error::fatal(format!("bad URL `{}`: {e}", self.url)))?;
         let headers = Fields::new();
@@ -211,10 +274,17 @@ fn read_body(incoming: &IncomingBody) -> Result<Vec<u8>> {
             Ok(chunk) => body.extend_from_slice(&chunk),
             Err(StreamError::Closed) => break,
             Err(StreamError::LastOperationFailed(e)) => {
-                return Err(Error::retryable(format!(
-                    "reading the response failed: {}",
-                    e.to_debug_string()
-                )));
+                let why = match wasi::http::types::http_error_code(&e) {
+                    Some(code) => format!("{code:?}"),
+                    None => e.to_debug_string(),
+                };
+                let message = format!("reading the response failed: {why}");
+                // A size cap will cut the same response again: do not retry.
+                return Err(if why.contains("max_response_body") {
+                    Error::fatal(message)
+                } else {
+                    Error::retryable(message)
+                });
             }
         }
     }
@@ -229,6 +299,9 @@ fn http_error(url: &str, code: ErrorCode) -> Error {
         ErrorCode::InternalError(Some(msg)) if msg.contains("denied") => {
             Error::denied(format!("{url}: {msg}"))
         }
+        ErrorCode::HttpRequestBodySize(limit) => Error::fatal(format!(
+            "request to {url}: the body is over the host's limit ({limit:?} bytes)"
+        )),
         other => Error::retryable(format!("request to {url} failed: {other:?}")),
     }
 }

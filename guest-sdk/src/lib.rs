@@ -78,6 +78,7 @@ pub mod http;
 pub mod links;
 pub mod mapper;
 pub mod unit;
+pub mod webhook;
 
 pub use connector::{Connector, Event};
 pub use context::{Context, Filter, Job, NO_EXPORT, Record};
@@ -88,5 +89,6 @@ pub use unit::Unit;
 /// The names most connectors use.
 pub mod prelude {
     pub use crate::unit::{self, Unit, kind};
+    pub use crate::webhook;
     pub use crate::{Connector, Context, Error, Event, Filter, Job, NO_EXPORT, Record, Result};
 }

@@ -35,10 +35,25 @@ pub struct EngineConfig {
     pub max_unit_depth: u32,
     /// Instances the pool holds at once (all runs and nested unit calls).
     pub max_instances: u32,
+    /// Elements one table of an instance may grow to.
+    pub max_table_elements: usize,
+    /// Fuel (roughly, Wasm instructions) one instance may burn; none means no
+    /// count (the time budget still applies).
+    pub fuel: Option<u64>,
+    /// Outbound HTTP caps per invocation, and networks the operator trusts.
+    pub outbound: crate::api::http::OutboundLimits,
+    /// Where the work directories of backend instances are (one folder per
+    /// instance); none means that no module gets one.
+    pub work_root: Option<PathBuf>,
+    /// The master key file of the instances' secrets (used when
+    /// `FERRY_MASTER_KEY` is not set); none means no secret can be opened.
+    pub secret_key_file: Option<PathBuf>,
 }
 
 impl EngineConfig {
-    /// Defaults: 64 MiB, 60 s, depth 8, 256 instances; cache in `cache_dir`.
+    /// Defaults: 64 MiB, 60 s, depth 8, 256 instances, tables of 100,000
+    /// elements, no fuel count, [`OutboundLimits::default`](crate::api::http::OutboundLimits);
+    /// cache in `cache_dir`.
     pub fn new(cache_dir: impl Into<PathBuf>) -> Self {
         EngineConfig {
             cache_dir: cache_dir.into(),
@@ -46,6 +61,11 @@ impl EngineConfig {
             time_budget: Duration::from_secs(60),
             max_unit_depth: 8,
             max_instances: 256,
+            max_table_elements: 100_000,
+            fuel: None,
+            outbound: Default::default(),
+            work_root: None,
+            secret_key_file: None,
         }
     }
 }
@@ -98,6 +118,7 @@ impl Engine {
         let mut wasm = wasmtime::Config::new();
         wasm.wasm_component_model(true)
             .epoch_interruption(true)
+            .consume_fuel(config.fuel.is_some())
             .max_wasm_stack(1 << 20)
             .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
         let engine = wasmtime::Engine::new(&wasm)?;
@@ -133,6 +154,18 @@ impl Engine {
 
     pub(crate) fn wasmtime(&self) -> &wasmtime::Engine {
         &self.engine
+    }
+
+    /// Put a fresh store under the limits: memory and tables through its
+    /// [`MemoryLimit`](crate::api::MemoryLimit), fuel when counted.
+    pub(crate) fn limit_store(&self, store: &mut wasmtime::Store<HostState>) {
+        store.data_mut().limits.max_table_elements = self.config.max_table_elements;
+        store.limiter(|s| &mut s.limits);
+        if let Some(fuel) = self.config.fuel {
+            store.data_mut().limits.fuel = Some(fuel);
+            // Cannot fail: fuel is enabled whenever `config.fuel` is set.
+            let _ = store.set_fuel(fuel);
+        }
     }
 
     /// Read a component file, compile it (or load it from the cache) and return

@@ -67,9 +67,29 @@ pub enum Error {
     #[error("{0}")]
     Invalid(String),
 
+    /// A request that the current state of what it names does not allow (a
+    /// job that is not in a state the operation applies to).
+    #[error("{0}")]
+    Conflict(String),
+
+    /// A Ferry server (the admin API) refused a request or could not be reached.
+    #[error("{url}: {message}")]
+    Remote {
+        /// The URL called.
+        url: String,
+        /// The HTTP status of the answer; none when there was no answer.
+        status: Option<u16>,
+        /// What the server said, or why there was no answer.
+        message: String,
+    },
+
     /// The database failed.
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
+
+    /// The database could not be reached (URL without its password, and why).
+    #[error("cannot connect to the database {0}")]
+    Connect(String),
 
     /// A database migration failed.
     #[error("database migration failed: {0}")]

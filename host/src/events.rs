@@ -1,12 +1,16 @@
 //! Events: `record.created` / `record.updated` / `record.deleted` fired by
 //! writes (unless the `no-export` flag is set), and custom events emitted by
 //! connectors. Subscriptions (from manifests, or added at runtime) turn an event
-//! into jobs: the data flows trigger → queue, never straight into a guest.
+//! into jobs, under the conditions of [`crate::triggers::record`] (watched
+//! fields, filter, timed condition): the data flows trigger → queue, never
+//! straight into a guest.
 
 use crate::backend::{BackendKey, Registry};
 use crate::error::Result;
 use crate::invoke::HANDLE_EVENT_JOB;
-use crate::store::{BackendInstance, NewJob, RecordRow, Store};
+use crate::manifest::TIMED_EVENT;
+use crate::store::{BackendInstance, EventJob, RecordRow, Store};
+use crate::triggers::record::Target;
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
 
@@ -97,12 +101,11 @@ impl RecordEvent {
 
 /// Who is subscribed to one kind of event: for every backend instance
 /// concerned, the subscriptions of the modules of its backend chain whose event
-/// and models match. Looked up before a write, so that the jobs can be stored in
-/// the write's own transaction.
+/// and models match (with timed ones for record events). Looked up before a
+/// write, so that the jobs can be stored in the write's own transaction.
 #[derive(Debug, Default)]
 pub struct Subscribers {
-    /// (instance, subscribing module, job or none for `handle-event`, priority)
-    targets: Vec<(String, String, Option<String>, i64)>,
+    targets: Vec<Target>,
 }
 
 impl Subscribers {
@@ -120,7 +123,11 @@ impl Subscribers {
         name: &str,
         model: &str,
     ) -> Result<Self> {
-        let subscriptions = store.subscriptions(Some(name)).await?;
+        let is_record = name.starts_with("record.");
+        let mut subscriptions = store.subscriptions(Some(name)).await?;
+        if is_record {
+            subscriptions.extend(store.subscriptions(Some(TIMED_EVENT)).await?);
+        }
         let matching: Vec<_> = subscriptions
             .into_iter()
             .filter(|s| s.models.is_empty() || s.models.iter().any(|m| m == model || m == "*"))
@@ -128,7 +135,7 @@ impl Subscribers {
         if matching.is_empty() {
             return Ok(Self::none());
         }
-        let instances = if name.starts_with("record.") {
+        let instances = if is_record {
             store.instances().await?
         } else {
             vec![origin.clone()]
@@ -138,56 +145,39 @@ impl Subscribers {
             let Ok(key) = BackendKey::parse(&instance.backend) else {
                 continue;
             };
-            let chain_modules: Vec<String> = registry
-                .chain(&key)
-                .iter()
-                .filter_map(|k| registry.module_at(k))
-                .map(|m| m.name().to_string())
-                .collect();
             let mut seen = BTreeSet::new();
-            for sub in matching
-                .iter()
-                .filter(|s| chain_modules.contains(&s.module))
-            {
-                let job_name = sub
-                    .job
-                    .clone()
-                    .unwrap_or_else(|| HANDLE_EVENT_JOB.to_string());
-                // One job per instance and job, even if a parent and a child both subscribe.
-                if seen.insert(job_name) {
-                    targets.push((
-                        instance.name.clone(),
-                        sub.module.clone(),
-                        sub.job.clone(),
-                        sub.priority,
-                    ));
+            // Child modules first: a child's subscription of a job replaces its
+            // parent's (one job per instance and job, conditions the child's).
+            for at in registry.chain(&key) {
+                let Some(module) = registry.module_at(&at) else {
+                    continue;
+                };
+                for sub in matching.iter().filter(|s| s.module == module.name()) {
+                    let job_name = sub
+                        .job
+                        .clone()
+                        .unwrap_or_else(|| HANDLE_EVENT_JOB.to_string());
+                    if seen.insert((job_name, sub.event == TIMED_EVENT)) {
+                        targets.push(Target {
+                            instance: instance.name.clone(),
+                            module: sub.module.clone(),
+                            job: sub.job.clone(),
+                            priority: sub.priority,
+                            conditions: sub.conditions.clone(),
+                        });
+                    }
                 }
             }
         }
         Ok(Subscribers { targets })
     }
 
-    /// The jobs `event` gives its subscribers.
-    pub fn jobs(&self, event: &RecordEvent, user: &str) -> Vec<NewJob> {
+    /// What `event` asks of the queue for its subscribers (their conditions
+    /// applied).
+    pub fn jobs(&self, event: &RecordEvent, user: &str) -> Vec<EventJob> {
         self.targets
             .iter()
-            .map(|(instance, module, job, priority)| {
-                let (name, payload) = match job {
-                    Some(job) => (job.clone(), event.to_json()),
-                    None => (
-                        HANDLE_EVENT_JOB.to_string(),
-                        json!({ "module": module, "event": event.to_json() }),
-                    ),
-                };
-                let mut new = NewJob::new(instance, &name, &payload);
-                new.priority = *priority;
-                new.user = user.to_string();
-                new.description = match event.record_id {
-                    Some(id) => format!("{} on {} {id}", event.name, event.model),
-                    None => format!("{} on {}", event.name, event.model),
-                };
-                new
-            })
+            .filter_map(|t| t.event_job(event, user))
             .collect()
     }
 }
@@ -202,11 +192,7 @@ pub async fn dispatch(
     event: &RecordEvent,
 ) -> Result<Vec<i64>> {
     let subscribers = Subscribers::of(store, registry, origin, &event.name, &event.model).await?;
-    let mut enqueued = Vec::new();
-    for job in subscribers.jobs(event, user) {
-        enqueued.push(store.enqueue(&job).await?);
-    }
-    Ok(enqueued)
+    store.store_event_jobs(&subscribers.jobs(event, user)).await
 }
 
 /// Writes local records and, in the same transaction, the jobs their record
@@ -235,6 +221,28 @@ impl RecordWriter<'_> {
 
     /// Create a record; `record.created` fires.
     pub async fn create(&self, model: &str, values: Value) -> Result<RecordRow> {
+        self.create_bound(model, values, None).await
+    }
+
+    /// Create a record bound to `external_id` of backend instance `instance`,
+    /// both in one transaction; `record.created` fires.
+    pub async fn create_linked(
+        &self,
+        model: &str,
+        values: Value,
+        instance: &str,
+        external_id: &str,
+    ) -> Result<RecordRow> {
+        self.create_bound(model, values, Some((instance, external_id)))
+            .await
+    }
+
+    async fn create_bound(
+        &self,
+        model: &str,
+        values: Value,
+        link: Option<(&str, &str)>,
+    ) -> Result<RecordRow> {
         let subscribers = self.subscribers("record.created", model).await?;
         let jobs = |row: &RecordRow| {
             let fields = row.values.keys().cloned().collect();
@@ -243,7 +251,14 @@ impl RecordWriter<'_> {
                 self.user,
             )
         };
-        self.store.create_record_with(model, values, jobs).await
+        match link {
+            None => self.store.create_record_with(model, values, jobs).await,
+            Some(link) => {
+                self.store
+                    .create_record_linked(model, values, link, jobs)
+                    .await
+            }
+        }
     }
 
     /// Merge values into a record; `record.updated` fires with the fields that

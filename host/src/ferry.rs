@@ -31,8 +31,11 @@ impl FerryOptions {
     /// Defaults for a data directory.
     pub fn new(data_dir: impl Into<PathBuf>) -> Self {
         let data_dir = data_dir.into();
+        let mut engine = EngineConfig::new(data_dir.join("cache"));
+        engine.work_root = Some(data_dir.join("work"));
+        engine.secret_key_file = Some(crate::secrets::key_file(&data_dir));
         FerryOptions {
-            engine: EngineConfig::new(data_dir.join("cache")),
+            engine,
             data_dir,
             database_url: None,
         }
@@ -47,6 +50,8 @@ struct Inner {
     /// Fingerprint of the modules the registry was loaded from.
     fingerprint: Mutex<String>,
     locks: Arc<RunLocks>,
+    /// Module versions no longer current, loaded for jobs pinned to them.
+    kept_versions: Mutex<std::collections::HashMap<String, Arc<Module>>>,
 }
 
 /// A Ferry installation. Cheap to clone.
@@ -80,6 +85,7 @@ impl Ferry {
         };
         let engine = Arc::new(Engine::new(options.engine.clone())?);
         let (registry, fingerprint) = load_registry(&store, &engine).await?;
+        let locks = Arc::new(RunLocks::new(store.clone()));
         Ok(Ferry {
             inner: Arc::new(Inner {
                 data_dir: options.data_dir,
@@ -87,7 +93,8 @@ impl Ferry {
                 engine,
                 registry: RwLock::new(Arc::new(registry)),
                 fingerprint: Mutex::new(fingerprint),
-                locks: Arc::default(),
+                locks,
+                kept_versions: Mutex::default(),
             }),
         })
     }
@@ -156,12 +163,24 @@ impl Ferry {
         user: &str,
         job: Option<JobScope>,
     ) -> Result<Arc<CallScope>> {
+        self.scope_on(self.registry(), instance, user, job)
+    }
+
+    /// The scope of a run for `instance` on a given registry snapshot (e.g.
+    /// one holding the module version a job is pinned to).
+    pub(crate) fn scope_on(
+        &self,
+        registry: Arc<Registry>,
+        instance: BackendInstance,
+        user: &str,
+        job: Option<JobScope>,
+    ) -> Result<Arc<CallScope>> {
         let (store, engine, locks) = (
             self.store().clone(),
             self.engine().clone(),
             self.inner.locks.clone(),
         );
-        CallScope::new(store, engine, self.registry(), locks, instance, user, job)
+        CallScope::new(store, engine, registry, locks, instance, user, job)
     }
 
     /// Install (or replace) a module from its manifest and component. New runs
@@ -197,19 +216,25 @@ impl Ferry {
             wasm_path: kept.to_string_lossy().into_owned(),
             installed_at: now_ms(),
         };
-        let subscriptions: Vec<SubscriptionRow> = manifest
+        let subscriptions = manifest
             .subscriptions
             .iter()
-            .map(|s| SubscriptionRow {
-                id: 0,
-                module: manifest.module.name.clone(),
-                event: s.event.clone(),
-                models: s.models.clone(),
-                job: s.job.clone(),
-                priority: i64::from(s.priority),
-                source: "manifest".into(),
+            .map(|s| {
+                Ok(SubscriptionRow {
+                    id: 0,
+                    module: manifest.module.name.clone(),
+                    event: s.event.clone(),
+                    models: s.models.clone(),
+                    job: s.job.clone(),
+                    priority: i64::from(s.priority),
+                    source: "manifest".into(),
+                    conditions: s.conditions().map_err(|message| Error::Manifest {
+                        path: manifest_path.to_path_buf(),
+                        message,
+                    })?,
+                })
             })
-            .collect();
+            .collect::<Result<Vec<_>>>()?;
         self.store().save_module(&stored, &subscriptions).await?;
         self.swap_registry(registry, self.store().modules_fingerprint().await?);
         Ok(Installed {
@@ -260,8 +285,58 @@ impl Ferry {
     pub async fn enqueue(&self, job: &NewJob) -> Result<i64> {
         let instance = self.store().instance(&job.instance).await?;
         let key = BackendKey::parse(&instance.backend).map_err(Error::Invalid)?;
-        self.registry().resolve_job(&key, &job.name)?;
+        let resolved = self.registry().resolve_job(&key, &job.name)?;
+        if job.pin.is_none() {
+            // Pin the job to the module version that answers it now.
+            let mut pinned = job.clone();
+            pinned.pin = Some(crate::store::Pin {
+                module: resolved.module.name().to_string(),
+                hash: resolved.module.content_hash.clone(),
+            });
+            return self.store().enqueue(&pinned).await;
+        }
         self.store().enqueue(job).await
+    }
+
+    /// A version of a module ever installed here, by content hash: the current
+    /// one, or a kept earlier version (loaded once, then cached).
+    pub async fn module_version(&self, content_hash: &str) -> Result<Option<Arc<Module>>> {
+        if let Some(m) = self
+            .registry()
+            .modules()
+            .find(|m| m.content_hash == content_hash)
+        {
+            return Ok(Some(m.clone()));
+        }
+        let cached = self
+            .inner
+            .kept_versions
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(content_hash)
+            .cloned();
+        if cached.is_some() {
+            return Ok(cached);
+        }
+        let Some(stored) = self.store().module_version(content_hash).await? else {
+            return Ok(None);
+        };
+        if !Path::new(&stored.wasm_path).exists() {
+            return Ok(None);
+        }
+        let engine = self.engine().clone();
+        let module = tokio::task::spawn_blocking(move || load_module(&engine, &stored))
+            .await
+            .map_err(|e| {
+                Error::Invalid(format!("loading a kept module version did not finish: {e}"))
+            })??;
+        let module = Arc::new(module);
+        self.inner
+            .kept_versions
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(content_hash.to_string(), module.clone());
+        Ok(Some(module))
     }
 
     /// Call a unit of an instance directly, outside any job.
@@ -446,6 +521,21 @@ fn check_against_manifest(
             return Err(mismatch(format!(
                 "[[subscription]] #{} names job `{job}`, which the component does not export (it exports: {})",
                 i + 1,
+                if jobs.is_empty() {
+                    "no jobs".into()
+                } else {
+                    jobs.join(", ")
+                }
+            )));
+        }
+    }
+    for (i, cron) in manifest.crons.iter().enumerate() {
+        if !description.has_job(&cron.job) {
+            return Err(mismatch(format!(
+                "[[cron]] #{} (`{}`) names job `{}`, which the component does not export (it exports: {})",
+                i + 1,
+                cron.name,
+                cron.job,
                 if jobs.is_empty() {
                     "no jobs".into()
                 } else {

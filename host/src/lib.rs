@@ -7,8 +7,11 @@
 //! host gives them the session, events, jobs, links and units APIs of the WIT
 //! contract in `wit/`.
 //!
-//! The data flows one way: trigger → [`queue`] → [`invoke`] (engine, fresh store)
-//! → guest → host API ([`api`]) → [`store`].
+//! The data flows one way: trigger ([`triggers`], [`events`]) → [`queue`] →
+//! [`invoke`] (engine, fresh store) → guest → host API ([`api`]) → [`store`].
+//! A webhook is the one trigger answered at once: its call goes straight to
+//! [`invoke`]. [`serve`] is the HTTP side (webhooks, admin API); [`admin`]
+//! holds the operators' operations, local or remote.
 //!
 //! ```no_run
 //! # async fn demo() -> ferry::Result<()> {
@@ -26,6 +29,7 @@
 
 #![warn(missing_docs)]
 
+pub mod admin;
 pub mod api;
 pub mod backend;
 pub mod bindings;
@@ -39,7 +43,10 @@ mod ferry;
 pub mod invoke;
 pub mod manifest;
 pub mod queue;
+pub mod secrets;
+pub mod serve;
 pub mod store;
+pub mod triggers;
 
 pub use error::{Error, Result};
 pub use ferry::{Ferry, FerryOptions, Installed, Runner};

@@ -2,12 +2,59 @@
 //! contains it. Each job does one bad thing; `ok` does nothing wrong, so tests can
 //! check that the host runs the next job after a bad one. A few jobs probe host
 //! APIs that the shop connectors do not use (runtime subscriptions, search).
+//! Its webhooks do the same for calls answered at once: `echo` answers what it
+//! got, `fail` returns the error kind asked for, `panic` and `spin` misbehave.
 
 use ferry_sdk::prelude::*;
+use ferry_sdk::webhook::{Request, Response};
 use serde_json::{Value, json};
+
+/// Answers with status 201, the body it got, its content type, and what it saw
+/// of the call in `x-echo-*` headers.
+fn echo(ctx: &Context, request: Request) -> Result<Response> {
+    let mut response = Response::new(201)
+        .header("x-echo-method", &request.method)
+        .header("x-echo-path", &request.path)
+        .header("x-echo-query", &request.query)
+        .header("x-echo-instance", &ctx.info().instance)
+        .header("x-echo-headers", &request.headers.len().to_string());
+    if let Some(kind) = request.header("content-type") {
+        response = response.header("content-type", kind);
+    }
+    // What the host must not pass on: the secret of the call's authentication.
+    let token_seen = request.header("x-hook-token").is_some();
+    Ok(response
+        .header("x-echo-token-seen", &token_seen.to_string())
+        .body(request.body))
+}
+
+/// Fails with the error kind named in the query (`kind=retryable` …).
+fn fail(_ctx: &Context, request: Request) -> Result<Response> {
+    let error = match request.query.as_str() {
+        "kind=retryable" => Error::retryable("remote is busy").with_retry_after_ms(30_000),
+        "kind=not-found" => Error::not_found("no such thing"),
+        "kind=denied" => Error::denied("not for you"),
+        _ => Error::fatal("bad data, do not retry"),
+    };
+    Err(error)
+}
 
 fn connector() -> Connector {
     Connector::new()
+        .webhook("echo", echo)
+        .webhook("signed", |_ctx, request| {
+            Ok(Response::json(200, &json!({ "got": request.json()? })))
+        })
+        .webhook("fail", fail)
+        .webhook("panic", |_ctx, _request| -> Result<Response> {
+            panic!("hostile webhook panicked on purpose")
+        })
+        .webhook("spin", |_ctx, _request| -> Result<Response> {
+            let mut n: u64 = 0;
+            loop {
+                n = std::hint::black_box(n.wrapping_add(1));
+            }
+        })
         .job("ok", "Succeeds and echoes its payload", |_ctx, payload| {
             Ok(json!({ "echo": payload }))
         })
@@ -48,11 +95,80 @@ fn connector() -> Connector {
             "Fails with a retryable error",
             |_ctx, _payload| Err(Error::retryable("remote is down")),
         )
-        .job("fetch", "GETs the URL in the payload", |_ctx, payload| {
-            let url = payload["url"].as_str().unwrap_or_default();
-            let resp = ferry_sdk::http::Request::get(url).send()?;
-            Ok(json!({ "status": resp.status }))
+        .job(
+            "fetch",
+            "Sends `method` (GET) to `url`, following `follow` redirects (0), with the \
+             sealed `credential` if given; logs the answer when `log_body` is true",
+            |ctx, payload| {
+                let url = payload["url"].as_str().unwrap_or_default();
+                let method = payload["method"].as_str().unwrap_or("GET");
+                let follow = payload["follow"].as_u64().unwrap_or(0) as u32;
+                let mut request = ferry_sdk::http::Request::new(method, url);
+                if let Some(name) = payload["credential"].as_str() {
+                    request = request.credential(name);
+                }
+                let resp = request.follow_redirects(follow).send()?;
+                if payload["log_body"].as_bool() == Some(true) {
+                    ctx.info_log(&format!("answer: {}", resp.text()));
+                }
+                Ok(json!({ "status": resp.status, "bytes": resp.body.len() }))
+            },
+        )
+        .job(
+            "recurse",
+            "Recurses until the stack runs out",
+            |_ctx, payload| -> Result<Value> {
+                fn down(n: u64) -> u64 {
+                    if n == u64::MAX {
+                        return 0;
+                    }
+                    let frame = std::hint::black_box([n; 64]);
+                    down(n + 1).wrapping_add(frame[3])
+                }
+                Ok(json!(down(payload["from"].as_u64().unwrap_or(0))))
+            },
+        )
+        .job("flood-log", "Writes `count` log lines", |ctx, payload| {
+            let count = payload["count"].as_u64().unwrap_or(100_000);
+            for i in 0..count {
+                ctx.info_log(&format!("flood line {i} {}", "x".repeat(200)));
+            }
+            Ok(json!({ "written": count }))
         })
+        .job(
+            "read-files",
+            "Tries to read, list and write files",
+            |_ctx, _payload| {
+                let mut reached = Vec::new();
+                for path in ["/etc/passwd", "/proc/self/environ", "connector.toml", "."] {
+                    if std::fs::read(path).is_ok() || std::fs::read_dir(path).is_ok() {
+                        reached.push(path);
+                    }
+                }
+                if std::fs::write("/tmp/hostile", b"x").is_ok() {
+                    reached.push("/tmp/hostile (write)");
+                }
+                Ok(json!({ "reached": reached }))
+            },
+        )
+        .job(
+            "write-file",
+            "Writes `bytes` bytes to /work/`name` and lists /work",
+            |_ctx, payload| {
+                let name = payload["name"].as_str().unwrap_or("out.txt");
+                let bytes = payload["bytes"].as_u64().unwrap_or(0) as usize;
+                let written = std::fs::write(format!("/work/{name}"), vec![b'x'; bytes]);
+                let mut files: Vec<String> = std::fs::read_dir("/work")
+                    .map(|dir| {
+                        dir.flatten()
+                            .map(|e| e.file_name().to_string_lossy().into_owned())
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                files.sort();
+                Ok(json!({ "written": written.is_ok(), "files": files }))
+            },
+        )
         .job("subscribe", "Subscribes job `ok` to record.created on `note`", |ctx, _payload| {
             Ok(json!({ "id": ctx.subscribe("record.created", &["note"], Some("ok"), 3)? }))
         })
@@ -67,6 +183,45 @@ fn connector() -> Connector {
             let even = ctx.search("note", &[Filter::eq("tag", "even"), Filter::gt("n", 1)], Some(100), 0)?;
             Ok(json!({ "even_above_1": even.iter().map(|r| r.values["n"].clone()).collect::<Vec<_>>() }))
         })
+        .job(
+            "until-stopped",
+            "Reports progress until an operator asks it to stop, then ends cleanly",
+            |ctx, _payload| {
+                let mut n = 0u64;
+                while !ctx.stop_requested() {
+                    n += 1;
+                    ctx.progress(0, n);
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                Ok(json!({ "stopped_after": n }))
+            },
+        )
+        .job(
+            "record-run",
+            "Writes a `run` record when it starts and one when it ends (to prove no job runs twice at once)",
+            |ctx, payload| {
+                let quiet = ctx.no_export();
+                let job = ctx.job_id().unwrap_or_default();
+                let now = || {
+                    std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .map(|d| d.as_micros() as u64)
+                        .unwrap_or_default()
+                };
+                quiet.create("run", &json!({ "job": job, "phase": "start", "at": now() }))?;
+                std::thread::sleep(std::time::Duration::from_millis(payload["ms"].as_u64().unwrap_or(5)));
+                quiet.create("run", &json!({ "job": job, "phase": "end", "at": now() }))?;
+                Ok(json!({ "job": job }))
+            },
+        )
+        .job(
+            "slow-down",
+            "Fails as a remote asking to wait would (HTTP 429 with Retry-After)",
+            |_ctx, payload| {
+                let ms = payload["retry_after_ms"].as_u64().unwrap_or(60_000);
+                Err(Error::retryable("remote said 429 Too Many Requests").with_retry_after_ms(ms))
+            },
+        )
         .job(
             "read-env",
             "Reads environment variables and files",

@@ -14,7 +14,9 @@
 //! `kind` is `products`, `customers` or `orders`. A v2 product has `title` where v1
 //! has `name`. Admin endpoints for tests and the demo: `POST /_admin/seed`,
 //! `POST /_admin/fail` (answer the next N calls with 503 + `Retry-After`),
-//! `GET /_admin/stats`.
+//! `GET /_admin/stats`. For sandbox tests: `GET /_test/redirect?to=URL` (302 to
+//! URL), `GET /_test/huge?bytes=N` (N bytes of `x`) and `GET /_test/echo` (the
+//! request's headers and query as JSON).
 
 #![warn(missing_docs)]
 
@@ -184,6 +186,9 @@ impl Shop {
             .route("/_admin/seed", post(admin_seed))
             .route("/_admin/fail", post(admin_fail))
             .route("/_admin/stats", get(admin_stats))
+            .route("/_test/redirect", get(test_redirect))
+            .route("/_test/huge", get(test_huge))
+            .route("/_test/echo", get(test_echo))
             .with_state(self.clone())
     }
 
@@ -536,4 +541,32 @@ async fn admin_stats(State(shop): State<Shop>) -> Response {
     let counts: BTreeMap<&str, usize> = KINDS.iter().map(|k| (*k, data.count(k))).collect();
     Json(json!({ "counts": counts, "requests": data.requests, "writes": data.writes, "fail_next": data.fail_next }))
         .into_response()
+}
+
+#[derive(Deserialize)]
+struct RedirectQuery {
+    to: String,
+}
+
+async fn test_redirect(Query(q): Query<RedirectQuery>) -> Response {
+    (StatusCode::FOUND, [(axum::http::header::LOCATION, q.to)]).into_response()
+}
+
+#[derive(Deserialize)]
+struct HugeQuery {
+    bytes: usize,
+}
+
+/// The request's headers and query as JSON text (to see what a client sent).
+async fn test_echo(headers: HeaderMap, uri: axum::http::Uri) -> String {
+    let headers: serde_json::Map<String, serde_json::Value> = headers
+        .iter()
+        .map(|(k, v)| (k.to_string(), String::from_utf8_lossy(v.as_bytes()).into()))
+        .collect();
+    serde_json::json!({ "headers": headers, "query": uri.query() }).to_string()
+}
+
+/// At most 256 MiB, so that a typo cannot take the test machine's memory.
+async fn test_huge(Query(q): Query<HugeQuery>) -> Response {
+    vec![b'x'; q.bytes.min(256 << 20)].into_response()
 }

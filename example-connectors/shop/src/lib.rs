@@ -4,7 +4,8 @@
 //! the shop's v1 API: an adapter per model, import and export mappers, and the
 //! SDK's generic binder, importer and exporter. A batch job enqueues one import
 //! per changed record; `record.updated` on a product enqueues its export (see
-//! `connector.toml`).
+//! `connector.toml`). The shop notifies changed products on the webhook
+//! `product-changed`, which enqueues their import at once.
 
 use ferry_sdk::mapper::{Mapper, MapperUnit, convert, id_text};
 use ferry_sdk::prelude::*;
@@ -186,6 +187,30 @@ fn order_mapper() -> MapperUnit {
     MapperUnit::new(import, export)
 }
 
+/// Webhook `product-changed`: the shop says product `{"id": …}` changed; its
+/// import is enqueued (once, however often the shop calls) and the answer, 202,
+/// names the job.
+pub fn product_changed(ctx: &Context, request: webhook::Request) -> Result<webhook::Response> {
+    let body = request.json()?;
+    let id = match &body["id"] {
+        Value::Null => {
+            return Ok(webhook::Response::json(
+                422,
+                &json!({ "error": "expected {\"id\": …} of the product that changed" }),
+            ));
+        }
+        id => id_text(id),
+    };
+    let job = Job::new(
+        "import-record",
+        &json!({ "model": "product", "external_id": id }),
+    )
+    .identity_key(format!("import:product:{id}"))
+    .description(format!("Import product {id} (the shop notified a change)"));
+    let job = ctx.enqueue(job)?;
+    Ok(webhook::Response::json(202, &json!({ "job": job })))
+}
+
 /// The connector: what `describe` reports and what the host dispatches to.
 pub fn connector() -> Connector {
     let mut c = Connector::new()
@@ -221,6 +246,7 @@ pub fn connector() -> Connector {
         "Export one local record to the shop",
         generic::export_record,
     )
+    .webhook("product-changed", product_changed)
 }
 
 ferry_sdk::export_connector!(connector);

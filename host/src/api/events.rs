@@ -20,6 +20,7 @@ impl HostState {
             job: sub.job,
             priority: i64::from(sub.priority),
             source: "runtime".into(),
+            conditions: Default::default(),
         })
     }
 }

@@ -2,8 +2,8 @@
 
 use super::{HostState, WitResult, final_error, parse_json};
 use crate::bindings::jobs::{self, JobSpec};
-use crate::store::{NewJob, now_ms};
-use std::collections::HashMap;
+use crate::store::{NewJob, Store, now_ms};
+use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use wasmtime::component::Resource;
@@ -11,31 +11,67 @@ use wasmtime::component::Resource;
 /// How soon a job that found a lock taken is tried again.
 const LOCKED_RETRY: Duration = Duration::from_millis(500);
 
-/// Locks taken by runs with `lock-or-retry`, per process: key → run id.
-#[derive(Debug, Default)]
+/// Locks taken by runs with `lock-or-retry`: kept in the database (shared
+/// by every worker process); this remembers which runs of this process took
+/// one, so that only those release at their end.
+#[derive(Debug)]
 pub struct RunLocks {
-    held: Mutex<HashMap<String, u64>>,
+    store: Store,
+    /// Tells this process's runs from other processes' runs.
+    process: u64,
+    holding: Mutex<HashSet<u64>>,
 }
 
 impl RunLocks {
-    /// Take `key` for run `run`; false if another run holds it.
-    pub(crate) fn try_lock(&self, key: &str, run: u64) -> bool {
-        let mut held = self.held.lock().unwrap_or_else(|p| p.into_inner());
-        match held.get(key) {
-            Some(owner) => *owner == run,
-            None => {
-                held.insert(key.to_string(), run);
-                true
-            }
+    /// Locks in `store`.
+    pub(crate) fn new(store: Store) -> Self {
+        RunLocks {
+            store,
+            process: fastrand::u64(..),
+            holding: Mutex::default(),
         }
     }
 
-    /// Release every lock of run `run`.
-    pub(crate) fn release(&self, run: u64) {
-        self.held
+    fn holder(&self, run: u64) -> String {
+        format!("{:016x}-{run}", self.process)
+    }
+
+    /// Take `key` for run `run` (of job `job` = (id, claim token)) for at most
+    /// `ttl`; false if another run holds it.
+    pub(crate) async fn try_lock(
+        &self,
+        key: &str,
+        run: u64,
+        job: Option<(i64, i64)>,
+        ttl: Duration,
+    ) -> crate::Result<bool> {
+        self.holding
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .retain(|_, owner| *owner != run);
+            .insert(run);
+        let expires = now_ms().saturating_add(ttl.as_millis() as i64);
+        self.store
+            .try_run_lock(key, &self.holder(run), job, expires)
+            .await
+    }
+
+    /// Release every lock of run `run` (in the background: called on drop).
+    pub(crate) fn release(&self, run: u64) {
+        let held = self
+            .holding
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&run);
+        if held && let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            let (store, holder) = (self.store.clone(), self.holder(run));
+            runtime.spawn(async move {
+                if let Err(e) = store.release_run_locks(&holder).await {
+                    tracing::warn!(
+                        "could not release the locks of run {holder} (they expire): {e}"
+                    );
+                }
+            });
+        }
     }
 }
 
@@ -77,7 +113,7 @@ impl jobs::Host for HostState {
         Ok(async move {
             let scope = scope?;
             // Refuse at once what no module of the chain could run.
-            scope
+            let resolved = scope
                 .registry
                 .resolve_job(&scope.instance_key, &spec.name)?;
             let payload = parse_json(&spec.payload, &format!("payload of job {}", spec.name))?;
@@ -90,6 +126,10 @@ impl jobs::Host for HostState {
             job.identity_key = spec.identity_key;
             job.description = spec.description.unwrap_or_default();
             job.user = scope.user.clone();
+            job.pin = Some(crate::store::Pin {
+                module: resolved.module.name().to_string(),
+                hash: resolved.module.content_hash.clone(),
+            });
             if let Some(channel) = spec.channel {
                 if channel.is_empty() || channel.len() > 128 {
                     return Err(final_error("channel must be 1 to 128 characters"));
@@ -105,8 +145,10 @@ impl jobs::Host for HostState {
         let scope = self.scope();
         Ok(async move {
             let scope = scope?;
-            let key = format!("{}\u{0}{key}", scope.instance.name);
-            if scope.locks.try_lock(&key, scope.run_id) {
+            let key = format!("{}\u{1f}{key}", scope.instance.name);
+            let job = scope.job.as_ref().map(|j| (j.id, j.token));
+            let ttl = scope.engine.config().time_budget + Duration::from_secs(60);
+            if scope.locks.try_lock(&key, scope.run_id, job, ttl).await? {
                 Ok(())
             } else {
                 scope
@@ -116,7 +158,7 @@ impl jobs::Host for HostState {
                     kind: crate::bindings::types::ErrorKind::Retryable,
                     message: format!(
                         "`{}` is locked by another run; trying again shortly",
-                        key.replace('\u{0}', ": ")
+                        key.replace('\u{1f}', ": ")
                     ),
                     retry_after_ms: Some(LOCKED_RETRY.as_millis() as u64),
                 })
@@ -159,11 +201,14 @@ impl jobs::HostJobRun for HostState {
             .unwrap_or_else(|p| p.into_inner())
             .take();
         let id = state.id;
-        if let Some(scope) = &self.scope {
+        if let Some(scope) = &self.scope
+            && let Some(job) = &scope.job
+        {
             // Progress is informative: a failed write must not fail the job.
+            // The claim's token fences it: a rescued run reports nothing.
             if let Err(err) = scope
                 .store
-                .set_job_progress(id, clamp(total), clamp(done))
+                .set_job_progress(id, job.token, clamp(total), clamp(done))
                 .await
             {
                 tracing::warn!(job = id, "could not store progress: {err}");

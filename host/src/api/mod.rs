@@ -10,6 +10,7 @@
 //! or the outside world refused, and traps only on host bugs (a missing resource).
 
 pub mod events;
+pub mod files;
 pub mod http;
 pub mod jobs;
 pub mod links;
@@ -67,12 +68,19 @@ impl HostState {
         let stderr = MemoryOutputPipe::new(STDERR_CAPACITY);
         // Nothing granted: no preopened dirs, no env, no args, no sockets, no
         // name lookups. Stdout is dropped; stderr is kept for panic messages.
-        let wasi = WasiCtx::builder()
-            .stderr(stderr.clone())
+        let mut wasi = WasiCtx::builder();
+        wasi.stderr(stderr.clone())
             .allow_tcp(false)
             .allow_udp(false)
-            .allow_ip_name_lookup(false)
-            .build();
+            .allow_ip_name_lookup(false);
+        // The one exception: a work directory, if the manifest asks for it.
+        if let (Some(scope), Some(at)) = (&scope, &module_backend)
+            && let Some(found) = scope.registry.module_at(at)
+            && let Some(decl) = &found.manifest.capabilities.work_dir
+        {
+            files::grant_work_dir(&mut wasi, scope, module, decl);
+        }
+        let wasi = wasi.build();
         HostState {
             scope,
             module: module.to_string(),
@@ -124,9 +132,17 @@ impl WasiHttpView for HostState {
 }
 
 /// Memory cap of one run: the linear memories of every instance of the run
-/// (the job's and its nested unit calls') count against one budget.
+/// (the job's and its nested unit calls') count against one budget. Also caps
+/// the instance's tables, and remembers which limit stopped a guest so that
+/// its failure can say so.
 pub(crate) struct MemoryLimit {
     pub(crate) max: usize,
+    /// Elements one table may hold.
+    pub(crate) max_table_elements: usize,
+    /// Fuel the instance was given, when counted.
+    pub(crate) fuel: Option<u64>,
+    /// Set when a table could not grow.
+    pub(crate) table_exceeded: bool,
     /// Bytes of the whole run, shared by its instances.
     run_used: Arc<AtomicUsize>,
     /// Bytes of this instance (given back when it is dropped).
@@ -139,6 +155,9 @@ impl MemoryLimit {
     pub(crate) fn new(max: usize, run_used: Arc<AtomicUsize>) -> Self {
         MemoryLimit {
             max,
+            max_table_elements: 100_000,
+            fuel: None,
+            table_exceeded: false,
             run_used,
             used: 0,
             exceeded: false,
@@ -175,7 +194,11 @@ impl ResourceLimiter for MemoryLimit {
         desired: usize,
         _maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
-        Ok(desired <= 100_000)
+        if desired > self.max_table_elements {
+            self.table_exceeded = true;
+            return Ok(false);
+        }
+        Ok(true)
     }
 }
 
@@ -197,7 +220,7 @@ impl From<Error> for types::Error {
         let kind = match &err {
             Error::NotFound { .. } | Error::NotFoundInChain { .. } => ErrorKind::NotFound,
             // The database may come back: the job is worth retrying.
-            Error::Database(_) | Error::Io { .. } => ErrorKind::Retryable,
+            Error::Database(_) | Error::Connect(_) | Error::Io { .. } => ErrorKind::Retryable,
             _ => ErrorKind::Final,
         };
         types::Error {

@@ -150,6 +150,7 @@ impl session::HostSession for HostState {
             LogLevel::Error => "error",
         };
         if let Some(scope) = &self.scope {
+            let message = self.outbound.redact(&message);
             scope.log(level, &self.module, &message);
         }
         Ok(())
@@ -208,6 +209,27 @@ impl session::HostSession for HostState {
             let scope = scope?;
             let values = parse_json(&values, &format!("create {model}"))?;
             Ok(scope.writer(fire).create(&model, values).await?.id as u64)
+        }
+        .await)
+    }
+
+    async fn create_linked(
+        &mut self,
+        s: Resource<SessionState>,
+        model: String,
+        values: String,
+        external_id: String,
+    ) -> WitResult<u64> {
+        let fire = self.fires_events(&s)?;
+        let scope = self.scope();
+        Ok(async move {
+            let scope = scope?;
+            let values = parse_json(&values, &format!("create {model}"))?;
+            let row = scope
+                .writer(fire)
+                .create_linked(&model, values, &scope.instance.name, &external_id)
+                .await?;
+            Ok(row.id as u64)
         }
         .await)
     }

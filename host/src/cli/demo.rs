@@ -4,7 +4,7 @@ use super::output::Output;
 use anyhow::{Context, Result};
 use ferry::Ferry;
 use ferry::demo;
-use ferry::store::JobState;
+use ferry::store::{JobFilter, JobState};
 use serde_json::json;
 use std::path::Path;
 
@@ -95,7 +95,12 @@ pub async fn run(data_dir: &Path, products: u64, out: &Output) -> Result<()> {
         )
         .await?;
     let exports = store
-        .list_jobs(Some(JobState::Pending), Some("acme"), 10)
+        .list_jobs(&JobFilter {
+            state: Some(JobState::Pending),
+            instance: Some("acme".into()),
+            limit: 10,
+            ..Default::default()
+        })
         .await?;
     say(&format!(
         "   record.updated fired: {} export job(s) queued",

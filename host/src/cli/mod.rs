@@ -1,16 +1,24 @@
 //! The `ferry` command line: one subcommand per operation, each a thin layer
 //! over the library (the same functions the demo and the tests call).
 
+mod cron;
 mod demo;
+mod jobs;
+mod logs;
 mod output;
+mod secret;
+mod serve;
+mod trigger;
+mod worker;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
+use ferry::admin::Admin;
 use ferry::queue::WorkerConfig;
-use ferry::store::{JobState, NewJob};
+use ferry::store::{NewJob, PinPolicy, RetryPattern};
 use ferry::{Ferry, FerryOptions};
 use output::Output;
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -27,6 +35,10 @@ struct Cli {
     /// Print JSON instead of tables (for scripts).
     #[arg(long, global = true)]
     json: bool,
+    /// Run `jobs` and `trigger` on a running `ferry serve` (its URL, e.g.
+    /// http://127.0.0.1:8080) instead of the local installation.
+    #[arg(long, global = true, env = "FERRY_SERVER")]
+    server: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -54,20 +66,19 @@ enum Command {
     /// Enqueue a job for a backend instance.
     Run(RunArgs),
     /// Run jobs.
-    Worker {
-        /// Stop when no job is ready and none is running.
-        #[arg(long)]
-        until_idle: bool,
-        /// Jobs run at once.
-        #[arg(long, default_value_t = 4)]
-        concurrency: usize,
-    },
-    /// Jobs: list them, or show one with its log.
+    Worker(worker::WorkerArgs),
+    /// Cron schedules of the backend instances: list them, change or switch one off.
+    #[command(subcommand)]
+    Cron(cron::CronCommand),
     /// Jobs: list them (the default), show one with its log, requeue, cancel, stop.
     Jobs {
         #[command(subcommand)]
-        command: Option<JobsCommand>,
+        command: Option<jobs::JobsCommand>,
     },
+    /// Serve webhooks and the admin API over HTTP, and run jobs.
+    Serve(serve::ServeArgs),
+    /// Press a button of a backend instance: enqueue its job with data.
+    Trigger(trigger::TriggerArgs),
     /// Local records of a model; or change one (as a person would: events fire).
     Records {
         /// Model name, e.g. product.
@@ -103,48 +114,16 @@ enum Command {
         #[arg(long, conflicts_with = "clear")]
         clear_all: bool,
     },
+    /// Logs: `--transmissions` lists guests' outbound HTTP requests, sent and refused.
+    Logs(logs::LogsArgs),
+    /// Secrets of backend instances: set (value from stdin), list names, remove.
+    #[command(subcommand)]
+    Secret(secret::SecretCommand),
     /// Build the example connectors, start the shop simulator and sync through shop@2.0.
     Demo {
         /// Products in the simulated shop.
         #[arg(long, default_value_t = 200)]
         products: u64,
-    },
-}
-
-#[derive(Subcommand)]
-enum JobsCommand {
-    /// List jobs, newest first.
-    List {
-        /// Only jobs in this state (pending, started, done, failed, cancelled).
-        #[arg(long)]
-        state: Option<String>,
-        /// Only jobs of this backend instance.
-        #[arg(long)]
-        instance: Option<String>,
-        /// At most this many.
-        #[arg(long, default_value_t = 50)]
-        limit: u32,
-    },
-    /// Show a job with its log.
-    Show {
-        /// Job id.
-        id: i64,
-    },
-    /// Put a done, failed or cancelled job back in the queue, its tries reset.
-    Requeue {
-        /// Job id.
-        id: i64,
-    },
-    /// Cancel a pending job.
-    Cancel {
-        /// Job id.
-        id: i64,
-    },
-    /// Ask a running job to stop (it sees it through `stop-requested`); a
-    /// pending one is cancelled.
-    Stop {
-        /// Job id.
-        id: i64,
     },
 }
 
@@ -181,9 +160,34 @@ struct RunArgs {
     /// Priority (lower runs first).
     #[arg(long, default_value_t = 10)]
     priority: i64,
-    /// Identity key: no second pending job with the same key.
+    /// Identity key: no second pending or enqueued job with the same key.
     #[arg(long)]
     identity_key: Option<String>,
+    /// Channel, e.g. root.shop (capacities: `ferry worker --channels`).
+    #[arg(long, default_value = "root")]
+    channel: String,
+    /// Tries after the first failure.
+    #[arg(long, default_value_t = 5)]
+    retries: i64,
+    /// Delays between tries from try N on, e.g. `1:10s,5:1m,10:10m`.
+    #[arg(long)]
+    retry_pattern: Option<String>,
+    /// Not before this long from now, e.g. 10m.
+    #[arg(long, value_parser = jobs::parse_age)]
+    delay: Option<std::time::Duration>,
+    /// Wait for this job to be done first (repeatable).
+    #[arg(long = "after")]
+    after: Vec<i64>,
+    /// Wait for every job of this group to be done first (repeatable).
+    #[arg(long = "after-group")]
+    after_groups: Vec<String>,
+    /// Put the job in this group.
+    #[arg(long)]
+    group: Option<String>,
+    /// If the connector is upgraded before it runs: keep (run on the version it
+    /// was enqueued for), migrate (run on the new one) or fail.
+    #[arg(long, default_value = "keep")]
+    pin_policy: String,
     /// Run the queue until idle right away.
     #[arg(long)]
     wait: bool,
@@ -290,10 +294,24 @@ async fn run(cli: Cli) -> Result<()> {
             );
             job.priority = args.priority;
             job.identity_key = args.identity_key.clone();
+            job.channel = args.channel.clone();
+            job.max_retries = args.retries;
+            job.retry_pattern = args
+                .retry_pattern
+                .as_deref()
+                .map(RetryPattern::parse)
+                .transpose()?;
+            job.eta = args
+                .delay
+                .map(|d| ferry::store::now_ms() + d.as_millis() as i64);
+            job.depends_on = args.after.clone();
+            job.after_groups = args.after_groups.clone();
+            job.group = args.group.clone();
+            job.pin_policy = PinPolicy::parse(&args.pin_policy)?;
             let id = ferry.enqueue(&job).await?;
             out.message(&format!("enqueued job {id}"));
             if args.wait {
-                work(
+                worker::work(
                     &ferry,
                     &out,
                     WorkerConfig {
@@ -302,25 +320,19 @@ async fn run(cli: Cli) -> Result<()> {
                     },
                 )
                 .await?;
-                out.job(
-                    &ferry.store().job(id).await?,
-                    &ferry.store().job_logs(id).await?,
-                );
+                out.job(&Admin::Local(ferry.clone()).job(id).await?);
             }
         }
-        Command::Worker {
-            until_idle,
-            concurrency,
-        } => {
+        Command::Worker(args) => {
             let ferry = open(&cli).await?;
-            let config = WorkerConfig {
-                until_idle: *until_idle,
-                concurrency: *concurrency,
-                ..Default::default()
-            };
-            work(&ferry, &out, config).await?;
+            let config = args.config()?;
+            worker::stop_on_signal(&config);
+            worker::work_with_cron(&ferry, &out, config, !args.no_cron).await?;
         }
-        Command::Jobs { command } => jobs(&open(&cli).await?, &out, command.as_ref()).await?,
+        Command::Jobs { command } => jobs::run(&cli, &out, command.as_ref()).await?,
+        Command::Serve(args) => serve::run(&cli, &out, args).await?,
+        Command::Trigger(args) => trigger::run(&cli, &out, args).await?,
+        Command::Cron(command) => cron::run(&open(&cli).await?, &out, command).await?,
         Command::Records {
             model,
             set: Some(values),
@@ -377,38 +389,9 @@ async fn run(cli: Cli) -> Result<()> {
                 out.checkpoints(&ferry.store().checkpoints().await?);
             }
         }
+        Command::Logs(args) => logs::run(&open(&cli).await?, &out, args).await?,
+        Command::Secret(command) => secret::run(&open(&cli).await?, &out, command).await?,
         Command::Demo { products } => demo::run(&cli.data_dir, *products, &out).await?,
-    }
-    Ok(())
-}
-
-async fn jobs(ferry: &Ferry, out: &Output, command: Option<&JobsCommand>) -> Result<()> {
-    let store = ferry.store();
-    match command {
-        None => out.jobs(&store.list_jobs(None, None, 50).await?),
-        Some(JobsCommand::List {
-            state,
-            instance,
-            limit,
-        }) => {
-            let state = state.as_deref().map(JobState::parse).transpose()?;
-            out.jobs(&store.list_jobs(state, instance.as_deref(), *limit).await?);
-        }
-        Some(JobsCommand::Show { id }) => {
-            out.job(&store.job(*id).await?, &store.job_logs(*id).await?)
-        }
-        Some(JobsCommand::Requeue { id }) => {
-            store.requeue_job(*id).await?;
-            out.message(&format!("job {id} is pending again"));
-        }
-        Some(JobsCommand::Cancel { id }) => {
-            store.cancel_job(*id).await?;
-            out.message(&format!("job {id} cancelled"));
-        }
-        Some(JobsCommand::Stop { id }) => match store.stop_job(*id).await? {
-            JobState::Started => out.message(&format!("job {id} was asked to stop")),
-            state => out.message(&format!("job {id} is {state}")),
-        },
     }
     Ok(())
 }
@@ -419,33 +402,4 @@ fn manifest_of(path: &Path) -> PathBuf {
     } else {
         path.to_path_buf()
     }
-}
-
-/// Run a worker with a progress bar on the terminal.
-async fn work(
-    ferry: &Ferry,
-    out: &Output,
-    config: WorkerConfig,
-) -> Result<ferry::queue::WorkerStats> {
-    let bar = out.progress_bar("jobs");
-    let pending = ferry.store().count_jobs(JobState::Pending).await?;
-    bar.set_length(pending.max(0) as u64);
-    let stats = ferry
-        .run_worker(&config, |s| {
-            bar.set_position(s.done + s.failed);
-            bar.set_message(format!(
-                "{} done, {} failed, {} retried",
-                s.done, s.failed, s.retried
-            ));
-        })
-        .await?;
-    bar.finish_and_clear();
-    out.value(
-        &json!({ "done": stats.done, "failed": stats.failed, "retried": stats.retried }),
-        &format!(
-            "worker: {} done, {} failed, {} retried",
-            stats.done, stats.failed, stats.retried
-        ),
-    );
-    Ok(stats)
 }

@@ -2,9 +2,10 @@
 
 use comfy_table::{Table, presets::UTF8_BORDERS_ONLY};
 use ferry::Installed;
+use ferry::admin::{ActionResult, JobAction, JobDetail, JobInfo, Pressed};
 use ferry::backend::{Description, Registry};
 use ferry::builder::Built;
-use ferry::store::{BackendInstance, Checkpoint, JobRow, LinkRow, LogLine, RecordRow};
+use ferry::store::{BackendInstance, Checkpoint, JobState, LinkRow, RecordRow};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -124,8 +125,17 @@ impl Output {
         self.emit(
             &json!({ "module": i.module, "description": i.description }),
             || {
+                // What the module may reach, for the operator to review.
+                let hosts = ferry::manifest::Manifest::parse(&i.module.manifest)
+                    .map(|m| m.capabilities.allowed_hosts)
+                    .unwrap_or_default();
+                let network = if hosts.is_empty() {
+                    "none".to_string()
+                } else {
+                    hosts.join(", ")
+                };
                 format!(
-                    "installed {} {} ({})\n  units: {}\n  jobs:  {}",
+                    "installed {} {} ({})\n  units: {}\n  jobs:  {}\n  network: {network}",
                     i.module.name,
                     i.module.version,
                     &i.module.content_hash[..12],
@@ -194,7 +204,7 @@ impl Output {
     }
 
     /// A list of jobs.
-    pub fn jobs(&self, jobs: &[JobRow]) {
+    pub fn jobs(&self, jobs: &[JobInfo]) {
         self.emit(&jobs, || {
             let mut t = table(&[
                 "id",
@@ -224,8 +234,9 @@ impl Output {
     }
 
     /// One job with its log.
-    pub fn job(&self, job: &JobRow, logs: &[LogLine]) {
-        self.emit(&json!({ "job": job, "logs": logs }), || {
+    pub fn job(&self, detail: &JobDetail) {
+        let (job, logs) = (&detail.job, &detail.logs);
+        self.emit(detail, || {
             let mut s = format!(
                 "job {} `{}` for {}: {} after {} tries\n  payload: {}\n",
                 job.id,
@@ -265,6 +276,27 @@ impl Output {
             }
             s.trim_end().to_string()
         });
+    }
+
+    /// What an operator's action on a job did.
+    pub fn action(&self, done: &ActionResult) {
+        let id = done.id;
+        let text = match (done.action, done.state) {
+            (JobAction::Requeue, _) => format!("job {id} is pending again"),
+            (JobAction::Cancel, _) => format!("job {id} cancelled"),
+            (JobAction::Stop, JobState::Started) => format!("job {id} was asked to stop"),
+            (JobAction::Stop, state) => format!("job {id} is {state}"),
+            (JobAction::Done, _) => format!("job {id} set done"),
+        };
+        let mut data = json!(done);
+        data["message"] = json!(text);
+        self.emit(&data, || text);
+    }
+
+    /// A button pressed.
+    pub fn pressed(&self, pressed: &Pressed) {
+        let text = format!("enqueued job {}", pressed.job);
+        self.emit(&json!({ "job": pressed.job, "message": text }), || text);
     }
 
     /// Local records.

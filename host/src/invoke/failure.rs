@@ -59,6 +59,18 @@ impl From<Failure> for types::Error {
     }
 }
 
+/// Whether the trap happened at the bottom of a long chain of calls to one function.
+fn recursing(err: &wasmtime::Error) -> bool {
+    err.downcast_ref::<wasmtime::WasmBacktrace>()
+        .is_some_and(|bt| {
+            let frames = bt.frames();
+            frames.len() >= 16
+                && frames[..16]
+                    .windows(2)
+                    .all(|w| w[0].func_index() == w[1].func_index())
+        })
+}
+
 /// Explain a trap: limits hit, a panic's message, or the trap itself.
 pub(crate) fn trap_failure(state: &HostState, err: &wasmtime::Error, budget: Duration) -> Failure {
     let fatal = |message: String| Failure {
@@ -84,7 +96,19 @@ pub(crate) fn trap_failure(state: &HostState, err: &wasmtime::Error, budget: Dur
             state.limits.max >> 20
         ));
     }
+    if state.limits.table_exceeded {
+        return fatal(format!(
+            "table limit of {} elements exceeded",
+            state.limits.max_table_elements
+        ));
+    }
     match err.downcast_ref::<wasmtime::Trap>() {
+        Some(wasmtime::Trap::OutOfFuel) => {
+            let fuel = state.limits.fuel.unwrap_or_default();
+            return fatal(format!(
+                "fuel limit of {fuel} exceeded (the guest was stopped)"
+            ));
+        }
         Some(wasmtime::Trap::Interrupt) => {
             return fatal(format!(
                 "time budget of {budget:?} exceeded (the guest was stopped)"
@@ -92,6 +116,15 @@ pub(crate) fn trap_failure(state: &HostState, err: &wasmtime::Error, budget: Dur
         }
         Some(wasmtime::Trap::StackOverflow) => {
             return fatal("stack overflow (recursion too deep)".into());
+        }
+        // Rust and C guests keep their stack in linear memory, below their
+        // data: when it runs out, the stack pointer wraps and the next write
+        // faults, deep in a chain of calls to one function.
+        Some(wasmtime::Trap::MemoryOutOfBounds) if recursing(err) => {
+            return fatal(
+                "stack overflow (recursion too deep: the guest's stack in linear memory ran out)"
+                    .into(),
+            );
         }
         _ => {}
     }

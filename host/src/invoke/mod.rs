@@ -8,13 +8,16 @@
 
 mod failure;
 mod scope;
+mod webhook;
 
 pub use failure::Failure;
 pub(crate) use failure::trap_failure;
 pub use scope::CallScope;
 pub(crate) use scope::{JobScope, effective_params};
+pub use webhook::WebhookOutcome;
+pub(crate) use webhook::handle_webhook;
 
-use crate::api::http::{HostPattern, Origin, OutboundPolicy};
+use crate::api::http::OutboundPolicy;
 use crate::api::jobs::JobRunState;
 use crate::api::session::SessionState;
 use crate::api::{HostState, MemoryLimit, WitResult};
@@ -46,37 +49,23 @@ fn new_store(
     resolved: &Resolved,
     depth: u32,
 ) -> wasmtime::Store<HostState> {
-    let allowed: Vec<Origin> = resolved
-        .module
-        .manifest
-        .capabilities
-        .allowed_hosts
-        .iter()
-        .filter_map(|entry| match HostPattern::resolve(entry, &scope.params) {
-            Ok(origin) => Some(origin),
-            Err(e) => {
-                scope.log(
-                    "warn",
-                    resolved.module.name(),
-                    &format!("allowed_hosts entry {entry:?} ignored: {e}"),
-                );
-                None
-            }
-        })
-        .collect();
     let state = HostState::new(
         Some(scope.clone()),
         resolved.module.name(),
         Some(resolved.at.clone()),
         depth,
-        OutboundPolicy::new(Arc::new(allowed), Some(scope.deadline)),
+        OutboundPolicy::for_run(
+            scope,
+            resolved.module.name(),
+            &resolved.module.manifest.capabilities,
+        ),
         MemoryLimit::new(
             scope.engine.config().memory_limit,
             scope.memory_used.clone(),
         ),
     );
     let mut store = wasmtime::Store::new(scope.engine.wasmtime(), state);
-    store.limiter(|s| &mut s.limits);
+    scope.engine.limit_store(&mut store);
     stop_at(&mut store, scope.deadline);
     store
 }
@@ -214,8 +203,11 @@ pub(crate) async fn run_job(
     .await;
     // The last progress report, if throttling held it back.
     let last = unsaved.lock().unwrap_or_else(|p| p.into_inner()).take();
-    if let (Some((total, done)), Some(_)) = (last, &job)
-        && let Err(e) = scope.store.set_job_progress(id, total, done).await
+    if let (Some((total, done)), Some(job)) = (last, &job)
+        && let Err(e) = scope
+            .store
+            .set_job_progress(id, job.token, total, done)
+            .await
     {
         tracing::warn!(job = id, "could not store progress: {e}");
     }
@@ -282,7 +274,7 @@ pub(crate) async fn describe(
     let memory = MemoryLimit::new(engine.config().memory_limit, Arc::default());
     let state = HostState::new(None, module, None, 0, OutboundPolicy::deny_all(), memory);
     let mut store = wasmtime::Store::new(engine.wasmtime(), state);
-    store.limiter(|s| &mut s.limits);
+    engine.limit_store(&mut store);
     stop_at(&mut store, Instant::now() + Duration::from_secs(10));
     let call = async {
         let connector = pre.instantiate_async(&mut store).await?;

@@ -23,6 +23,8 @@ const MAX_LOG_LINE: usize = 4_096;
 pub(crate) struct JobScope {
     pub(crate) id: i64,
     pub(crate) attempt: i64,
+    /// Fencing token of the claim the run holds.
+    pub(crate) token: i64,
 }
 
 /// What one run shares with every unit call it makes.

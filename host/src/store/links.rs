@@ -40,7 +40,7 @@ pub struct PairRow {
 
 const LINK_COLUMNS: &str = "instance, model, local_id, external_id, sync_date, data";
 
-fn link(row: &sqlx::sqlite::SqliteRow) -> Result<LinkRow> {
+fn link(row: &super::DbRow) -> Result<LinkRow> {
     let data: String = row.try_get("data")?;
     Ok(LinkRow {
         instance: row.try_get("instance")?,
@@ -52,7 +52,7 @@ fn link(row: &sqlx::sqlite::SqliteRow) -> Result<LinkRow> {
     })
 }
 
-fn pair(row: &sqlx::sqlite::SqliteRow) -> Result<PairRow> {
+fn pair(row: &super::DbRow) -> Result<PairRow> {
     let data: String = row.try_get("data")?;
     Ok(PairRow {
         label: row.try_get("label")?,
@@ -74,7 +74,21 @@ impl Store {
         external_id: &str,
         data: Option<Value>,
     ) -> Result<LinkRow> {
-        let mut tx = self.pool().begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.begin_write().await?;
+        let row = Self::bind_in(&mut tx, instance, model, local_id, external_id, data).await?;
+        tx.commit().await?;
+        Ok(row)
+    }
+
+    /// [`Store::bind`] inside a transaction of the caller.
+    pub(crate) async fn bind_in(
+        tx: &mut super::DbConn,
+        instance: &str,
+        model: &str,
+        local_id: i64,
+        external_id: &str,
+        data: Option<Value>,
+    ) -> Result<LinkRow> {
         let kept: Option<String> = sqlx::query_scalar(
             "SELECT data FROM links WHERE instance = $1 AND model = $2 AND local_id = $3 AND external_id = $4",
         )
@@ -106,7 +120,6 @@ impl Store {
         .bind(data)
         .fetch_one(&mut *tx)
         .await?;
-        tx.commit().await?;
         link(&row)
     }
 
@@ -190,7 +203,7 @@ impl Store {
         right_id: &str,
         data: Option<Value>,
     ) -> Result<PairRow> {
-        let mut tx = self.pool().begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("DELETE FROM link_pairs WHERE instance = $1 AND label = $2 AND (left_id = $3 OR right_id = $4)")
             .bind(instance)
             .bind(label)

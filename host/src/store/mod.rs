@@ -6,32 +6,123 @@
 
 mod checkpoints;
 mod jobs;
+mod leases;
 mod links;
 mod modules;
 mod records;
+mod run_locks;
+mod secrets;
+mod transmissions;
+mod triggers;
 
 pub use checkpoints::Checkpoint;
-pub use jobs::{JobRow, JobState, LogLine, NewJob};
+pub use jobs::{
+    Candidate, ClaimLoad, Completion, FailedTry, JobFilter, JobRow, JobState, LogLine, NewJob, Pin,
+    PinPolicy, Recorded, RetryPattern, merge_payloads,
+};
 pub use links::{LinkRow, PairRow};
 pub use modules::{BackendInstance, InstalledModule, SubscriptionRow};
 pub use records::{FilterOp, RecordFilter, RecordRow};
+pub use transmissions::{Transmission, TransmissionFilter};
+pub use triggers::{CronOverride, CronRun, EventJob, timed_key};
 
 use crate::error::{Error, Result};
-use sqlx::SqlitePool;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyPool, ConnectOptions, Executor};
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Once};
 use std::time::Duration;
+use tokio::sync::Notify;
+
+/// The sqlx database the store runs on: `Any`, so that one set of statements
+/// serves SQLite and PostgreSQL; the few that differ ask [`Dialect`].
+pub(crate) type Db = sqlx::Any;
+/// A row of a query result.
+pub type DbRow = sqlx::any::AnyRow;
+/// A connection (or a transaction, through `&mut *tx`).
+pub(crate) type DbConn = sqlx::AnyConnection;
+/// Query arguments.
+pub(crate) type DbArguments<'q> = sqlx::any::AnyArguments<'q>;
 
 /// Milliseconds since the Unix epoch, now.
 pub fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
 
+/// Which SQL the database speaks, for the statements that differ.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dialect {
+    /// The embedded default: one file, one writer at a time.
+    Sqlite,
+    /// A server many worker processes on many machines can share.
+    Postgres,
+}
+
+impl Dialect {
+    /// The value of `field` of the JSON object in text column `column`, as SQL
+    /// comparable with a bound JSON scalar (see [`Dialect::json_param`]).
+    pub(crate) fn json_field(self, column: &str, field: &str) -> String {
+        match self {
+            Dialect::Sqlite => format!("json_extract({column}, '$.{field}')"),
+            Dialect::Postgres => format!("(({column})::jsonb -> '{field}')"),
+        }
+    }
+
+    /// A bound parameter `$n` holding a JSON scalar, comparable with [`Dialect::json_field`].
+    pub(crate) fn json_param(self, n: usize) -> String {
+        match self {
+            Dialect::Sqlite => format!("${n}"),
+            Dialect::Postgres => format!("(${n})::jsonb"),
+        }
+    }
+
+    /// Rows of a JSON array of objects bound as text parameter `$n`, as a table
+    /// `alias` with the given `(name, sql type)` columns: how a whole batch
+    /// travels in one statement with the scalar-only `Any` driver.
+    pub(crate) fn json_rows(self, n: usize, alias: &str, columns: &[(&str, &str)]) -> String {
+        match self {
+            Dialect::Sqlite => {
+                // Each row's object is taken out of the array once (as text,
+                // parsed once, then found in SQLite's JSON cache): read
+                // straight from `json_each`, every column would convert the
+                // object to text and parse it again.
+                let cols: Vec<String> = columns
+                    .iter()
+                    .map(|(name, _)| format!("json_extract(o, '$.{name}') AS {name}"))
+                    .collect();
+                format!(
+                    "(WITH e AS MATERIALIZED (SELECT value AS o FROM json_each(${n})) \
+                     SELECT {} FROM e) AS {alias}",
+                    cols.join(", ")
+                )
+            }
+            Dialect::Postgres => {
+                let cols: Vec<String> = columns
+                    .iter()
+                    .map(|(name, ty)| format!("{name} {ty}"))
+                    .collect();
+                format!(
+                    "jsonb_to_recordset((${n})::jsonb) AS {alias}({})",
+                    cols.join(", ")
+                )
+            }
+        }
+    }
+}
+
 /// The database of one Ferry installation. Cheap to clone (a pool).
 #[derive(Clone, Debug)]
 pub struct Store {
-    pool: SqlitePool,
+    pool: AnyPool,
+    dialect: Dialect,
+    /// The URL it was opened with (PostgreSQL listeners open their own connection).
+    url: String,
+    /// Rung when this process stores jobs (and, on PostgreSQL, when any does).
+    wake: Arc<Notify>,
+    /// Counts the rings, so a worker can tell whether any came since it looked.
+    wakes: Arc<AtomicU64>,
 }
 
 impl Store {
@@ -40,35 +131,117 @@ impl Store {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
         }
-        let options = SqliteConnectOptions::new()
-            .filename(path)
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
-            .busy_timeout(Duration::from_secs(30))
-            .foreign_keys(true);
-        Self::connect(options).await
+        Self::open_url(&format!("sqlite://{}?mode=rwc", path.display())).await
     }
 
-    /// Open a database from a URL (`sqlite://path` or `sqlite::memory:`).
+    /// Open a database from a URL: `sqlite://PATH`, `sqlite::memory:`, or
+    /// `postgres://user@host:port/database` (created tables on first use).
     pub async fn open_url(url: &str) -> Result<Store> {
-        let options = SqliteConnectOptions::from_str(url)?
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .busy_timeout(Duration::from_secs(30));
-        Self::connect(options).await
-    }
-
-    async fn connect(options: SqliteConnectOptions) -> Result<Store> {
-        let pool = SqlitePoolOptions::new()
-            .max_connections(8)
+        static DRIVERS: Once = Once::new();
+        DRIVERS.call_once(sqlx::any::install_default_drivers);
+        let dialect = if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Dialect::Postgres
+        } else if url.starts_with("sqlite:") {
+            Dialect::Sqlite
+        } else {
+            return Err(Error::Invalid(format!(
+                "database URL `{}`: expected sqlite://PATH or postgres://USER@HOST/DATABASE",
+                redact_url(url)
+            )));
+        };
+        let mut url = url.to_string();
+        if dialect == Dialect::Sqlite && !url.contains("memory") && !url.contains("mode=") {
+            url.push_str(if url.contains('?') {
+                "&mode=rwc"
+            } else {
+                "?mode=rwc"
+            });
+        }
+        let options = AnyConnectOptions::from_str(&url)?.disable_statement_logging();
+        let pool = AnyPoolOptions::new()
+            .max_connections(match dialect {
+                Dialect::Sqlite => 8,
+                Dialect::Postgres => 16,
+            })
+            .acquire_timeout(Duration::from_secs(30))
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    if dialect == Dialect::Sqlite {
+                        // WAL: readers never wait for the writer; NORMAL sync is
+                        // durable across process crashes (not power loss) in WAL.
+                        conn.execute(
+                            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                             PRAGMA busy_timeout = 30000; PRAGMA foreign_keys = ON;",
+                        )
+                        .await?;
+                    }
+                    Ok(())
+                })
+            })
             .connect_with(options)
-            .await?;
-        sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
-        Ok(Store { pool })
+            .await
+            .map_err(|e| Error::Connect(format!("{}: {e}", redact_url(&url))))?;
+        match dialect {
+            Dialect::Sqlite => sqlx::migrate!("./migrations/sqlite").run(&pool).await?,
+            Dialect::Postgres => sqlx::migrate!("./migrations/postgres").run(&pool).await?,
+        }
+        Ok(Store {
+            pool,
+            dialect,
+            url,
+            wake: Arc::new(Notify::new()),
+            wakes: Arc::new(AtomicU64::new(0)),
+        })
     }
 
-    pub(crate) fn pool(&self) -> &SqlitePool {
+    pub(crate) fn pool(&self) -> &AnyPool {
         &self.pool
+    }
+
+    /// The URL the store was opened with.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// Wakes waiting workers: new jobs may be ready.
+    pub(crate) fn wake_workers(&self) {
+        self.wakes.fetch_add(1, Ordering::Relaxed);
+        self.wake.notify_waiters();
+    }
+
+    /// How many times workers were woken so far.
+    pub fn wake_generation(&self) -> u64 {
+        self.wakes.load(Ordering::Relaxed)
+    }
+
+    /// What a worker waits on between claims.
+    pub fn wakeups(&self) -> Arc<Notify> {
+        self.wake.clone()
+    }
+
+    /// Which SQL the database speaks.
+    pub fn dialect(&self) -> Dialect {
+        self.dialect
+    }
+
+    /// A transaction that will write: on SQLite it takes the write lock at once
+    /// (`BEGIN IMMEDIATE`), so that two writers queue instead of one failing
+    /// with "database is locked" when it upgrades a read.
+    pub(crate) async fn begin_write(&self) -> Result<sqlx::Transaction<'static, Db>> {
+        Ok(match self.dialect {
+            Dialect::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Dialect::Postgres => self.pool.begin().await?,
+        })
+    }
+}
+
+/// A database URL without its password, for messages.
+pub fn redact_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        _ => url.to_string(),
     }
 }

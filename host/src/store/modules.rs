@@ -2,6 +2,7 @@
 
 use super::{Store, now_ms};
 use crate::error::{Error, Result};
+use crate::manifest::Conditions;
 use serde::Serialize;
 use serde_json::{Map, Value};
 use sqlx::Row;
@@ -55,10 +56,13 @@ pub struct SubscriptionRow {
     pub priority: i64,
     /// `manifest` or `runtime`.
     pub source: String,
+    /// Watched fields, filter and timed condition (record triggers).
+    pub conditions: Conditions,
 }
 
-fn subscription(row: &sqlx::sqlite::SqliteRow) -> Result<SubscriptionRow> {
+fn subscription(row: &super::DbRow) -> Result<SubscriptionRow> {
     let models: String = row.try_get("models")?;
+    let conditions: String = row.try_get("conditions")?;
     Ok(SubscriptionRow {
         id: row.try_get("id")?,
         module: row.try_get("module")?,
@@ -67,6 +71,7 @@ fn subscription(row: &sqlx::sqlite::SqliteRow) -> Result<SubscriptionRow> {
         job: row.try_get("job")?,
         priority: row.try_get("priority")?,
         source: row.try_get("source")?,
+        conditions: serde_json::from_str(&conditions)?,
     })
 }
 
@@ -78,7 +83,7 @@ impl Store {
         m: &InstalledModule,
         subscriptions: &[SubscriptionRow],
     ) -> Result<()> {
-        let mut tx = self.pool().begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("DELETE FROM modules WHERE name = $1")
             .bind(&m.name)
             .execute(&mut *tx)
@@ -96,19 +101,35 @@ impl Store {
         .bind(m.installed_at)
         .execute(&mut *tx)
         .await?;
+        // Every version is remembered, so that jobs pinned to it can still run.
+        sqlx::query(
+            "INSERT INTO module_versions (content_hash, name, version, manifest, description, wasm_path, installed_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (content_hash) DO NOTHING",
+        )
+        .bind(&m.content_hash)
+        .bind(&m.name)
+        .bind(&m.version)
+        .bind(&m.manifest)
+        .bind(&m.description)
+        .bind(&m.wasm_path)
+        .bind(m.installed_at)
+        .execute(&mut *tx)
+        .await?;
         sqlx::query("DELETE FROM subscriptions WHERE module = $1 AND source = 'manifest'")
             .bind(&m.name)
             .execute(&mut *tx)
             .await?;
         for s in subscriptions {
             sqlx::query(
-                "INSERT INTO subscriptions (module, event, models, job, priority, source) VALUES ($1, $2, $3, $4, $5, 'manifest')",
+                "INSERT INTO subscriptions (module, event, models, job, priority, source, conditions) \
+                 VALUES ($1, $2, $3, $4, $5, 'manifest', $6)",
             )
             .bind(&m.name)
             .bind(&s.event)
             .bind(serde_json::to_string(&s.models)?)
             .bind(&s.job)
             .bind(s.priority)
+            .bind(serde_json::to_string(&s.conditions)?)
             .execute(&mut *tx)
             .await?;
         }
@@ -137,21 +158,35 @@ impl Store {
         )
         .fetch_all(self.pool())
         .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(InstalledModule {
-                    name: r.try_get("name")?,
-                    version: r.try_get("version")?,
-                    content_hash: r.try_get("content_hash")?,
-                    manifest: r.try_get("manifest")?,
-                    description: r.try_get("description")?,
-                    wasm_path: r.try_get("wasm_path")?,
-                    installed_at: r.try_get("installed_at")?,
-                })
-            })
-            .collect()
+        rows.iter().map(installed_module).collect()
     }
 
+    /// A version of a module ever installed here, by content hash.
+    pub async fn module_version(&self, content_hash: &str) -> Result<Option<InstalledModule>> {
+        let row = sqlx::query(
+            "SELECT name, version, content_hash, manifest, description, wasm_path, installed_at \
+             FROM module_versions WHERE content_hash = $1",
+        )
+        .bind(content_hash)
+        .fetch_optional(self.pool())
+        .await?;
+        row.as_ref().map(installed_module).transpose()
+    }
+}
+
+fn installed_module(r: &super::DbRow) -> Result<InstalledModule> {
+    Ok(InstalledModule {
+        name: r.try_get("name")?,
+        version: r.try_get("version")?,
+        content_hash: r.try_get("content_hash")?,
+        manifest: r.try_get("manifest")?,
+        description: r.try_get("description")?,
+        wasm_path: r.try_get("wasm_path")?,
+        installed_at: r.try_get("installed_at")?,
+    })
+}
+
+impl Store {
     /// Add a backend instance.
     pub async fn add_instance(
         &self,
@@ -231,7 +266,7 @@ impl Store {
     /// Subscriptions to `event` (all events when `None`).
     pub async fn subscriptions(&self, event: Option<&str>) -> Result<Vec<SubscriptionRow>> {
         let rows = sqlx::query(
-            "SELECT id, module, event, models, job, priority, source FROM subscriptions \
+            "SELECT id, module, event, models, job, priority, source, conditions FROM subscriptions \
              WHERE ($1 IS NULL OR event = $1) ORDER BY id",
         )
         .bind(event)
@@ -243,14 +278,15 @@ impl Store {
     /// Add a runtime subscription of `module`; returns its id.
     pub async fn add_subscription(&self, module: &str, s: &SubscriptionRow) -> Result<i64> {
         Ok(sqlx::query_scalar(
-            "INSERT INTO subscriptions (module, event, models, job, priority, source) \
-             VALUES ($1, $2, $3, $4, $5, 'runtime') RETURNING id",
+            "INSERT INTO subscriptions (module, event, models, job, priority, source, conditions) \
+             VALUES ($1, $2, $3, $4, $5, 'runtime', $6) RETURNING id",
         )
         .bind(module)
         .bind(&s.event)
         .bind(serde_json::to_string(&s.models)?)
         .bind(&s.job)
         .bind(s.priority)
+        .bind(serde_json::to_string(&s.conditions)?)
         .fetch_one(self.pool())
         .await?)
     }
@@ -263,12 +299,14 @@ impl Store {
         s: &SubscriptionRow,
     ) -> Result<bool> {
         let done = sqlx::query(
-            "UPDATE subscriptions SET event = $1, models = $2, job = $3, priority = $4 WHERE id = $5 AND module = $6",
+            "UPDATE subscriptions SET event = $1, models = $2, job = $3, priority = $4, conditions = $5 \
+             WHERE id = $6 AND module = $7",
         )
         .bind(&s.event)
         .bind(serde_json::to_string(&s.models)?)
         .bind(&s.job)
         .bind(s.priority)
+        .bind(serde_json::to_string(&s.conditions)?)
         .bind(id)
         .bind(module)
         .execute(self.pool())

@@ -1,6 +1,6 @@
 //! Local records: the data Ferry's users own, by model.
 
-use super::{NewJob, Store, now_ms};
+use super::{EventJob, Store, now_ms};
 use crate::error::{Error, Result};
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -53,7 +53,7 @@ pub struct RecordFilter {
     pub value: Value,
 }
 
-fn row_to_record(row: &sqlx::sqlite::SqliteRow) -> Result<RecordRow> {
+fn row_to_record(row: &super::DbRow) -> Result<RecordRow> {
     let data: String = row.try_get("data")?;
     let values = match serde_json::from_str(&data)? {
         Value::Object(m) => m,
@@ -77,10 +77,16 @@ fn object(values: Value, what: &str) -> Result<Map<String, Value>> {
     }
 }
 
+/// Bind a filter value: as JSON text where the SQL compares JSON values
+/// (PostgreSQL), else as the SQL scalar `json_extract` yields (SQLite).
 fn bind_scalar<'q>(
-    q: sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>>,
+    q: sqlx::query::Query<'q, super::Db, super::DbArguments<'q>>,
     v: &Value,
-) -> sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>> {
+    as_json: bool,
+) -> sqlx::query::Query<'q, super::Db, super::DbArguments<'q>> {
+    if as_json {
+        return q.bind(v.to_string());
+    }
     match v {
         Value::Null => q.bind(None::<String>),
         Value::Bool(b) => q.bind(*b as i64),
@@ -103,10 +109,32 @@ impl Store {
         &self,
         model: &str,
         values: Value,
-        jobs: impl FnOnce(&RecordRow) -> Vec<NewJob>,
+        jobs: impl FnOnce(&RecordRow) -> Vec<EventJob>,
+    ) -> Result<RecordRow> {
+        self.insert_record(model, values, None, jobs).await
+    }
+
+    /// Create a record bound to `link` = (backend instance, external id), with
+    /// the jobs `jobs` makes of it: record, link and jobs commit together.
+    pub async fn create_record_linked(
+        &self,
+        model: &str,
+        values: Value,
+        link: (&str, &str),
+        jobs: impl FnOnce(&RecordRow) -> Vec<EventJob>,
+    ) -> Result<RecordRow> {
+        self.insert_record(model, values, Some(link), jobs).await
+    }
+
+    async fn insert_record(
+        &self,
+        model: &str,
+        values: Value,
+        link: Option<(&str, &str)>,
+        jobs: impl FnOnce(&RecordRow) -> Vec<EventJob>,
     ) -> Result<RecordRow> {
         let values = object(values, &format!("create {model}"))?;
-        let mut tx = self.pool().begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.begin_write().await?;
         let row = sqlx::query(
             "INSERT INTO records (model, data, created_at, updated_at) VALUES ($1, $2, $3, $3) \
              RETURNING id, model, data, created_at, updated_at",
@@ -117,10 +145,15 @@ impl Store {
         .fetch_one(&mut *tx)
         .await?;
         let row = row_to_record(&row)?;
-        for job in jobs(&row) {
-            Store::enqueue_in(&mut tx, &job).await?;
+        if let Some((instance, external_id)) = link {
+            Store::bind_in(&mut tx, instance, model, row.id, external_id, None).await?;
         }
+        for job in jobs(&row) {
+            self.store_event_job_in(&mut tx, &job).await?;
+        }
+        self.announce_jobs(&mut tx).await?;
         tx.commit().await?;
+        self.wake_workers();
         Ok(row)
     }
 
@@ -149,12 +182,12 @@ impl Store {
         model: &str,
         id: i64,
         values: Value,
-        jobs: impl FnOnce(&RecordRow, &[String]) -> Vec<NewJob>,
+        jobs: impl FnOnce(&RecordRow, &[String]) -> Vec<EventJob>,
     ) -> Result<Vec<String>> {
         let values = object(values, &format!("write {model} {id}"))?;
         // IMMEDIATE: take the write lock first, so that two writers of one record
         // serialise instead of losing an update.
-        let mut tx = self.pool().begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.begin_write().await?;
         let row = sqlx::query("SELECT id, model, data, created_at, updated_at FROM records WHERE model = $1 AND id = $2")
             .bind(model)
             .bind(id)
@@ -181,10 +214,12 @@ impl Store {
             .execute(&mut *tx)
             .await?;
             for job in jobs(&row, &changed) {
-                Store::enqueue_in(&mut tx, &job).await?;
+                self.store_event_job_in(&mut tx, &job).await?;
             }
         }
+        self.announce_jobs(&mut tx).await?;
         tx.commit().await?;
+        self.wake_workers();
         Ok(changed)
     }
 
@@ -199,9 +234,9 @@ impl Store {
         &self,
         model: &str,
         id: i64,
-        jobs: impl FnOnce(&RecordRow) -> Vec<NewJob>,
+        jobs: impl FnOnce(&RecordRow) -> Vec<EventJob>,
     ) -> Result<RecordRow> {
-        let mut tx = self.pool().begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.begin_write().await?;
         let row = sqlx::query(
             "DELETE FROM records WHERE model = $1 AND id = $2 RETURNING id, model, data, created_at, updated_at",
         )
@@ -222,9 +257,11 @@ impl Store {
             .await?;
         }
         for job in jobs(&row) {
-            Store::enqueue_in(&mut tx, &job).await?;
+            self.store_event_job_in(&mut tx, &job).await?;
         }
+        self.announce_jobs(&mut tx).await?;
         tx.commit().await?;
+        self.wake_workers();
         Ok(row)
     }
 
@@ -252,7 +289,17 @@ impl Store {
                     f.field
                 )));
             }
-            let field = format!("json_extract(data, '$.{}')", f.field);
+            let dialect = self.dialect();
+            let like = f.op == FilterOp::Like;
+            let field = match (dialect, like) {
+                // LIKE compares text: the value itself, not its JSON form.
+                (super::Dialect::Postgres, true) => format!("((data)::jsonb ->> '{}')", f.field),
+                _ => dialect.json_field("data", &f.field),
+            };
+            let param = |n: usize| match like {
+                true => format!("${n}"),
+                false => dialect.json_param(n),
+            };
             let op = match f.op {
                 FilterOp::Eq => "=",
                 FilterOp::Ne => "!=",
@@ -277,13 +324,13 @@ impl Store {
                     .iter()
                     .map(|_| {
                         n += 1;
-                        format!("${n}")
+                        param(n)
                     })
                     .collect();
                 sql.push_str(&format!(" AND {field} IN ({})", params.join(", ")));
             } else {
                 n += 1;
-                sql.push_str(&format!(" AND {field} {op} ${n}"));
+                sql.push_str(&format!(" AND {field} {op} {}", param(n)));
             }
         }
         sql.push_str(" ORDER BY id");
@@ -292,14 +339,16 @@ impl Store {
             limit.map(i64::from).unwrap_or(i64::MAX)
         ));
         let mut q = sqlx::query(&sql).bind(model);
+        let as_json = self.dialect() == super::Dialect::Postgres;
         for f in filters {
+            let json = as_json && f.op != FilterOp::Like;
             match (&f.op, &f.value) {
                 (FilterOp::OneOf, Value::Array(values)) => {
                     for v in values {
-                        q = bind_scalar(q, v);
+                        q = bind_scalar(q, v, json);
                     }
                 }
-                (_, v) => q = bind_scalar(q, v),
+                (_, v) => q = bind_scalar(q, v, json),
             }
         }
         let rows = q.fetch_all(self.pool()).await?;

@@ -2,7 +2,7 @@
 //!
 //! Parsing is kept apart from the runtime: a manifest is plain data, checked
 //! here for everything that can be checked without the component (names, backend
-//! keys, params, subscriptions, hosts); [`crate::backend`] then checks it against
+//! keys, params, subscriptions, schedules, hosts); [`crate::backend`] then checks it against
 //! what the component's `describe` reports.
 //!
 //! ```toml
@@ -18,15 +18,52 @@
 //! [params.url]             # params of backend instances
 //! required = true
 //!
-//! [capabilities]
-//! allowed_hosts = ["{{ params.url }}"]
+//! [capabilities]           # see `capabilities` for the grammar of entries
+//! allowed_hosts = ["{{ params.url }}", "GET https://*.cdn.example/images/*"]
+//!
+//! [capabilities.work_dir]   # optional: the instance's folder, seen as /work
+//! max_bytes = 104857600
 //!
 //! [[subscription]]         # record events that enqueue a job of this module
 //! event = "record.updated"
 //! models = ["product"]
 //! job = "export-record"
 //! priority = 4
+//! fields = ["name", "list_price"]   # conditions: see `subscription`
+//!
+//! [[cron]]                 # schedules: see `cron`
+//! name = "import-products"
+//! schedule = "*/15 * * * *"
+//! job = "import-batch"
+//! payload = { model = "product" }
 //! ```
+//!
+//! Triggers a person or another system pulls have their own modules:
+//! `[[webhook]]` ([`webhooks`]) and `[[button]]` ([`buttons`]).
+
+mod buttons;
+mod webhooks;
+
+pub use buttons::ButtonDecl;
+pub use webhooks::{
+    DEFAULT_SIGNATURE_HEADER, DEFAULT_TOKEN_HEADER, WebhookAuth, WebhookContent, WebhookDecl,
+};
+
+mod cron;
+mod subscription;
+
+pub use cron::{CronDecl, Schedule};
+pub use subscription::{
+    After, AfterDecl, Conditions, FieldCondition, SubscriptionDecl, TIMED_EVENT, op_text,
+};
+
+mod capabilities;
+mod credentials;
+
+pub use capabilities::{
+    Capabilities, Credential, CredentialDecl, HostMatch, HostRule, PathMatch, Presentation, Target,
+    WorkDirDecl,
+};
 
 use crate::backend::BackendKey;
 use crate::error::{Error, Result};
@@ -52,6 +89,15 @@ pub struct Manifest {
     /// Events that enqueue jobs of this module.
     #[serde(default, rename = "subscription")]
     pub subscriptions: Vec<SubscriptionDecl>,
+    /// HTTP endpoints external systems call.
+    #[serde(default, rename = "webhook")]
+    pub webhooks: Vec<WebhookDecl>,
+    /// Manual runs of jobs.
+    #[serde(default, rename = "button")]
+    pub buttons: Vec<ButtonDecl>,
+    /// Schedules that enqueue jobs of this module.
+    #[serde(default, rename = "cron", skip_serializing_if = "Vec::is_empty")]
+    pub crons: Vec<CronDecl>,
 }
 
 /// `[module]`.
@@ -103,41 +149,11 @@ pub struct ParamDecl {
     pub description: String,
 }
 
-/// `[capabilities]`: deny by default, allow what is listed.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct Capabilities {
-    /// Origins the module may send HTTP requests to: `scheme://host[:port]`, or a
-    /// template of the instance's params such as `{{ params.url }}`.
-    #[serde(default)]
-    pub allowed_hosts: Vec<String>,
-    /// Secrets of the instance the module may use (enforced by the sandbox layer).
-    #[serde(default)]
-    pub secrets: Vec<String>,
-}
-
-/// `[[subscription]]`.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct SubscriptionDecl {
-    /// `record.created`, `record.updated`, `record.deleted` or a custom event.
-    pub event: String,
-    /// Models it applies to; all when empty.
-    #[serde(default)]
-    pub models: Vec<String>,
-    /// Job of this module to enqueue; none means the module's `handle-event`.
-    #[serde(default)]
-    pub job: Option<String>,
-    /// Priority of the enqueued jobs (lower runs first).
-    #[serde(default = "default_priority")]
-    pub priority: u32,
-}
-
 fn default_priority() -> u32 {
     10
 }
 
-fn valid_name(s: &str) -> bool {
+pub(crate) fn valid_name(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 64
         && s.chars()
@@ -220,18 +236,22 @@ impl Manifest {
                 ));
             }
         }
-        for (i, host) in self.capabilities.allowed_hosts.iter().enumerate() {
-            crate::api::http::HostPattern::check(host, &self.params)
-                .map_err(|e| format!("[capabilities] allowed_hosts[{i}] = {host:?}: {e}"))?;
-        }
+        self.capabilities.check(&self.params)?;
         for (i, s) in self.subscriptions.iter().enumerate() {
-            if s.event.trim().is_empty() {
+            s.check(&format!("[[subscription]] #{}", i + 1))?;
+        }
+        for (i, c) in self.crons.iter().enumerate() {
+            c.check(&format!("[[cron]] #{}", i + 1))?;
+            if self.crons[..i].iter().any(|other| other.name == c.name) {
                 return Err(format!(
-                    "[[subscription]] #{}: event must not be empty",
-                    i + 1
+                    "[[cron]] #{} name = {:?}: another [[cron]] of this module has this name",
+                    i + 1,
+                    c.name
                 ));
             }
         }
+        webhooks::check(&self.webhooks, &self.params)?;
+        buttons::check(&self.buttons)?;
         Ok(())
     }
 }
@@ -273,6 +293,61 @@ priority = 4
         assert_eq!(m.backends[0].key().to_string(), "shop@2.0");
         assert_eq!(m.subscriptions[0].priority, 4);
         assert!(m.params["url"].required);
+    }
+
+    #[test]
+    fn schedules_and_record_conditions_are_part_of_the_manifest() {
+        let text = format!(
+            r#"{GOOD}
+fields = ["name", "list_price"]
+filter = {{ active = true }}
+
+[[subscription]]
+event = "record.timed"
+models = ["order"]
+job = "send-survey"
+after = {{ field = "closed_at", delay = "1d" }}
+
+[[cron]]
+name = "import-products"
+schedule = "*/15 * * * *"
+job = "import-batch"
+payload = {{ model = "product" }}
+since_key = "since"
+"#
+        );
+        let m = Manifest::parse(&text).unwrap();
+        let conditions = m.subscriptions[0].conditions().unwrap();
+        assert_eq!(conditions.fields, ["list_price", "name"]);
+        assert_eq!(conditions.filter.len(), 1);
+        assert_eq!(
+            m.subscriptions[1]
+                .conditions()
+                .unwrap()
+                .after
+                .unwrap()
+                .delay_ms,
+            86_400_000
+        );
+        assert_eq!(m.crons[0].payload().unwrap()["model"], "product");
+
+        let twice = format!(
+            "{text}\n[[cron]]\nname = \"import-products\"\nschedule = \"@daily\"\njob = \"import-batch\"\n"
+        );
+        let err = Manifest::parse(&twice).unwrap_err();
+        assert!(
+            err.contains("[[cron]] #2 name = \"import-products\": another [[cron]]"),
+            "{err}"
+        );
+        let err = Manifest::parse(&text.replace("*/15 * * * *", "*/15 * *")).unwrap_err();
+        assert!(
+            err.contains("[[cron]] #1 (`import-products`) schedule"),
+            "{err}"
+        );
+        let err = Manifest::parse(&text.replace("delay = \"1d\"", "delay = \"soon\"")).unwrap_err();
+        assert!(err.contains("[[subscription]] #2 after delay"), "{err}");
+        let err = Manifest::parse(&text.replace("sched", "shed")).unwrap_err();
+        assert!(err.contains("unknown field `shedule`"), "{err}");
     }
 
     #[test]

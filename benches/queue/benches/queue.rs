@@ -1,0 +1,63 @@
+//! Queue throughput, Ferry against apalis: see the crate's documentation
+//! (`src/lib.rs`) and BENCHMARKS.md. Prints each run, then a table of medians.
+
+use ferry_queue_bench::report::{Row, rate, table};
+use ferry_queue_bench::{Database, Settings, Timing, ferry_side};
+
+fn main() -> anyhow::Result<()> {
+    // `cargo bench` passes `--bench`; a filter argument is not supported.
+    let settings = Settings::from_env()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    let mut databases = vec![Database::Sqlite];
+    if settings.postgres.is_some() {
+        databases.push(Database::Postgres);
+    }
+    println!(
+        "queue throughput: {} no-op jobs, {} run(s) each, enqueue batch {}, concurrency {}, claim batch {}",
+        settings.jobs, settings.runs, settings.enqueue_batch, settings.concurrency, settings.batch
+    );
+    let mut rows = Vec::new();
+    if settings.wants("ferry") {
+        let built = ferry_side::build_connector()?;
+        for &database in &databases {
+            let mut runs = Vec::new();
+            for run in 0..settings.runs {
+                let timing = runtime.block_on(ferry_side::run(&settings, &built, database, run))?;
+                print_run("Ferry", database, settings.jobs, &timing);
+                runs.push(timing);
+            }
+            rows.push(Row::of("Ferry", database.name(), &runs));
+        }
+    }
+    #[cfg(feature = "apalis")]
+    if settings.wants("apalis") {
+        for &database in &databases {
+            let mut runs = Vec::new();
+            for run in 0..settings.runs {
+                let timing = runtime.block_on(ferry_queue_bench::apalis_side::run(
+                    &settings, database, run,
+                ))?;
+                print_run("apalis", database, settings.jobs, &timing);
+                runs.push(timing);
+            }
+            rows.push(Row::of("apalis", database.name(), &runs));
+        }
+    }
+    #[cfg(not(feature = "apalis"))]
+    println!("(apalis not compiled in: add --features apalis to compare)");
+    println!("\nmedians:\n{}", table(settings.jobs, &rows));
+    Ok(())
+}
+
+fn print_run(queue: &str, database: Database, jobs: usize, t: &Timing) {
+    println!(
+        "{queue:<6} {:<10} enqueue {:>8.0} jobs/s  execute {:>8.0} jobs/s  total {:>8.0} jobs/s",
+        database.name(),
+        rate(jobs, t.enqueue),
+        rate(jobs, t.execute),
+        rate(jobs, t.total())
+    );
+}

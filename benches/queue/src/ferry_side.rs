@@ -1,0 +1,79 @@
+//! Ferry's side: a fresh installation with the `hostile` example connector and
+//! a backend instance `lab`; N `ok` jobs stored with `Store::enqueue_many`,
+//! then one worker runs them until the queue is idle.
+
+use crate::{Database, Settings, Timing};
+use anyhow::Context as _;
+use ferry::builder::Built;
+use ferry::queue::WorkerConfig;
+use ferry::store::NewJob;
+use ferry::{Ferry, FerryOptions};
+use std::time::Instant;
+
+/// Build the `hostile` example connector (once per benchmark run).
+pub fn build_connector() -> anyhow::Result<Built> {
+    ferry::demo::build_example("hostile").context("building the hostile example connector")
+}
+
+/// One run on `database`; `run` numbers the PostgreSQL schema.
+pub async fn run(
+    settings: &Settings,
+    built: &Built,
+    database: Database,
+    run: usize,
+) -> anyhow::Result<Timing> {
+    let dir = tempfile::tempdir()?;
+    let schema = format!("bench_ferry_{}_{run}", std::process::id());
+    let mut options = FerryOptions::new(dir.path());
+    if database == Database::Postgres {
+        let base = settings.postgres.as_deref().context("no PostgreSQL URL")?;
+        options.database_url = Some(crate::fresh_schema(base, &schema).await?);
+    }
+    let timing = measure(settings, built, options).await;
+    if database == Database::Postgres
+        && let Some(base) = &settings.postgres
+    {
+        crate::drop_schema(base, &schema).await?;
+    }
+    timing
+}
+
+async fn measure(
+    settings: &Settings,
+    built: &Built,
+    options: FerryOptions,
+) -> anyhow::Result<Timing> {
+    let ferry = Ferry::open_with(options).await?;
+    ferry.install(&built.manifest, &built.wasm).await?;
+    ferry
+        .add_instance("lab", "hostile", Default::default())
+        .await?;
+    let job = NewJob::new("lab", "ok", &serde_json::json!({}));
+
+    let started = Instant::now();
+    let mut left = settings.jobs;
+    while left > 0 {
+        let n = left.min(settings.enqueue_batch);
+        let jobs = vec![job.clone(); n];
+        ferry.store().enqueue_many(&jobs).await?;
+        left -= n;
+    }
+    let enqueue = started.elapsed();
+
+    let started = Instant::now();
+    let config = WorkerConfig {
+        concurrency: settings.concurrency,
+        batch: settings.batch,
+        until_idle: true,
+        ..WorkerConfig::default()
+    };
+    let stats = ferry.run_worker(&config, |_| {}).await?;
+    let execute = started.elapsed();
+    anyhow::ensure!(
+        stats.done == settings.jobs as u64,
+        "Ferry ran {} of {} jobs well ({stats:?})",
+        stats.done,
+        settings.jobs
+    );
+    Ok(Timing { enqueue, execute })
+}

@@ -1,0 +1,135 @@
+//! The operations of [`super::Admin`] on the store of this installation.
+
+use super::types::{
+    ActionResult, ChainLink, Health, HookInfo, InstanceInfo, JobAction, JobDetail, JobInfo,
+};
+use crate::Ferry;
+use crate::backend::BackendKey;
+use crate::error::{Error, Result};
+use crate::manifest::WebhookAuth;
+use crate::store::{BackendInstance, JobFilter, JobState};
+use crate::triggers::{button, webhook};
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Most jobs one list returns, whatever was asked.
+pub const MAX_LIST: u32 = 1_000;
+
+/// Words that mark a param as secret even when no manifest says so.
+const SECRET_WORDS: [&str; 5] = ["secret", "token", "password", "api_key", "apikey"];
+
+pub(super) async fn health(ferry: &Ferry) -> Result<Health> {
+    let mut jobs = BTreeMap::new();
+    for state in [
+        JobState::Pending,
+        JobState::Enqueued,
+        JobState::Started,
+        JobState::Done,
+        JobState::Failed,
+        JobState::Cancelled,
+    ] {
+        jobs.insert(
+            state.as_str().to_string(),
+            ferry.store().count_jobs(state).await?,
+        );
+    }
+    Ok(Health {
+        status: "ok".into(),
+        version: env!("CARGO_PKG_VERSION").into(),
+        jobs,
+    })
+}
+
+pub(super) async fn list_jobs(ferry: &Ferry, filter: &JobFilter) -> Result<Vec<JobInfo>> {
+    let mut filter = filter.clone();
+    filter.limit = filter.limit.min(MAX_LIST);
+    ferry.store().list_jobs(&filter).await
+}
+
+pub(super) async fn job(ferry: &Ferry, id: i64) -> Result<JobDetail> {
+    Ok(JobDetail {
+        job: ferry.store().job(id).await?,
+        logs: ferry.store().job_logs(id).await?,
+    })
+}
+
+pub(super) async fn act(ferry: &Ferry, id: i64, action: JobAction) -> Result<ActionResult> {
+    let store = ferry.store();
+    let state = match action {
+        JobAction::Requeue => {
+            store.requeue_job(id).await?;
+            JobState::Pending
+        }
+        JobAction::Cancel => {
+            store.cancel_job(id).await?;
+            JobState::Cancelled
+        }
+        JobAction::Stop => store.stop_job(id).await?,
+        JobAction::Done => {
+            store.set_job_done(id, None).await?;
+            JobState::Done
+        }
+    };
+    Ok(ActionResult { id, action, state })
+}
+
+pub(super) async fn instances(ferry: &Ferry) -> Result<Vec<InstanceInfo>> {
+    let all = ferry.store().instances().await?;
+    all.into_iter().map(|i| describe(ferry, i)).collect()
+}
+
+pub(super) async fn instance(ferry: &Ferry, name: &str) -> Result<InstanceInfo> {
+    describe(ferry, ferry.store().instance(name).await?)
+}
+
+/// An instance with its chain, webhooks and buttons; secrets hidden.
+fn describe(ferry: &Ferry, instance: BackendInstance) -> Result<InstanceInfo> {
+    let registry = ferry.registry();
+    let key = BackendKey::parse(&instance.backend).map_err(Error::Invalid)?;
+    let mut chain = Vec::new();
+    let mut webhooks: Vec<HookInfo> = Vec::new();
+    let mut secrets = BTreeSet::new();
+    for at in registry.chain(&key) {
+        let module = registry.module_at(&at);
+        chain.push(ChainLink {
+            backend: at.to_string(),
+            module: module.map(|m| m.name().to_string()),
+        });
+        let Some(module) = module else { continue };
+        secrets.extend(module.manifest.capabilities.secrets.iter().cloned());
+        for hook in &module.manifest.webhooks {
+            secrets.extend(hook.secret_param.iter().cloned());
+            if webhooks.iter().any(|w| w.name == hook.name) {
+                continue;
+            }
+            webhooks.push(HookInfo {
+                name: hook.name.clone(),
+                module: module.name().to_string(),
+                path: format!("/hooks/{}/{}", instance.name, hook.name),
+                auth: hook.auth,
+                content: hook.content,
+                configured: hook.auth == WebhookAuth::None
+                    || webhook::secret_for(&instance.params, hook).is_some(),
+                description: hook.description.clone(),
+            });
+        }
+    }
+    let buttons = button::buttons(ferry, &instance.backend)?;
+    let mut params = instance.params;
+    for (name, value) in params.iter_mut() {
+        let lower = name.to_ascii_lowercase();
+        let secret = secrets.contains(name) || SECRET_WORDS.iter().any(|word| lower.contains(word));
+        if secret && value.as_str().is_some_and(|s| !s.is_empty()) {
+            *value = Value::from("***");
+        }
+    }
+    Ok(InstanceInfo {
+        name: instance.name,
+        backend: instance.backend,
+        params,
+        created_at: instance.created_at,
+        chain,
+        webhooks,
+        buttons,
+    })
+}

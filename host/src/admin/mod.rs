@@ -1,0 +1,136 @@
+//! Operating a Ferry installation: jobs (list, show, requeue, cancel, stop,
+//! done), backend instances, buttons, health. Defined once here and used by the
+//! CLI (`ferry jobs …`), by the admin HTTP API of `ferry serve` and, through
+//! that API, by the CLI in remote mode (`--server URL`).
+//!
+//! [`Admin::Local`] works on the store of an installation; [`Admin::Remote`]
+//! calls the admin API of a running `ferry serve`, whose handlers call
+//! [`Admin::Local`]: one implementation of each operation, two ways to reach it.
+//! The types here are the API's wire format, kept apart from the store's rows
+//! so that the database can change without changing the API.
+
+mod local;
+mod remote;
+mod types;
+
+pub use remote::Remote;
+pub use types::{
+    ActionResult, ChainLink, Health, HookInfo, InstanceInfo, JobAction, JobDetail, JobInfo,
+    LogEntry, Pressed,
+};
+
+use crate::Ferry;
+use crate::error::{Error, Result};
+use crate::store::JobFilter;
+use serde_json::Value;
+
+/// Where the operations run: on a local installation or on a server.
+#[derive(Clone)]
+pub enum Admin {
+    /// The store of this installation.
+    Local(Ferry),
+    /// The admin API of a running `ferry serve`.
+    Remote(Remote),
+}
+
+/// The HTTP status that stands for an error, so that the server answers it
+/// and the client reads it the same way.
+pub fn http_status(error: &Error) -> u16 {
+    match error {
+        Error::NotFound { .. } | Error::NotFoundInChain { .. } => 404,
+        Error::Conflict(_) => 409,
+        Error::Invalid(_)
+        | Error::Manifest { .. }
+        | Error::NotAComponent { .. }
+        | Error::WrongWorld { .. }
+        | Error::Mismatch { .. } => 400,
+        Error::Remote {
+            status: Some(status),
+            ..
+        } => *status,
+        Error::Remote { status: None, .. } => 502,
+        Error::Connect(_) => 503,
+        Error::Database(_)
+        | Error::Migration(_)
+        | Error::Io { .. }
+        | Error::Runtime(_)
+        | Error::Json(_) => 500,
+    }
+}
+
+impl Admin {
+    /// Whether the server is up, and how many jobs are in each state.
+    pub async fn health(&self) -> Result<Health> {
+        match self {
+            Admin::Local(ferry) => local::health(ferry).await,
+            Admin::Remote(r) => r.get(&["api", "health"]).await,
+        }
+    }
+
+    /// Jobs matching `filter`, newest first.
+    pub async fn list_jobs(&self, filter: &JobFilter) -> Result<Vec<JobInfo>> {
+        match self {
+            Admin::Local(ferry) => local::list_jobs(ferry, filter).await,
+            Admin::Remote(r) => r.get_with(&["api", "jobs"], filter).await,
+        }
+    }
+
+    /// One job with its log.
+    pub async fn job(&self, id: i64) -> Result<JobDetail> {
+        match self {
+            Admin::Local(ferry) => local::job(ferry, id).await,
+            Admin::Remote(r) => r.get(&["api", "jobs", &id.to_string()]).await,
+        }
+    }
+
+    /// Requeue, cancel, stop or set done a job. A job whose state does not
+    /// allow it is an [`Error::Conflict`].
+    pub async fn act(&self, id: i64, action: JobAction) -> Result<ActionResult> {
+        match self {
+            Admin::Local(ferry) => local::act(ferry, id, action).await,
+            Admin::Remote(r) => {
+                let id = id.to_string();
+                r.post(&["api", "jobs", &id, action.as_str()], &Value::Null)
+                    .await
+            }
+        }
+    }
+
+    /// Every backend instance (secrets hidden).
+    pub async fn instances(&self) -> Result<Vec<InstanceInfo>> {
+        match self {
+            Admin::Local(ferry) => local::instances(ferry).await,
+            Admin::Remote(r) => r.get(&["api", "instances"]).await,
+        }
+    }
+
+    /// One backend instance (secrets hidden), its backend chain, webhooks and buttons.
+    pub async fn instance(&self, name: &str) -> Result<InstanceInfo> {
+        match self {
+            Admin::Local(ferry) => local::instance(ferry, name).await,
+            Admin::Remote(r) => r.get(&["api", "instances", name]).await,
+        }
+    }
+
+    /// Press a button of an instance: its job is enqueued with `data`, for
+    /// `user` (a server records its own user for the calls it gets).
+    pub async fn press(
+        &self,
+        instance: &str,
+        button: &str,
+        data: &Value,
+        user: &str,
+    ) -> Result<Pressed> {
+        match self {
+            Admin::Local(ferry) => {
+                let job =
+                    crate::triggers::button::press(ferry, instance, button, data, user).await?;
+                Ok(Pressed { job })
+            }
+            Admin::Remote(r) => {
+                r.post(&["api", "instances", instance, "buttons", button], data)
+                    .await
+            }
+        }
+    }
+}

@@ -1,0 +1,107 @@
+//! The client side of the admin API: [`super::Admin::Remote`].
+
+use crate::error::{Error, Result};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use std::time::Duration;
+use url::Url;
+
+/// A running `ferry serve`, reached over HTTP.
+#[derive(Debug, Clone)]
+pub struct Remote {
+    base: Url,
+    client: reqwest::Client,
+}
+
+impl Remote {
+    /// A client of the server at `base` (e.g. `http://127.0.0.1:8080`).
+    pub fn new(base: &str) -> Result<Self> {
+        let base =
+            Url::parse(base).map_err(|e| Error::Invalid(format!("server URL `{base}`: {e}")))?;
+        if !matches!(base.scheme(), "http" | "https") || base.cannot_be_a_base() {
+            return Err(Error::Invalid(format!(
+                "server URL `{base}`: expected http://HOST:PORT or https://HOST:PORT"
+            )));
+        }
+        let client = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(10))
+            .timeout(Duration::from_secs(60))
+            .build()
+            .map_err(|e| Error::Invalid(format!("HTTP client: {e}")))?;
+        Ok(Remote { base, client })
+    }
+
+    /// The server's URL.
+    pub fn base(&self) -> &Url {
+        &self.base
+    }
+
+    fn url(&self, segments: &[&str]) -> Url {
+        let mut url = self.base.clone();
+        if let Ok(mut path) = url.path_segments_mut() {
+            path.pop_if_empty().extend(segments);
+        }
+        url
+    }
+
+    pub(super) async fn get<T: DeserializeOwned>(&self, segments: &[&str]) -> Result<T> {
+        let url = self.url(segments);
+        let request = self.client.get(url.clone());
+        self.send(url, request).await
+    }
+
+    pub(super) async fn get_with<T: DeserializeOwned>(
+        &self,
+        segments: &[&str],
+        query: &impl Serialize,
+    ) -> Result<T> {
+        let url = self.url(segments);
+        let request = self.client.get(url.clone()).query(query);
+        self.send(url, request).await
+    }
+
+    pub(super) async fn post<T: DeserializeOwned>(
+        &self,
+        segments: &[&str],
+        body: &impl Serialize,
+    ) -> Result<T> {
+        let url = self.url(segments);
+        let request = self.client.post(url.clone()).json(body);
+        self.send(url, request).await
+    }
+
+    async fn send<T: DeserializeOwned>(
+        &self,
+        url: Url,
+        request: reqwest::RequestBuilder,
+    ) -> Result<T> {
+        let failed = |status: Option<u16>, message: String| Error::Remote {
+            url: url.to_string(),
+            status,
+            message,
+        };
+        let response = request
+            .send()
+            .await
+            .map_err(|e| failed(None, format!("cannot reach the server: {e}")))?;
+        let status = response.status();
+        let body = response
+            .bytes()
+            .await
+            .map_err(|e| failed(Some(status.as_u16()), format!("reading the answer: {e}")))?;
+        if !status.is_success() {
+            // The API answers errors as `{"error": "..."}`; anything else is shown as is.
+            let message = serde_json::from_slice::<serde_json::Value>(&body)
+                .ok()
+                .and_then(|v| v["error"].as_str().map(String::from))
+                .unwrap_or_else(|| String::from_utf8_lossy(&body).chars().take(300).collect());
+            return Err(failed(Some(status.as_u16()), message));
+        }
+        serde_json::from_slice(&body).map_err(|e| {
+            failed(
+                Some(status.as_u16()),
+                format!("unexpected answer (is this a Ferry server of the same version?): {e}"),
+            )
+        })
+    }
+}

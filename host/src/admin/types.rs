@@ -1,0 +1,144 @@
+//! The admin API's wire format (JSON), shared by server and client.
+
+use crate::error::{Error, Result};
+use crate::manifest::{WebhookAuth, WebhookContent};
+use crate::store::{JobRow, JobState, LogLine};
+use crate::triggers::button::Button;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+
+/// A job as operators see it: the stored job, as the store returns it.
+pub type JobInfo = JobRow;
+
+/// A log line of a job run.
+pub type LogEntry = LogLine;
+
+/// A job with its log.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JobDetail {
+    /// The job.
+    pub job: JobInfo,
+    /// Its log, oldest first.
+    pub logs: Vec<LogEntry>,
+}
+
+/// What an operator can do to a job.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum JobAction {
+    /// Put a done, failed or cancelled job back in the queue.
+    Requeue,
+    /// Cancel a pending job.
+    Cancel,
+    /// Ask a running job to stop (a pending one is cancelled).
+    Stop,
+    /// Mark a job done by hand.
+    Done,
+}
+
+impl JobAction {
+    /// The name in the API's paths.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobAction::Requeue => "requeue",
+            JobAction::Cancel => "cancel",
+            JobAction::Stop => "stop",
+            JobAction::Done => "done",
+        }
+    }
+
+    /// Parse an action name.
+    pub fn parse(text: &str) -> Result<Self> {
+        Ok(match text {
+            "requeue" => JobAction::Requeue,
+            "cancel" => JobAction::Cancel,
+            "stop" => JobAction::Stop,
+            "done" => JobAction::Done,
+            other => {
+                return Err(Error::NotFound {
+                    kind: "job action",
+                    name: other.into(),
+                    hint: " (requeue, cancel, stop, done)".into(),
+                });
+            }
+        })
+    }
+}
+
+/// What an action did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActionResult {
+    /// The job.
+    pub id: i64,
+    /// The action.
+    pub action: JobAction,
+    /// The job's state afterwards (`started` after `stop`: it was asked to stop).
+    pub state: JobState,
+}
+
+/// Whether the server is up, and its queue.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Health {
+    /// `ok`.
+    pub status: String,
+    /// Version of Ferry.
+    pub version: String,
+    /// Jobs per state.
+    pub jobs: BTreeMap<String, i64>,
+}
+
+/// One step of a backend chain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChainLink {
+    /// Backend key.
+    pub backend: String,
+    /// Module implementing it (none if not installed).
+    pub module: Option<String>,
+}
+
+/// A webhook of a backend instance.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HookInfo {
+    /// Hook name.
+    pub name: String,
+    /// Module declaring it.
+    pub module: String,
+    /// Path to call, on the server.
+    pub path: String,
+    /// How callers authenticate.
+    pub auth: WebhookAuth,
+    /// What the body must be.
+    pub content: WebhookContent,
+    /// Whether the instance has the hook's secret (always true for `auth = "none"`).
+    pub configured: bool,
+    /// What it is for.
+    pub description: String,
+}
+
+/// A backend instance, its chain and triggers. Params that hold secrets are
+/// shown as `"***"`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InstanceInfo {
+    /// Instance name.
+    pub name: String,
+    /// Backend key.
+    pub backend: String,
+    /// Params, secrets hidden.
+    pub params: Map<String, Value>,
+    /// Created, ms.
+    pub created_at: i64,
+    /// Backend chain, from the instance's backend up.
+    pub chain: Vec<ChainLink>,
+    /// Webhooks.
+    pub webhooks: Vec<HookInfo>,
+    /// Buttons.
+    pub buttons: Vec<Button>,
+}
+
+/// What pressing a button did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Pressed {
+    /// The job enqueued.
+    pub job: i64,
+}

@@ -1,0 +1,432 @@
+//! Outbound HTTP (`wasi:http`): deny by default; every request of a guest is
+//! checked, sent by the host itself, capped and logged.
+//!
+//! For each request (so for each hop of a redirect the guest follows, since
+//! `wasi:http` never follows redirects by itself):
+//!
+//! 1. [`OutboundPolicy::check`]: the run's request count, then the manifest's
+//!    `allowed_hosts` rules ([`crate::manifest::HostRule`]: scheme, host with
+//!    wildcards, port, method, path prefix), then the declared body size.
+//! 2. [`connect::resolve`]: the host resolves the name itself and refuses
+//!    loopback, private, link-local, CGNAT, multicast and metadata addresses,
+//!    unless the allowing rule names the IP (or `localhost`) literally or the
+//!    operator trusts that network ([`OutboundLimits::trusted_networks`]).
+//! 3. [`connect::send`]: the connection goes to that checked address (no
+//!    second lookup, so DNS rebinding gains nothing), TLS is verified against
+//!    the name, timeouts are the run's remaining time budget.
+//! 4. [`body`]: the request body and the response body are capped; a response
+//!    over the cap is cut with an error, never buffered whole.
+//! 5. [`credentials`]: a request naming a sealed credential (`ferry-credential`
+//!    header) gets the secret's value added, only toward the credential's hosts.
+//! 6. Each request, sent or refused, becomes a row of the transmission log
+//!    ([`crate::store::Transmission`]).
+//!
+//! Refusals reach the guest as `internal-error("request denied: …")`, which the
+//! SDK turns into a `denied` error carrying the reason.
+
+mod body;
+mod connect;
+pub mod credentials;
+
+use crate::invoke::CallScope;
+use crate::manifest::{Capabilities, Credential, HostMatch, HostRule, Target};
+use crate::store::{Store, Transmission, now_ms};
+use credentials::Vault;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+use wasmtime_wasi_http::{Error as HttpError, RequestOptions, WasiBody, WasiHttpHooks};
+
+/// Outbound caps of one invocation, and the networks the operator trusts.
+#[derive(Debug, Clone)]
+pub struct OutboundLimits {
+    /// Requests one invocation may make (refused past it).
+    pub max_requests: u32,
+    /// Bytes of one request body.
+    pub max_request_body: u64,
+    /// Bytes of one response body (cut with an error past it).
+    pub max_response_body: u64,
+    /// Private or loopback networks guests may reach through any allowed name
+    /// (an intranet the operator vouches for). Empty by default.
+    pub trusted_networks: Vec<ipnet::IpNet>,
+}
+
+impl Default for OutboundLimits {
+    /// 1,000 requests, 8 MiB request bodies, 16 MiB response bodies, no trusted network.
+    fn default() -> Self {
+        OutboundLimits {
+            max_requests: 1_000,
+            max_request_body: 8 << 20,
+            max_response_body: 16 << 20,
+            trusted_networks: Vec::new(),
+        }
+    }
+}
+
+/// Who sent a request, for the transmission log.
+#[derive(Debug)]
+struct RunInfo {
+    store: Store,
+    instance: String,
+    job_id: Option<i64>,
+    module: String,
+}
+
+/// What one instance of a module may reach over HTTP, and until when.
+#[derive(Debug, Clone, Default)]
+pub struct OutboundPolicy {
+    rules: Arc<Vec<HostRule>>,
+    deadline: Option<Instant>,
+    limits: Arc<OutboundLimits>,
+    run: Option<Arc<RunInfo>>,
+    sent: u32,
+    credentials: Arc<Vec<Credential>>,
+    vault: Arc<Vault>,
+}
+
+/// What [`OutboundPolicy::check`] lets through.
+#[derive(Debug)]
+struct Grant {
+    host: String,
+    port: u16,
+    tls: bool,
+    /// An allowing rule names this very host (an IP, or `localhost`): the
+    /// address checks do not apply.
+    literal: bool,
+}
+
+impl OutboundPolicy {
+    /// The policy of `module` (with these capabilities) in the run of `scope`;
+    /// entries that cannot be filled in are logged to the run and ignored.
+    pub(crate) fn for_run(scope: &CallScope, module: &str, capabilities: &Capabilities) -> Self {
+        let (rules, problems) = capabilities.host_rules(&scope.params);
+        let (credentials, more) = capabilities.credentials(&scope.params);
+        for problem in problems.into_iter().chain(more) {
+            scope.log("warn", module, &problem);
+        }
+        let vault = Vault::new(
+            scope.store.clone(),
+            scope.instance.name.clone(),
+            scope.engine.config().secret_key_file.clone(),
+        );
+        OutboundPolicy {
+            credentials: Arc::new(credentials),
+            vault: Arc::new(vault),
+            rules: Arc::new(rules),
+            deadline: Some(scope.deadline),
+            limits: Arc::new(scope.engine.config().outbound.clone()),
+            run: Some(Arc::new(RunInfo {
+                store: scope.store.clone(),
+                instance: scope.instance.name.clone(),
+                job_id: scope.job.as_ref().map(|j| j.id),
+                module: module.to_string(),
+            })),
+            sent: 0,
+        }
+    }
+
+    /// Nothing allowed (used while a module is described at install).
+    pub(crate) fn deny_all() -> Self {
+        Self::default()
+    }
+
+    /// `text` with the value of every secret this run opened replaced by `***`.
+    pub(crate) fn redact(&self, text: &str) -> String {
+        self.vault.redact(text)
+    }
+
+    /// Check a request against the count cap and the rules, and the
+    /// credential it asks for against the credential's hosts.
+    fn check(
+        &mut self,
+        request: &http::Request<WasiBody>,
+        asked: Option<&str>,
+    ) -> Result<(Grant, Option<Credential>), String> {
+        self.sent += 1;
+        let max = self.limits.max_requests;
+        if self.sent > max {
+            return Err(format!(
+                "more than {max} requests in one invocation (max_requests)"
+            ));
+        }
+        let uri = request.uri();
+        let scheme = uri.scheme_str().unwrap_or_default().to_ascii_lowercase();
+        let tls = match scheme.as_str() {
+            "https" => true,
+            "http" => false,
+            other => return Err(format!("scheme `{other}` is not allowed")),
+        };
+        let host = uri
+            .host()
+            .unwrap_or_default()
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .trim_end_matches('.')
+            .to_ascii_lowercase();
+        if host.is_empty() {
+            return Err("the request has no host".into());
+        }
+        let port = uri.port_u16().unwrap_or(if tls { 443 } else { 80 });
+        let target = Target {
+            method: request.method().as_str(),
+            scheme: &scheme,
+            host: &host,
+            port,
+            path: uri.path(),
+        };
+        let origin = |host: &str| {
+            if host.contains(':') {
+                format!("{scheme}://[{host}]:{port}")
+            } else {
+                format!("{scheme}://{host}:{port}")
+            }
+        };
+        let same_origin: Vec<&HostRule> = self
+            .rules
+            .iter()
+            .filter(|r| r.matches_origin(&target))
+            .collect();
+        if same_origin.is_empty() {
+            return Err(format!(
+                "{} is not in the manifest's allowed_hosts",
+                origin(&host)
+            ));
+        }
+        let allowing: Vec<&HostRule> = same_origin
+            .iter()
+            .copied()
+            .filter(|r| r.allows(&target))
+            .collect();
+        if allowing.is_empty() {
+            let rules: Vec<String> = same_origin.iter().map(|r| r.to_string()).collect();
+            return Err(format!(
+                "{} {} on {} is not allowed by allowed_hosts ({})",
+                target.method,
+                target.path,
+                origin(&host),
+                rules.join(", ")
+            ));
+        }
+        let declared = request
+            .headers()
+            .get(http::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+        if let Some(n) = declared.filter(|n| *n > self.limits.max_request_body) {
+            return Err(format!(
+                "request body of {n} bytes is over the limit of {} bytes (max_request_body)",
+                self.limits.max_request_body
+            ));
+        }
+        let literal = allowing.iter().any(|r| match &r.host {
+            HostMatch::Ip(_) => true,
+            HostMatch::Name(name) => connect::is_localhost(name),
+            _ => false,
+        });
+        let credential = match asked {
+            Some(name) => {
+                Some(credentials::choose(&self.credentials, name, &target, &origin(&host))?.clone())
+            }
+            None => None,
+        };
+        let grant = Grant {
+            host,
+            port,
+            tls,
+            literal,
+        };
+        Ok((grant, credential))
+    }
+}
+
+/// Redact a URL for the log: no user info, query values replaced by `***`.
+fn redacted(uri: &http::Uri) -> String {
+    let mut out = format!(
+        "{}://{}",
+        uri.scheme_str().unwrap_or("?"),
+        uri.host().unwrap_or_default()
+    );
+    if let Some(port) = uri.port_u16() {
+        out.push_str(&format!(":{port}"));
+    }
+    out.push_str(uri.path());
+    if let Some(query) = uri.query() {
+        let pairs: Vec<String> = query
+            .split('&')
+            .map(|pair| match pair.split_once('=') {
+                Some((key, _)) => format!("{key}=***"),
+                None => pair.to_string(),
+            })
+            .collect();
+        out.push('?');
+        out.push_str(&pairs.join("&"));
+    }
+    out
+}
+
+/// The transmission log row of one request, written once its outcome is known.
+struct Logger {
+    run: Arc<RunInfo>,
+    vault: Arc<Vault>,
+    row: Transmission,
+    started: Instant,
+    sent: Arc<AtomicU64>,
+}
+
+impl Logger {
+    fn new(run: &Arc<RunInfo>, vault: &Arc<Vault>, request: &http::Request<WasiBody>) -> Self {
+        Logger {
+            run: run.clone(),
+            vault: vault.clone(),
+            row: Transmission {
+                at: now_ms(),
+                instance: run.instance.clone(),
+                job_id: run.job_id,
+                module: run.module.clone(),
+                method: request.method().to_string(),
+                url: redacted(request.uri()),
+                ..Default::default()
+            },
+            started: Instant::now(),
+            sent: Arc::default(),
+        }
+    }
+
+    /// Write the row with what the request ended with.
+    fn finish(
+        mut self,
+        received: u64,
+        refused: Option<String>,
+        error: Option<String>,
+    ) -> impl Future<Output = ()> + Send + 'static {
+        let row = &mut self.row;
+        row.bytes_sent = self.sent.load(Ordering::Relaxed) as i64;
+        row.bytes_received = received as i64;
+        row.duration_ms = self.started.elapsed().as_millis() as i64;
+        row.url = self.vault.redact(&row.url);
+        row.refused = refused.map(|r| self.vault.redact(&r));
+        row.error = error.map(|e| self.vault.redact(&e));
+        async move {
+            if let Err(e) = self.run.store.record_transmission(&self.row).await {
+                tracing::warn!(url = %self.row.url, "could not log a transmission: {e}");
+            }
+        }
+    }
+}
+
+/// A refusal as the guest sees it.
+fn denied(reason: &str) -> HttpError {
+    HttpError::InternalError(Some(format!("request denied: {reason}")))
+}
+
+type BoxedIo = Box<dyn Future<Output = Result<(), HttpError>> + Send>;
+type SendFuture =
+    Box<dyn Future<Output = Result<(http::Response<WasiBody>, BoxedIo), HttpError>> + Send>;
+
+impl WasiHttpHooks for OutboundPolicy {
+    fn send_request(
+        &mut self,
+        mut request: http::Request<WasiBody>,
+        options: Option<RequestOptions>,
+        _fut: BoxedIo,
+    ) -> SendFuture {
+        let logger = self
+            .run
+            .as_ref()
+            .map(|run| Logger::new(run, &self.vault, &request));
+        let decision = credentials::asked(&mut request)
+            .and_then(|asked| self.check(&request, asked.as_deref()));
+        let vault = self.vault.clone();
+        let limits = self.limits.clone();
+        let deadline = self.deadline;
+        let url = redacted(request.uri());
+        Box::new(async move {
+            let refuse = async |logger: Option<Logger>, reason: String| {
+                tracing::info!(url, "outbound request refused: {reason}");
+                if let Some(logger) = logger {
+                    logger.finish(0, Some(reason.clone()), None).await;
+                }
+                Err(denied(&reason))
+            };
+            let (grant, credential) = match decision {
+                Ok(decided) => decided,
+                Err(reason) => return refuse(logger, reason).await,
+            };
+            if let Some(credential) = credential {
+                let presented = match vault.value(&credential.secret).await {
+                    Ok(value) => {
+                        credentials::present(&mut request, &credential.presentation, &value)
+                    }
+                    Err(e) => Err(e),
+                };
+                if let Err(e) = presented {
+                    let reason = format!("credential `{}`: {e}", credential.name);
+                    return refuse(logger, reason).await;
+                }
+            }
+            let remaining = deadline.map(|d| d.saturating_duration_since(Instant::now()));
+            if remaining == Some(Duration::ZERO) {
+                return refuse(logger, "the run's time budget is spent".into()).await;
+            }
+            let cap = |t: Option<Duration>| match (t, remaining) {
+                (Some(t), Some(r)) => t.min(r),
+                (t, r) => t.or(r).unwrap_or(Duration::from_secs(600)),
+            };
+            let options = options.unwrap_or_default();
+            let timeouts = connect::Timeouts {
+                connect: cap(options.connect_timeout),
+                first_byte: cap(options.first_byte_timeout),
+                between_bytes: cap(options.between_bytes_timeout),
+            };
+            let resolved = connect::resolve(
+                &grant.host,
+                grant.port,
+                grant.literal,
+                &limits.trusted_networks,
+                timeouts.connect,
+            )
+            .await;
+            let addr = match resolved {
+                Ok(addr) => addr,
+                Err(connect::Refusal::Denied(reason)) => return refuse(logger, reason).await,
+                Err(connect::Refusal::Failed(error)) => {
+                    if let Some(logger) = logger {
+                        logger.finish(0, None, Some(error.to_string())).await;
+                    }
+                    return Err(error);
+                }
+            };
+            let sent = logger.as_ref().map(|l| l.sent.clone()).unwrap_or_default();
+            let max_body = limits.max_request_body;
+            let request = request.map(|b| body::RequestBody::wrap(b, sent.clone(), max_body));
+            match connect::send(request, addr, &grant.host, grant.tls, &timeouts).await {
+                Ok((response, io)) => {
+                    let mut logger = logger;
+                    if let Some(l) = logger.as_mut() {
+                        l.row.status = Some(i64::from(response.status().as_u16()));
+                    }
+                    let response = response.map(|incoming| {
+                        body::ResponseBody::wrap(
+                            incoming,
+                            limits.max_response_body,
+                            timeouts.between_bytes,
+                            deadline,
+                            logger,
+                        )
+                    });
+                    Ok((response, io))
+                }
+                Err(error) => {
+                    let error = if sent.load(Ordering::Relaxed) > max_body {
+                        HttpError::HttpRequestBodySize(Some(max_body))
+                    } else {
+                        error
+                    };
+                    if let Some(logger) = logger {
+                        logger.finish(0, None, Some(error.to_string())).await;
+                    }
+                    Err(error)
+                }
+            }
+        })
+    }
+}

@@ -1,0 +1,89 @@
+//! `ferry cron`: the schedules of the backend instances, and operators'
+//! changes to them. The scheduler itself runs in `ferry worker`.
+
+use super::output::Output;
+use anyhow::Result;
+use clap::Subcommand;
+use comfy_table::{Table, presets::UTF8_BORDERS_ONLY};
+use ferry::Ferry;
+use ferry::store::now_ms;
+use ferry::triggers::cron::{self, CronEntry, Setting};
+
+#[derive(Subcommand)]
+pub(super) enum CronCommand {
+    /// List the schedules in effect, per backend instance.
+    List {
+        /// Only this backend instance.
+        #[arg(long)]
+        instance: Option<String>,
+    },
+    /// Change a schedule of one backend instance: a cron expression
+    /// ("*/5 * * * *", UTC), `off`, or `default` (the manifest's).
+    Set {
+        /// Backend instance.
+        instance: String,
+        /// Name of the schedule (see `ferry cron list`).
+        name: String,
+        /// Cron expression, `off` or `default`.
+        schedule: String,
+    },
+}
+
+fn time(ms: Option<i64>) -> String {
+    ms.and_then(chrono::DateTime::from_timestamp_millis)
+        .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+        .unwrap_or_else(|| "-".into())
+}
+
+fn show(out: &Output, entries: &[CronEntry]) -> Result<()> {
+    let mut table = Table::new();
+    table.load_preset(UTF8_BORDERS_ONLY).set_header(vec![
+        "instance",
+        "name",
+        "job",
+        "schedule",
+        "set by",
+        "handled until",
+        "last job",
+        "next",
+    ]);
+    for e in entries {
+        table.add_row(vec![
+            e.instance.clone(),
+            e.name.clone(),
+            e.job.clone(),
+            e.schedule.clone().unwrap_or_else(|| "off".into()),
+            if e.overridden { "operator" } else { "manifest" }.into(),
+            time(e.last_tick),
+            e.last_job
+                .map(|id| id.to_string())
+                .unwrap_or_else(|| "-".into()),
+            time(e.next_tick),
+        ]);
+    }
+    let human = if entries.is_empty() {
+        "no schedules (modules declare them with [[cron]])".to_string()
+    } else {
+        table.to_string()
+    };
+    out.value(&serde_json::to_value(entries)?, &human);
+    Ok(())
+}
+
+pub(super) async fn run(ferry: &Ferry, out: &Output, command: &CronCommand) -> Result<()> {
+    match command {
+        CronCommand::List { instance } => show(
+            out,
+            &cron::list(ferry, instance.as_deref(), now_ms()).await?,
+        ),
+        CronCommand::Set {
+            instance,
+            name,
+            schedule,
+        } => {
+            let setting: Setting = schedule.parse()?;
+            let entry = cron::set(ferry, instance, name, &setting).await?;
+            show(out, &[entry])
+        }
+    }
+}

@@ -1,0 +1,120 @@
+//! `ferry jobs …`: the operators' job operations of [`ferry::admin`], on the
+//! local installation or, with `--server URL`, on a running `ferry serve`.
+
+use super::{Cli, open, output::Output};
+use anyhow::Result;
+use clap::Subcommand;
+use ferry::admin::{Admin, JobAction, Remote};
+use ferry::store::{JobFilter, JobState};
+
+#[derive(Subcommand)]
+pub(super) enum JobsCommand {
+    /// List jobs, newest first.
+    List {
+        /// Only jobs in this state (pending, enqueued, started, done, failed, cancelled).
+        #[arg(long)]
+        state: Option<String>,
+        /// Only jobs of this backend instance.
+        #[arg(long)]
+        instance: Option<String>,
+        /// Only jobs of this channel or its sub-channels.
+        #[arg(long)]
+        channel: Option<String>,
+        /// Only jobs created within this long (e.g. 30m, 2h, 1d).
+        #[arg(long, value_parser = parse_age)]
+        since: Option<std::time::Duration>,
+        /// At most this many.
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+    },
+    /// Show a job with its log.
+    Show {
+        /// Job id.
+        id: i64,
+    },
+    /// Put a done, failed or cancelled job back in the queue, its tries reset.
+    Requeue {
+        /// Job id.
+        id: i64,
+    },
+    /// Cancel a pending job.
+    Cancel {
+        /// Job id.
+        id: i64,
+    },
+    /// Ask a running job to stop (it sees it through `stop-requested`); a
+    /// pending one is cancelled.
+    Stop {
+        /// Job id.
+        id: i64,
+    },
+    /// Mark a job done by hand (its work was done another way).
+    Done {
+        /// Job id.
+        id: i64,
+    },
+}
+
+/// `30s`, `15m`, `2h`, `1d`.
+pub(super) fn parse_age(text: &str) -> std::result::Result<std::time::Duration, String> {
+    let (number, unit) = text.split_at(
+        text.find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(text.len()),
+    );
+    let n: u64 = number
+        .parse()
+        .map_err(|_| format!("`{text}`: expected a number and a unit, e.g. 30m"))?;
+    let secs = match unit {
+        "s" | "" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        other => return Err(format!("`{other}`: unknown unit (s, m, h, d)")),
+    };
+    Ok(std::time::Duration::from_secs(n.saturating_mul(secs)))
+}
+
+/// Where the operations run: `--server`, or the local installation.
+pub(super) async fn admin(cli: &Cli) -> Result<Admin> {
+    Ok(match &cli.server {
+        Some(url) => Admin::Remote(Remote::new(url)?),
+        None => Admin::Local(open(cli).await?),
+    })
+}
+
+pub(super) async fn run(cli: &Cli, out: &Output, command: Option<&JobsCommand>) -> Result<()> {
+    let admin = admin(cli).await?;
+    let action = match command {
+        None => {
+            out.jobs(&admin.list_jobs(&JobFilter::default()).await?);
+            return Ok(());
+        }
+        Some(JobsCommand::List {
+            state,
+            instance,
+            channel,
+            since,
+            limit,
+        }) => {
+            let filter = JobFilter {
+                state: state.as_deref().map(JobState::parse).transpose()?,
+                instance: instance.clone(),
+                channel: channel.clone(),
+                since: since.map(|age| ferry::store::now_ms() - age.as_millis() as i64),
+                limit: *limit,
+            };
+            out.jobs(&admin.list_jobs(&filter).await?);
+            return Ok(());
+        }
+        Some(JobsCommand::Show { id }) => {
+            out.job(&admin.job(*id).await?);
+            return Ok(());
+        }
+        Some(JobsCommand::Requeue { id }) => (*id, JobAction::Requeue),
+        Some(JobsCommand::Cancel { id }) => (*id, JobAction::Cancel),
+        Some(JobsCommand::Stop { id }) => (*id, JobAction::Stop),
+        Some(JobsCommand::Done { id }) => (*id, JobAction::Done),
+    };
+    out.action(&admin.act(action.0, action.1).await?);
+    Ok(())
+}

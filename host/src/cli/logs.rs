@@ -1,0 +1,94 @@
+//! `ferry logs --transmissions`: what connector code sent out, and what the
+//! sandbox refused.
+
+use super::output::Output;
+use anyhow::{Result, bail};
+use clap::Args;
+use comfy_table::{Table, presets::UTF8_BORDERS_ONLY};
+use ferry::Ferry;
+use ferry::store::{Transmission, TransmissionFilter};
+use serde_json::json;
+
+/// `ferry logs`.
+#[derive(Args)]
+pub(super) struct LogsArgs {
+    /// Outbound HTTP requests of guests (sent and refused).
+    #[arg(long)]
+    transmissions: bool,
+    /// Only this backend instance.
+    #[arg(long)]
+    instance: Option<String>,
+    /// Only this job.
+    #[arg(long)]
+    job: Option<i64>,
+    /// Only requests the sandbox refused.
+    #[arg(long)]
+    refused: bool,
+    /// At most this many (newest first).
+    #[arg(long, default_value_t = 50)]
+    limit: u32,
+    /// Instead of listing, forget transmissions older than this (e.g. 30d).
+    #[arg(long, value_parser = super::jobs::parse_age, conflicts_with_all = ["instance", "job", "refused"])]
+    prune_older_than: Option<std::time::Duration>,
+}
+
+/// Run `ferry logs`.
+pub(super) async fn run(ferry: &Ferry, out: &Output, args: &LogsArgs) -> Result<()> {
+    if !args.transmissions {
+        bail!(
+            "which log? `--transmissions` lists outbound requests (job logs: `ferry jobs show ID`)"
+        );
+    }
+    if let Some(age) = args.prune_older_than {
+        let age_ms = i64::try_from(age.as_millis()).unwrap_or(i64::MAX);
+        let before = ferry::store::now_ms().saturating_sub(age_ms);
+        let n = ferry.store().prune_transmissions(before).await?;
+        out.message(&format!("forgot {n} transmission(s)"));
+        return Ok(());
+    }
+    let rows = ferry
+        .store()
+        .transmissions(&TransmissionFilter {
+            instance: args.instance.clone(),
+            job: args.job,
+            refused_only: args.refused,
+            limit: args.limit,
+        })
+        .await?;
+    out.value(&json!(rows), &render(&rows));
+    Ok(())
+}
+
+fn render(rows: &[Transmission]) -> String {
+    if rows.is_empty() {
+        return "no transmissions".into();
+    }
+    let mut t = Table::new();
+    t.load_preset(UTF8_BORDERS_ONLY).set_header(vec![
+        "id", "time", "instance", "job", "request", "outcome", "sent", "received", "ms",
+    ]);
+    for r in rows {
+        let outcome = match (&r.refused, &r.error, r.status) {
+            (Some(why), _, _) => format!("refused: {why}"),
+            (None, Some(e), Some(status)) => format!("{status}, then {e}"),
+            (None, Some(e), None) => format!("failed: {e}"),
+            (None, None, Some(status)) => status.to_string(),
+            (None, None, None) => "-".into(),
+        };
+        let time = chrono::DateTime::from_timestamp_millis(r.at)
+            .map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string())
+            .unwrap_or_default();
+        t.add_row(vec![
+            r.id.to_string(),
+            time,
+            r.instance.clone(),
+            r.job_id.map(|j| j.to_string()).unwrap_or_default(),
+            format!("{} {}", r.method, r.url),
+            outcome,
+            r.bytes_sent.to_string(),
+            r.bytes_received.to_string(),
+            r.duration_ms.to_string(),
+        ]);
+    }
+    t.to_string()
+}

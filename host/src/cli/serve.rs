@@ -1,0 +1,105 @@
+//! `ferry serve`: webhooks and the admin API over HTTP, with a worker pool in
+//! the same process, until Ctrl-C or SIGTERM.
+
+use super::{Cli, open, output::Output};
+use anyhow::{Context, Result};
+use clap::Args;
+use ferry::serve::ServeOptions;
+use std::net::SocketAddr;
+
+#[derive(Args)]
+pub(super) struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// The worker pool of this process.
+    #[command(flatten)]
+    pool: super::worker::PoolArgs,
+    /// Serve only: run no worker in this process.
+    #[arg(long)]
+    no_worker: bool,
+    /// Do not run the cron scheduler in this process (another node runs it).
+    #[arg(long)]
+    no_cron: bool,
+    /// Largest webhook body accepted, in bytes (larger ones get 413).
+    #[arg(long, default_value_t = ferry::triggers::webhook::DEFAULT_MAX_BODY)]
+    max_body: usize,
+}
+
+pub(super) async fn run(cli: &Cli, out: &Output, args: &ServeArgs) -> Result<()> {
+    let ferry = open(cli).await?;
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.listen))?;
+    let address = listener.local_addr()?;
+    let worker = match args.no_worker {
+        true => None,
+        false => Some(args.pool.config()?),
+    };
+    out.value(
+        &serde_json::json!({ "listening": format!("http://{address}") }),
+        &format!(
+            "listening on http://{address}: webhooks at /hooks/INSTANCE/HOOK, admin API at /api{}",
+            match &worker {
+                Some(w) => format!(", {} job(s) at once", w.concurrency),
+                None => ", no worker".into(),
+            }
+        ),
+    );
+    let options = ServeOptions {
+        max_body: args.max_body,
+    };
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let on_signal = shutdown.clone();
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        on_signal.cancel();
+    });
+    // The scheduler runs only while this node holds the scheduler lease.
+    let scheduler = (!args.no_cron).then(|| {
+        tokio::spawn(ferry::triggers::cron::run_scheduler(
+            ferry.clone(),
+            shutdown.child_token(),
+        ))
+    });
+    let served = ferry::serve::run(ferry, listener, options, worker, shutdown.clone()).await;
+    shutdown.cancel();
+    if let Some(scheduler) = scheduler
+        && let Err(e) = scheduler.await
+    {
+        tracing::error!("the cron scheduler ended abnormally: {e}");
+    }
+    served?;
+    out.message("stopped");
+    Ok(())
+}
+
+/// Ctrl-C, or SIGTERM on Unix.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!("cannot listen for Ctrl-C: {e}");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                term.recv().await;
+            }
+            Err(e) => {
+                tracing::error!("cannot listen for SIGTERM: {e}");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,27 @@
+//! `ferry trigger INSTANCE BUTTON --data JSON`: press a button (locally, or on
+//! the server given with `--server`).
+
+use super::{Cli, jobs::admin, output::Output, parse_json};
+use anyhow::Result;
+use clap::Args;
+
+#[derive(Args)]
+pub(super) struct TriggerArgs {
+    /// Backend instance.
+    instance: String,
+    /// Button, as `[[button]]` in a manifest of the instance's backend chain names it.
+    button: String,
+    /// The data the job gets as payload (JSON).
+    #[arg(long, default_value = "{}")]
+    data: String,
+}
+
+pub(super) async fn run(cli: &Cli, out: &Output, args: &TriggerArgs) -> Result<()> {
+    let data = parse_json(&args.data, "--data")?;
+    let admin = admin(cli).await?;
+    let pressed = admin
+        .press(&args.instance, &args.button, &data, "cli")
+        .await?;
+    out.pressed(&pressed);
+    Ok(())
+}

@@ -1,0 +1,148 @@
+//! `ferry worker` (and the worker pool of `ferry serve`): options, a progress
+//! bar, and a clean stop on SIGTERM or Ctrl-C.
+
+use super::output::Output;
+use anyhow::Result;
+use clap::Args;
+use ferry::Ferry;
+use ferry::queue::{Channels, WorkerConfig, WorkerStats};
+use ferry::store::JobState;
+use serde_json::json;
+use std::time::Duration;
+
+/// `ferry worker`.
+#[derive(Args, Debug, Clone)]
+pub struct WorkerArgs {
+    /// Stop when no job is ready and none is running.
+    #[arg(long)]
+    pub until_idle: bool,
+    /// Do not run the cron scheduler beside the worker (another node runs it).
+    #[arg(long)]
+    pub no_cron: bool,
+    /// The worker pool.
+    #[command(flatten)]
+    pub pool: PoolArgs,
+}
+
+impl WorkerArgs {
+    /// The worker configuration these options describe.
+    pub fn config(&self) -> Result<WorkerConfig> {
+        Ok(WorkerConfig {
+            until_idle: self.until_idle,
+            ..self.pool.config()?
+        })
+    }
+}
+
+/// How a worker pool runs (`ferry worker`, `ferry serve`).
+#[derive(Args, Debug, Clone)]
+pub struct PoolArgs {
+    /// Jobs run at once.
+    #[arg(long, default_value_t = 4)]
+    pub concurrency: usize,
+    /// Most jobs claimed at once (claimed jobs wait for a free slot).
+    #[arg(long, default_value_t = 32)]
+    pub batch: usize,
+    /// Channel capacities across all workers, e.g. `root:8,root.shop:2`.
+    #[arg(long, env = "FERRY_CHANNELS", default_value = "")]
+    pub channels: String,
+    /// Lease of a claim; a dead worker's jobs run again after it (e.g. 30s).
+    #[arg(long, default_value = "30s", value_parser = super::jobs::parse_age)]
+    pub lease: Duration,
+    /// At shutdown, how long running jobs may take to finish (e.g. 30s).
+    #[arg(long, default_value = "30s", value_parser = super::jobs::parse_age)]
+    pub grace: Duration,
+}
+
+impl PoolArgs {
+    /// The worker configuration these options describe.
+    pub fn config(&self) -> Result<WorkerConfig> {
+        Ok(WorkerConfig {
+            concurrency: self.concurrency,
+            batch: self.batch,
+            channels: self.channels.parse::<Channels>()?,
+            lease: self.lease,
+            grace: self.grace,
+            ..Default::default()
+        })
+    }
+}
+
+/// Cancel `config.shutdown` on SIGTERM or Ctrl-C.
+pub fn stop_on_signal(config: &WorkerConfig) {
+    let shutdown = config.shutdown.clone();
+    tokio::spawn(async move {
+        let ctrl_c = tokio::signal::ctrl_c();
+        #[cfg(unix)]
+        {
+            let mut term =
+                match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                    Ok(s) => s,
+                    Err(e) => {
+                        tracing::warn!("cannot listen for SIGTERM: {e}");
+                        let _ = ctrl_c.await;
+                        shutdown.cancel();
+                        return;
+                    }
+                };
+            tokio::select! {
+                _ = ctrl_c => {}
+                _ = term.recv() => {}
+            }
+        }
+        #[cfg(not(unix))]
+        let _ = ctrl_c.await;
+        tracing::warn!("stopping: no new jobs are claimed; running jobs get the grace period");
+        shutdown.cancel();
+    });
+}
+
+/// `ferry worker`: a worker and, beside it, the cron scheduler (which runs only
+/// while this node holds the scheduler lease); both stop together.
+pub async fn work_with_cron(
+    ferry: &Ferry,
+    out: &Output,
+    config: WorkerConfig,
+    with_cron: bool,
+) -> Result<()> {
+    let scheduler = with_cron.then(|| {
+        tokio::spawn(ferry::triggers::cron::run_scheduler(
+            ferry.clone(),
+            config.shutdown.child_token(),
+        ))
+    });
+    let result = work(ferry, out, config.clone()).await.map(|_| ());
+    config.shutdown.cancel();
+    if let Some(scheduler) = scheduler
+        && let Err(e) = scheduler.await
+    {
+        // It gives its lease back before it ends.
+        tracing::error!("the cron scheduler ended abnormally: {e}");
+    }
+    result
+}
+
+/// Run a worker with a progress bar on the terminal.
+pub async fn work(ferry: &Ferry, out: &Output, config: WorkerConfig) -> Result<WorkerStats> {
+    let bar = out.progress_bar("jobs");
+    let pending = ferry.store().count_jobs(JobState::Pending).await?;
+    bar.set_length(pending.max(0) as u64);
+    let stats = ferry
+        .run_worker(&config, |s| {
+            bar.set_position(s.done + s.failed);
+            bar.set_message(format!(
+                "{} done, {} failed, {} retried",
+                s.done, s.failed, s.retried
+            ));
+        })
+        .await?;
+    bar.finish_and_clear();
+    out.value(
+        &json!({ "done": stats.done, "failed": stats.failed, "retried": stats.retried, "released": stats.released }),
+        &format!(
+            "worker: {} done, {} failed, {} retried, {} given back",
+            stats.done, stats.failed, stats.retried, stats.released
+        ),
+    );
+    Ok(stats)
+}

@@ -1,0 +1,99 @@
+//! `[[button]]`: a manual run of a job with data a person gives
+//! (`ferry trigger INSTANCE BUTTON --data JSON`, or the admin API).
+//!
+//! ```toml
+//! [[button]]
+//! name = "import"
+//! job = "import-batch"            # resolved along the instance's backend chain
+//! description = "Import every changed record of a model"
+//! priority = 5                    # optional, default 10
+//! channel = "root.manual"         # optional, default root
+//! ```
+
+use super::valid_name;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
+
+/// `[[button]]`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ButtonDecl {
+    /// Name, as `ferry trigger` takes it.
+    pub name: String,
+    /// The job it enqueues.
+    pub job: String,
+    /// What it does (shown to operators).
+    #[serde(default)]
+    pub description: String,
+    /// Priority of the job (lower runs first); default 10.
+    #[serde(default)]
+    pub priority: Option<u32>,
+    /// Channel of the job; default `root`.
+    #[serde(default)]
+    pub channel: Option<String>,
+}
+
+/// Check the `[[button]]` entries.
+pub(super) fn check(buttons: &[ButtonDecl]) -> Result<(), String> {
+    let mut seen = BTreeSet::new();
+    for (i, b) in buttons.iter().enumerate() {
+        let at = format!("[[button]] #{}", i + 1);
+        if !valid_name(&b.name) {
+            return Err(format!(
+                "{at} name = {:?}: use 1-64 letters, digits, `-`, `_` or `.`, starting with a letter or digit",
+                b.name
+            ));
+        }
+        if !seen.insert(b.name.as_str()) {
+            return Err(format!(
+                "{at} name = {:?}: another [[button]] has this name",
+                b.name
+            ));
+        }
+        let at = format!("{at} ({})", b.name);
+        if !valid_name(&b.job) {
+            return Err(format!("{at} job = {:?}: not a valid job name", b.job));
+        }
+        if let Some(channel) = &b.channel
+            && !(channel.len() <= 128 && channel.split('.').all(valid_name))
+        {
+            return Err(format!(
+                "{at} channel = {channel:?}: expected dot-separated names, e.g. `root.manual`"
+            ));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::manifest::Manifest;
+
+    const BASE: &str = "[module]\nname = \"m\"\nversion = \"1\"\n[[backend]]\nname = \"b\"\n";
+
+    #[test]
+    fn parses_buttons_and_names_bad_keys() {
+        let m = Manifest::parse(&format!(
+            "{BASE}[[button]]\nname = \"import\"\njob = \"import-batch\"\ndescription = \"Import\"\npriority = 3\nchannel = \"root.manual\"\n"
+        ))
+        .unwrap();
+        assert_eq!(m.buttons[0].job, "import-batch");
+        assert_eq!(m.buttons[0].priority, Some(3));
+
+        let err = Manifest::parse(&format!("{BASE}[[button]]\nname = \"import\"\n")).unwrap_err();
+        assert!(err.contains("missing field `job`"), "{err}");
+        let err = Manifest::parse(&format!(
+            "{BASE}[[button]]\nname = \"import\"\njob = \"x\"\nchannel = \"root..a\"\n"
+        ))
+        .unwrap_err();
+        assert!(
+            err.contains("[[button]] #1 (import) channel = \"root..a\""),
+            "{err}"
+        );
+        let err = Manifest::parse(&format!(
+            "{BASE}[[button]]\nname = \"a\"\njob = \"x\"\n[[button]]\nname = \"a\"\njob = \"y\"\n"
+        ))
+        .unwrap_err();
+        assert!(err.contains("[[button]] #2"), "{err}");
+    }
+}

@@ -1,0 +1,579 @@
+//! `[capabilities]`: what a module may reach, and the grammar of its
+//! `allowed_hosts` entries.
+//!
+//! An entry is `[METHOD ]SCHEME://HOST[:PORT][PATH]`:
+//!
+//! | part | forms | meaning |
+//! | --- | --- | --- |
+//! | method | `GET`, `POST`… (optional) | only this method; any when absent |
+//! | scheme | `http`, `https` | exactly this scheme |
+//! | host | `api.shop.example`, `127.0.0.1`, `[::1]` | exactly this host: a *literal* entry |
+//! | | `*.shop.example` | any subdomain (one or more labels), not `shop.example` itself |
+//! | | `*` | any host |
+//! | port | `:8443`, `:*` | this port, any port; the scheme's default when absent |
+//! | path | `/v2/products/*` | paths starting with `/v2/products/` |
+//! | | `/v2` | `/v2` and what is below it (`/v2/…`), not `/v2x` |
+//!
+//! Any part may come from the backend instance's params: `{{ params.url }}`,
+//! `GET {{ params.url }}/v2/*`. Templates are checked at install (they must name
+//! declared params) and filled in when a run starts.
+//!
+//! Only a literal host (an exact name or IP written in the entry, or put there by
+//! a template) may resolve to loopback, private, link-local or metadata
+//! addresses; the runtime checks that after DNS resolution
+//! ([`crate::api::http`]).
+
+use super::ParamDecl;
+pub use super::credentials::{Credential, CredentialDecl, Presentation};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+/// `[capabilities]`: deny by default, allow what is listed.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Capabilities {
+    /// Where the module may send HTTP requests: `[METHOD ]scheme://host[:port][/path]`
+    /// entries with wildcards and `{{ params.NAME }}` templates (see the module doc).
+    #[serde(default)]
+    pub allowed_hosts: Vec<String>,
+    /// Secrets of the instance the module may use (enforced by the sandbox layer).
+    #[serde(default)]
+    pub secrets: Vec<String>,
+    /// A work directory of the backend instance, seen by the guest as `/work`
+    /// (for file exports); none by default.
+    #[serde(default)]
+    pub work_dir: Option<WorkDirDecl>,
+    /// `[[capabilities.credential]]`: sealed credentials the host adds to
+    /// requests toward their hosts when the guest names them (see [`CredentialDecl`]).
+    #[serde(default, rename = "credential")]
+    pub credentials: Vec<CredentialDecl>,
+}
+
+/// `[capabilities.work_dir]`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct WorkDirDecl {
+    /// Size the directory may reach, in bytes: past it, later runs get it
+    /// read-only until it is cleaned.
+    pub max_bytes: u64,
+}
+
+impl Capabilities {
+    /// Check every entry at install: templates name declared params, the rest parses.
+    pub fn check(&self, params: &BTreeMap<String, ParamDecl>) -> Result<(), String> {
+        if self.work_dir.as_ref().is_some_and(|w| w.max_bytes == 0) {
+            return Err("[capabilities.work_dir] max_bytes: must be more than 0".into());
+        }
+        let mut names = std::collections::BTreeSet::new();
+        for (i, c) in self.credentials.iter().enumerate() {
+            let at = format!("[[capabilities.credential]] #{i} `{}`", c.name);
+            if !names.insert(&c.name) {
+                return Err(format!(
+                    "{at}: a credential of this name is already declared"
+                ));
+            }
+            c.check(params).map_err(|e| format!("{at}: {e}"))?;
+        }
+        for (i, entry) in self.allowed_hosts.iter().enumerate() {
+            let rendered = render(entry, |name| {
+                params
+                    .contains_key(name)
+                    .then(|| "http://template.invalid".to_string())
+            })
+            .and_then(|text| HostRule::parse(&text));
+            rendered.map_err(|e| format!("[capabilities] allowed_hosts[{i}] = {entry:?}: {e}"))?;
+        }
+        Ok(())
+    }
+
+    /// The rules of `allowed_hosts` for an instance with these params; entries
+    /// that cannot be filled in are returned apart, with the reason.
+    pub fn host_rules(&self, params: &Map<String, Value>) -> (Vec<HostRule>, Vec<String>) {
+        rules_of(&self.allowed_hosts, params, "allowed_hosts")
+    }
+
+    /// The credentials for an instance with these params; host entries that
+    /// cannot be filled in are left out (and reported), a credential whose
+    /// presentation cannot be filled in is left out whole.
+    pub fn credentials(&self, params: &Map<String, Value>) -> (Vec<Credential>, Vec<String>) {
+        let mut out = Vec::new();
+        let mut problems = Vec::new();
+        for c in &self.credentials {
+            let what = format!("credential `{}`", c.name);
+            let (rules, mut more) = rules_of(&c.hosts, params, &format!("{what} hosts"));
+            problems.append(&mut more);
+            match c.presentation(|name| param(params, name)) {
+                Ok(presentation) => out.push(Credential {
+                    name: c.name.clone(),
+                    secret: c.secret.clone(),
+                    rules,
+                    presentation,
+                }),
+                Err(e) => problems.push(format!("{what} ignored: {e}")),
+            }
+        }
+        (out, problems)
+    }
+}
+
+fn param(params: &Map<String, Value>, name: &str) -> Option<String> {
+    match params.get(name) {
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(Value::Null) | None => None,
+        Some(other) => Some(other.to_string()),
+    }
+}
+
+/// Host rules of `entries` filled in from `params`, and the entries that could not be.
+fn rules_of(
+    entries: &[String],
+    params: &Map<String, Value>,
+    what: &str,
+) -> (Vec<HostRule>, Vec<String>) {
+    let mut rules = Vec::new();
+    let mut problems = Vec::new();
+    for entry in entries {
+        let rendered = render(entry, |name| param(params, name));
+        match rendered.and_then(|text| HostRule::parse(&text)) {
+            Ok(rule) => rules.push(rule),
+            Err(e) => problems.push(format!("{what} entry {entry:?} ignored: {e}")),
+        }
+    }
+    (rules, problems)
+}
+
+/// Replace each `{{ params.NAME }}` with `lookup(NAME)`.
+pub(super) fn render(
+    entry: &str,
+    lookup: impl Fn(&str) -> Option<String>,
+) -> Result<String, String> {
+    let mut out = String::new();
+    let mut rest = entry;
+    while let Some(start) = rest.find("{{") {
+        out.push_str(&rest[..start]);
+        let end = rest[start..]
+            .find("}}")
+            .ok_or_else(|| "unclosed `{{`".to_string())?
+            + start;
+        let inner = rest[start + 2..end].trim();
+        let name = inner.strip_prefix("params.").ok_or_else(|| {
+            format!("`{{{{ {inner} }}}}`: only `{{{{ params.NAME }}}}` can be used")
+        })?;
+        out.push_str(
+            &lookup(name).ok_or_else(|| format!("param `{name}` is not declared or not set"))?,
+        );
+        rest = &rest[end + 2..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+/// The host part of a rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HostMatch {
+    /// Exactly this name (lower case, no trailing dot).
+    Name(String),
+    /// Exactly this address.
+    Ip(IpAddr),
+    /// Any name below this domain (`*.shop.example`).
+    Subdomains(String),
+    /// Any host (`*`).
+    Any,
+}
+
+/// The path part of a rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PathMatch {
+    /// Paths starting with this text (`/v2/products/*`).
+    Prefix(String),
+    /// This path and what is below it (`/v2` matches `/v2` and `/v2/x`).
+    Under(String),
+}
+
+/// One `allowed_hosts` entry, parsed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostRule {
+    /// Only this method (upper case); any when `None`.
+    pub method: Option<String>,
+    /// `http` or `https`.
+    pub scheme: String,
+    /// Which hosts.
+    pub host: HostMatch,
+    /// Which port; any when `None` (`:*`).
+    pub port: Option<u16>,
+    /// Which paths; any when `None`.
+    pub path: Option<PathMatch>,
+}
+
+/// A request as the rules see it.
+#[derive(Debug, Clone, Copy)]
+pub struct Target<'a> {
+    /// Method, upper case.
+    pub method: &'a str,
+    /// `http` or `https`.
+    pub scheme: &'a str,
+    /// Host, lower case, without IPv6 brackets or a trailing dot.
+    pub host: &'a str,
+    /// Port (the scheme's default when the URL has none).
+    pub port: u16,
+    /// Path, without the query.
+    pub path: &'a str,
+}
+
+impl HostRule {
+    /// Parse `[METHOD ]scheme://host[:port][/path]` (templates already filled in).
+    pub fn parse(text: &str) -> Result<HostRule, String> {
+        let text = text.trim();
+        let (method, url) = match text.split_once(char::is_whitespace) {
+            Some((method, url)) => {
+                if method.is_empty() || !method.chars().all(|c| c.is_ascii_alphabetic()) {
+                    return Err(format!("`{method}` is not an HTTP method"));
+                }
+                (Some(method.to_ascii_uppercase()), url.trim())
+            }
+            None => (None, text),
+        };
+        let (scheme, rest) = url
+            .split_once("://")
+            .ok_or_else(|| format!("`{url}` is not a URL (expected scheme://host)"))?;
+        let scheme = scheme.to_ascii_lowercase();
+        let default_port = match scheme.as_str() {
+            "http" => 80,
+            "https" => 443,
+            _ => return Err(format!("`{url}`: only http and https are allowed")),
+        };
+        let (authority, path) = match rest.find('/') {
+            Some(at) => rest.split_at(at),
+            None => (rest, ""),
+        };
+        if authority.contains('@') {
+            return Err(format!(
+                "`{url}`: user names and passwords do not belong here"
+            ));
+        }
+        let (host, port) = split_host_port(authority).map_err(|e| format!("`{url}`: {e}"))?;
+        let port = match port {
+            None => Some(default_port),
+            Some("*") => None,
+            Some(p) => Some(
+                p.parse::<u16>()
+                    .ok()
+                    .filter(|p| *p != 0)
+                    .ok_or_else(|| format!("`{url}`: `{p}` is not a port"))?,
+            ),
+        };
+        Ok(HostRule {
+            method,
+            scheme,
+            host: parse_host(host).map_err(|e| format!("`{url}`: {e}"))?,
+            port,
+            path: parse_path(path).map_err(|e| format!("`{url}`: {e}"))?,
+        })
+    }
+
+    /// Whether the entry names the host exactly (not a wildcard): only such
+    /// entries may reach private and loopback addresses.
+    pub fn is_literal(&self) -> bool {
+        matches!(self.host, HostMatch::Name(_) | HostMatch::Ip(_))
+    }
+
+    /// Whether scheme, host and port match (method and path aside).
+    pub fn matches_origin(&self, t: &Target<'_>) -> bool {
+        self.scheme == t.scheme
+            && self.port.is_none_or(|p| p == t.port)
+            && match &self.host {
+                HostMatch::Any => true,
+                HostMatch::Name(name) => name == t.host,
+                HostMatch::Ip(ip) => t.host.parse::<IpAddr>().is_ok_and(|h| h == *ip),
+                HostMatch::Subdomains(domain) => t
+                    .host
+                    .strip_suffix(domain.as_str())
+                    .and_then(|label| label.strip_suffix('.'))
+                    .is_some_and(|label| !label.is_empty()),
+            }
+    }
+
+    /// Whether the whole request matches.
+    pub fn allows(&self, t: &Target<'_>) -> bool {
+        self.matches_origin(t)
+            && self.method.as_deref().is_none_or(|m| m == t.method)
+            && match &self.path {
+                None => true,
+                Some(rule) => {
+                    plain_path(t.path)
+                        && match rule {
+                            PathMatch::Prefix(p) => t.path.starts_with(p.as_str()),
+                            PathMatch::Under(p) => {
+                                t.path.strip_prefix(p.as_str()).is_some_and(|rest| {
+                                    rest.is_empty() || rest.starts_with('/') || p.ends_with('/')
+                                })
+                            }
+                        }
+                }
+            }
+    }
+}
+
+impl std::fmt::Display for HostRule {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if let Some(m) = &self.method {
+            write!(f, "{m} ")?;
+        }
+        write!(f, "{}://", self.scheme)?;
+        match &self.host {
+            HostMatch::Name(n) => write!(f, "{n}")?,
+            HostMatch::Ip(IpAddr::V6(ip)) => write!(f, "[{ip}]")?,
+            HostMatch::Ip(ip) => write!(f, "{ip}")?,
+            HostMatch::Subdomains(d) => write!(f, "*.{d}")?,
+            HostMatch::Any => write!(f, "*")?,
+        }
+        match self.port {
+            Some(p) => write!(f, ":{p}")?,
+            None => write!(f, ":*")?,
+        }
+        match &self.path {
+            Some(PathMatch::Prefix(p)) => write!(f, "{p}*"),
+            Some(PathMatch::Under(p)) => write!(f, "{p}"),
+            None => Ok(()),
+        }
+    }
+}
+
+/// `host[:port]` or `[v6][:port]`.
+fn split_host_port(authority: &str) -> Result<(&str, Option<&str>), String> {
+    if let Some(rest) = authority.strip_prefix('[') {
+        let (host, after) = rest
+            .split_once(']')
+            .ok_or_else(|| "unclosed `[` in the host".to_string())?;
+        return match after {
+            "" => Ok((host, None)),
+            p => p
+                .strip_prefix(':')
+                .map(|p| (host, Some(p)))
+                .ok_or_else(|| format!("unexpected `{p}` after the host")),
+        };
+    }
+    Ok(match authority.rsplit_once(':') {
+        Some((host, port)) => (host, Some(port)),
+        None => (authority, None),
+    })
+}
+
+fn parse_host(host: &str) -> Result<HostMatch, String> {
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    if host.is_empty() {
+        return Err("no host".into());
+    }
+    if host == "*" {
+        return Ok(HostMatch::Any);
+    }
+    if let Ok(ip) = host.parse::<IpAddr>() {
+        return Ok(HostMatch::Ip(ip));
+    }
+    let (wildcard, name) = match host.strip_prefix("*.") {
+        Some(domain) => (true, domain.to_string()),
+        None => (false, host.clone()),
+    };
+    let valid = name.split('.').all(|label| {
+        !label.is_empty()
+            && label.len() <= 63
+            && label
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    });
+    if !valid {
+        return Err(format!(
+            "`{host}` is not a host name (a wildcard is only allowed as `*` or a leading `*.`)"
+        ));
+    }
+    Ok(if wildcard {
+        HostMatch::Subdomains(name)
+    } else {
+        HostMatch::Name(name)
+    })
+}
+
+fn parse_path(path: &str) -> Result<Option<PathMatch>, String> {
+    if path.is_empty() || path == "/" || path == "/*" {
+        return Ok(None);
+    }
+    if path.contains(['?', '#']) {
+        return Err("a rule's path cannot have a query or a fragment".into());
+    }
+    let (body, prefix) = match path.strip_suffix('*') {
+        Some(body) => (body, true),
+        None => (path, false),
+    };
+    if body.contains('*') {
+        return Err("`*` is only allowed at the end of the path".into());
+    }
+    if !plain_path(body) {
+        return Err("the path has `.`/`..` segments or encoded slashes".into());
+    }
+    Ok(Some(if prefix {
+        PathMatch::Prefix(body.to_string())
+    } else {
+        PathMatch::Under(body.to_string())
+    }))
+}
+
+/// A path without dot segments, encoded dots or slashes, or backslashes: such
+/// a path could mean something else to the server than its text says, so a
+/// path rule never matches it.
+fn plain_path(path: &str) -> bool {
+    let lower = path.to_ascii_lowercase();
+    if lower.contains("%2e")
+        || lower.contains("%2f")
+        || lower.contains("%5c")
+        || path.contains('\\')
+    {
+        return false;
+    }
+    path.split('/').all(|seg| seg != "." && seg != "..")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn target<'a>(method: &'a str, url: &'a url::Url) -> Target<'a> {
+        Target {
+            method,
+            scheme: url.scheme(),
+            host: url
+                .host_str()
+                .unwrap()
+                .trim_start_matches('[')
+                .trim_end_matches(']'),
+            port: url.port_or_known_default().unwrap(),
+            path: url.path(),
+        }
+    }
+
+    fn allows(rule: &str, method: &str, url: &str) -> bool {
+        let url = url::Url::parse(url).unwrap();
+        HostRule::parse(rule).unwrap().allows(&target(method, &url))
+    }
+
+    #[test]
+    fn origins_match_exactly_by_default() {
+        assert!(allows(
+            "https://API.shop.example",
+            "GET",
+            "https://api.shop.example/x"
+        ));
+        assert!(!allows(
+            "https://api.shop.example",
+            "GET",
+            "http://api.shop.example/x"
+        ));
+        assert!(!allows(
+            "https://api.shop.example",
+            "GET",
+            "https://api.shop.example:8443/"
+        ));
+        assert!(allows(
+            "http://127.0.0.1:8790",
+            "POST",
+            "http://127.0.0.1:8790/a"
+        ));
+        assert!(allows("http://[::1]:80", "GET", "http://[::1]/"));
+        assert!(!allows(
+            "http://127.0.0.1:8790",
+            "GET",
+            "http://127.0.0.2:8790/"
+        ));
+    }
+
+    #[test]
+    fn wildcards_cover_subdomains_and_ports() {
+        let rule = "https://*.shop.example";
+        assert!(allows(rule, "GET", "https://api.shop.example/"));
+        assert!(allows(rule, "GET", "https://a.b.shop.example/"));
+        assert!(!allows(rule, "GET", "https://shop.example/"));
+        assert!(!allows(rule, "GET", "https://evilshop.example/"));
+        assert!(!allows(rule, "GET", "https://api.shop.example.evil.com/"));
+        assert!(allows(
+            "http://127.0.0.1:*",
+            "GET",
+            "http://127.0.0.1:1234/"
+        ));
+        assert!(allows("https://*", "GET", "https://anything.example/"));
+        assert!(!HostRule::parse(rule).unwrap().is_literal());
+        assert!(
+            HostRule::parse("https://api.shop.example")
+                .unwrap()
+                .is_literal()
+        );
+    }
+
+    #[test]
+    fn methods_and_paths_narrow_a_rule() {
+        let rule = "GET https://api.shop.example/v2/products/*";
+        assert!(allows(
+            rule,
+            "GET",
+            "https://api.shop.example/v2/products/7?x=1"
+        ));
+        assert!(!allows(
+            rule,
+            "POST",
+            "https://api.shop.example/v2/products/7"
+        ));
+        assert!(!allows(rule, "GET", "https://api.shop.example/v2/orders"));
+        assert!(!allows(
+            rule,
+            "GET",
+            "https://api.shop.example/v2/products/../orders"
+        ));
+        assert!(!allows(
+            rule,
+            "GET",
+            "https://api.shop.example/v2/products/%2e%2e/orders"
+        ));
+        let under = "https://api.shop.example/v2";
+        assert!(allows(under, "DELETE", "https://api.shop.example/v2"));
+        assert!(allows(under, "GET", "https://api.shop.example/v2/x"));
+        assert!(!allows(under, "GET", "https://api.shop.example/v2x"));
+    }
+
+    #[test]
+    fn bad_entries_say_why() {
+        let err = |text: &str| HostRule::parse(text).unwrap_err();
+        assert!(err("ftp://x").contains("only http and https"));
+        assert!(err("api.shop.example").contains("not a URL"));
+        assert!(err("https://a.*.example").contains("wildcard"));
+        assert!(err("https://x:99999").contains("not a port"));
+        assert!(err("https://user:pw@x").contains("passwords"));
+        assert!(err("GE7 https://x").contains("not an HTTP method"));
+        assert!(err("https://x/a/*/b").contains("only allowed at the end"));
+        assert!(err("https://x/a/../b").contains("segments"));
+    }
+
+    #[test]
+    fn templates_fill_in_params() {
+        let caps = Capabilities {
+            allowed_hosts: vec![
+                "{{ params.url }}".into(),
+                "GET {{ params.url }}/v2/*".into(),
+                "{{ params.token }}".into(),
+            ],
+            ..Default::default()
+        };
+        let mut params = Map::new();
+        params.insert("url".into(), Value::from("http://127.0.0.1:8790"));
+        let (rules, problems) = caps.host_rules(&params);
+        assert_eq!(rules[0].to_string(), "http://127.0.0.1:8790");
+        assert_eq!(rules[1].to_string(), "GET http://127.0.0.1:8790/v2/*");
+        assert!(problems[0].contains("token"), "{problems:?}");
+        let declared: BTreeMap<String, ParamDecl> =
+            [("url".to_string(), ParamDecl::default())].into();
+        let err = caps.check(&declared).unwrap_err();
+        assert!(
+            err.contains("allowed_hosts[2]") && err.contains("token"),
+            "{err}"
+        );
+    }
+}

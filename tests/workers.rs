@@ -1,0 +1,283 @@
+//! Worker processes under stress: killed with `kill -9` mid-run, sharing one
+//! PostgreSQL database, losing their database connections. Nothing accepted is
+//! lost, nothing runs twice at once, no local record is duplicated.
+
+use ferry::Ferry;
+use ferry::queue::WorkerConfig;
+use ferry::store::{JobFilter, JobState, NewJob};
+use ferry_tests::*;
+use serde_json::json;
+use std::collections::HashMap;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Start `ferry worker` on the same data directory and database as `ferry`.
+fn spawn_worker(dir: &std::path::Path, ferry: &Ferry, args: &[&str]) -> Child {
+    Command::new(ferry_bin())
+        .arg("--data-dir")
+        .arg(dir)
+        .arg("--database")
+        .arg(ferry.store().url())
+        .arg("worker")
+        .args(args)
+        .env("FERRY_LOG", "error")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start a ferry worker")
+}
+
+async fn count(ferry: &Ferry, state: JobState) -> i64 {
+    ferry.store().count_jobs(state).await.unwrap()
+}
+
+/// Wait (at most `limit`) until `done` says so.
+async fn wait_until(limit: Duration, what: &str, mut done: impl AsyncFnMut() -> bool) {
+    let start = Instant::now();
+    while !done().await {
+        assert!(start.elapsed() < limit, "gave up waiting: {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+fn wait_exit(child: &mut Child, limit: Duration) -> std::process::ExitStatus {
+    let start = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            panic!("the worker did not finish within {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worker_killed_mid_import_loses_nothing_and_duplicates_nothing() {
+    let (dir, ferry, _shop) = shop_setup("shop@2.0", 1000, 0, 0).await;
+    let bin = tokio::task::spawn_blocking(ferry_bin).await.unwrap();
+    assert!(bin.exists());
+    enqueue_import(&ferry, "acme", "product").await.unwrap();
+    let mut worker = spawn_worker(dir.path(), &ferry, &["--lease", "2s", "--concurrency", "4"]);
+    // Let it get well into the 1 001 jobs, then kill it without warning.
+    wait_until(Duration::from_secs(300), "100 jobs done", async || {
+        count(&ferry, JobState::Done).await >= 100
+    })
+    .await;
+    worker.kill().expect("kill -9");
+    worker.wait().unwrap();
+    let in_flight =
+        count(&ferry, JobState::Enqueued).await + count(&ferry, JobState::Started).await;
+    let done_before = count(&ferry, JobState::Done).await;
+    assert!(
+        done_before < 1001,
+        "killed before the end ({done_before} done)"
+    );
+
+    // A new worker rescues what the dead one held once its lease expires.
+    let mut worker = spawn_worker(dir.path(), &ferry, &["--lease", "2s", "--until-idle"]);
+    let status =
+        tokio::task::spawn_blocking(move || wait_exit(&mut worker, Duration::from_secs(600)))
+            .await
+            .unwrap();
+    assert!(status.success());
+    let jobs = ferry
+        .store()
+        .list_jobs(&JobFilter {
+            limit: 5000,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let not_done: Vec<_> = jobs.iter().filter(|j| j.state != JobState::Done).collect();
+    assert!(
+        not_done.is_empty(),
+        "{} job(s) not done, e.g. {:?}",
+        not_done.len(),
+        not_done.first()
+    );
+    assert_eq!(jobs.len(), 1001, "no job lost, none duplicated");
+    assert_eq!(
+        ferry.store().count_records("product").await.unwrap(),
+        1000,
+        "no product imported twice"
+    );
+    let links = ferry
+        .store()
+        .search_links(Some("acme"), Some("product"), None, None, 0)
+        .await
+        .unwrap();
+    assert_eq!(links.len(), 1000);
+    eprintln!("killed with {in_flight} job(s) in flight after {done_before} done");
+}
+
+/// Jobs of the `record-run` kind on PostgreSQL, with the run records they left.
+async fn runs_by_job(ferry: &Ferry) -> HashMap<u64, Vec<(String, u64)>> {
+    let mut runs: HashMap<u64, Vec<(String, u64)>> = HashMap::new();
+    for r in ferry
+        .store()
+        .search_records("run", &[], None, 0)
+        .await
+        .unwrap()
+    {
+        let job = r.values["job"].as_u64().unwrap();
+        let phase = r.values["phase"].as_str().unwrap().to_string();
+        runs.entry(job)
+            .or_default()
+            .push((phase, r.values["at"].as_u64().unwrap()));
+    }
+    runs
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_worker_processes_on_postgresql_never_run_a_job_twice_at_once() {
+    if postgres_url().is_none() {
+        eprintln!("skipped: set FERRY_TEST_DATABASE to a PostgreSQL URL (CI does)");
+        return;
+    }
+    let (dir, ferry) = hostile_lab_with(|_| {}).await;
+    let jobs: Vec<NewJob> = (0..300)
+        .map(|_| NewJob::new("lab", "record-run", &json!({ "ms": 5 })))
+        .collect();
+    ferry.store().enqueue_many(&jobs).await.unwrap();
+    let bin = tokio::task::spawn_blocking(ferry_bin).await.unwrap();
+    assert!(bin.exists());
+    let args = ["--until-idle", "--concurrency", "4", "--batch", "8"];
+    let mut a = spawn_worker(dir.path(), &ferry, &args);
+    let mut b = spawn_worker(dir.path(), &ferry, &args);
+    let (a, b) = tokio::task::spawn_blocking(move || {
+        (
+            wait_exit(&mut a, Duration::from_secs(600)),
+            wait_exit(&mut b, Duration::from_secs(600)),
+        )
+    })
+    .await
+    .unwrap();
+    assert!(a.success() && b.success());
+    assert_eq!(count(&ferry, JobState::Done).await, 300);
+    let runs = runs_by_job(&ferry).await;
+    assert_eq!(runs.len(), 300, "every job ran");
+    for (job, mut events) in runs {
+        events.sort_by_key(|(_, at)| *at);
+        // start, end, start, end…: never two starts before an end.
+        let phases: Vec<&str> = events.iter().map(|(p, _)| p.as_str()).collect();
+        assert!(
+            phases.chunks(2).all(|pair| pair == ["start", "end"]),
+            "job {job} ran twice at once: {phases:?}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn workers_reconnect_when_postgresql_drops_their_connections() {
+    let Some(base) = postgres_url() else {
+        eprintln!("skipped: set FERRY_TEST_DATABASE to a PostgreSQL URL (CI does)");
+        return;
+    };
+    let (_dir, ferry) = hostile_lab_with(|_| {}).await;
+    let jobs: Vec<NewJob> = (0..200)
+        .map(|_| NewJob::new("lab", "record-run", &json!({ "ms": 20 })))
+        .collect();
+    ferry.store().enqueue_many(&jobs).await.unwrap();
+    // This test's connections only: they are the ones in its own schema.
+    let schema = ferry
+        .store()
+        .url()
+        .rsplit("search_path%3D")
+        .next()
+        .unwrap()
+        .to_string();
+    let worker = {
+        let ferry = ferry.clone();
+        tokio::spawn(async move {
+            let config = WorkerConfig {
+                until_idle: true,
+                retry_base: Duration::from_millis(200),
+                ..Default::default()
+            };
+            ferry.run_worker(&config, |_| {}).await
+        })
+    };
+    wait_until(Duration::from_secs(120), "20 jobs done", async || {
+        count(&ferry, JobState::Done).await >= 20
+    })
+    .await;
+    let killed = terminate_connections(&base, &schema).await;
+    assert!(killed > 0, "no connection of this test was found to kill");
+    let stats = worker.await.unwrap().expect("the worker survives");
+    assert_eq!(count(&ferry, JobState::Done).await, 200, "{stats:?}");
+    assert_eq!(runs_by_job(&ferry).await.len(), 200);
+}
+
+/// `pg_terminate_backend` every connection whose search path is `schema`.
+async fn terminate_connections(base: &str, schema: &str) -> i64 {
+    use sqlx::Connection;
+    let mut admin = sqlx::PgConnection::connect(base).await.unwrap();
+    // Each test's connections carry its schema as their application name.
+    let pids: Vec<i32> = sqlx::query_scalar(
+        "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() \
+         AND backend_type = 'client backend' AND application_name = $1",
+    )
+    .bind(schema)
+    .fetch_all(&mut admin)
+    .await
+    .unwrap();
+    for pid in &pids {
+        let _: bool = sqlx::query_scalar("SELECT pg_terminate_backend($1)")
+            .bind(pid)
+            .fetch_one(&mut admin)
+            .await
+            .unwrap();
+    }
+    pids.len() as i64
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_lets_running_jobs_finish_and_gives_back_the_rest() {
+    let (dir, ferry) = hostile_lab_with(|_| {}).await;
+    let store = ferry.store();
+    let short = ferry
+        .enqueue(&NewJob::new("lab", "record-run", &json!({ "ms": 1500 })))
+        .await
+        .unwrap();
+    let endless = ferry
+        .enqueue(&NewJob::new("lab", "until-stopped", &json!({})))
+        .await
+        .unwrap();
+    let bin = tokio::task::spawn_blocking(ferry_bin).await.unwrap();
+    assert!(bin.exists());
+    let mut worker = spawn_worker(dir.path(), &ferry, &["--concurrency", "2", "--grace", "5s"]);
+    wait_until(Duration::from_secs(120), "both jobs started", async || {
+        let runs = runs_by_job(&ferry).await;
+        runs.contains_key(&(short as u64))
+            && store.job(endless).await.unwrap().progress_done.unwrap_or(0) > 0
+    })
+    .await;
+    let pid = worker.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let status =
+        tokio::task::spawn_blocking(move || wait_exit(&mut worker, Duration::from_secs(120)))
+            .await
+            .unwrap();
+    assert!(status.success(), "{status:?}");
+    assert_eq!(
+        store.job(short).await.unwrap().state,
+        JobState::Done,
+        "finished within the grace period"
+    );
+    let given_back = store.job(endless).await.unwrap();
+    assert_eq!(
+        (given_back.state, given_back.attempts),
+        (JobState::Pending, 0),
+        "its try is not counted"
+    );
+    assert!(given_back.error.unwrap_or_default().contains("shut down"));
+}
