@@ -3,6 +3,7 @@
 
 use ferry::builder::Built;
 use ferry::engine::EngineConfig;
+use ferry::serve::ServeOptions;
 use ferry::{Ferry, FerryOptions};
 use shop_simulator::Shop;
 use std::collections::HashMap;
@@ -25,13 +26,105 @@ pub fn built(name: &str) -> Built {
         .clone()
 }
 
-/// A fresh installation in a temporary directory, with these limits.
+/// A fresh installation in a temporary directory, with these limits, on a
+/// fresh database: SQLite in the directory, or, when `FERRY_TEST_DATABASE`
+/// names a PostgreSQL database, a new schema of its own there.
 pub async fn fresh(configure: impl FnOnce(&mut EngineConfig)) -> (TempDir, Ferry) {
     let dir = tempfile::tempdir().expect("temp dir");
     let mut options = FerryOptions::new(dir.path());
+    options.database_url = test_database().await;
     configure(&mut options.engine);
     let ferry = Ferry::open_with(options).await.expect("open ferry");
     (dir, ferry)
+}
+
+/// The PostgreSQL database tests run on, if any (`FERRY_TEST_DATABASE`).
+pub fn postgres_url() -> Option<String> {
+    std::env::var("FERRY_TEST_DATABASE")
+        .ok()
+        .filter(|u| u.starts_with("postgres"))
+}
+
+/// A database URL for one test: on PostgreSQL, a new schema (named
+/// `ferry_t_…`, so that CI can drop them) selected through `search_path`.
+pub async fn test_database() -> Option<String> {
+    use sqlx::{Connection, Executor};
+    let base = postgres_url()?;
+    let schema = format!(
+        "ferry_t_{}_{}",
+        std::process::id(),
+        SCHEMAS.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    );
+    let mut admin = sqlx::PgConnection::connect(&base)
+        .await
+        .expect("connect to FERRY_TEST_DATABASE");
+    static SWEPT: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    if !SWEPT.swap(true, std::sync::atomic::Ordering::Relaxed) {
+        drop_schemas_of_ended_runs(&mut admin).await;
+    }
+    admin
+        .execute(format!("DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}").as_str())
+        .await
+        .expect("create the test schema");
+    let sep = if base.contains('?') { '&' } else { '?' };
+    Some(format!(
+        "{base}{sep}application_name={schema}&options=-c%20search_path%3D{schema}"
+    ))
+}
+
+static SCHEMAS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// Drop the schemas left by test processes that have ended, one schema per
+/// transaction: dropping hundreds at once takes more locks than PostgreSQL's
+/// lock table holds by default.
+async fn drop_schemas_of_ended_runs(admin: &mut sqlx::PgConnection) {
+    use sqlx::Executor;
+    let names: Vec<String> = sqlx::query_scalar(
+        "SELECT nspname::text FROM pg_namespace WHERE nspname LIKE 'ferry\\_t\\_%'",
+    )
+    .fetch_all(&mut *admin)
+    .await
+    .unwrap_or_default();
+    for name in names {
+        let pid = name.split('_').nth(2).unwrap_or_default();
+        let alive = std::path::Path::new("/proc").join(pid).exists();
+        if !alive {
+            // Another binary may be sweeping the same schema: losing that race is fine.
+            let _ = admin
+                .execute(format!("DROP SCHEMA IF EXISTS \"{name}\" CASCADE").as_str())
+                .await;
+        }
+    }
+}
+
+/// The `ferry` binary (built on first use, with the profile of the tests).
+pub fn ferry_bin() -> std::path::PathBuf {
+    static BIN: OnceLock<std::path::PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let status = std::process::Command::new(env!("CARGO"))
+            .args(["build", "--quiet", "-p", "ferry-host", "--bin", "ferry"])
+            .current_dir(&root)
+            .status()
+            .expect("run cargo build");
+        assert!(status.success(), "building the ferry binary failed");
+        let target = std::env::var_os("CARGO_TARGET_DIR")
+            .map(std::path::PathBuf::from)
+            .unwrap_or_else(|| root.join("target"));
+        target.join("debug").join("ferry")
+    })
+    .clone()
+}
+
+/// Claim up to `max` jobs as worker `test` would, with a lease of `lease`.
+pub async fn claim(ferry: &Ferry, max: usize, lease: Duration) -> Vec<ferry::store::JobRow> {
+    ferry
+        .store()
+        .claim_jobs("test", max, lease, false, |_, c| {
+            c.iter().map(|c| c.id).collect()
+        })
+        .await
+        .expect("claim")
 }
 
 /// Install example connectors into `ferry`.
@@ -68,7 +161,12 @@ pub async fn shop_setup(
 /// A fresh installation (short limits) with the `hostile` connector and a
 /// backend instance `lab` on it.
 pub async fn hostile_lab() -> (TempDir, Ferry) {
-    let (dir, ferry) = fresh(tight).await;
+    hostile_lab_with(tight).await
+}
+
+/// [`hostile_lab`] with other limits.
+pub async fn hostile_lab_with(configure: impl FnOnce(&mut EngineConfig)) -> (TempDir, Ferry) {
+    let (dir, ferry) = fresh(configure).await;
     install(&ferry, &["hostile"]).await;
     ferry
         .add_instance("lab", "hostile", Default::default())
@@ -81,4 +179,28 @@ pub async fn hostile_lab() -> (TempDir, Ferry) {
 pub fn tight(config: &mut EngineConfig) {
     config.memory_limit = 32 << 20;
     config.time_budget = Duration::from_secs(3);
+}
+
+/// `ferry serve` (no worker) for `ferry` on a free port of 127.0.0.1; its base URL.
+/// The server runs until the test's runtime ends.
+pub async fn start_server(ferry: &Ferry, options: ServeOptions) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind a free port");
+    let url = format!("http://{}", listener.local_addr().expect("bound address"));
+    let ferry = ferry.clone();
+    tokio::spawn(async move {
+        let served = ferry::serve::run(
+            ferry,
+            listener,
+            options,
+            None,
+            tokio_util::sync::CancellationToken::new(),
+        )
+        .await;
+        if let Err(e) = served {
+            eprintln!("server stopped: {e}");
+        }
+    });
+    url
 }
