@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 struct Api {
     url: String,
     client: reqwest::Client,
+    token: String,
 }
 
 impl Api {
@@ -18,6 +19,7 @@ impl Api {
         let response = self
             .client
             .get(format!("{}{path}", self.url))
+            .bearer_auth(&self.token)
             .send()
             .await
             .unwrap();
@@ -31,6 +33,7 @@ impl Api {
         let response = self
             .client
             .post(format!("{}{path}", self.url))
+            .bearer_auth(&self.token)
             .body(body.to_string())
             .send()
             .await
@@ -56,6 +59,7 @@ async fn api(ferry: &Ferry) -> Api {
     Api {
         url: start_server(ferry, ServeOptions::default()).await,
         client: reqwest::Client::new(),
+        token: api_token(ferry, ferry::tokens::Role::Developer).await,
     }
 }
 

@@ -97,6 +97,16 @@ async fn drop_schemas_of_ended_runs(admin: &mut sqlx::PgConnection) {
     }
 }
 
+/// A new API token of `role` for `ferry` (named after the role and a counter).
+pub async fn api_token(ferry: &Ferry, role: ferry::tokens::Role) -> String {
+    static MADE: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = MADE.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    ferry::tokens::create(ferry.store(), &format!("{role}-{n}"), role)
+        .await
+        .expect("make an API token")
+        .token
+}
+
 /// The `ferry` binary (built on first use, with the profile of the tests).
 pub fn ferry_bin() -> std::path::PathBuf {
     static BIN: OnceLock<std::path::PathBuf> = OnceLock::new();

@@ -72,6 +72,14 @@ pub enum Error {
     #[error("{0}")]
     Conflict(String),
 
+    /// No valid API token was presented.
+    #[error("{0}")]
+    Unauthorized(String),
+
+    /// The API token presented does not have the role an operation needs.
+    #[error("{0}")]
+    Forbidden(String),
+
     /// A Ferry server (the admin API) refused a request or could not be reached.
     #[error("{url}: {message}")]
     Remote {

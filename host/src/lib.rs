@@ -46,6 +46,7 @@ pub mod queue;
 pub mod secrets;
 pub mod serve;
 pub mod store;
+pub mod tokens;
 pub mod triggers;
 
 pub use error::{Error, Result};

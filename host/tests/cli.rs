@@ -8,8 +8,9 @@ use serde_json::{Value, json};
 use std::path::Path;
 use tempfile::TempDir;
 
-/// An installation with the `hostile` connector and instance `lab`, served.
-async fn served_lab() -> (TempDir, Ferry, String) {
+/// An installation with the `hostile` connector and instance `lab`, served,
+/// and the `--server URL --token TOKEN` arguments of a developer's calls.
+async fn served_lab() -> (TempDir, Ferry, String, [String; 4]) {
     let dir = tempfile::tempdir().unwrap();
     let ferry = Ferry::open(dir.path()).await.unwrap();
     let built = tokio::task::spawn_blocking(|| demo::build_example("hostile"))
@@ -35,7 +36,12 @@ async fn served_lab() -> (TempDir, Ferry, String) {
         )
         .await
     });
-    (dir, ferry, url)
+    let token = ferry::tokens::create(ferry.store(), "dev", ferry::tokens::Role::Developer)
+        .await
+        .unwrap()
+        .token;
+    let remote = ["--server".into(), url.clone(), "--token".into(), token];
+    (dir, ferry, url, remote)
 }
 
 struct Run {
@@ -53,15 +59,28 @@ impl Run {
 
 /// Run the built `ferry` binary on the installation in `dir`.
 async fn ferry_cli(dir: &Path, args: &[&str]) -> Run {
-    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_ferry"))
+    ferry_cli_with_input(dir, args, "").await
+}
+
+/// Run the built `ferry` binary with `input` on its standard input.
+async fn ferry_cli_with_input(dir: &Path, args: &[&str], input: &str) -> Run {
+    use tokio::io::AsyncWriteExt;
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_ferry"))
         .arg("--data-dir")
         .arg(dir)
         .args(args)
         .env_remove("FERRY_SERVER")
+        .env_remove("FERRY_TOKEN")
         .env_remove("FERRY_DATABASE_URL")
-        .output()
-        .await
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
         .expect("run ferry");
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(input.as_bytes()).await.unwrap();
+    drop(stdin);
+    let out = child.wait_with_output().await.expect("run ferry");
     Run {
         ok: out.status.success(),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -79,7 +98,7 @@ fn ids(list: &Value) -> Vec<i64> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn jobs_commands_give_the_same_answers_locally_and_on_a_server() {
-    let (dir, ferry, url) = served_lab().await;
+    let (dir, ferry, _, server) = served_lab().await;
     let a = ferry
         .enqueue(&NewJob::new("lab", "ok", &json!({ "n": 1 })))
         .await
@@ -91,7 +110,7 @@ async fn jobs_commands_give_the_same_answers_locally_and_on_a_server() {
     let a_text = a.to_string();
     let dir = dir.path();
     let remote = async |args: &[&str]| {
-        let mut all = vec!["--server", url.as_str()];
+        let mut all: Vec<&str> = server.iter().map(String::as_str).collect();
         all.extend_from_slice(args);
         ferry_cli(dir, &all).await
     };
@@ -152,7 +171,7 @@ async fn jobs_commands_give_the_same_answers_locally_and_on_a_server() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ferry_trigger_enqueues_the_buttons_job_with_the_data() {
-    let (dir, ferry, url) = served_lab().await;
+    let (dir, ferry, _, server) = served_lab().await;
     let local = ferry_cli(
         dir.path(),
         &[
@@ -179,13 +198,9 @@ async fn ferry_trigger_enqueues_the_buttons_job_with_the_data() {
     assert_eq!((job.priority, job.channel.as_str()), (3, "root.manual"));
     assert_eq!(job.user, "cli");
 
-    let remote = ferry_cli(
-        dir.path(),
-        &[
-            "--server", &url, "trigger", "lab", "echo-now", "--data", r#"[2]"#,
-        ],
-    )
-    .await;
+    let mut args: Vec<&str> = server.iter().map(String::as_str).collect();
+    args.extend(["trigger", "lab", "echo-now", "--data", r#"[2]"#]);
+    let remote = ferry_cli(dir.path(), &args).await;
     assert!(remote.ok, "{}", remote.stderr);
     let id: i64 = remote
         .stdout
@@ -195,7 +210,10 @@ async fn ferry_trigger_enqueues_the_buttons_job_with_the_data() {
         .unwrap_or_else(|| panic!("{}", remote.stdout));
     let job = ferry.store().job(id).await.unwrap();
     assert_eq!(job.payload, "[2]");
-    assert_eq!(job.user, "api");
+    assert_eq!(
+        job.user, "api:dev",
+        "the token's name is recorded as the user"
+    );
 
     let bad = ferry_cli(dir.path(), &["trigger", "lab", "echo-now", "--data", "{"]).await;
     assert!(
@@ -215,7 +233,7 @@ async fn ferry_trigger_enqueues_the_buttons_job_with_the_data() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ferry_serve_runs_jobs_and_stops_cleanly_on_sigterm() {
     use tokio::io::{AsyncBufReadExt, BufReader};
-    let (dir, ferry, _) = served_lab().await;
+    let (dir, ferry, _, server) = served_lab().await;
     let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_ferry"))
         .arg("--data-dir")
         .arg(dir.path())
@@ -236,7 +254,9 @@ async fn ferry_serve_runs_jobs_and_stops_cleanly_on_sigterm() {
     // A button pressed on the server; the server's own worker runs the job.
     let pressed = ferry_cli(
         dir.path(),
-        &["--server", &url, "--json", "trigger", "lab", "echo-now"],
+        &[
+            "--server", &url, "--token", &server[3], "--json", "trigger", "lab", "echo-now",
+        ],
     )
     .await;
     let id = pressed.json()["job"].as_i64().unwrap();
@@ -264,4 +284,79 @@ async fn ferry_serve_runs_jobs_and_stops_cleanly_on_sigterm() {
         rest.push(line);
     }
     assert_eq!(rest, ["stopped"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tokens_are_made_locally_and_their_roles_hold_on_the_server() {
+    let (dir, _ferry, url, developer) = served_lab().await;
+    let dir = dir.path();
+    let as_developer = |args: &[&str]| {
+        let mut all: Vec<String> = developer.to_vec();
+        all.extend(args.iter().map(|a| a.to_string()));
+        all
+    };
+
+    let made = ferry_cli(
+        dir,
+        &["--json", "token", "create", "ops", "--role", "manager"],
+    )
+    .await;
+    assert!(made.ok, "{}", made.stderr);
+    let manager = made.json()["token"].as_str().unwrap().to_string();
+    assert!(manager.starts_with("ferry_"), "{manager}");
+    let listed = ferry_cli(dir, &["token", "list"]).await;
+    assert!(listed.ok && listed.stdout.contains("ops") && listed.stdout.contains("manager"));
+    assert!(
+        !listed.stdout.contains(&manager),
+        "a token is shown only once"
+    );
+
+    // A developer may not touch secrets; a manager may, and never sees a value.
+    let args = as_developer(&["secret", "list"]);
+    let refused = ferry_cli(dir, &args.iter().map(String::as_str).collect::<Vec<_>>()).await;
+    assert!(!refused.ok);
+    assert!(
+        refused.stderr.contains("needs role manager") && refused.stderr.contains("`dev`"),
+        "{}",
+        refused.stderr
+    );
+    let as_manager = ["--server", &url, "--token", &manager];
+    let set = ferry_cli_with_input(
+        dir,
+        &[&as_manager[..], &["secret", "set", "lab", "api_key"]].concat(),
+        "s3cret-value\n",
+    )
+    .await;
+    assert!(set.ok, "{}", set.stderr);
+    let names = ferry_cli(
+        dir,
+        &[&as_manager[..], &["--json", "secret", "list", "lab"]].concat(),
+    )
+    .await;
+    assert_eq!(
+        names.json(),
+        json!([{ "instance": "lab", "secret": "api_key" }])
+    );
+    assert!(!names.stdout.contains("s3cret"));
+
+    // Without a token, or with a revoked one, nothing; local-only commands say so.
+    let anonymous = ferry_cli(dir, &["--server", &url, "jobs", "list"]).await;
+    assert!(!anonymous.ok);
+    assert!(
+        anonymous.stderr.contains("needs an API token"),
+        "{}",
+        anonymous.stderr
+    );
+    let revoked = ferry_cli(dir, &["token", "revoke", "ops"]).await;
+    assert!(revoked.ok, "{}", revoked.stderr);
+    let after = ferry_cli(dir, &[&as_manager[..], &["secret", "list"]].concat()).await;
+    assert!(!after.ok);
+    assert!(after.stderr.contains("not valid here"), "{}", after.stderr);
+    let local_only = ferry_cli(dir, &["--server", &url, "connectors"]).await;
+    assert!(!local_only.ok);
+    assert!(
+        local_only.stderr.contains("local installation only"),
+        "{}",
+        local_only.stderr
+    );
 }

@@ -1,12 +1,14 @@
 //! The operations of [`super::Admin`] on the store of this installation.
 
 use super::types::{
-    ActionResult, ChainLink, Health, HookInfo, InstanceInfo, JobAction, JobDetail, JobInfo,
+    ActionResult, ChainLink, Done, Health, HookInfo, InstanceInfo, JobAction, JobDetail, JobInfo,
+    NewInstance, SecretName,
 };
 use crate::Ferry;
 use crate::backend::BackendKey;
 use crate::error::{Error, Result};
 use crate::manifest::WebhookAuth;
+use crate::secrets::{self, MasterKey};
 use crate::store::{BackendInstance, JobFilter, JobState};
 use crate::triggers::{button, webhook};
 use serde_json::Value;
@@ -80,6 +82,54 @@ pub(super) async fn instances(ferry: &Ferry) -> Result<Vec<InstanceInfo>> {
 
 pub(super) async fn instance(ferry: &Ferry, name: &str) -> Result<InstanceInfo> {
     describe(ferry, ferry.store().instance(name).await?)
+}
+
+pub(super) async fn add_instance(ferry: &Ferry, new: &NewInstance) -> Result<InstanceInfo> {
+    let instance = ferry
+        .add_instance(&new.name, &new.backend, new.params.clone())
+        .await?;
+    describe(ferry, instance)
+}
+
+pub(super) async fn remove_instance(ferry: &Ferry, name: &str) -> Result<Done> {
+    if ferry.store().remove_instance(name).await? {
+        Ok(Done { done: true })
+    } else {
+        Err(Error::not_found("backend instance", name))
+    }
+}
+
+pub(super) async fn secrets(ferry: &Ferry, instance: Option<&str>) -> Result<Vec<SecretName>> {
+    if let Some(name) = instance {
+        ferry.store().instance(name).await?;
+    }
+    let names = secrets::list(ferry.store(), instance).await?;
+    Ok(names
+        .into_iter()
+        .map(|(instance, secret)| SecretName { instance, secret })
+        .collect())
+}
+
+pub(super) async fn set_secret(
+    ferry: &Ferry,
+    instance: &str,
+    name: &str,
+    value: &str,
+    _actor: &str,
+) -> Result<Done> {
+    let key = MasterKey::load(&secrets::key_file(ferry.data_dir()))?;
+    secrets::set(ferry.store(), &key, instance, name, value).await?;
+    Ok(Done { done: true })
+}
+
+pub(super) async fn remove_secret(
+    ferry: &Ferry,
+    instance: &str,
+    name: &str,
+    _actor: &str,
+) -> Result<Done> {
+    secrets::remove(ferry.store(), instance, name).await?;
+    Ok(Done { done: true })
 }
 
 /// An instance with its chain, webhooks and buttons; secrets hidden.

@@ -15,13 +15,14 @@ mod types;
 
 pub use remote::Remote;
 pub use types::{
-    ActionResult, ChainLink, Health, HookInfo, InstanceInfo, JobAction, JobDetail, JobInfo,
-    LogEntry, Pressed,
+    ActionResult, ChainLink, Done, Health, HookInfo, InstanceInfo, JobAction, JobDetail, JobInfo,
+    LogEntry, NewInstance, Pressed, SecretName, TokenRequest,
 };
 
 use crate::Ferry;
 use crate::error::{Error, Result};
-use crate::store::JobFilter;
+use crate::store::{JobFilter, TokenRow};
+use crate::tokens::{NewToken, Role};
 use serde_json::Value;
 
 /// Where the operations run: on a local installation or on a server.
@@ -39,6 +40,8 @@ pub fn http_status(error: &Error) -> u16 {
     match error {
         Error::NotFound { .. } | Error::NotFoundInChain { .. } => 404,
         Error::Conflict(_) => 409,
+        Error::Unauthorized(_) => 401,
+        Error::Forbidden(_) => 403,
         Error::Invalid(_)
         | Error::Manifest { .. }
         | Error::NotAComponent { .. }
@@ -131,6 +134,95 @@ impl Admin {
                 r.post(&["api", "instances", instance, "buttons", button], data)
                     .await
             }
+        }
+    }
+
+    /// Add a backend instance.
+    pub async fn add_instance(&self, instance: &NewInstance) -> Result<InstanceInfo> {
+        match self {
+            Admin::Local(ferry) => local::add_instance(ferry, instance).await,
+            Admin::Remote(r) => r.post(&["api", "instances"], instance).await,
+        }
+    }
+
+    /// Remove a backend instance (its records and links stay).
+    pub async fn remove_instance(&self, name: &str) -> Result<Done> {
+        match self {
+            Admin::Local(ferry) => local::remove_instance(ferry, name).await,
+            Admin::Remote(r) => r.delete(&["api", "instances", name]).await,
+        }
+    }
+
+    /// Names of the secrets of `instance` (of every instance when none).
+    pub async fn secrets(&self, instance: Option<&str>) -> Result<Vec<SecretName>> {
+        match self {
+            Admin::Local(ferry) => local::secrets(ferry, instance).await,
+            Admin::Remote(r) => match instance {
+                Some(name) => r.get(&["api", "instances", name, "secrets"]).await,
+                None => r.get(&["api", "secrets"]).await,
+            },
+        }
+    }
+
+    /// Set (or replace) secret `name` of `instance`, for `actor` (a server
+    /// records its caller instead).
+    pub async fn set_secret(
+        &self,
+        instance: &str,
+        name: &str,
+        value: &str,
+        actor: &str,
+    ) -> Result<Done> {
+        match self {
+            Admin::Local(ferry) => local::set_secret(ferry, instance, name, value, actor).await,
+            Admin::Remote(r) => {
+                r.put_text(&["api", "instances", instance, "secrets", name], value)
+                    .await
+            }
+        }
+    }
+
+    /// Remove secret `name` of `instance`, for `actor`.
+    pub async fn remove_secret(&self, instance: &str, name: &str, actor: &str) -> Result<Done> {
+        match self {
+            Admin::Local(ferry) => local::remove_secret(ferry, instance, name, actor).await,
+            Admin::Remote(r) => {
+                r.delete(&["api", "instances", instance, "secrets", name])
+                    .await
+            }
+        }
+    }
+
+    /// Every API token (never the tokens themselves).
+    pub async fn tokens(&self) -> Result<Vec<TokenRow>> {
+        match self {
+            Admin::Local(ferry) => crate::tokens::list(ferry.store()).await,
+            Admin::Remote(r) => r.get(&["api", "tokens"]).await,
+        }
+    }
+
+    /// Make an API token: the answer holds the token, shown this once.
+    pub async fn create_token(&self, name: &str, role: Role) -> Result<NewToken> {
+        match self {
+            Admin::Local(ferry) => crate::tokens::create(ferry.store(), name, role).await,
+            Admin::Remote(r) => {
+                let request = TokenRequest {
+                    name: name.to_string(),
+                    role,
+                };
+                r.post(&["api", "tokens"], &request).await
+            }
+        }
+    }
+
+    /// Revoke API token `name`.
+    pub async fn revoke_token(&self, name: &str) -> Result<Done> {
+        match self {
+            Admin::Local(ferry) => {
+                crate::tokens::revoke(ferry.store(), name).await?;
+                Ok(Done { done: true })
+            }
+            Admin::Remote(r) => r.delete(&["api", "tokens", name]).await,
         }
     }
 }

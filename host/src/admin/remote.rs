@@ -7,10 +7,21 @@ use std::time::Duration;
 use url::Url;
 
 /// A running `ferry serve`, reached over HTTP.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Remote {
     base: Url,
     client: reqwest::Client,
+    token: Option<String>,
+}
+
+impl std::fmt::Debug for Remote {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the token: a Debug print ends up in logs.
+        f.debug_struct("Remote")
+            .field("base", &self.base.as_str())
+            .field("token", &self.token.as_ref().map(|_| "***"))
+            .finish()
+    }
 }
 
 impl Remote {
@@ -28,7 +39,17 @@ impl Remote {
             .timeout(Duration::from_secs(60))
             .build()
             .map_err(|e| Error::Invalid(format!("HTTP client: {e}")))?;
-        Ok(Remote { base, client })
+        Ok(Remote {
+            base,
+            client,
+            token: None,
+        })
+    }
+
+    /// The same client, presenting API token `token` (`Authorization: Bearer`).
+    pub fn with_token(mut self, token: Option<String>) -> Self {
+        self.token = token.filter(|t| !t.is_empty());
+        self
     }
 
     /// The server's URL.
@@ -70,6 +91,26 @@ impl Remote {
         self.send(url, request).await
     }
 
+    pub(super) async fn put_text<T: DeserializeOwned>(
+        &self,
+        segments: &[&str],
+        body: &str,
+    ) -> Result<T> {
+        let url = self.url(segments);
+        let request = self
+            .client
+            .put(url.clone())
+            .header(reqwest::header::CONTENT_TYPE, "text/plain; charset=utf-8")
+            .body(body.to_string());
+        self.send(url, request).await
+    }
+
+    pub(super) async fn delete<T: DeserializeOwned>(&self, segments: &[&str]) -> Result<T> {
+        let url = self.url(segments);
+        let request = self.client.delete(url.clone());
+        self.send(url, request).await
+    }
+
     async fn send<T: DeserializeOwned>(
         &self,
         url: Url,
@@ -79,6 +120,10 @@ impl Remote {
             url: url.to_string(),
             status,
             message,
+        };
+        let request = match &self.token {
+            Some(token) => request.bearer_auth(token),
+            None => request,
         };
         let response = request
             .send()

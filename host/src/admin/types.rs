@@ -142,3 +142,40 @@ pub struct Pressed {
     /// The job enqueued.
     pub job: i64,
 }
+
+/// A backend instance to add: `POST /api/instances`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NewInstance {
+    /// Instance name, e.g. `acme`.
+    pub name: String,
+    /// Backend key, e.g. `shop@2.0`.
+    pub backend: String,
+    /// Params, as the backend's manifests declare them.
+    #[serde(default)]
+    pub params: Map<String, Value>,
+}
+
+/// The name of a secret of a backend instance (its value is never shown).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SecretName {
+    /// Backend instance.
+    pub instance: String,
+    /// Secret name.
+    pub secret: String,
+}
+
+/// An API token to make: `POST /api/tokens`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenRequest {
+    /// Its name (who or what will use it).
+    pub name: String,
+    /// Its role.
+    pub role: crate::tokens::Role,
+}
+
+/// What an operation that answers nothing else did: `{"done": true}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Done {
+    /// Always true: a failure is an error instead.
+    pub done: bool,
+}

@@ -1,10 +1,10 @@
 //! `ferry jobs …`: the operators' job operations of [`ferry::admin`], on the
 //! local installation or, with `--server URL`, on a running `ferry serve`.
 
-use super::{Cli, open, output::Output};
+use super::{Cli, output::Output};
 use anyhow::Result;
 use clap::Subcommand;
-use ferry::admin::{Admin, JobAction, Remote};
+use ferry::admin::JobAction;
 use ferry::store::{JobFilter, JobState};
 
 #[derive(Subcommand)]
@@ -74,16 +74,8 @@ pub(super) fn parse_age(text: &str) -> std::result::Result<std::time::Duration, 
     Ok(std::time::Duration::from_secs(n.saturating_mul(secs)))
 }
 
-/// Where the operations run: `--server`, or the local installation.
-pub(super) async fn admin(cli: &Cli) -> Result<Admin> {
-    Ok(match &cli.server {
-        Some(url) => Admin::Remote(Remote::new(url)?),
-        None => Admin::Local(open(cli).await?),
-    })
-}
-
 pub(super) async fn run(cli: &Cli, out: &Output, command: Option<&JobsCommand>) -> Result<()> {
-    let admin = admin(cli).await?;
+    let admin = super::admin(cli).await?;
     let action = match command {
         None => {
             out.jobs(&admin.list_jobs(&JobFilter::default()).await?);

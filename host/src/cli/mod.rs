@@ -8,12 +8,13 @@ mod logs;
 mod output;
 mod secret;
 mod serve;
+mod token;
 mod trigger;
 mod worker;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
-use ferry::admin::Admin;
+use ferry::admin::{Admin, NewInstance, Remote};
 use ferry::queue::WorkerConfig;
 use ferry::store::{NewJob, PinPolicy, RetryPattern};
 use ferry::{Ferry, FerryOptions};
@@ -35,10 +36,14 @@ struct Cli {
     /// Print JSON instead of tables (for scripts).
     #[arg(long, global = true)]
     json: bool,
-    /// Run `jobs` and `trigger` on a running `ferry serve` (its URL, e.g.
-    /// http://127.0.0.1:8080) instead of the local installation.
+    /// Run `jobs`, `trigger`, `backend`, `secret` and `token` on a running
+    /// `ferry serve` (its URL, e.g. http://127.0.0.1:8080) instead of the
+    /// local installation.
     #[arg(long, global = true, env = "FERRY_SERVER")]
     server: Option<String>,
+    /// The API token to present to `--server` (made with `ferry token create`).
+    #[arg(long, global = true, env = "FERRY_TOKEN", hide_env_values = true)]
+    token: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -119,6 +124,9 @@ enum Command {
     /// Secrets of backend instances: set (value from stdin), list names, remove.
     #[command(subcommand)]
     Secret(secret::SecretCommand),
+    /// API tokens of the admin API, with roles: create (shown once), list, revoke.
+    #[command(subcommand)]
+    Token(token::TokenCommand),
     /// Build the example connectors, start the shop simulator and sync through shop@2.0.
     Demo {
         /// Products in the simulated shop.
@@ -225,7 +233,31 @@ pub fn main() -> ExitCode {
     }
 }
 
+/// Where the operations of `jobs`, `trigger`, `backend`, `secret` and `token`
+/// run: on the server of `--server`, presenting `--token`, or on the local
+/// installation (whoever can open its store needs no token).
+async fn admin(cli: &Cli) -> Result<Admin> {
+    Ok(match &cli.server {
+        Some(url) => Admin::Remote(Remote::new(url)?.with_token(cli.token.clone())),
+        None => Admin::Local(open_local(cli).await?),
+    })
+}
+
+/// The local installation, for the commands that only work on one: refused
+/// with `--server`, rather than silently working on the wrong installation.
 async fn open(cli: &Cli) -> Result<Ferry> {
+    if let Some(server) = &cli.server {
+        bail!(
+            "this command works on the local installation only, but --server (or FERRY_SERVER) \
+             names {server}: drop it, or use a command that the server offers (jobs, trigger, \
+             backend, secret, token)"
+        );
+    }
+    open_local(cli).await
+}
+
+/// The local installation, whatever `--server` says (`ferry serve` is the server).
+async fn open_local(cli: &Cli) -> Result<Ferry> {
     let mut options = FerryOptions::new(&cli.data_dir);
     options.database_url = cli.database.clone();
     Ferry::open_with(options)
@@ -262,7 +294,7 @@ async fn run(cli: Cli) -> Result<()> {
         }
         Command::Connectors => out.connectors(&open(&cli).await?.registry()),
         Command::Backend(cmd) => {
-            let ferry = open(&cli).await?;
+            let admin = admin(&cli).await?;
             match cmd {
                 BackendCommand::Add {
                     name,
@@ -273,14 +305,16 @@ async fn run(cli: Cli) -> Result<()> {
                         .iter()
                         .map(|(k, v)| (k.clone(), Value::from(v.clone())))
                         .collect();
-                    let instance = ferry.add_instance(name, backend, params).await?;
-                    out.instances(&[instance]);
+                    let new = NewInstance {
+                        name: name.clone(),
+                        backend: backend.clone(),
+                        params,
+                    };
+                    out.instances(&[admin.add_instance(&new).await?]);
                 }
-                BackendCommand::List => out.instances(&ferry.store().instances().await?),
+                BackendCommand::List => out.instances(&admin.instances().await?),
                 BackendCommand::Remove { name } => {
-                    if !ferry.store().remove_instance(name).await? {
-                        bail!("backend instance `{name}` not found");
-                    }
+                    admin.remove_instance(name).await?;
                     out.message(&format!("removed backend instance `{name}`"));
                 }
             }
@@ -390,7 +424,8 @@ async fn run(cli: Cli) -> Result<()> {
             }
         }
         Command::Logs(args) => logs::run(&open(&cli).await?, &out, args).await?,
-        Command::Secret(command) => secret::run(&open(&cli).await?, &out, command).await?,
+        Command::Secret(command) => secret::run(&admin(&cli).await?, &out, command).await?,
+        Command::Token(command) => token::run(&admin(&cli).await?, &out, command).await?,
         Command::Demo { products } => demo::run(&cli.data_dir, *products, &out).await?,
     }
     Ok(())

@@ -2,10 +2,10 @@
 
 use comfy_table::{Table, presets::UTF8_BORDERS_ONLY};
 use ferry::Installed;
-use ferry::admin::{ActionResult, JobAction, JobDetail, JobInfo, Pressed};
+use ferry::admin::{ActionResult, InstanceInfo, JobAction, JobDetail, JobInfo, Pressed};
 use ferry::backend::{Description, Registry};
 use ferry::builder::Built;
-use ferry::store::{BackendInstance, Checkpoint, JobState, LinkRow, RecordRow};
+use ferry::store::{Checkpoint, JobState, LinkRow, RecordRow, TokenRow};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -188,8 +188,8 @@ impl Output {
         });
     }
 
-    /// Backend instances.
-    pub fn instances(&self, instances: &[BackendInstance]) {
+    /// Backend instances (params holding secrets shown as `***`).
+    pub fn instances(&self, instances: &[InstanceInfo]) {
         self.emit(&instances, || {
             let mut t = table(&["instance", "backend", "params"]);
             for i in instances {
@@ -197,6 +197,28 @@ impl Output {
                     i.name.clone(),
                     i.backend.clone(),
                     Value::Object(i.params.clone()).to_string(),
+                ]);
+            }
+            t.to_string()
+        });
+    }
+
+    /// API tokens (never the tokens themselves).
+    pub fn tokens(&self, tokens: &[TokenRow]) {
+        self.emit(&tokens, || {
+            if tokens.is_empty() {
+                return "no API tokens (make one: ferry token create NAME --role viewer)".into();
+            }
+            let mut t = table(&["token", "role", "created", "last used"]);
+            for token in tokens {
+                t.add_row(vec![
+                    token.name.clone(),
+                    token.role.clone(),
+                    time(token.created_at),
+                    token
+                        .last_used_at
+                        .map(time)
+                        .unwrap_or_else(|| "never".into()),
                 ]);
             }
             t.to_string()

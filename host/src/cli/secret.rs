@@ -1,12 +1,12 @@
-//! `ferry secret set|list|remove`: secrets of backend instances. A value is
-//! read from standard input (never from the command line, where `ps` and the
-//! shell history would see it) and is never printed.
+//! `ferry secret set|list|remove`: secrets of backend instances, on the local
+//! installation or (role manager) on `--server`. A value is read from standard
+//! input (never from the command line, where `ps` and the shell history would
+//! see it) and is never printed.
 
 use super::output::Output;
 use anyhow::{Context, Result, bail};
 use clap::Subcommand;
-use ferry::Ferry;
-use ferry::secrets::{self, MasterKey};
+use ferry::admin::Admin;
 use serde_json::json;
 use std::io::Read;
 
@@ -34,8 +34,7 @@ pub(super) enum SecretCommand {
     },
 }
 
-pub(super) async fn run(ferry: &Ferry, out: &Output, command: &SecretCommand) -> Result<()> {
-    let store = ferry.store();
+pub(super) async fn run(admin: &Admin, out: &Output, command: &SecretCommand) -> Result<()> {
     match command {
         SecretCommand::Set { instance, name } => {
             let mut value = String::new();
@@ -51,32 +50,27 @@ pub(super) async fn run(ferry: &Ferry, out: &Output, command: &SecretCommand) ->
                     "no value on standard input (e.g. `printf %s VALUE | ferry secret set {instance} {name}`)"
                 );
             }
-            let key = MasterKey::load(&secrets::key_file(ferry.data_dir()))?;
-            secrets::set(store, &key, instance, name, value).await?;
+            admin.set_secret(instance, name, value, "cli").await?;
             out.value(
                 &json!({ "instance": instance, "secret": name, "set": true }),
                 &format!("secret `{name}` of `{instance}` set"),
             );
         }
         SecretCommand::List { instance } => {
-            let names = secrets::list(store, instance.as_deref()).await?;
-            let rows: Vec<_> = names
-                .iter()
-                .map(|(instance, name)| json!({ "instance": instance, "secret": name }))
-                .collect();
+            let names = admin.secrets(instance.as_deref()).await?;
             let human: Vec<String> = names
                 .iter()
-                .map(|(instance, name)| format!("{instance}\t{name}"))
+                .map(|n| format!("{}\t{}", n.instance, n.secret))
                 .collect();
             let human = if human.is_empty() {
                 "no secrets".to_string()
             } else {
                 human.join("\n")
             };
-            out.value(&json!(rows), &human);
+            out.value(&json!(names), &human);
         }
         SecretCommand::Remove { instance, name } => {
-            secrets::remove(store, instance, name).await?;
+            admin.remove_secret(instance, name, "cli").await?;
             out.value(
                 &json!({ "instance": instance, "secret": name, "removed": true }),
                 &format!("secret `{name}` of `{instance}` removed"),

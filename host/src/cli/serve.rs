@@ -1,7 +1,7 @@
 //! `ferry serve`: webhooks and the admin API over HTTP, with a worker pool in
 //! the same process, until Ctrl-C or SIGTERM.
 
-use super::{Cli, open, output::Output};
+use super::{Cli, open_local, output::Output};
 use anyhow::{Context, Result};
 use clap::Args;
 use ferry::serve::ServeOptions;
@@ -27,7 +27,7 @@ pub(super) struct ServeArgs {
 }
 
 pub(super) async fn run(cli: &Cli, out: &Output, args: &ServeArgs) -> Result<()> {
-    let ferry = open(cli).await?;
+    let ferry = open_local(cli).await?;
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
@@ -46,6 +46,13 @@ pub(super) async fn run(cli: &Cli, out: &Output, args: &ServeArgs) -> Result<()>
             }
         ),
     );
+    if ferry::tokens::list(ferry.store()).await?.is_empty() {
+        // Not an error: webhooks work without tokens. But say why /api answers 401.
+        eprintln!(
+            "note: no API tokens exist, so the admin API refuses every call; make one with \
+             `ferry token create NAME --role viewer|developer|manager`"
+        );
+    }
     let options = ServeOptions {
         max_body: args.max_body,
     };

@@ -1,7 +1,7 @@
 //! `ferry trigger INSTANCE BUTTON --data JSON`: press a button (locally, or on
 //! the server given with `--server`).
 
-use super::{Cli, jobs::admin, output::Output, parse_json};
+use super::{Cli, admin, output::Output, parse_json};
 use anyhow::Result;
 use clap::Args;
 

@@ -1,40 +1,76 @@
-//! `/api/…`: the admin JSON API, over [`crate::admin::Admin::Local`].
+//! `/api/…`: the admin JSON API, over [`crate::admin::Admin::Local`]. Every
+//! route needs an API token (`Authorization: Bearer ferry_…`) of the role in
+//! its group; [`super::auth`] checks it before the handler runs.
 //!
-//! | route | operation |
-//! | --- | --- |
-//! | `GET /api/health` | [`Admin::health`] |
-//! | `GET /api/jobs?state=&channel=&instance=&since=&limit=` | [`Admin::list_jobs`] |
-//! | `GET /api/jobs/{id}` | [`Admin::job`] (with its log) |
-//! | `POST /api/jobs/{id}/requeue\|cancel\|stop\|done` | [`Admin::act`] |
-//! | `GET /api/instances`, `GET /api/instances/{name}` | [`Admin::instances`], [`Admin::instance`] |
-//! | `POST /api/instances/{instance}/buttons/{button}` (body: the data, JSON) | [`Admin::press`] |
+//! | role | route | operation |
+//! | --- | --- | --- |
+//! | viewer | `GET /api/health` | [`Admin::health`] |
+//! | viewer | `GET /api/jobs?state=&channel=&instance=&since=&limit=` | [`Admin::list_jobs`] |
+//! | viewer | `GET /api/jobs/{id}` | [`Admin::job`] (with its log) |
+//! | viewer | `GET /api/instances`, `GET /api/instances/{name}` | [`Admin::instances`], [`Admin::instance`] |
+//! | developer | `POST /api/jobs/{id}/requeue\|cancel\|stop\|done` | [`Admin::act`] |
+//! | developer | `POST /api/instances/{instance}/buttons/{button}` (body: the data, JSON) | [`Admin::press`] |
+//! | developer | `POST /api/instances` (body: [`NewInstance`]), `DELETE /api/instances/{name}` | [`Admin::add_instance`], [`Admin::remove_instance`] |
+//! | manager | `GET /api/secrets`, `GET /api/instances/{name}/secrets` | [`Admin::secrets`] (names only) |
+//! | manager | `PUT /api/instances/{name}/secrets/{secret}` (body: the value, text), `DELETE …` | [`Admin::set_secret`], [`Admin::remove_secret`] |
+//! | manager | `GET /api/tokens`, `POST /api/tokens` (body: [`TokenRequest`]), `DELETE /api/tokens/{name}` | [`Admin::tokens`], [`Admin::create_token`], [`Admin::revoke_token`] |
 //!
 //! Errors are `{"error": "…"}` with the status of [`crate::admin::http_status`]:
-//! 404 for what does not exist, 409 for a job whose state forbids the action.
+//! 401 without a valid token, 403 for a role too weak, 404 for what does not
+//! exist, 409 for a job whose state forbids the action.
 
+use super::auth::{Gate, gate};
 use super::{App, error};
-use crate::admin::{Admin, JobAction, http_status};
+use crate::admin::{Admin, JobAction, NewInstance, TokenRequest, http_status};
 use crate::error::Error;
 use crate::store::JobFilter;
+use crate::tokens::{Caller, Role};
 use axum::body::Bytes;
+use axum::extract::rejection::JsonRejection;
 use axum::extract::rejection::{PathRejection, QueryRejection};
-use axum::extract::{Path, Query, State};
+use axum::extract::{Extension, Path, Query, State};
 use axum::http::StatusCode;
+use axum::middleware::from_fn_with_state;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use serde::Serialize;
 use serde_json::Value;
 
-pub(super) fn routes() -> Router<App> {
-    Router::new()
+pub(super) fn routes(app: &App) -> Router<App> {
+    let viewer = Router::new()
         .route("/api/health", get(health))
         .route("/api/jobs", get(list_jobs))
         .route("/api/jobs/{id}", get(job))
-        .route("/api/jobs/{id}/{action}", post(act))
         .route("/api/instances", get(instances))
-        .route("/api/instances/{name}", get(instance))
+        .route("/api/instances/{name}", get(instance));
+    let developer = Router::new()
+        .route("/api/jobs/{id}/{action}", post(act))
         .route("/api/instances/{instance}/buttons/{button}", post(press))
+        .route("/api/instances", post(add_instance))
+        .route(
+            "/api/instances/{name}",
+            axum::routing::delete(remove_instance),
+        );
+    let manager = Router::new()
+        .route("/api/secrets", get(all_secrets))
+        .route("/api/instances/{name}/secrets", get(secrets))
+        .route(
+            "/api/instances/{name}/secrets/{secret}",
+            put(set_secret).delete(remove_secret),
+        )
+        .route("/api/tokens", get(tokens).post(create_token))
+        .route("/api/tokens/{name}", axum::routing::delete(revoke_token));
+    let gated = |routes: Router<App>, role: Role| {
+        let gate_state = Gate {
+            app: app.clone(),
+            role,
+        };
+        routes.route_layer(from_fn_with_state(gate_state, gate))
+    };
+    gated(viewer, Role::Viewer)
+        .merge(gated(developer, Role::Developer))
+        .merge(gated(manager, Role::Manager))
 }
 
 /// The answer of an operation: its value as JSON, or its error.
@@ -103,6 +139,7 @@ async fn instance(State(app): State<App>, Path(name): Path<String>) -> Response 
 
 async fn press(
     State(app): State<App>,
+    Extension(caller): Extension<Caller>,
     Path((instance, button)): Path<(String, String)>,
     body: Bytes,
 ) -> Response {
@@ -115,7 +152,82 @@ async fn press(
         }
     };
     answer(
-        admin(&app).press(&instance, &button, &data, "api").await,
+        admin(&app)
+            .press(&instance, &button, &data, &caller.actor())
+            .await,
         StatusCode::CREATED,
     )
+}
+
+async fn add_instance(
+    State(app): State<App>,
+    body: Result<Json<NewInstance>, JsonRejection>,
+) -> Response {
+    match body {
+        Ok(Json(new)) => answer(admin(&app).add_instance(&new).await, StatusCode::CREATED),
+        Err(e) => bad_request(e.body_text()),
+    }
+}
+
+async fn remove_instance(State(app): State<App>, Path(name): Path<String>) -> Response {
+    answer(admin(&app).remove_instance(&name).await, StatusCode::OK)
+}
+
+async fn all_secrets(State(app): State<App>) -> Response {
+    answer(admin(&app).secrets(None).await, StatusCode::OK)
+}
+
+async fn secrets(State(app): State<App>, Path(name): Path<String>) -> Response {
+    answer(admin(&app).secrets(Some(&name)).await, StatusCode::OK)
+}
+
+async fn set_secret(
+    State(app): State<App>,
+    Extension(caller): Extension<Caller>,
+    Path((instance, name)): Path<(String, String)>,
+    body: Bytes,
+) -> Response {
+    let Ok(value) = std::str::from_utf8(&body) else {
+        return bad_request("the body (the secret's value) is not UTF-8 text");
+    };
+    answer(
+        admin(&app)
+            .set_secret(&instance, &name, value, &caller.actor())
+            .await,
+        StatusCode::OK,
+    )
+}
+
+async fn remove_secret(
+    State(app): State<App>,
+    Extension(caller): Extension<Caller>,
+    Path((instance, name)): Path<(String, String)>,
+) -> Response {
+    answer(
+        admin(&app)
+            .remove_secret(&instance, &name, &caller.actor())
+            .await,
+        StatusCode::OK,
+    )
+}
+
+async fn tokens(State(app): State<App>) -> Response {
+    answer(admin(&app).tokens().await, StatusCode::OK)
+}
+
+async fn create_token(
+    State(app): State<App>,
+    body: Result<Json<TokenRequest>, JsonRejection>,
+) -> Response {
+    match body {
+        Ok(Json(request)) => answer(
+            admin(&app).create_token(&request.name, request.role).await,
+            StatusCode::CREATED,
+        ),
+        Err(e) => bad_request(e.body_text()),
+    }
+}
+
+async fn revoke_token(State(app): State<App>, Path(name): Path<String>) -> Response {
+    answer(admin(&app).revoke_token(&name).await, StatusCode::OK)
 }

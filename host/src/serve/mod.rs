@@ -6,6 +6,7 @@
 //! finishes the calls in progress and returns.
 
 mod admin;
+mod auth;
 mod hooks;
 
 use crate::Ferry;
@@ -46,7 +47,8 @@ pub fn router(ferry: Ferry) -> Router {
     router_with(ferry, ServeOptions::default())
 }
 
-/// The routes of `ferry serve`: `POST /hooks/{instance}/{hook}` and `/api/…`.
+/// The routes of `ferry serve`: `POST /hooks/{instance}/{hook}` (each hook
+/// checks its own secret) and `/api/…` (API tokens with roles, [`crate::tokens`]).
 pub fn router_with(ferry: Ferry, options: ServeOptions) -> Router {
     let app = App {
         admin: crate::admin::Admin::Local(ferry.clone()),
@@ -55,7 +57,7 @@ pub fn router_with(ferry: Ferry, options: ServeOptions) -> Router {
     };
     Router::new()
         .merge(hooks::routes())
-        .merge(admin::routes())
+        .merge(admin::routes(&app))
         .fallback(|| async { error(StatusCode::NOT_FOUND, "no such endpoint".into()) })
         .with_state(app)
 }

@@ -12,6 +12,7 @@ mod modules;
 mod records;
 mod run_locks;
 mod secrets;
+mod tokens;
 mod transmissions;
 mod triggers;
 
@@ -23,6 +24,7 @@ pub use jobs::{
 pub use links::{LinkRow, PairRow};
 pub use modules::{BackendInstance, InstalledModule, SubscriptionRow};
 pub use records::{FilterOp, RecordFilter, RecordRow};
+pub use tokens::TokenRow;
 pub use transmissions::{Transmission, TransmissionFilter};
 pub use triggers::{CronOverride, CronRun, EventJob, timed_key};
 

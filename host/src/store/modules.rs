@@ -206,7 +206,7 @@ impl Store {
         .execute(self.pool())
         .await?;
         if done.rows_affected() == 0 {
-            return Err(Error::Invalid(format!(
+            return Err(Error::Conflict(format!(
                 "backend instance `{name}` already exists (remove it first with `ferry backend remove {name}`)"
             )));
         }
