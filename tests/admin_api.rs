@@ -196,11 +196,12 @@ async fn instances_show_their_chain_and_triggers_but_not_their_secrets() {
     let (_dir, ferry, _shop) = shop_setup("shop@2.0", 1, 0, 0).await;
     let (_shop2, shop_url) = start_shop(1, 0, 0).await.unwrap();
     let mut params = shop_params(&shop_url);
-    params.insert("webhook_secret".into(), json!("do-not-show"));
+    params.insert("api_key".into(), json!("do-not-show"));
     ferry
         .add_instance("notify", "shop@1.7", params)
         .await
         .unwrap();
+    set_secret(&ferry, "notify", "webhook_secret", "never-shown").await;
     let api = api(&ferry).await;
 
     let (status, all) = api.get("/api/instances").await;
@@ -228,10 +229,11 @@ async fn instances_show_their_chain_and_triggers_but_not_their_secrets() {
     assert_eq!(acme["buttons"][0]["decl"]["name"], "import");
 
     let (_, notify) = api.get("/api/instances/notify").await;
-    assert_eq!(notify["params"]["webhook_secret"], "***");
+    assert_eq!(notify["params"]["api_key"], "***");
     assert_eq!(notify["params"]["url"], shop_url.as_str());
     assert_eq!(notify["webhooks"][0]["configured"], true);
     assert!(!notify.to_string().contains("do-not-show"));
+    assert!(!notify.to_string().contains("never-shown"));
 
     let (status, body) = api.get("/api/instances/nobody").await;
     assert_eq!(status, 404);

@@ -97,6 +97,15 @@ async fn drop_schemas_of_ended_runs(admin: &mut sqlx::PgConnection) {
     }
 }
 
+/// Set secret `name` of `instance` to `value`, sealed with the installation's key.
+pub async fn set_secret(ferry: &Ferry, instance: &str, name: &str, value: &str) {
+    let key_file = ferry::secrets::key_file(ferry.data_dir());
+    let key = ferry::secrets::MasterKey::load(&key_file).expect("master key");
+    ferry::secrets::set(ferry.store(), &key, instance, name, value)
+        .await
+        .unwrap_or_else(|e| panic!("setting secret {name} of {instance}: {e}"));
+}
+
 /// A new API token of `role` for `ferry` (named after the role and a counter).
 pub async fn api_token(ferry: &Ferry, role: ferry::tokens::Role) -> String {
     static MADE: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);

@@ -28,6 +28,7 @@ async fn hostile_server(options: ServeOptions) -> (tempfile::TempDir, Ferry, Str
         .add_instance("hooks", "hostile", params.as_object().unwrap().clone())
         .await
         .unwrap();
+    set_secret(&ferry, "hooks", "webhook_secret", SECRET).await;
     ferry
         .add_instance("unset", "hostile", Default::default())
         .await
@@ -116,11 +117,11 @@ async fn the_shop_notifies_a_changed_product_and_its_import_is_enqueued() {
     // it up its chain.
     let (_shop2, shop_url) = start_shop(5, 0, 0).await.unwrap();
     let mut params = shop_params(&shop_url);
-    params.insert("webhook_secret".into(), json!(SECRET));
     ferry
         .add_instance("notify", "shop@2.0", params)
         .await
         .unwrap();
+    set_secret(&ferry, "notify", "webhook_secret", SECRET).await;
     let url = start_server(&ferry, ServeOptions::default()).await;
 
     let body = br#"{"id": 3}"#;
@@ -170,17 +171,18 @@ async fn refused_calls_never_reach_the_guest_and_enqueue_nothing() {
     let (_dir, ferry, _shop) = shop_setup("shop@1.7", 3, 0, 0).await;
     let (_shop2, shop_url) = start_shop(3, 0, 0).await.unwrap();
     let mut params = shop_params(&shop_url);
-    params.insert("webhook_secret".into(), json!(SECRET));
     ferry
         .add_instance("notify", "shop@1.7", params)
         .await
         .unwrap();
+    set_secret(&ferry, "notify", "webhook_secret", SECRET).await;
     install(&ferry, &["hostile"]).await;
     let params = json!({ "webhook_secret": SECRET });
     ferry
         .add_instance("hooks", "hostile", params.as_object().unwrap().clone())
         .await
         .unwrap();
+    set_secret(&ferry, "hooks", "webhook_secret", SECRET).await;
     let url = start_server(&ferry, ServeOptions { max_body: 1024 }).await;
     let client = reqwest::Client::new();
     let hook = format!("{url}/hooks/notify/product-changed");
@@ -357,6 +359,20 @@ async fn guest_errors_become_client_or_server_errors() {
     let (status, reason) = error_of(response).await;
     assert_eq!(status, 503);
     assert!(reason.contains("webhook_secret"), "{reason}");
+    // Nor is a hook whose sealed secret was never set.
+    let response = client
+        .post(format!("{url}/hooks/unset/signed"))
+        .header("x-ferry-signature", sign(b"{}"))
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    let (status, reason) = error_of(response).await;
+    assert_eq!(status, 503);
+    assert!(
+        reason.contains("no secret `webhook_secret` (ferry secret set INSTANCE webhook_secret)"),
+        "{reason}"
+    );
 
     // Only POST.
     let response = client

@@ -191,6 +191,33 @@ pub async fn remove(store: &Store, instance: &str, name: &str) -> Result<()> {
     }
 }
 
+/// The master key of an installation: from `key_file` when it has one, else
+/// from `FERRY_MASTER_KEY` only.
+pub fn master_key(key_file: Option<&Path>) -> Result<MasterKey> {
+    match key_file {
+        Some(file) => MasterKey::load(file),
+        None => MasterKey::parse(&std::env::var(MASTER_KEY_ENV).unwrap_or_default())
+            .map_err(|e| Error::Invalid(format!("{MASTER_KEY_ENV}: {e}"))),
+    }
+}
+
+/// Secret `name` of `instance`, opened (none when it is not set): for the
+/// host's own use only, e.g. checking a webhook's signature.
+pub(crate) async fn open_one(
+    store: &Store,
+    key_file: Option<&Path>,
+    instance: &str,
+    name: &str,
+) -> Result<Option<String>> {
+    let sealed = store.sealed_secrets(instance).await?;
+    let Some((_, sealed)) = sealed.into_iter().find(|(n, _)| n == name) else {
+        return Ok(None);
+    };
+    master_key(key_file)?
+        .open(instance, name, &sealed)
+        .map(Some)
+}
+
 /// Every secret of `instance`, opened: for the host's own use only.
 pub(crate) async fn open_all(
     store: &Store,

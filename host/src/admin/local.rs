@@ -77,18 +77,35 @@ pub(super) async fn act(ferry: &Ferry, id: i64, action: JobAction) -> Result<Act
 
 pub(super) async fn instances(ferry: &Ferry) -> Result<Vec<InstanceInfo>> {
     let all = ferry.store().instances().await?;
-    all.into_iter().map(|i| describe(ferry, i)).collect()
+    let set = ferry.store().secret_names(None).await?;
+    all.into_iter()
+        .map(|i| {
+            let secrets = set_for(&set, &i.name);
+            describe(ferry, i, &secrets)
+        })
+        .collect()
 }
 
 pub(super) async fn instance(ferry: &Ferry, name: &str) -> Result<InstanceInfo> {
-    describe(ferry, ferry.store().instance(name).await?)
+    let instance = ferry.store().instance(name).await?;
+    let set = ferry.store().secret_names(Some(name)).await?;
+    describe(ferry, instance, &set_for(&set, name))
+}
+
+/// The names of the secrets set for `instance`, out of `(instance, name)` pairs.
+fn set_for(pairs: &[(String, String)], instance: &str) -> BTreeSet<String> {
+    pairs
+        .iter()
+        .filter(|(i, _)| i == instance)
+        .map(|(_, name)| name.clone())
+        .collect()
 }
 
 pub(super) async fn add_instance(ferry: &Ferry, new: &NewInstance) -> Result<InstanceInfo> {
     let instance = ferry
         .add_instance(&new.name, &new.backend, new.params.clone())
         .await?;
-    describe(ferry, instance)
+    describe(ferry, instance, &BTreeSet::new())
 }
 
 pub(super) async fn remove_instance(ferry: &Ferry, name: &str) -> Result<Done> {
@@ -133,7 +150,12 @@ pub(super) async fn remove_secret(
 }
 
 /// An instance with its chain, webhooks and buttons; secrets hidden.
-fn describe(ferry: &Ferry, instance: BackendInstance) -> Result<InstanceInfo> {
+/// `secrets_set`: the names of the instance's secrets that are set.
+fn describe(
+    ferry: &Ferry,
+    instance: BackendInstance,
+    secrets_set: &BTreeSet<String>,
+) -> Result<InstanceInfo> {
     let registry = ferry.registry();
     let key = BackendKey::parse(&instance.backend).map_err(Error::Invalid)?;
     let mut chain = Vec::new();
@@ -159,7 +181,11 @@ fn describe(ferry: &Ferry, instance: BackendInstance) -> Result<InstanceInfo> {
                 auth: hook.auth,
                 content: hook.content,
                 configured: hook.auth == WebhookAuth::None
-                    || webhook::secret_for(&instance.params, hook).is_some(),
+                    || hook
+                        .secret
+                        .as_ref()
+                        .is_some_and(|s| secrets_set.contains(s))
+                    || webhook::param_secret(&instance.params, hook).is_some(),
                 description: hook.description.clone(),
             });
         }

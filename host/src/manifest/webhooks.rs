@@ -5,16 +5,17 @@
 //! to say `auth = "none"` in so many words.
 //!
 //! ```toml
-//! [params.webhook_secret]
-//! description = "Secret the shop signs its calls with"
-//!
 //! [[webhook]]
 //! name = "product-changed"
 //! auth = "hmac-sha256"            # or "token", or "none"
 //! header = "x-shop-signature"     # default: x-ferry-signature (hmac), x-ferry-token (token)
-//! secret_param = "webhook_secret" # a param of the backend instance
+//! secret = "webhook_secret"       # ferry secret set INSTANCE webhook_secret (sealed at rest)
 //! content = "json"                # or "bytes"
 //! ```
+//!
+//! `secret_param = "NAME"` (a param of the backend instance) is still read, for
+//! manifests written before secrets existed; a sealed `secret` is better: a
+//! param is stored in the clear and visible to the module.
 
 use super::{ParamDecl, valid_name};
 use serde::{Deserialize, Serialize};
@@ -60,8 +61,12 @@ pub struct WebhookDecl {
     /// Header carrying the token or signature.
     #[serde(default)]
     pub header: Option<String>,
-    /// Param of the backend instance holding the secret (for `token` and
-    /// `hmac-sha256`).
+    /// Secret of the backend instance (`ferry secret set`) the callers prove
+    /// they know (for `token` and `hmac-sha256`).
+    #[serde(default)]
+    pub secret: Option<String>,
+    /// Param of the backend instance holding the secret instead (older
+    /// manifests; stored in the clear).
     #[serde(default)]
     pub secret_param: Option<String>,
     /// What the body must be; default `json`.
@@ -118,39 +123,41 @@ pub(super) fn check(
         {
             return Err(format!("{at} header = {header:?}: not an HTTP header name"));
         }
-        match (hook.auth, &hook.secret_param) {
-            (WebhookAuth::None, Some(p)) => {
-                return Err(format!(
-                    "{at} secret_param = {p:?}: a hook with auth = \"none\" has no secret (choose auth = \"token\" or \"hmac-sha256\", or drop secret_param)"
-                ));
-            }
-            (WebhookAuth::None, None) if hook.header.is_some() => {
-                return Err(format!(
-                    "{at} header: a hook with auth = \"none\" reads no header"
-                ));
-            }
-            (WebhookAuth::None, None) => {}
-            (_, None) => {
-                return Err(format!(
-                    "{at}: secret_param is required with auth = \"token\" or \"hmac-sha256\" (the param of the backend instance that holds the secret)"
-                ));
-            }
-            (_, Some(p)) => match params.get(p) {
-                None => {
-                    return Err(format!(
-                        "{at} secret_param = {p:?}: no [params.{p}] in this manifest"
-                    ));
-                }
-                Some(decl) if decl.default.as_deref().is_some_and(|d| !d.is_empty()) => {
-                    return Err(format!(
-                        "{at} secret_param = {p:?}: [params.{p}] has a default, which every instance would share: a secret must be set per instance"
-                    ));
-                }
-                Some(_) => {}
-            },
-        }
+        check_secret(hook, params).map_err(|e| format!("{at}{e}"))?;
     }
     Ok(())
+}
+
+/// A hook's secret: none for `auth = "none"`, exactly one of `secret` and
+/// `secret_param` otherwise. The error follows the hook's position.
+fn check_secret(hook: &WebhookDecl, params: &BTreeMap<String, ParamDecl>) -> Result<(), String> {
+    match (hook.auth, &hook.secret, &hook.secret_param) {
+        (WebhookAuth::None, Some(_), _) | (WebhookAuth::None, _, Some(_)) => Err(
+            ": a hook with auth = \"none\" has no secret (choose auth = \"token\" or \"hmac-sha256\", or drop secret / secret_param)".into(),
+        ),
+        (WebhookAuth::None, None, None) if hook.header.is_some() => {
+            Err(" header: a hook with auth = \"none\" reads no header".into())
+        }
+        (WebhookAuth::None, None, None) => Ok(()),
+        (_, None, None) => Err(
+            ": secret is required with auth = \"token\" or \"hmac-sha256\" (the name of a secret of the backend instance, set with `ferry secret set INSTANCE NAME`)".into(),
+        ),
+        (_, Some(_), Some(_)) => {
+            Err(": give secret or secret_param, not both".into())
+        }
+        (_, Some(name), None) => {
+            crate::secrets::check_name(name).map_err(|e| format!(" secret: {e}"))
+        }
+        (_, None, Some(p)) => match params.get(p) {
+            None => Err(format!(
+                " secret_param = {p:?}: no [params.{p}] in this manifest"
+            )),
+            Some(decl) if decl.default.as_deref().is_some_and(|d| !d.is_empty()) => Err(format!(
+                " secret_param = {p:?}: [params.{p}] has a default, which every instance would share: a secret must be set per instance"
+            )),
+            Some(_) => Ok(()),
+        },
+    }
 }
 
 #[cfg(test)]
@@ -180,7 +187,7 @@ description = "secret"
 [[webhook]]
 name = "product-changed"
 auth = "hmac-sha256"
-secret_param = "webhook_secret"
+secret = "webhook_key"
 
 [[webhook]]
 name = "ping"
@@ -199,6 +206,7 @@ auth = "none"
             panic!("three hooks expected: {:?}", m.webhooks)
         };
         assert_eq!(signed.auth, WebhookAuth::HmacSha256);
+        assert_eq!(signed.secret.as_deref(), Some("webhook_key"));
         assert_eq!(signed.content, WebhookContent::Json);
         assert_eq!(signed.header_name(), "x-ferry-signature");
         assert_eq!(token.header_name(), "x-shop-token");
@@ -217,7 +225,7 @@ auth = "none"
         );
         let err = parse("[[webhook]]\nname = \"ping\"\nauth = \"token\"\n").unwrap_err();
         assert!(
-            err.contains("[[webhook]] #1 (ping)") && err.contains("secret_param is required"),
+            err.contains("[[webhook]] #1 (ping)") && err.contains("secret is required"),
             "{err}"
         );
     }
@@ -264,5 +272,20 @@ auth = "none"
         ))
         .unwrap_err();
         assert!(err.contains("has a default"), "{err}");
+    }
+
+    #[test]
+    fn a_hook_names_one_sealed_secret_or_one_param() {
+        let err = parse(
+            "[[webhook]]\nname = \"a\"\nauth = \"token\"\nsecret = \"k\"\nsecret_param = \"webhook_secret\"\n",
+        )
+        .unwrap_err();
+        assert!(err.contains("not both"), "{err}");
+        let err =
+            parse("[[webhook]]\nname = \"a\"\nauth = \"token\"\nsecret = \"a b\"\n").unwrap_err();
+        assert!(err.contains("(a) secret: secret name"), "{err}");
+        let err =
+            parse("[[webhook]]\nname = \"a\"\nauth = \"none\"\nsecret = \"k\"\n").unwrap_err();
+        assert!(err.contains("has no secret"), "{err}");
     }
 }

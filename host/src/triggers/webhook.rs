@@ -13,10 +13,13 @@ use crate::bindings::guest;
 use crate::error::Error;
 use crate::invoke::{self, Failure, WebhookOutcome};
 use crate::manifest::{WebhookAuth, WebhookContent, WebhookDecl};
+use crate::secrets;
+use crate::store::Store;
 use hmac::{Hmac, Mac};
 use serde_json::{Map, Value};
 use sha2::Sha256;
 use std::fmt;
+use std::path::Path;
 use subtle::ConstantTimeEq;
 
 /// Largest body accepted by default: 1 MiB.
@@ -95,10 +98,24 @@ impl fmt::Display for Refusal {
     }
 }
 
-/// The secret of `hook` for an instance with these params; none when it is
-/// not set. The one place that knows where webhook secrets live (the sandbox
-/// work will move them to sealed secrets).
-pub fn secret_for(params: &Map<String, Value>, hook: &WebhookDecl) -> Option<String> {
+/// The secret of `hook` for backend instance `instance` (with these params):
+/// its sealed secret (`secret`), opened with the master key of `key_file`, or
+/// the param it names (`secret_param`); none when it is not set.
+pub async fn secret_for(
+    store: &Store,
+    key_file: Option<&Path>,
+    instance: &str,
+    params: &Map<String, Value>,
+    hook: &WebhookDecl,
+) -> crate::Result<Option<String>> {
+    if let Some(name) = &hook.secret {
+        return secrets::open_one(store, key_file, instance, name).await;
+    }
+    Ok(param_secret(params, hook))
+}
+
+/// The secret of `hook` held in a param of the instance (`secret_param`).
+pub fn param_secret(params: &Map<String, Value>, hook: &WebhookDecl) -> Option<String> {
     let name = hook.secret_param.as_ref()?;
     match params.get(name)? {
         Value::String(s) if !s.is_empty() => Some(s.clone()),
@@ -119,12 +136,15 @@ pub fn check(
     }
     if hook.auth != WebhookAuth::None {
         let Some(secret) = secret else {
+            let missing = match (&hook.secret, &hook.secret_param) {
+                (Some(name), _) => format!("no secret `{name}` (ferry secret set INSTANCE {name})"),
+                (None, param) => format!("no `{}` param", param.as_deref().unwrap_or_default()),
+            };
             return Err(Refusal::new(
                 503,
                 format!(
-                    "webhook `{}` is not configured: the backend instance has no `{}` param",
-                    hook.name,
-                    hook.secret_param.as_deref().unwrap_or_default()
+                    "webhook `{}` is not configured: the backend instance has {missing}",
+                    hook.name
                 ),
             ));
         };
@@ -240,12 +260,23 @@ pub async fn call(
     let scope = ferry
         .scope(backend_instance, &format!("webhook:{hook}"), None)
         .map_err(|e| Refusal::new(503, format!("webhook `{hook}` cannot run: {e}")))?;
-    check(
+    let key_file = ferry.engine().config().secret_key_file.clone();
+    let secret = secret_for(
+        ferry.store(),
+        key_file.as_deref(),
+        instance,
+        &scope.params,
         &decl,
-        secret_for(&scope.params, &decl).as_deref(),
-        &request,
-        max_body,
-    )?;
+    )
+    .await
+    .map_err(|e| {
+        tracing::error!(instance, hook, "webhook secret: {e}");
+        Refusal::new(
+            503,
+            format!("webhook `{hook}` cannot check its callers: {e}"),
+        )
+    })?;
+    check(&decl, secret.as_deref(), &request, max_body)?;
     // The proof of who called is the host's business, not the guest's.
     if decl.auth != WebhookAuth::None {
         let header = decl.header_name();
@@ -359,6 +390,7 @@ mod tests {
             name: "h".into(),
             auth,
             header: None,
+            secret: None,
             secret_param: (auth != WebhookAuth::None).then(|| "webhook_secret".into()),
             content,
             description: String::new(),
@@ -449,10 +481,10 @@ mod tests {
         let h = hook(WebhookAuth::Token, WebhookContent::Bytes);
         let params = serde_json::json!({ "webhook_secret": "s", "other": "x" });
         assert_eq!(
-            secret_for(params.as_object().unwrap(), &h).as_deref(),
+            param_secret(params.as_object().unwrap(), &h).as_deref(),
             Some("s")
         );
         let empty = serde_json::json!({ "webhook_secret": "" });
-        assert_eq!(secret_for(empty.as_object().unwrap(), &h), None);
+        assert_eq!(param_secret(empty.as_object().unwrap(), &h), None);
     }
 }
