@@ -116,7 +116,7 @@ async fn the_shop_notifies_a_changed_product_and_its_import_is_enqueued() {
     // The hook is declared by the `shop` module: an instance on shop@2.0 finds
     // it up its chain.
     let (_shop2, shop_url) = start_shop(5, 0, 0).await.unwrap();
-    let mut params = shop_params(&shop_url);
+    let params = shop_params(&shop_url);
     ferry
         .add_instance("notify", "shop@2.0", params)
         .await
@@ -170,7 +170,7 @@ async fn the_shop_notifies_a_changed_product_and_its_import_is_enqueued() {
 async fn refused_calls_never_reach_the_guest_and_enqueue_nothing() {
     let (_dir, ferry, _shop) = shop_setup("shop@1.7", 3, 0, 0).await;
     let (_shop2, shop_url) = start_shop(3, 0, 0).await.unwrap();
-    let mut params = shop_params(&shop_url);
+    let params = shop_params(&shop_url);
     ferry
         .add_instance("notify", "shop@1.7", params)
         .await
