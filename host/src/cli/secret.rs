@@ -1,11 +1,13 @@
 //! `ferry secret set|list|remove`: secrets of backend instances. A value is
 //! read from standard input (never from the command line, where `ps` and the
-//! shell history would see it) and is never printed.
+//! shell history would see it) and is never printed. Each change is written to
+//! the audit log as done by `cli` (`ferry logs --audit`).
 
 use super::output::Output;
 use anyhow::{Context, Result, bail};
 use clap::Subcommand;
 use ferry::Ferry;
+use ferry::audit;
 use ferry::secrets::{self, MasterKey};
 use serde_json::json;
 use std::io::Read;
@@ -13,7 +15,7 @@ use std::io::Read;
 #[derive(Subcommand)]
 pub(super) enum SecretCommand {
     /// Set (or replace) a secret; its value is read from standard input (one
-    /// trailing newline is dropped).
+    /// trailing newline is dropped) and must be at least 4 bytes long.
     Set {
         /// Backend instance.
         instance: String,
@@ -52,7 +54,7 @@ pub(super) async fn run(ferry: &Ferry, out: &Output, command: &SecretCommand) ->
                 );
             }
             let key = MasterKey::load(&secrets::key_file(ferry.data_dir()))?;
-            secrets::set(store, &key, instance, name, value).await?;
+            secrets::set(store, &key, instance, name, value, audit::CLI).await?;
             out.value(
                 &json!({ "instance": instance, "secret": name, "set": true }),
                 &format!("secret `{name}` of `{instance}` set"),
@@ -76,7 +78,7 @@ pub(super) async fn run(ferry: &Ferry, out: &Output, command: &SecretCommand) ->
             out.value(&json!(rows), &human);
         }
         SecretCommand::Remove { instance, name } => {
-            secrets::remove(store, instance, name).await?;
+            secrets::remove(store, instance, name, audit::CLI).await?;
             out.value(
                 &json!({ "instance": instance, "secret": name, "removed": true }),
                 &format!("secret `{name}` of `{instance}` removed"),
