@@ -175,6 +175,22 @@ pub async fn hostile_lab_with(configure: impl FnOnce(&mut EngineConfig)) -> (Tem
     (dir, ferry)
 }
 
+/// `manifest` with `entries` (lines like `allowed_hosts = [...]`) added to its
+/// `[capabilities]` table, which is created when the manifest has none (a
+/// TOML table cannot be opened twice).
+pub fn with_capabilities(manifest: &str, entries: &str) -> String {
+    let entries = entries.trim_end();
+    if manifest.contains("\n[capabilities]\n") {
+        manifest.replacen(
+            "\n[capabilities]\n",
+            &format!("\n[capabilities]\n{entries}\n"),
+            1,
+        )
+    } else {
+        format!("{manifest}\n[capabilities]\n{entries}\n")
+    }
+}
+
 /// Short limits for hostile guests.
 pub fn tight(config: &mut EngineConfig) {
     config.memory_limit = 32 << 20;
