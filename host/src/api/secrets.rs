@@ -2,7 +2,7 @@
 //! a secret only when its module's manifest lists the name in
 //! `[capabilities] reveal`, and only of the backend instance its call runs for
 //! (the call takes no instance: there is no way to name another). The value is
-//! opened in the run's [`Vault`](crate::secrets::Vault), so it is redacted
+//! opened in the run's `Vault` (`crate::secrets`), so it is redacted
 //! from everything the run leaves behind; every reveal and every refused
 //! attempt is written to the audit log ([`crate::audit`]) before the guest
 //! gets an answer.

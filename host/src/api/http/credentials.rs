@@ -3,7 +3,7 @@
 //! one the credential is bound to, adds the secret's value as the manifest
 //! says (bearer, basic, a header, a query parameter). The value never enters
 //! guest memory. The secrets are opened in the run's
-//! [`Vault`](crate::secrets::Vault), which redacts their values from the run's
+//! `Vault` (`crate::secrets`), which redacts their values from the run's
 //! log lines, transmission log rows, error and result.
 
 use crate::manifest::{Credential, Presentation, Target};
