@@ -161,7 +161,7 @@ async fn every_endpoint_needs_a_token_of_its_role_or_above() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tokens_made_and_revoked_through_the_api_work_at_once() {
-    let (_dir, _ferry, url, tokens) = lab_with_tokens().await;
+    let (_dir, ferry, url, tokens) = lab_with_tokens().await;
     let manager = &tokens[2].1;
     let client = reqwest::Client::new();
     let made: Value = client
@@ -221,6 +221,25 @@ async fn tokens_made_and_revoked_through_the_api_work_at_once() {
         .unwrap();
     assert_eq!(revoked.status().as_u16(), 200);
     assert_eq!(health(viewer.to_string()).await, 401);
+
+    // Both are in the audit log, done by the manager's token.
+    let filter = ferry::store::AuditFilter {
+        limit: 10,
+        ..Default::default()
+    };
+    let audit = ferry.store().audit_log(&filter).await.unwrap();
+    let actions: Vec<(&str, &str)> = audit
+        .iter()
+        .filter(|e| e.subject == "dashboard")
+        .map(|e| (e.action.as_str(), e.actor.as_str()))
+        .collect();
+    let tokens = ferry::tokens::list(ferry.store()).await.unwrap();
+    let manager_name = &tokens.iter().find(|t| t.role == "manager").unwrap().name;
+    let by = format!("api:{manager_name}");
+    assert_eq!(
+        actions,
+        [("token.revoke", by.as_str()), ("token.create", by.as_str())]
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -256,6 +275,19 @@ async fn secrets_set_through_the_api_are_never_shown() {
         .await
         .unwrap();
     assert_eq!(names, vec![("lab".to_string(), "api_key".to_string())]);
+    let filter = ferry::store::AuditFilter {
+        instance: Some("lab".into()),
+        limit: 10,
+        ..Default::default()
+    };
+    let audit = ferry.store().audit_log(&filter).await.unwrap();
+    assert_eq!(audit.len(), 1, "{audit:?}");
+    assert_eq!(
+        (audit[0].action.as_str(), audit[0].subject.as_str()),
+        ("secret.set", "api_key")
+    );
+    assert!(audit[0].actor.starts_with("api:manager-"), "{audit:?}");
+    assert!(!format!("{audit:?}").contains("sup3r"));
 
     let unknown = client
         .put(format!("{url}/api/instances/nobody/secrets/api_key"))

@@ -45,12 +45,10 @@ async fn lab_with(
     let text = std::fs::read_to_string(&hostile.manifest).unwrap();
     let entries: Vec<String> = hosts.iter().map(|h| format!("{h:?}")).collect();
     let manifest = dir.path().join("connector.toml");
+    let text = with_capabilities(&text, &format!("allowed_hosts = [{}]", entries.join(", ")));
     std::fs::write(
         &manifest,
-        format!(
-            "{text}\n[params.url]\nrequired = true\n\n[capabilities]\nallowed_hosts = [{}]\n{extra}\n",
-            entries.join(", ")
-        ),
+        format!("{text}\n[params.url]\nrequired = true\n\n{extra}\n"),
     )
     .unwrap();
     ferry.install(&manifest, &hostile.wasm).await.unwrap();

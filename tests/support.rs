@@ -101,7 +101,7 @@ async fn drop_schemas_of_ended_runs(admin: &mut sqlx::PgConnection) {
 pub async fn set_secret(ferry: &Ferry, instance: &str, name: &str, value: &str) {
     let key_file = ferry::secrets::key_file(ferry.data_dir());
     let key = ferry::secrets::MasterKey::load(&key_file).expect("master key");
-    ferry::secrets::set(ferry.store(), &key, instance, name, value)
+    ferry::secrets::set(ferry.store(), &key, instance, name, value, "test")
         .await
         .unwrap_or_else(|e| panic!("setting secret {name} of {instance}: {e}"));
 }
@@ -110,7 +110,7 @@ pub async fn set_secret(ferry: &Ferry, instance: &str, name: &str, value: &str) 
 pub async fn api_token(ferry: &Ferry, role: ferry::tokens::Role) -> String {
     static MADE: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let n = MADE.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    ferry::tokens::create(ferry.store(), &format!("{role}-{n}"), role)
+    ferry::tokens::create(ferry.store(), &format!("{role}-{n}"), role, "test")
         .await
         .expect("make an API token")
         .token
@@ -192,6 +192,22 @@ pub async fn hostile_lab_with(configure: impl FnOnce(&mut EngineConfig)) -> (Tem
         .await
         .expect("add instance");
     (dir, ferry)
+}
+
+/// `manifest` with `entries` (lines like `allowed_hosts = [...]`) added to its
+/// `[capabilities]` table, which is created when the manifest has none (a
+/// TOML table cannot be opened twice).
+pub fn with_capabilities(manifest: &str, entries: &str) -> String {
+    let entries = entries.trim_end();
+    if manifest.contains("\n[capabilities]\n") {
+        manifest.replacen(
+            "\n[capabilities]\n",
+            &format!("\n[capabilities]\n{entries}\n"),
+            1,
+        )
+    } else {
+        format!("{manifest}\n[capabilities]\n{entries}\n")
+    }
 }
 
 /// Short limits for hostile guests.

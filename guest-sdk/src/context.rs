@@ -1,6 +1,7 @@
-//! [`Context`]: the session of one call, plus jobs, events, links and units.
+//! [`Context`]: the session of one call, plus jobs, events, links, units and
+//! revealed secrets.
 
-use crate::bindings::ferry::connector::{events, jobs, session, units};
+use crate::bindings::ferry::connector::{events, jobs, secrets, session, units};
 use crate::links::Links;
 use crate::{Error, Result};
 use serde_json::Value;
@@ -332,6 +333,23 @@ impl<'a> Context<'a> {
     /// Links (bindings) of this backend instance.
     pub fn links(&self) -> Links {
         Links
+    }
+
+    /// The value of secret `name` of this call's backend instance, in guest
+    /// memory: for what only the guest can compute with it, e.g. an HMAC
+    /// signature of a payload.
+    ///
+    /// Prefer a sealed credential (`[[capabilities.credential]]` in the
+    /// manifest, [`crate::http::Request::credential`]) when the value only goes
+    /// into requests: the host adds it then, and the guest never holds it.
+    ///
+    /// A `denied` error unless the manifest lists `name` in
+    /// `[capabilities] reveal = ["NAME"]`; `not-found` when the instance has
+    /// no such secret. Each call is written to the host's audit log (never the
+    /// value), and the host replaces the value by `***` in this run's log
+    /// lines, error and result: do not try to pass it on through them.
+    pub fn reveal_secret(&self, name: &str) -> Result<String> {
+        Ok(secrets::reveal(name)?)
     }
 
     /// The id of the running job, if this call is one.

@@ -20,7 +20,7 @@ pub mod v0_1 {
 }
 
 pub use v0_1::exports::ferry::connector::guest;
-pub use v0_1::ferry::connector::{events, jobs, links, session, types, units};
+pub use v0_1::ferry::connector::{events, jobs, links, secrets, session, types, units};
 pub use v0_1::{Connector, ConnectorPre};
 
 /// The name of the interface every connector exports.

@@ -31,6 +31,7 @@
 
 pub mod admin;
 pub mod api;
+pub mod audit;
 pub mod backend;
 pub mod bindings;
 pub mod builder;

@@ -1,7 +1,9 @@
 //! Secrets of backend instances: sealed at rest with XChaCha20-Poly1305 under
-//! a master key, opened only by the host when it adds a sealed credential to
-//! an outbound request ([`crate::api::http`]). A value is never printed by the
-//! CLI or the API and never enters guest memory.
+//! a master key, opened only by the host, in a run's `Vault`: to add a sealed
+//! credential to an outbound request ([`crate::api::http`]), or to reveal a
+//! value to a guest whose manifest lists it in `[capabilities] reveal`
+//! ([`crate::api::secrets`]). A value is never printed by the CLI or the API;
+//! every change and every reveal is in the audit log ([`crate::audit`]).
 //!
 //! The master key is `FERRY_MASTER_KEY` (32 bytes, hex or base64) or, when that
 //! is not set, the file `secret.key` of the data directory, created on first
@@ -9,6 +11,11 @@
 //! bound to its instance and name (associated data), so a row copied to
 //! another instance or name does not open.
 
+mod vault;
+
+pub(crate) use vault::Vault;
+
+use crate::audit;
 use crate::error::{Error, Result};
 use crate::store::Store;
 use base64::Engine as _;
@@ -153,13 +160,19 @@ pub fn check_name(name: &str) -> Result<()> {
     }
 }
 
-/// Set (or replace) secret `name` of backend instance `instance`.
+/// The shortest value a secret may have: a shorter one could not be
+/// redacted ([`redact`] leaves it, or it would blank out ordinary text).
+pub const MIN_VALUE_BYTES: usize = 4;
+
+/// Set (or replace) secret `name` of backend instance `instance`, on behalf
+/// of `actor` (see [`crate::audit`]), which the audit log records.
 pub async fn set(
     store: &Store,
     key: &MasterKey,
     instance: &str,
     name: &str,
     value: &str,
+    actor: &str,
 ) -> Result<()> {
     check_name(name)?;
     if value.is_empty() {
@@ -167,9 +180,17 @@ pub async fn set(
             "secret `{name}`: the value is empty"
         )));
     }
+    if value.len() < MIN_VALUE_BYTES {
+        return Err(Error::Invalid(format!(
+            "secret `{name}`: the value is {} byte(s) long; it must be at least \
+             {MIN_VALUE_BYTES} bytes, or it could not be redacted from logs and errors",
+            value.len()
+        )));
+    }
     store.instance(instance).await?;
+    let entry = audit::entry(actor, audit::SET, instance, name);
     store
-        .put_secret(instance, name, &key.seal(instance, name, value)?)
+        .put_secret(instance, name, &key.seal(instance, name, value)?, &entry)
         .await
 }
 
@@ -178,9 +199,11 @@ pub async fn list(store: &Store, instance: Option<&str>) -> Result<Vec<(String, 
     store.secret_names(instance).await
 }
 
-/// Remove secret `name` of `instance`.
-pub async fn remove(store: &Store, instance: &str, name: &str) -> Result<()> {
-    if store.delete_secret(instance, name).await? {
+/// Remove secret `name` of `instance`, on behalf of `actor`, which the audit
+/// log records.
+pub async fn remove(store: &Store, instance: &str, name: &str, actor: &str) -> Result<()> {
+    let entry = audit::entry(actor, audit::REMOVE, instance, name);
+    if store.delete_secret(instance, name, &entry).await? {
         Ok(())
     } else {
         Err(Error::NotFound {
@@ -232,14 +255,25 @@ pub(crate) async fn open_all(
     Ok(out)
 }
 
-/// `text` with every occurrence of one of `values` replaced by `***`.
+/// `text` with every occurrence of one of `values` replaced by `***`, as is
+/// and as it is written inside a JSON string (quotes, backslashes and control
+/// characters escaped), since guests often log and fail with JSON.
 pub fn redact<'a>(text: &str, values: impl IntoIterator<Item = &'a String>) -> String {
     let mut out = text.to_string();
     for value in values {
         // A very short value would blank out ordinary text: sealing it is
-        // still enforced, only its redaction is skipped.
-        if value.len() >= 4 && out.contains(value.as_str()) {
+        // still enforced, only its redaction is skipped (`set` refuses such
+        // values; older ones may remain).
+        if value.len() < MIN_VALUE_BYTES {
+            continue;
+        }
+        if out.contains(value.as_str()) {
             out = out.replace(value.as_str(), "***");
+        }
+        let quoted = serde_json::Value::from(value.as_str()).to_string();
+        let escaped = &quoted[1..quoted.len() - 1];
+        if escaped != value && out.contains(escaped) {
+            out = out.replace(escaped, "***");
         }
     }
     out
@@ -260,5 +294,14 @@ mod tests {
         let wrong = MasterKey::parse(&BASE64.encode([7u8; 32])).unwrap();
         assert!(wrong.open("acme", "token", &sealed).is_err());
         assert!(MasterKey::parse("abcd").is_err());
+    }
+
+    #[test]
+    fn values_are_redacted_as_is_and_inside_json_strings() {
+        let values = ["s3cr\"et\\x".to_string(), "abc".to_string()];
+        let json = serde_json::json!({ "key": values[0], "short": "abc" }).to_string();
+        let out = redact(&format!("raw {} json {json}", values[0]), values.iter());
+        assert_eq!(out, r#"raw *** json {"key":"***","short":"abc"}"#);
+        assert!(serde_json::from_str::<serde_json::Value>(&out[13..]).is_ok());
     }
 }

@@ -13,6 +13,7 @@
 //! the API. Whoever can open the store itself (the local CLI) needs no token:
 //! the database is the boundary there.
 
+use crate::audit;
 use crate::error::{Error, Result};
 use crate::store::{Store, TokenRow};
 use base64::Engine as _;
@@ -95,7 +96,7 @@ pub struct Caller {
 impl Caller {
     /// How the caller is named where actions are recorded: `api:NAME`.
     pub fn actor(&self) -> String {
-        format!("api:{}", self.name)
+        crate::audit::api(&self.name)
     }
 }
 
@@ -109,8 +110,8 @@ pub struct NewToken {
     pub token: String,
 }
 
-/// Make a token named `name` with `role`.
-pub async fn create(store: &Store, name: &str, role: Role) -> Result<NewToken> {
+/// Make a token named `name` with `role`, for `actor` (audited).
+pub async fn create(store: &Store, name: &str, role: Role, actor: &str) -> Result<NewToken> {
     check_name(name)?;
     let mut bytes = [0u8; 32];
     OsRng.fill_bytes(&mut bytes);
@@ -118,6 +119,9 @@ pub async fn create(store: &Store, name: &str, role: Role) -> Result<NewToken> {
     let info = store
         .insert_token(name, role.as_str(), &hash(&token))
         .await?;
+    let mut entry = audit::entry(actor, audit::TOKEN_CREATE, "", name);
+    entry.detail = Some(format!("role {role}"));
+    audit::record(store, &entry).await?;
     Ok(NewToken { info, token })
 }
 
@@ -126,9 +130,10 @@ pub async fn list(store: &Store) -> Result<Vec<TokenRow>> {
     store.tokens().await
 }
 
-/// Revoke token `name`: it stops working at once.
-pub async fn revoke(store: &Store, name: &str) -> Result<()> {
+/// Revoke token `name`, for `actor` (audited): it stops working at once.
+pub async fn revoke(store: &Store, name: &str, actor: &str) -> Result<()> {
     if store.delete_token(name).await? {
+        audit::record(store, &audit::entry(actor, audit::TOKEN_REVOKE, "", name)).await?;
         Ok(())
     } else {
         Err(Error::not_found("API token", name))

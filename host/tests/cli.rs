@@ -36,7 +36,7 @@ async fn served_lab() -> (TempDir, Ferry, String, [String; 4]) {
         )
         .await
     });
-    let token = ferry::tokens::create(ferry.store(), "dev", ferry::tokens::Role::Developer)
+    let token = ferry::tokens::create(ferry.store(), "dev", ferry::tokens::Role::Developer, "test")
         .await
         .unwrap()
         .token;

@@ -1,7 +1,9 @@
 //! `hostile`: a connector that misbehaves on purpose, to show that the host
 //! contains it. Each job does one bad thing; `ok` does nothing wrong, so tests can
 //! check that the host runs the next job after a bad one. A few jobs probe host
-//! APIs that the shop connectors do not use (runtime subscriptions, search).
+//! APIs that the shop connectors do not use (runtime subscriptions, search,
+//! revealed secrets: `reveal` hands a secret's value straight to the log, the
+//! result or the error, where the host must redact it).
 //! Its webhooks do the same for calls answered at once: `echo` answers what it
 //! got, `fail` returns the error kind asked for, `panic` and `spin` misbehave.
 
@@ -220,6 +222,23 @@ fn connector() -> Connector {
             |_ctx, payload| {
                 let ms = payload["retry_after_ms"].as_u64().unwrap_or(60_000);
                 Err(Error::retryable("remote said 429 Too Many Requests").with_retry_after_ms(ms))
+            },
+        )
+        .job(
+            "reveal",
+            "Reveals secret `name`, logs it, and returns it (or, with `fail` or `panic`, \
+             fails or panics with it): the host must redact it everywhere",
+            |ctx, payload| {
+                let name = payload["name"].as_str().unwrap_or_default();
+                let value = ctx.reveal_secret(name)?;
+                ctx.info_log(&format!("revealed {name}: {value}"));
+                if payload["fail"].as_bool() == Some(true) {
+                    return Err(Error::fatal(format!("failing with {value}")));
+                }
+                if payload["panic"].as_bool() == Some(true) {
+                    panic!("panicking with {value}");
+                }
+                Ok(json!({ "value": value, "bytes": value.len() }))
             },
         )
         .job(

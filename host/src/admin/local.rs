@@ -132,10 +132,10 @@ pub(super) async fn set_secret(
     instance: &str,
     name: &str,
     value: &str,
-    _actor: &str,
+    actor: &str,
 ) -> Result<Done> {
     let key = MasterKey::load(&secrets::key_file(ferry.data_dir()))?;
-    secrets::set(ferry.store(), &key, instance, name, value).await?;
+    secrets::set(ferry.store(), &key, instance, name, value, actor).await?;
     Ok(Done { done: true })
 }
 
@@ -143,9 +143,9 @@ pub(super) async fn remove_secret(
     ferry: &Ferry,
     instance: &str,
     name: &str,
-    _actor: &str,
+    actor: &str,
 ) -> Result<Done> {
-    secrets::remove(ferry.store(), instance, name).await?;
+    secrets::remove(ferry.store(), instance, name, actor).await?;
     Ok(Done { done: true })
 }
 

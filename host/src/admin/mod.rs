@@ -201,10 +201,10 @@ impl Admin {
         }
     }
 
-    /// Make an API token: the answer holds the token, shown this once.
-    pub async fn create_token(&self, name: &str, role: Role) -> Result<NewToken> {
+    /// Make an API token, for `actor`: the answer holds the token, shown this once.
+    pub async fn create_token(&self, name: &str, role: Role, actor: &str) -> Result<NewToken> {
         match self {
-            Admin::Local(ferry) => crate::tokens::create(ferry.store(), name, role).await,
+            Admin::Local(ferry) => crate::tokens::create(ferry.store(), name, role, actor).await,
             Admin::Remote(r) => {
                 let request = TokenRequest {
                     name: name.to_string(),
@@ -215,11 +215,11 @@ impl Admin {
         }
     }
 
-    /// Revoke API token `name`.
-    pub async fn revoke_token(&self, name: &str) -> Result<Done> {
+    /// Revoke API token `name`, for `actor`.
+    pub async fn revoke_token(&self, name: &str, actor: &str) -> Result<Done> {
         match self {
             Admin::Local(ferry) => {
-                crate::tokens::revoke(ferry.store(), name).await?;
+                crate::tokens::revoke(ferry.store(), name, actor).await?;
                 Ok(Done { done: true })
             }
             Admin::Remote(r) => r.delete(&["api", "tokens", name]).await,

@@ -1,10 +1,11 @@
 //! The host side of the WIT contract: one module per capability.
 //!
-//! Each capability module (`session`, `events`, `jobs`, `links`, `units`, `http`)
-//! has the same shape, like Spin's factors: its per-instance state (a resource
-//! type, or fields of [`HostState`]), its configuration, and the `Host` trait
-//! implementations of its WIT interface. Adding a capability means adding one
-//! module and one line in [`add_to_linker`].
+//! Each capability module (`session`, `events`, `jobs`, `links`, `units`,
+//! `secrets`, `http`) has the same shape, like Spin's factors: its per-instance
+//! state (a resource type, or fields of [`HostState`]), its configuration, and
+//! the `Host` trait implementations of its WIT interface. Adding a capability
+//! means adding one module and one line in [`add_to_linker`] (a Ferry
+//! interface imported by the world is linked by `Connector::add_to_linker`).
 //!
 //! Every WIT function answers `result<_, error>` for what the guest did wrong
 //! or the outside world refused, and traps only on host bugs (a missing resource).
@@ -14,6 +15,7 @@ pub mod files;
 pub mod http;
 pub mod jobs;
 pub mod links;
+pub mod secrets;
 pub mod session;
 pub mod units;
 
@@ -203,7 +205,8 @@ impl ResourceLimiter for MemoryLimit {
 }
 
 /// Link WASI (granting nothing), `wasi:http` (checked by [`http`]) and the
-/// Ferry interfaces.
+/// Ferry interfaces (every interface the world imports: `session`, `events`,
+/// `jobs`, `links`, `units`, `secrets`).
 pub(crate) fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
     wasmtime_wasi::p2::add_to_linker_async(linker)?;
     wasmtime_wasi_http::p2::add_only_http_to_linker_async(linker)?;

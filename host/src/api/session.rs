@@ -149,8 +149,8 @@ impl session::HostSession for HostState {
             LogLevel::Warn => "warn",
             LogLevel::Error => "error",
         };
+        // The scope redacts opened secrets' values from the line.
         if let Some(scope) = &self.scope {
-            let message = self.outbound.redact(&message);
             scope.log(level, &self.module, &message);
         }
         Ok(())

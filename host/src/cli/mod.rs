@@ -119,7 +119,8 @@ enum Command {
         #[arg(long, conflicts_with = "clear")]
         clear_all: bool,
     },
-    /// Logs: `--transmissions` lists guests' outbound HTTP requests, sent and refused.
+    /// Logs: `--transmissions` lists guests' outbound HTTP requests, sent and
+    /// refused; `--audit` lists secrets revealed, set and removed.
     Logs(logs::LogsArgs),
     /// Secrets of backend instances: set (value from stdin), list names, remove.
     #[command(subcommand)]

@@ -126,21 +126,26 @@ impl Output {
             &json!({ "module": i.module, "description": i.description }),
             || {
                 // What the module may reach, for the operator to review.
-                let hosts = ferry::manifest::Manifest::parse(&i.module.manifest)
-                    .map(|m| m.capabilities.allowed_hosts)
+                let capabilities = ferry::manifest::Manifest::parse(&i.module.manifest)
+                    .map(|m| m.capabilities)
                     .unwrap_or_default();
-                let network = if hosts.is_empty() {
-                    "none".to_string()
-                } else {
-                    hosts.join(", ")
+                let list = |items: &[String]| {
+                    if items.is_empty() {
+                        "none".to_string()
+                    } else {
+                        items.join(", ")
+                    }
                 };
                 format!(
-                    "installed {} {} ({})\n  units: {}\n  jobs:  {}\n  network: {network}",
+                    "installed {} {} ({})\n  units: {}\n  jobs:  {}\n  network: {}\n  \
+                     secrets revealed to it: {}",
                     i.module.name,
                     i.module.version,
                     &i.module.content_hash[..12],
                     Self::describe_units(&i.description),
-                    Self::describe_jobs(&i.description)
+                    Self::describe_jobs(&i.description),
+                    list(&capabilities.allowed_hosts),
+                    list(&capabilities.reveal),
                 )
             },
         );

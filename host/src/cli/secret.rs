@@ -1,19 +1,21 @@
 //! `ferry secret set|list|remove`: secrets of backend instances, on the local
 //! installation or (role manager) on `--server`. A value is read from standard
 //! input (never from the command line, where `ps` and the shell history would
-//! see it) and is never printed.
+//! see it) and is never printed. Each change is written to the audit log with
+//! who made it: `cli` here, `api:TOKEN` through a server (`ferry logs --audit`).
 
 use super::output::Output;
 use anyhow::{Context, Result, bail};
 use clap::Subcommand;
 use ferry::admin::Admin;
+use ferry::audit;
 use serde_json::json;
 use std::io::Read;
 
 #[derive(Subcommand)]
 pub(super) enum SecretCommand {
     /// Set (or replace) a secret; its value is read from standard input (one
-    /// trailing newline is dropped).
+    /// trailing newline is dropped) and must be at least 4 bytes long.
     Set {
         /// Backend instance.
         instance: String,
@@ -50,7 +52,7 @@ pub(super) async fn run(admin: &Admin, out: &Output, command: &SecretCommand) ->
                     "no value on standard input (e.g. `printf %s VALUE | ferry secret set {instance} {name}`)"
                 );
             }
-            admin.set_secret(instance, name, value, "cli").await?;
+            admin.set_secret(instance, name, value, audit::CLI).await?;
             out.value(
                 &json!({ "instance": instance, "secret": name, "set": true }),
                 &format!("secret `{name}` of `{instance}` set"),
@@ -70,7 +72,7 @@ pub(super) async fn run(admin: &Admin, out: &Output, command: &SecretCommand) ->
             out.value(&json!(names), &human);
         }
         SecretCommand::Remove { instance, name } => {
-            admin.remove_secret(instance, name, "cli").await?;
+            admin.remove_secret(instance, name, audit::CLI).await?;
             out.value(
                 &json!({ "instance": instance, "secret": name, "removed": true }),
                 &format!("secret `{name}` of `{instance}` removed"),

@@ -32,7 +32,7 @@ pub(super) enum TokenCommand {
 pub(super) async fn run(admin: &Admin, out: &Output, command: &TokenCommand) -> Result<()> {
     match command {
         TokenCommand::Create { name, role } => {
-            let made = admin.create_token(name, *role).await?;
+            let made = admin.create_token(name, *role, ferry::audit::CLI).await?;
             out.value(
                 &serde_json::to_value(&made)?,
                 &format!(
@@ -44,7 +44,7 @@ pub(super) async fn run(admin: &Admin, out: &Output, command: &TokenCommand) -> 
         }
         TokenCommand::List => out.tokens(&admin.tokens().await?),
         TokenCommand::Revoke { name } => {
-            admin.revoke_token(name).await?;
+            admin.revoke_token(name, ferry::audit::CLI).await?;
             out.value(
                 &json!({ "token": name, "revoked": true }),
                 &format!("token `{name}` revoked"),

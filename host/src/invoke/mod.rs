@@ -104,16 +104,22 @@ where
         let connector = resolved.module.pre.instantiate_async(&mut store).await?;
         f(&mut store, connector).await
     };
-    match tokio::time::timeout(scope.remaining(), run).await {
-        Ok(Ok(Ok(value))) => Ok(value),
-        Ok(Ok(Err(guest_error))) => Err(Failure::from_wit(guest_error)),
-        Ok(Err(trap)) => Err(trap_failure(store.data(), &trap, budget)),
-        Err(_) => Err(Failure {
+    let failure = match tokio::time::timeout(scope.remaining(), run).await {
+        Ok(Ok(Ok(value))) => return Ok(value),
+        Ok(Ok(Err(guest_error))) => Failure::from_wit(guest_error),
+        Ok(Err(trap)) => trap_failure(store.data(), &trap, budget),
+        Err(_) => Failure {
             kind: "final",
             message: format!("time budget of {budget:?} exceeded while waiting on the host"),
             retry_after_ms: None,
-        }),
-    }
+        },
+    };
+    // The guest's own message, or its panic's stderr, may hold a value it
+    // revealed or read back from a remote: it is stored with the job.
+    Err(Failure {
+        message: scope.vault.redact(&failure.message),
+        ..failure
+    })
 }
 
 /// Call a unit along the chain from `start`, in a fresh instance of the module
@@ -173,7 +179,7 @@ pub(crate) async fn call_unit(
 pub const HANDLE_EVENT_JOB: &str = "ferry.handle-event";
 
 /// Run job `name` for the scope's instance; returns the module that ran it and
-/// the outcome.
+/// the outcome (values of the secrets the run opened redacted).
 pub(crate) async fn run_job(
     scope: &Arc<CallScope>,
     name: &String,
@@ -211,6 +217,8 @@ pub(crate) async fn run_job(
     {
         tracing::warn!(job = id, "could not store progress: {e}");
     }
+    // The result is stored with the job: no opened secret's value in it.
+    let result = result.map(|out| scope.vault.redact_json(&out));
     (Some(resolved), result)
 }
 

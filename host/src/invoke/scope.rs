@@ -1,12 +1,13 @@
 //! [`CallScope`]: what one run (a job, or a direct call) shares with every unit
 //! call it makes: instance, params, user, registry snapshot, deadline, locks,
-//! memory budget and log.
+//! memory budget, log, and the vault of the instance's secrets.
 
 use crate::api::jobs::RunLocks;
 use crate::backend::{BackendKey, Registry};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::events::RecordEvent;
+use crate::secrets::Vault;
 use crate::store::{BackendInstance, LogLine, Store, now_ms};
 use serde_json::{Map, Value};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -47,6 +48,9 @@ pub struct CallScope {
     pub(crate) lock_contended: AtomicBool,
     /// Linear memory of all instances of this run, in bytes.
     pub(crate) memory_used: Arc<AtomicUsize>,
+    /// The instance's secrets, opened at the run's first credential or
+    /// reveal; their values are redacted from all the run leaves behind.
+    pub(crate) vault: Arc<Vault>,
     logs: Mutex<(Vec<LogLine>, usize)>,
 }
 
@@ -73,6 +77,11 @@ impl CallScope {
         let instance_key = BackendKey::parse(&instance.backend).map_err(Error::Invalid)?;
         let params = effective_params(&registry, &instance_key, &instance)?;
         let deadline = Instant::now() + engine.config().time_budget;
+        let vault = Vault::new(
+            store.clone(),
+            instance.name.clone(),
+            engine.config().secret_key_file.clone(),
+        );
         Ok(Arc::new(CallScope {
             store,
             engine,
@@ -87,12 +96,14 @@ impl CallScope {
             run_id: NEXT_RUN.fetch_add(1, Ordering::Relaxed),
             lock_contended: AtomicBool::new(false),
             memory_used: Arc::default(),
+            vault: Arc::new(vault),
             logs: Mutex::new((Vec::new(), 0)),
         }))
     }
 
-    /// Add a line to the run's log (bounded).
+    /// Add a line to the run's log (bounded), opened secrets' values redacted.
     pub(crate) fn log(&self, level: &str, module: &str, message: &str) {
+        let message = &self.vault.redact(message);
         tracing::debug!(instance = %self.instance.name, module, level, "{message}");
         let mut logs = self.logs.lock().unwrap_or_else(|p| p.into_inner());
         if logs.0.len() >= MAX_LOG_LINES {

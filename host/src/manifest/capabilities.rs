@@ -49,6 +49,11 @@ pub struct Capabilities {
     /// requests toward their hosts when the guest names them (see [`CredentialDecl`]).
     #[serde(default, rename = "credential")]
     pub credentials: Vec<CredentialDecl>,
+    /// Secrets of the instance whose values the guest may read
+    /// (`secrets.reveal`), e.g. an HMAC key it signs with. Every other secret
+    /// stays sealed; prefer a credential when the value only goes into requests.
+    #[serde(default)]
+    pub reveal: Vec<String>,
 }
 
 /// `[capabilities.work_dir]`.
@@ -65,6 +70,14 @@ impl Capabilities {
     pub fn check(&self, params: &BTreeMap<String, ParamDecl>) -> Result<(), String> {
         if self.work_dir.as_ref().is_some_and(|w| w.max_bytes == 0) {
             return Err("[capabilities.work_dir] max_bytes: must be more than 0".into());
+        }
+        let mut revealed = std::collections::BTreeSet::new();
+        for (i, name) in self.reveal.iter().enumerate() {
+            let at = format!("[capabilities] reveal[{i}] = {name:?}");
+            crate::secrets::check_name(name).map_err(|e| format!("{at}: {e}"))?;
+            if !revealed.insert(name) {
+                return Err(format!("{at}: listed twice"));
+            }
         }
         let mut names = std::collections::BTreeSet::new();
         for (i, c) in self.credentials.iter().enumerate() {
@@ -550,6 +563,25 @@ mod tests {
         assert!(err("GE7 https://x").contains("not an HTTP method"));
         assert!(err("https://x/a/*/b").contains("only allowed at the end"));
         assert!(err("https://x/a/../b").contains("segments"));
+    }
+
+    #[test]
+    fn revealed_secrets_must_be_valid_names_listed_once() {
+        let check = |reveal: &[&str]| {
+            Capabilities {
+                reveal: reveal.iter().map(|s| s.to_string()).collect(),
+                ..Default::default()
+            }
+            .check(&BTreeMap::new())
+        };
+        assert!(check(&["signing_key", "other.key"]).is_ok());
+        let err = check(&["a", "b c"]).unwrap_err();
+        assert!(
+            err.contains("reveal[1]") && err.contains("secret name"),
+            "{err}"
+        );
+        let err = check(&["a", "a"]).unwrap_err();
+        assert!(err.contains("reveal[1]") && err.contains("twice"), "{err}");
     }
 
     #[test]

@@ -217,17 +217,27 @@ async fn tokens(State(app): State<App>) -> Response {
 
 async fn create_token(
     State(app): State<App>,
+    Extension(caller): Extension<Caller>,
     body: Result<Json<TokenRequest>, JsonRejection>,
 ) -> Response {
     match body {
         Ok(Json(request)) => answer(
-            admin(&app).create_token(&request.name, request.role).await,
+            admin(&app)
+                .create_token(&request.name, request.role, &caller.actor())
+                .await,
             StatusCode::CREATED,
         ),
         Err(e) => bad_request(e.body_text()),
     }
 }
 
-async fn revoke_token(State(app): State<App>, Path(name): Path<String>) -> Response {
-    answer(admin(&app).revoke_token(&name).await, StatusCode::OK)
+async fn revoke_token(
+    State(app): State<App>,
+    Extension(caller): Extension<Caller>,
+    Path(name): Path<String>,
+) -> Response {
+    answer(
+        admin(&app).revoke_token(&name, &caller.actor()).await,
+        StatusCode::OK,
+    )
 }

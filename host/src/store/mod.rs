@@ -1,9 +1,11 @@
 //! Persistence with sqlx: local records, links, jobs and their logs,
-//! subscriptions, checkpoints, installed modules and backend instances.
+//! subscriptions, checkpoints, installed modules and backend instances, sealed
+//! secrets, the transmission log and the audit log.
 //!
 //! SQLite is the embedded default: one file, created and migrated on first use.
 //! The SQL is kept portable so that PostgreSQL can serve the same store.
 
+mod audit;
 mod checkpoints;
 mod jobs;
 mod leases;
@@ -16,6 +18,7 @@ mod tokens;
 mod transmissions;
 mod triggers;
 
+pub use audit::{AuditEntry, AuditFilter};
 pub use checkpoints::Checkpoint;
 pub use jobs::{
     Candidate, ClaimLoad, Completion, FailedTry, JobFilter, JobRow, JobState, LogLine, NewJob, Pin,

@@ -1,13 +1,22 @@
 //! Rows of sealed secrets: the store only ever sees ciphertext; sealing and
-//! opening are done by [`crate::secrets`].
+//! opening are done by [`crate::secrets`]. A change is written in one
+//! transaction with its audit entry, so that neither is kept without the other.
 
-use super::{Store, now_ms};
+use super::{AuditEntry, Store, audit, now_ms};
 use crate::error::Result;
 use sqlx::Row;
 
 impl Store {
-    /// Store (or replace) the sealed value of secret `name` of `instance`.
-    pub async fn put_secret(&self, instance: &str, name: &str, sealed: &str) -> Result<()> {
+    /// Store (or replace) the sealed value of secret `name` of `instance`,
+    /// with `entry` in the audit log.
+    pub async fn put_secret(
+        &self,
+        instance: &str,
+        name: &str,
+        sealed: &str,
+        entry: &AuditEntry,
+    ) -> Result<()> {
+        let mut tx = self.begin_write().await?;
         sqlx::query(
             "INSERT INTO secrets (instance, name, sealed, updated_at) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (instance, name) DO UPDATE SET sealed = $3, updated_at = $4",
@@ -16,8 +25,10 @@ impl Store {
         .bind(name)
         .bind(sealed)
         .bind(now_ms())
-        .execute(self.pool())
+        .execute(&mut *tx)
         .await?;
+        audit::insert(&mut tx, entry).await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -48,13 +59,25 @@ impl Store {
             .collect()
     }
 
-    /// Forget secret `name` of `instance`; false when there was none.
-    pub async fn delete_secret(&self, instance: &str, name: &str) -> Result<bool> {
+    /// Forget secret `name` of `instance`, with `entry` in the audit log;
+    /// false (and nothing audited) when there was none.
+    pub async fn delete_secret(
+        &self,
+        instance: &str,
+        name: &str,
+        entry: &AuditEntry,
+    ) -> Result<bool> {
+        let mut tx = self.begin_write().await?;
         let done = sqlx::query("DELETE FROM secrets WHERE instance = $1 AND name = $2")
             .bind(instance)
             .bind(name)
-            .execute(self.pool())
+            .execute(&mut *tx)
             .await?;
-        Ok(done.rows_affected() > 0)
+        if done.rows_affected() == 0 {
+            return Ok(false);
+        }
+        audit::insert(&mut tx, entry).await?;
+        tx.commit().await?;
+        Ok(true)
     }
 }

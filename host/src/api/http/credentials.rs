@@ -2,81 +2,16 @@
 //! header; the host strips that header and, only when the request's target is
 //! one the credential is bound to, adds the secret's value as the manifest
 //! says (bearer, basic, a header, a query parameter). The value never enters
-//! guest memory; values of opened secrets are redacted from the run's log
-//! lines and its transmission log rows.
+//! guest memory. The secrets are opened in the run's
+//! `Vault` (`crate::secrets`), which redacts their values from the run's
+//! log lines, transmission log rows, error and result.
 
 use crate::manifest::{Credential, Presentation, Target};
-use crate::secrets::{self, MasterKey};
-use crate::store::Store;
 use base64::Engine as _;
-use std::collections::BTreeMap;
-use std::path::PathBuf;
-use std::sync::RwLock;
 use wasmtime_wasi_http::WasiBody;
 
 /// The request header by which a guest asks for a credential.
 pub const HEADER: &str = "ferry-credential";
-
-/// The secrets of one run's instance, opened at the first credential use.
-#[derive(Debug, Default)]
-pub(crate) struct Vault {
-    source: Option<(Store, String, Option<PathBuf>)>,
-    opened: tokio::sync::OnceCell<Result<BTreeMap<String, String>, String>>,
-    /// Values to redact: every secret of the instance once opened.
-    values: RwLock<Vec<String>>,
-}
-
-impl Vault {
-    /// The secrets of `instance` in `store`, under the master key of `key_file`.
-    pub(crate) fn new(store: Store, instance: String, key_file: Option<PathBuf>) -> Self {
-        Vault {
-            source: Some((store, instance, key_file)),
-            ..Default::default()
-        }
-    }
-
-    /// `text` with the value of every opened secret replaced by `***`.
-    pub(crate) fn redact(&self, text: &str) -> String {
-        match self.values.read() {
-            Ok(values) if !values.is_empty() => secrets::redact(text, values.iter()),
-            _ => text.to_string(),
-        }
-    }
-
-    /// The value of secret `name`, or why there is none.
-    pub(crate) async fn value(&self, name: &str) -> Result<String, String> {
-        let opened = self
-            .opened
-            .get_or_init(|| async {
-                let (store, instance, key_file) =
-                    self.source.as_ref().ok_or("no secret can be opened here")?;
-                let key = match key_file {
-                    Some(file) => MasterKey::load(file),
-                    None => MasterKey::parse(
-                        &std::env::var(secrets::MASTER_KEY_ENV).unwrap_or_default(),
-                    )
-                    .map_err(crate::Error::Invalid),
-                }
-                .map_err(|e| format!("the master key cannot be loaded: {e}"))?;
-                let values = secrets::open_all(store, &key, instance)
-                    .await
-                    .map_err(|e| e.to_string())?;
-                if let Ok(mut redacted) = self.values.write() {
-                    redacted.extend(values.values().cloned());
-                }
-                Ok(values)
-            })
-            .await;
-        let values = opened.as_ref().map_err(|e| e.clone())?;
-        values.get(name).cloned().ok_or_else(|| {
-            let instance = self.source.as_ref().map(|s| s.1.as_str()).unwrap_or("?");
-            format!(
-                "secret `{name}` of backend instance `{instance}` is not set \
-                 (ferry secret set {instance} {name})"
-            )
-        })
-    }
-}
 
 /// The credential the request asks for, with the asking header removed.
 pub(super) fn asked(request: &mut http::Request<WasiBody>) -> Result<Option<String>, String> {

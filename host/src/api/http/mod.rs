@@ -30,8 +30,8 @@ pub mod credentials;
 
 use crate::invoke::CallScope;
 use crate::manifest::{Capabilities, Credential, HostMatch, HostRule, Target};
+use crate::secrets::Vault;
 use crate::store::{Store, Transmission, now_ms};
-use credentials::Vault;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -104,14 +104,9 @@ impl OutboundPolicy {
         for problem in problems.into_iter().chain(more) {
             scope.log("warn", module, &problem);
         }
-        let vault = Vault::new(
-            scope.store.clone(),
-            scope.instance.name.clone(),
-            scope.engine.config().secret_key_file.clone(),
-        );
         OutboundPolicy {
             credentials: Arc::new(credentials),
-            vault: Arc::new(vault),
+            vault: scope.vault.clone(),
             rules: Arc::new(rules),
             deadline: Some(scope.deadline),
             limits: Arc::new(scope.engine.config().outbound.clone()),
@@ -128,11 +123,6 @@ impl OutboundPolicy {
     /// Nothing allowed (used while a module is described at install).
     pub(crate) fn deny_all() -> Self {
         Self::default()
-    }
-
-    /// `text` with the value of every secret this run opened replaced by `***`.
-    pub(crate) fn redact(&self, text: &str) -> String {
-        self.vault.redact(text)
     }
 
     /// Check a request against the count cap and the rules, and the

@@ -1,0 +1,107 @@
+//! `ferry:connector/secrets`: revealed secrets. A guest may read the value of
+//! a secret only when its module's manifest lists the name in
+//! `[capabilities] reveal`, and only of the backend instance its call runs for
+//! (the call takes no instance: there is no way to name another). The value is
+//! opened in the run's `Vault` (`crate::secrets`), so it is redacted
+//! from everything the run leaves behind; every reveal and every refused
+//! attempt is written to the audit log ([`crate::audit`]) before the guest
+//! gets an answer.
+
+use super::{HostState, WitResult, final_error};
+use crate::audit;
+use crate::bindings::{secrets, types};
+use crate::invoke::CallScope;
+use std::sync::Arc;
+
+/// Reveals one run may ask for: enough for any real use, few enough that a
+/// guest asking in a loop cannot flood the audit log.
+pub const MAX_REVEALS: u32 = 100;
+
+fn error(kind: types::ErrorKind, message: String) -> types::Error {
+    types::Error {
+        kind,
+        message,
+        retry_after_ms: None,
+    }
+}
+
+impl secrets::Host for HostState {
+    async fn reveal(&mut self, name: String) -> WitResult<String> {
+        let scope = match self.scope() {
+            Ok(scope) => scope,
+            Err(e) => return Ok(Err(e)),
+        };
+        let listed = self
+            .module_backend
+            .as_ref()
+            .and_then(|at| scope.registry.module_at(at))
+            .is_some_and(|m| m.manifest.capabilities.reveal.contains(&name));
+        Ok(reveal(&scope, &self.module, listed, &name).await)
+    }
+}
+
+/// Reveal secret `name` of the scope's instance to `module`, if its manifest
+/// lists it (`listed`), writing the audit entry first.
+async fn reveal(
+    scope: &Arc<CallScope>,
+    module: &str,
+    listed: bool,
+    name: &str,
+) -> Result<String, types::Error> {
+    let count = scope.vault.count_reveal();
+    if count > MAX_REVEALS {
+        return Err(final_error(format!(
+            "more than {MAX_REVEALS} secret reveals in one run"
+        )));
+    }
+    let instance = scope.vault.instance();
+    let (actor, job_id) = match &scope.job {
+        Some(job) => (audit::job(job.id), Some(job.id)),
+        None => (audit::run(&scope.user), None),
+    };
+    // A name no manifest could list is still audited, cut to a name's length.
+    let subject: String = name.chars().take(64).collect();
+    let write = async |action: &str, detail: String| {
+        let mut entry = audit::entry(&actor, action, instance, &subject);
+        entry.job_id = job_id;
+        entry.detail = Some(detail);
+        audit::record(&scope.store, &entry).await.map_err(|e| {
+            error(
+                types::ErrorKind::Retryable,
+                format!(
+                    "secret `{subject}`: the audit log cannot be written ({e}); nothing revealed"
+                ),
+            )
+        })
+    };
+    if !listed {
+        write(
+            audit::REVEAL_DENIED,
+            format!("module `{module}` does not list it in [capabilities] reveal"),
+        )
+        .await?;
+        return Err(error(
+            types::ErrorKind::Denied,
+            format!(
+                "secret `{subject}` is not revealed to module `{module}`: its manifest must list \
+                 it in `[capabilities] reveal = [\"{subject}\"]` (when the value only goes into \
+                 requests, a sealed credential, `[[capabilities.credential]]`, keeps it out of \
+                 the guest)"
+            ),
+        ));
+    }
+    match scope.vault.get(name).await {
+        Ok(Some(value)) => {
+            write(audit::REVEAL, format!("module `{module}`")).await?;
+            Ok(value)
+        }
+        Ok(None) => {
+            write(audit::REVEAL_FAILED, format!("module `{module}`: not set")).await?;
+            Err(error(types::ErrorKind::NotFound, scope.vault.not_set(name)))
+        }
+        Err(e) => {
+            write(audit::REVEAL_FAILED, format!("module `{module}`: {e}")).await?;
+            Err(final_error(format!("secret `{name}`: {e}")))
+        }
+    }
+}
