@@ -326,6 +326,13 @@ fields = ["status", "assignee"]
         payload(&pending[0])["changed_fields"],
         json!(["note", "status"])
     );
+    // Like a job enqueued by hand, it runs on the module version that answers it now.
+    let pin = pending[0].pin.as_ref().expect("an event's job is pinned");
+    let module = ferry.registry().module("hostile").unwrap().clone();
+    assert_eq!(
+        (pin.module.as_str(), &pin.hash),
+        ("hostile", &module.content_hash)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -9,7 +9,7 @@ use crate::backend::{BackendKey, Registry};
 use crate::error::Result;
 use crate::invoke::HANDLE_EVENT_JOB;
 use crate::manifest::TIMED_EVENT;
-use crate::store::{BackendInstance, EventJob, RecordRow, Store};
+use crate::store::{BackendInstance, EventJob, Pin, RecordRow, Store};
 use crate::triggers::record::Target;
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
@@ -157,6 +157,16 @@ impl Subscribers {
                         .job
                         .clone()
                         .unwrap_or_else(|| HANDLE_EVENT_JOB.to_string());
+                    // The job runs on the module version that answers it now,
+                    // like a job enqueued by hand (its pin policy: keep).
+                    let pin = match &sub.job {
+                        None => Some(module.clone()),
+                        Some(job) => registry.resolve_job(&key, job).ok().map(|r| r.module),
+                    }
+                    .map(|m| Pin {
+                        module: m.name().to_string(),
+                        hash: m.content_hash.clone(),
+                    });
                     if seen.insert((job_name, sub.event == TIMED_EVENT)) {
                         targets.push(Target {
                             instance: instance.name.clone(),
@@ -164,6 +174,7 @@ impl Subscribers {
                             job: sub.job.clone(),
                             priority: sub.priority,
                             conditions: sub.conditions.clone(),
+                            pin,
                         });
                     }
                 }

@@ -17,7 +17,7 @@
 use crate::events::RecordEvent;
 use crate::invoke::HANDLE_EVENT_JOB;
 use crate::manifest::{After, Conditions, FieldCondition, TIMED_EVENT};
-use crate::store::{EventJob, FilterOp, NewJob, timed_key};
+use crate::store::{EventJob, FilterOp, NewJob, Pin, timed_key};
 use chrono::{DateTime, NaiveDate, NaiveDateTime};
 use serde_json::{Value, json};
 use std::cmp::Ordering;
@@ -36,6 +36,8 @@ pub struct Target {
     pub priority: i64,
     /// Watched fields, filter, timed condition.
     pub conditions: Conditions,
+    /// The module version its jobs run on (none: whatever answers then).
+    pub pin: Option<Pin>,
 }
 
 impl Target {
@@ -63,6 +65,7 @@ impl Target {
         };
         let mut new = NewJob::new(&self.instance, &name, &payload);
         new.priority = self.priority;
+        new.pin = self.pin.clone();
         new.user = user.to_string();
         new.description = match event.record_id {
             Some(id) => format!("{} on {} {id}", event.name, event.model),
@@ -241,6 +244,7 @@ mod tests {
             job: decl.job.clone(),
             priority: i64::from(decl.priority),
             conditions: decl.conditions().unwrap(),
+            pin: None,
         }
     }
 
