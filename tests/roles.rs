@@ -159,49 +159,37 @@ async fn every_endpoint_needs_a_token_of_its_role_or_above() {
     }
 }
 
+/// `e` called with `token`: its status and its JSON body.
+async fn call_as(url: &str, e: Endpoint, token: &str) -> (u16, Value) {
+    let (status, _, body) = call(&reqwest::Client::new(), url, &e, Some(token)).await;
+    (status, body)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tokens_made_and_revoked_through_the_api_work_at_once() {
     let (_dir, ferry, url, tokens) = lab_with_tokens().await;
     let manager = &tokens[2].1;
-    let client = reqwest::Client::new();
-    let made: Value = client
-        .post(format!("{url}/api/tokens"))
-        .bearer_auth(manager)
-        .json(&json!({ "name": "dashboard", "role": "viewer" }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let mut make = endpoint(Method::POST, "/api/tokens", Role::Manager);
+    make.body = Some(json!({ "name": "dashboard", "role": "viewer" }));
+    let (status, made) = call_as(&url, make, manager).await;
+    assert_eq!(status, 201, "{made}");
     let viewer = made["token"].as_str().expect("the new token, shown once");
     assert_eq!(made["role"], "viewer");
-
-    let health = |token: String| {
-        let client = client.clone();
-        let url = url.clone();
-        async move {
-            client
-                .get(format!("{url}/api/health"))
-                .bearer_auth(token)
-                .send()
-                .await
-                .unwrap()
-                .status()
-                .as_u16()
-        }
+    let health = || {
+        call_as(
+            &url,
+            endpoint(Method::GET, "/api/health", Role::Viewer),
+            viewer,
+        )
     };
-    assert_eq!(health(viewer.to_string()).await, 200);
+    assert_eq!(health().await.0, 200);
 
-    let listed: Value = client
-        .get(format!("{url}/api/tokens"))
-        .bearer_auth(manager)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (_, listed) = call_as(
+        &url,
+        endpoint(Method::GET, "/api/tokens", Role::Manager),
+        manager,
+    )
+    .await;
     let text = listed.to_string();
     assert!(text.contains("dashboard") && !text.contains(viewer));
     assert!(
@@ -213,14 +201,9 @@ async fn tokens_made_and_revoked_through_the_api_work_at_once() {
         "{listed}"
     );
 
-    let revoked = client
-        .delete(format!("{url}/api/tokens/dashboard"))
-        .bearer_auth(manager)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(revoked.status().as_u16(), 200);
-    assert_eq!(health(viewer.to_string()).await, 401);
+    let revoke = endpoint(Method::DELETE, "/api/tokens/dashboard", Role::Manager);
+    assert_eq!(call_as(&url, revoke, manager).await.0, 200);
+    assert_eq!(health().await.0, 401);
 
     // Both are in the audit log, done by the manager's token.
     let filter = ferry::store::AuditFilter {
@@ -246,30 +229,22 @@ async fn tokens_made_and_revoked_through_the_api_work_at_once() {
 async fn secrets_set_through_the_api_are_never_shown() {
     let (_dir, ferry, url, tokens) = lab_with_tokens().await;
     let manager = &tokens[2].1;
-    let client = reqwest::Client::new();
-    let set = client
-        .put(format!("{url}/api/instances/lab/secrets/api_key"))
-        .bearer_auth(manager)
-        .body("sup3r-secret-value")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(set.status().as_u16(), 200);
+    let put = |instance: &str| Endpoint {
+        text: Some("sup3r-secret-value"),
+        ..endpoint(
+            Method::PUT,
+            format!("/api/instances/{instance}/secrets/api_key"),
+            Role::Manager,
+        )
+    };
+    assert_eq!(call_as(&url, put("lab"), manager).await.0, 200);
     for path in [
         "/api/secrets",
         "/api/instances/lab/secrets",
         "/api/instances/lab",
     ] {
-        let shown = client
-            .get(format!("{url}{path}"))
-            .bearer_auth(manager)
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        assert!(!shown.contains("sup3r"), "{path}: {shown}");
+        let (_, shown) = call_as(&url, endpoint(Method::GET, path, Role::Manager), manager).await;
+        assert!(!shown.to_string().contains("sup3r"), "{path}: {shown}");
     }
     let names = ferry::secrets::list(ferry.store(), Some("lab"))
         .await
@@ -289,12 +264,5 @@ async fn secrets_set_through_the_api_are_never_shown() {
     assert!(audit[0].actor.starts_with("api:manager-"), "{audit:?}");
     assert!(!format!("{audit:?}").contains("sup3r"));
 
-    let unknown = client
-        .put(format!("{url}/api/instances/nobody/secrets/api_key"))
-        .bearer_auth(manager)
-        .body("sup3r-secret-value")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(unknown.status().as_u16(), 404);
+    assert_eq!(call_as(&url, put("nobody"), manager).await.0, 404);
 }
