@@ -319,8 +319,12 @@ fn refusal_of_error(failure: Failure, module: &str, hook: &str) -> Refusal {
     }
 }
 
-/// The guest's answer, if it is a valid HTTP answer.
-fn answer_of(answer: guest::WebhookResponse, module: &str) -> Result<Answer, Refusal> {
+/// The guest's answer as the caller gets it, if it is a valid HTTP answer: a
+/// status from 200 to 599 and valid header names and values, without the
+/// framing headers (the server sets those itself). Anything else is a 500
+/// refusal naming `module`. Public, like [`check`], so that a fuzz target can
+/// feed it what a hostile guest might answer.
+pub fn answer_of(answer: guest::WebhookResponse, module: &str) -> Result<Answer, Refusal> {
     let bad = |what: String| {
         Refusal::new(
             500,
