@@ -16,6 +16,7 @@ use crate::manifest::{WebhookAuth, WebhookContent, WebhookDecl};
 use crate::secrets;
 use crate::store::Store;
 use hmac::{Hmac, Mac};
+use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 use sha2::Sha256;
 use std::fmt;
@@ -159,11 +160,69 @@ pub fn check(
         }
     }
     if hook.content == WebhookContent::Json
-        && let Err(e) = serde_json::from_slice::<serde::de::IgnoredAny>(&request.body)
+        && let Err(e) = serde_json::from_slice::<JsonDocument>(&request.body)
     {
         return Err(Refusal::new(400, format!("the body is not JSON: {e}")));
     }
     Ok(())
+}
+
+/// A JSON document, checked the way the guest SDK reads the body
+/// (`serde_json::from_slice::<Value>`) without building it: strings must be
+/// UTF-8 without lone surrogate escapes, numbers in range, nesting within
+/// serde_json's limit. `IgnoredAny` is not enough: it skips strings and
+/// numbers unchecked, so a body such as `"\xff"` (invalid UTF-8 in a string)
+/// passed as JSON and the guest could not read it (found by the `webhook`
+/// fuzz target).
+struct JsonDocument;
+
+impl<'de> Deserialize<'de> for JsonDocument {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        // `deserialize_any` parses every value, as `Value` does.
+        deserializer.deserialize_any(JsonDocument)
+    }
+}
+
+impl<'de> Visitor<'de> for JsonDocument {
+    type Value = JsonDocument;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<Self, E> {
+        Ok(self)
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<Self, E> {
+        Ok(self)
+    }
+
+    fn visit_u64<E>(self, _: u64) -> Result<Self, E> {
+        Ok(self)
+    }
+
+    fn visit_f64<E>(self, _: f64) -> Result<Self, E> {
+        Ok(self)
+    }
+
+    fn visit_str<E>(self, _: &str) -> Result<Self, E> {
+        Ok(self)
+    }
+
+    fn visit_unit<E>(self) -> Result<Self, E> {
+        Ok(self)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self, A::Error> {
+        while seq.next_element::<JsonDocument>()?.is_some() {}
+        Ok(self)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self, A::Error> {
+        while map.next_entry::<JsonDocument, JsonDocument>()?.is_some() {}
+        Ok(self)
+    }
 }
 
 /// The refusal of a body over `max_body` bytes.
@@ -350,8 +409,12 @@ fn refusal_of_error(failure: Failure, module: &str, hook: &str) -> Refusal {
     }
 }
 
-/// The guest's answer, if it is a valid HTTP answer.
-fn answer_of(answer: guest::WebhookResponse, module: &str) -> Result<Answer, Refusal> {
+/// The guest's answer as the caller gets it, if it is a valid HTTP answer: a
+/// status from 200 to 599 and valid header names and values, without the
+/// framing headers (the server sets those itself). Anything else is a 500
+/// refusal naming `module`. Public, like [`check`], so that a fuzz target can
+/// feed it what a hostile guest might answer.
+pub fn answer_of(answer: guest::WebhookResponse, module: &str) -> Result<Answer, Refusal> {
     let bad = |what: String| {
         Refusal::new(
             500,
@@ -474,6 +537,38 @@ mod tests {
         assert!(err.reason.contains("not JSON"), "{err}");
         let open = hook(WebhookAuth::None, WebhookContent::Bytes);
         assert_eq!(check(&open, None, &request(&[], b"\xff"), 100), Ok(()));
+    }
+
+    #[test]
+    fn a_json_body_is_json_the_guest_can_read() {
+        let h = hook(WebhookAuth::None, WebhookContent::Json);
+        let accepted = |body: &[u8]| check(&h, None, &request(&[], body), 1000).is_ok();
+        // What the guest SDK's `Request::json` reads, and only that.
+        let reads = |body: &[u8]| serde_json::from_slice::<Value>(body).is_ok();
+        for body in [
+            &br#"{"id": 7, "tags": ["a", "\u00e9\ud83d\ude00"], "x": null}"#[..],
+            b" [1.5e3, -0, true, {}] ",
+            b"\"\xc3\xa9\"",
+            b"18446744073709551616",
+        ] {
+            assert!(accepted(body) && reads(body), "{body:?}");
+        }
+        // Regression (webhook fuzz target): invalid UTF-8 inside a string,
+        // lone surrogate escapes and numbers out of range passed the check.
+        for body in [
+            &b"\"\xff\""[..],
+            b"{\"\xc5\": 1}",
+            br#"["\ud800"]"#,
+            b"1e400",
+            b"{\"a\": 1} x",
+            b"",
+        ] {
+            assert!(!accepted(body) && !reads(body), "{body:?}");
+            let err = check(&h, None, &request(&[], body), 1000).unwrap_err();
+            assert_eq!(err.status, 400, "{err}");
+        }
+        let deep = format!("{}{}", "[".repeat(200), "]".repeat(200));
+        assert!(!accepted(deep.as_bytes()) && !reads(deep.as_bytes()));
     }
 
     #[test]
