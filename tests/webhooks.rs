@@ -18,17 +18,35 @@ fn sign(body: &[u8]) -> String {
     format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
 }
 
-/// The hostile connector with instance `hooks` (its webhook secret set) and
-/// `unset` (none), served.
-async fn hostile_server(options: ServeOptions) -> (tempfile::TempDir, Ferry, String) {
-    let (dir, ferry) = fresh(tight).await;
-    install(&ferry, &["hostile"]).await;
+/// Backend instance `notify` on `backend`, on a shop of its own with
+/// `products`, its webhook secret set. The shop is returned to keep it running.
+async fn notify_instance(ferry: &Ferry, backend: &str, products: u64) -> shop_simulator::Shop {
+    let (shop, shop_url) = start_shop(products, 0, 0).await.unwrap();
+    ferry
+        .add_instance("notify", backend, shop_params(&shop_url))
+        .await
+        .unwrap();
+    set_secret(ferry, "notify", "webhook_secret", SECRET).await;
+    shop
+}
+
+/// Backend instance `hooks` of the hostile connector, with its webhook
+/// secrets set (as a param for `echo`, sealed for `signed`).
+async fn hooks_instance(ferry: &Ferry) {
     let params = json!({ "webhook_secret": SECRET });
     ferry
         .add_instance("hooks", "hostile", params.as_object().unwrap().clone())
         .await
         .unwrap();
-    set_secret(&ferry, "hooks", "webhook_secret", SECRET).await;
+    set_secret(ferry, "hooks", "webhook_secret", SECRET).await;
+}
+
+/// The hostile connector with instance `hooks` (its webhook secret set) and
+/// `unset` (none), served.
+async fn hostile_server(options: ServeOptions) -> (tempfile::TempDir, Ferry, String) {
+    let (dir, ferry) = fresh(tight).await;
+    install(&ferry, &["hostile"]).await;
+    hooks_instance(&ferry).await;
     ferry
         .add_instance("unset", "hostile", Default::default())
         .await
@@ -115,13 +133,7 @@ async fn the_shop_notifies_a_changed_product_and_its_import_is_enqueued() {
     let (_dir, ferry, _shop) = shop_setup("shop@1.7", 5, 0, 0).await;
     // The hook is declared by the `shop` module: an instance on shop@2.0 finds
     // it up its chain.
-    let (_shop2, shop_url) = start_shop(5, 0, 0).await.unwrap();
-    let params = shop_params(&shop_url);
-    ferry
-        .add_instance("notify", "shop@2.0", params)
-        .await
-        .unwrap();
-    set_secret(&ferry, "notify", "webhook_secret", SECRET).await;
+    let _shop2 = notify_instance(&ferry, "shop@2.0", 5).await;
     let url = start_server(&ferry, ServeOptions::default()).await;
 
     let body = br#"{"id": 3}"#;
@@ -169,20 +181,9 @@ async fn the_shop_notifies_a_changed_product_and_its_import_is_enqueued() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn refused_calls_never_reach_the_guest_and_enqueue_nothing() {
     let (_dir, ferry, _shop) = shop_setup("shop@1.7", 3, 0, 0).await;
-    let (_shop2, shop_url) = start_shop(3, 0, 0).await.unwrap();
-    let params = shop_params(&shop_url);
-    ferry
-        .add_instance("notify", "shop@1.7", params)
-        .await
-        .unwrap();
-    set_secret(&ferry, "notify", "webhook_secret", SECRET).await;
+    let _shop2 = notify_instance(&ferry, "shop@1.7", 3).await;
     install(&ferry, &["hostile"]).await;
-    let params = json!({ "webhook_secret": SECRET });
-    ferry
-        .add_instance("hooks", "hostile", params.as_object().unwrap().clone())
-        .await
-        .unwrap();
-    set_secret(&ferry, "hooks", "webhook_secret", SECRET).await;
+    hooks_instance(&ferry).await;
     let url = start_server(&ferry, ServeOptions { max_body: 1024 }).await;
     let client = reqwest::Client::new();
     let hook = format!("{url}/hooks/notify/product-changed");
