@@ -84,7 +84,7 @@ impl Ferry {
             None => Store::open_sqlite(&options.data_dir.join("ferry.db")).await?,
         };
         let engine = Arc::new(Engine::new(options.engine.clone())?);
-        let (registry, fingerprint) = load_registry(&store, &engine).await?;
+        let (registry, fingerprint) = load_registry(&store, &engine, &options.data_dir).await?;
         let locks = Arc::new(RunLocks::new(store.clone()));
         Ok(Ferry {
             inner: Arc::new(Inner {
@@ -137,7 +137,8 @@ impl Ferry {
         {
             return Ok(false);
         }
-        let (registry, fingerprint) = load_registry(self.store(), self.engine()).await?;
+        let (registry, fingerprint) =
+            load_registry(self.store(), self.engine(), self.data_dir()).await?;
         self.swap_registry(registry, fingerprint);
         tracing::info!("installed modules changed: registry reloaded");
         Ok(true)
@@ -194,10 +195,11 @@ impl Ferry {
         let description = invoke::describe(engine, &pre, &manifest.module.name).await?;
         check_against_manifest(manifest_path, &manifest, &description)?;
 
-        let dir = self.inner.data_dir.join("modules");
-        std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
-        let kept = dir.join(format!("{}-{}.wasm", manifest.module.name, &hash[..16]));
-        std::fs::write(&kept, &bytes).map_err(|e| Error::io(&kept, e))?;
+        // The database keeps the component for every node; the data
+        // directory keeps a copy under a path relative to itself.
+        self.store().save_module_blob(&hash, &bytes).await?;
+        let relative = module_file_name(&manifest.module.name, &hash);
+        write_module_file(&self.inner.data_dir.join(&relative), &bytes)?;
 
         let module = Arc::new(Module {
             manifest: manifest.clone(),
@@ -213,7 +215,7 @@ impl Ferry {
             manifest: std::fs::read_to_string(manifest_path)
                 .map_err(|e| Error::io(manifest_path, e))?,
             description: serde_json::to_string(&description)?,
-            wasm_path: kept.to_string_lossy().into_owned(),
+            wasm_path: relative,
             installed_at: now_ms(),
         };
         let subscriptions = manifest
@@ -321,11 +323,11 @@ impl Ferry {
         let Some(stored) = self.store().module_version(content_hash).await? else {
             return Ok(None);
         };
-        if !Path::new(&stored.wasm_path).exists() {
+        let Some(path) = module_file(self.store(), self.data_dir(), &stored).await? else {
             return Ok(None);
-        }
+        };
         let engine = self.engine().clone();
-        let module = tokio::task::spawn_blocking(move || load_module(&engine, &stored))
+        let module = tokio::task::spawn_blocking(move || load_module(&engine, &stored, &path))
             .await
             .map_err(|e| {
                 Error::Invalid(format!("loading a kept module version did not finish: {e}"))
@@ -456,15 +458,33 @@ fn kind_name(kind: crate::bindings::types::ErrorKind) -> &'static str {
 }
 
 /// The registry of the modules stored in the database, and their fingerprint.
-async fn load_registry(store: &Store, engine: &Arc<Engine>) -> Result<(Registry, String)> {
+async fn load_registry(
+    store: &Store,
+    engine: &Arc<Engine>,
+    data_dir: &Path,
+) -> Result<(Registry, String)> {
     let fingerprint = store.modules_fingerprint().await?;
-    let stored = store.modules().await?;
+    let mut found = Vec::new();
+    for module in store.modules().await? {
+        let file = module_file(store, data_dir, &module).await;
+        found.push((module, file));
+    }
     let engine = engine.clone();
     // Reading and (on a cache miss) compiling components is blocking work.
     let loaded = tokio::task::spawn_blocking(move || {
-        stored
+        found
             .into_iter()
-            .map(|s| (s.name.clone(), load_module(&engine, &s)))
+            .map(|(s, file)| {
+                let module = match file {
+                    Ok(Some(path)) => load_module(&engine, &s, &path),
+                    Ok(None) => Err(Error::Invalid(format!(
+                        "module `{}`: its component is neither in the database nor at `{}`",
+                        s.name, s.wasm_path
+                    ))),
+                    Err(e) => Err(e),
+                };
+                (s.name.clone(), module)
+            })
             .collect::<Vec<_>>()
     })
     .await
@@ -480,8 +500,54 @@ async fn load_registry(store: &Store, engine: &Arc<Engine>) -> Result<(Registry,
     Ok((Registry::new(modules)?, fingerprint))
 }
 
-fn load_module(engine: &Engine, stored: &InstalledModule) -> Result<Module> {
-    let path = PathBuf::from(&stored.wasm_path);
+/// Where an installed component is kept in a data directory, relative to it.
+fn module_file_name(module: &str, content_hash: &str) -> String {
+    format!("modules/{module}-{}.wasm", &content_hash[..16.min(content_hash.len())])
+}
+
+fn write_module_file(path: &Path, bytes: &[u8]) -> Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    }
+    // Whole or not at all: another process may be loading it.
+    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+    std::fs::write(&tmp, bytes).map_err(|e| Error::io(&tmp, e))?;
+    std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
+}
+
+/// The component file of `stored` in `data_dir`, written there from the
+/// database when this data directory does not have it (it was moved, copied,
+/// or is another node's). Paths stored by older versions (absolute, or
+/// relative to where `ferry` ran) are tried last. None when no copy exists.
+async fn module_file(
+    store: &Store,
+    data_dir: &Path,
+    stored: &InstalledModule,
+) -> Result<Option<PathBuf>> {
+    let local = data_dir.join(module_file_name(&stored.name, &stored.content_hash));
+    if local.exists() {
+        return Ok(Some(local));
+    }
+    if let Some(bytes) = store.module_blob(&stored.content_hash).await? {
+        write_module_file(&local, &bytes)?;
+        return Ok(Some(local));
+    }
+    let legacy = PathBuf::from(&stored.wasm_path);
+    let candidates = [
+        data_dir.join(&legacy),
+        legacy
+            .file_name()
+            .map(|f| data_dir.join("modules").join(f))
+            .unwrap_or_default(),
+        legacy,
+    ];
+    Ok(candidates
+        .into_iter()
+        .find(|p| !p.as_os_str().is_empty() && p.exists()))
+}
+
+fn load_module(engine: &Engine, stored: &InstalledModule, path: &Path) -> Result<Module> {
+    let path = path.to_path_buf();
     let manifest = Manifest::parse(&stored.manifest).map_err(|message| Error::Manifest {
         path: path.clone(),
         message,

@@ -20,7 +20,9 @@ pub struct InstalledModule {
     pub manifest: String,
     /// What `describe` reported, JSON text.
     pub description: String,
-    /// Where the component file is kept.
+    /// Where the component file is kept, relative to the data directory
+    /// (`modules/NAME-HASH.wasm`); older installations stored other paths,
+    /// which loading still understands.
     pub wasm_path: String,
     /// When it was installed, ms.
     pub installed_at: i64,
@@ -149,6 +151,29 @@ impl Store {
             .map(|(n, h)| format!("{n}:{h}"))
             .collect::<Vec<_>>()
             .join(","))
+    }
+
+    /// Keep the bytes of a component, by content hash (once per hash).
+    pub async fn save_module_blob(&self, content_hash: &str, wasm: &[u8]) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO module_blobs (content_hash, wasm) VALUES ($1, $2) ON CONFLICT (content_hash) DO NOTHING",
+        )
+        .bind(content_hash)
+        .bind(wasm.to_vec())
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// The bytes of a component, by content hash (none for modules installed
+    /// before components were kept in the database).
+    pub async fn module_blob(&self, content_hash: &str) -> Result<Option<Vec<u8>>> {
+        Ok(
+            sqlx::query_scalar("SELECT wasm FROM module_blobs WHERE content_hash = $1")
+                .bind(content_hash)
+                .fetch_optional(self.pool())
+                .await?,
+        )
     }
 
     /// Every installed module.
