@@ -41,11 +41,25 @@ async fn a_moved_data_directory_opened_from_elsewhere_runs_its_modules() {
     let wasm = hostile.wasm.to_str().unwrap();
     ferry_in(
         &first,
-        &["--data-dir", ".ferry/lab", "install", manifest, "--wasm", wasm],
+        &[
+            "--data-dir",
+            ".ferry/lab",
+            "install",
+            manifest,
+            "--wasm",
+            wasm,
+        ],
     );
     ferry_in(
         &first,
-        &["--data-dir", ".ferry/lab", "backend", "add", "lab", "hostile"],
+        &[
+            "--data-dir",
+            ".ferry/lab",
+            "backend",
+            "add",
+            "lab",
+            "hostile",
+        ],
     );
 
     let moved = root.path().join("elsewhere").join("lab");
@@ -55,9 +69,11 @@ async fn a_moved_data_directory_opened_from_elsewhere_runs_its_modules() {
     std::fs::create_dir_all(&other_cwd).unwrap();
     let dir = moved.to_str().unwrap();
 
-    let modules: Value =
-        serde_json::from_str(&ferry_in(&other_cwd, &["--data-dir", dir, "--json", "connectors"]))
-            .unwrap();
+    let modules: Value = serde_json::from_str(&ferry_in(
+        &other_cwd,
+        &["--data-dir", dir, "--json", "connectors"],
+    ))
+    .unwrap();
     let names: Vec<&str> = modules
         .as_array()
         .unwrap()
@@ -68,11 +84,22 @@ async fn a_moved_data_directory_opened_from_elsewhere_runs_its_modules() {
 
     ferry_in(
         &other_cwd,
-        &["--data-dir", dir, "run", "lab", "ok", "--payload", r#"{"n": 1}"#, "--wait"],
+        &[
+            "--data-dir",
+            dir,
+            "run",
+            "lab",
+            "ok",
+            "--payload",
+            r#"{"n": 1}"#,
+            "--wait",
+        ],
     );
-    let jobs: Value =
-        serde_json::from_str(&ferry_in(&other_cwd, &["--data-dir", dir, "--json", "jobs"]))
-            .unwrap();
+    let jobs: Value = serde_json::from_str(&ferry_in(
+        &other_cwd,
+        &["--data-dir", dir, "--json", "jobs"],
+    ))
+    .unwrap();
     assert_eq!(jobs[0]["state"], "done", "{jobs}");
 }
 

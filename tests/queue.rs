@@ -26,12 +26,17 @@ async fn a_job_whose_worker_died_is_run_again_when_its_lease_expires() {
         "lease still valid"
     );
 
-    // A claim whose lease ran out is rescued, counted as a try, and the next
+    // A run whose lease ran out is rescued, counted as a try, and the next
     // worker finishes the job.
     ferry.store().cancel_job(id).await.unwrap();
     ferry.store().requeue_job(id).await.unwrap();
     let claimed = claim(&ferry, 1, Duration::ZERO).await;
     let stale_token = claimed[0].lease_token.unwrap();
+    ferry
+        .store()
+        .mark_started(&[(id, stale_token, now_ms())])
+        .await
+        .unwrap();
     tokio::time::sleep(Duration::from_millis(5)).await;
     assert_eq!(ferry.store().rescue_expired().await.unwrap(), 1);
     drain(&ferry, |_| {}).await.unwrap();

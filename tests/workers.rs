@@ -77,7 +77,11 @@ async fn a_worker_killed_mid_import_loses_nothing_and_duplicates_nothing() {
     );
 
     // A new worker rescues what the dead one held once its lease expires.
-    let mut worker = spawn_worker(dir.path(), &ferry, &["--lease", "2s", "--until-idle"]);
+    let mut worker = spawn_worker(
+        dir.path(),
+        &ferry,
+        &["--lease", "2s", "--until-idle", "--wait-leases"],
+    );
     let status =
         tokio::task::spawn_blocking(move || wait_exit(&mut worker, Duration::from_secs(600)))
             .await
@@ -98,7 +102,26 @@ async fn a_worker_killed_mid_import_loses_nothing_and_duplicates_nothing() {
         not_done.len(),
         not_done.first()
     );
-    assert_eq!(jobs.len(), 1001, "no job lost, none duplicated");
+    // The batch job may itself have been killed mid-run: its next try
+    // enqueues again the records the first one had queued and were imported
+    // meanwhile (identity keys only keep out a second *waiting* job). Every
+    // record is then imported once per batch run at most.
+    let batch_runs = jobs
+        .iter()
+        .find(|j| j.name == "import-batch")
+        .map(|j| j.attempts)
+        .unwrap_or_default();
+    let mut per_record: HashMap<String, i64> = HashMap::new();
+    for j in jobs.iter().filter(|j| j.name == "import-record") {
+        *per_record
+            .entry(j.identity_key.clone().unwrap_or_default())
+            .or_default() += 1;
+    }
+    assert_eq!(per_record.len(), 1000, "every record has its import job");
+    assert!(
+        per_record.values().all(|n| *n <= batch_runs),
+        "no record queued twice by one batch run ({batch_runs} run(s))"
+    );
     assert_eq!(
         ferry.store().count_records("product").await.unwrap(),
         1000,
@@ -280,4 +303,193 @@ async fn sigterm_lets_running_jobs_finish_and_gives_back_the_rest() {
         "its try is not counted"
     );
     assert!(given_back.error.unwrap_or_default().contains("shut down"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_job_does_not_hold_up_the_other_slots_or_maintenance() {
+    let (_dir, ferry) = hostile_lab_with(|_| {}).await;
+    let store = ferry.store();
+    let slow = ferry
+        .enqueue(&NewJob::new("lab", "until-stopped", &json!({})))
+        .await
+        .unwrap();
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let worker = {
+        let (ferry, shutdown) = (ferry.clone(), shutdown.clone());
+        tokio::spawn(async move {
+            let config = WorkerConfig {
+                concurrency: 4,
+                shutdown,
+                // Long enough that only a wake-up, not a poll, starts the
+                // short jobs promptly; the test does not time that, though.
+                poll_interval: Duration::from_secs(1),
+                ..Default::default()
+            };
+            ferry.run_worker(&config, |_| {}).await
+        })
+    };
+    wait_until(Duration::from_secs(120), "the slow job runs", async || {
+        store.job(slow).await.unwrap().progress_done.unwrap_or(0) > 0
+    })
+    .await;
+    // A job a dead worker claimed: rescued by maintenance while the slow job runs.
+    let orphan = ferry
+        .enqueue(&NewJob::new("lab", "ok", &json!({ "orphan": true })))
+        .await
+        .unwrap();
+    let claimed = claim(&ferry, 1, Duration::from_millis(500)).await;
+    assert_eq!(claimed[0].id, orphan);
+    let mut short = Vec::new();
+    for i in 0..20 {
+        short.push(
+            ferry
+                .enqueue(&NewJob::new("lab", "ok", &json!({ "n": i })))
+                .await
+                .unwrap(),
+        );
+    }
+    short.push(orphan);
+    wait_until(
+        Duration::from_secs(120),
+        "the short jobs are done",
+        async || {
+            let mut all = true;
+            for id in &short {
+                all &= store.job(*id).await.unwrap().state == JobState::Done;
+            }
+            all
+        },
+    )
+    .await;
+    assert_eq!(
+        store.job(slow).await.unwrap().state,
+        JobState::Started,
+        "the 21 short jobs finished while the slow one still ran"
+    );
+    store.stop_job(slow).await.unwrap();
+    wait_until(Duration::from_secs(120), "the slow job ends", async || {
+        store.job(slow).await.unwrap().state == JobState::Done
+    })
+    .await;
+    shutdown.cancel();
+    let stats = worker.await.unwrap().unwrap();
+    assert_eq!(stats.done, 22, "{stats:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_worker_costs_a_try_only_to_the_job_it_was_running() {
+    let (dir, ferry) = hostile_lab_with(|_| {}).await;
+    let store = ferry.store();
+    let mut first = NewJob::new("lab", "until-stopped", &json!({}));
+    first.priority = 0;
+    let running = ferry.enqueue(&first).await.unwrap();
+    let mut claimed_only = Vec::new();
+    for i in 0..10 {
+        claimed_only.push(
+            ferry
+                .enqueue(&NewJob::new("lab", "ok", &json!({ "n": i })))
+                .await
+                .unwrap(),
+        );
+    }
+    let bin = tokio::task::spawn_blocking(ferry_bin).await.unwrap();
+    assert!(bin.exists());
+    // One slot: the first job runs, the others wait claimed (enqueued).
+    let args = ["--concurrency", "1", "--batch", "16", "--lease", "2s"];
+    let mut worker = spawn_worker(dir.path(), &ferry, &args);
+    wait_until(Duration::from_secs(120), "the first job runs", async || {
+        store.job(running).await.unwrap().progress_done.unwrap_or(0) > 0
+    })
+    .await;
+    for id in &claimed_only {
+        assert_eq!(store.job(*id).await.unwrap().state, JobState::Enqueued);
+    }
+    worker.kill().expect("kill -9");
+    worker.wait().unwrap();
+    // Asked to stop, so that its next try ends at once.
+    store.stop_job(running).await.unwrap();
+
+    let args = ["--until-idle", "--wait-leases", "--lease", "2s"];
+    let mut worker = spawn_worker(dir.path(), &ferry, &args);
+    let status =
+        tokio::task::spawn_blocking(move || wait_exit(&mut worker, Duration::from_secs(300)))
+            .await
+            .unwrap();
+    assert!(status.success());
+    for id in &claimed_only {
+        let job = store.job(*id).await.unwrap();
+        assert_eq!(
+            (job.state, job.attempts),
+            (JobState::Done, 1),
+            "job {id} only ran once and lost no try"
+        );
+        let log = store.job_logs(*id).await.unwrap();
+        assert!(
+            log.iter()
+                .any(|l| l.message.contains("stopped before starting it")
+                    && l.message.contains("no try counted")),
+            "{log:?}"
+        );
+    }
+    let job = store.job(running).await.unwrap();
+    assert_eq!((job.state, job.attempts), (JobState::Done, 2), "{job:?}");
+    let log = store.job_logs(running).await.unwrap();
+    assert!(
+        log.iter()
+            .any(|l| l.message.contains("try 1 lost") && l.message.contains("while running it")),
+        "{log:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn until_idle_stops_when_nothing_is_runnable_now_and_says_what_is_left() {
+    let (dir, ferry) = hostile_lab_with(|_| {}).await;
+    let store = ferry.store();
+    // A retry due in ten seconds, and a job held by a worker that is gone.
+    let mut retried = NewJob::new("lab", "fail-retryable", &json!({}));
+    retried.retry_pattern = Some(ferry::store::RetryPattern::parse("1:10s").unwrap());
+    let retried = ferry.enqueue(&retried).await.unwrap();
+    let config = WorkerConfig {
+        until_idle: true,
+        ..Default::default()
+    };
+    let stats = ferry.run_worker(&config, |_| {}).await.unwrap();
+    assert_eq!(
+        (stats.retried, stats.done),
+        (1, 0),
+        "did not wait for the retry"
+    );
+    let held = ferry
+        .enqueue(&NewJob::new("lab", "ok", &json!({})))
+        .await
+        .unwrap();
+    assert_eq!(claim(&ferry, 1, Duration::from_secs(3)).await[0].id, held);
+
+    let bin = tokio::task::spawn_blocking(ferry_bin).await.unwrap();
+    let out = Command::new(&bin)
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args(["--database", store.url(), "worker", "--until-idle"])
+        .env("FERRY_LOG", "error")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("0 done"), "{text}");
+    assert!(text.contains("1 pending, the next due in"), "{text}");
+    assert!(text.contains("1 held by worker test"), "{text}");
+    assert!(text.contains("--wait-leases"), "{text}");
+
+    // Asked to, it waits for the lease to expire, rescues the job and runs it.
+    let config = WorkerConfig {
+        until_idle: true,
+        wait_leases: true,
+        poll_interval: Duration::from_millis(100),
+        ..Default::default()
+    };
+    let stats = ferry.run_worker(&config, |_| {}).await.unwrap();
+    assert_eq!(stats.done, 1, "{stats:?}");
+    let job = store.job(held).await.unwrap();
+    assert_eq!((job.state, job.attempts), (JobState::Done, 1));
+    assert_eq!(store.job(retried).await.unwrap().state, JobState::Pending);
 }

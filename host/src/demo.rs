@@ -72,12 +72,15 @@ pub async fn enqueue_import(ferry: &Ferry, instance: &str, model: &str) -> Resul
     ferry.enqueue(&job).await
 }
 
-/// Run the queue until nothing is ready or running.
+/// Run the queue until nothing is runnable or running, waiting for jobs due
+/// within a minute (the short retries a test or the demo provokes).
 pub async fn drain(ferry: &Ferry, on_change: impl FnMut(&WorkerStats)) -> Result<WorkerStats> {
     ferry
         .run_worker(
             &WorkerConfig {
                 until_idle: true,
+                // Retries a test or the demo provokes are short: wait for them.
+                idle_horizon: std::time::Duration::from_secs(60),
                 concurrency: 4,
                 ..Default::default()
             },

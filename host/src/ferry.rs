@@ -502,7 +502,10 @@ async fn load_registry(
 
 /// Where an installed component is kept in a data directory, relative to it.
 fn module_file_name(module: &str, content_hash: &str) -> String {
-    format!("modules/{module}-{}.wasm", &content_hash[..16.min(content_hash.len())])
+    format!(
+        "modules/{module}-{}.wasm",
+        &content_hash[..16.min(content_hash.len())]
+    )
 }
 
 fn write_module_file(path: &Path, bytes: &[u8]) -> Result<()> {

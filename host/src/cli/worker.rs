@@ -6,16 +6,25 @@ use anyhow::Result;
 use clap::Args;
 use ferry::Ferry;
 use ferry::queue::{Channels, WorkerConfig, WorkerStats};
-use ferry::store::JobState;
+use ferry::store::{JobState, Outlook, now_ms};
 use serde_json::json;
 use std::time::Duration;
 
 /// `ferry worker`.
 #[derive(Args, Debug, Clone)]
 pub struct WorkerArgs {
-    /// Stop when no job is ready and none is running.
+    /// Stop when no job is runnable now and none is running here; then say
+    /// what is left and when it becomes due.
     #[arg(long)]
     pub until_idle: bool,
+    /// With --until-idle: also wait for jobs due within this long (retries,
+    /// delayed jobs, snoozes that end), e.g. 2m.
+    #[arg(long, requires = "until_idle", value_parser = super::jobs::parse_age)]
+    pub wait_retries: Option<Duration>,
+    /// With --until-idle: also wait while other workers hold jobs (a dead
+    /// worker's jobs are rescued when its lease expires, then run here).
+    #[arg(long, requires = "until_idle")]
+    pub wait_leases: bool,
     /// Do not run the cron scheduler beside the worker (another node runs it).
     #[arg(long)]
     pub no_cron: bool,
@@ -29,6 +38,8 @@ impl WorkerArgs {
     pub fn config(&self) -> Result<WorkerConfig> {
         Ok(WorkerConfig {
             until_idle: self.until_idle,
+            idle_horizon: self.wait_retries.unwrap_or_default(),
+            wait_leases: self.wait_leases,
             ..self.pool.config()?
         })
     }
@@ -137,12 +148,61 @@ pub async fn work(ferry: &Ferry, out: &Output, config: WorkerConfig) -> Result<W
         })
         .await?;
     bar.finish_and_clear();
+    let left = match config.until_idle {
+        true => Some(ferry.store().outlook().await?),
+        false => None,
+    };
+    let mut human = format!(
+        "worker: {} done, {} failed, {} retried, {} given back",
+        stats.done, stats.failed, stats.retried, stats.released
+    );
+    if let Some(left) = &left {
+        human.push_str(&left_text(left, now_ms()));
+    }
     out.value(
-        &json!({ "done": stats.done, "failed": stats.failed, "retried": stats.retried, "released": stats.released }),
-        &format!(
-            "worker: {} done, {} failed, {} retried, {} given back",
-            stats.done, stats.failed, stats.retried, stats.released
-        ),
+        &json!({
+            "done": stats.done, "failed": stats.failed, "retried": stats.retried,
+            "released": stats.released, "left": left,
+        }),
+        &human,
     );
     Ok(stats)
+}
+
+/// What a worker run `--until-idle` leaves behind, and when it becomes due.
+fn left_text(left: &Outlook, now: i64) -> String {
+    if left.is_empty() {
+        return "\nnothing left in the queue".into();
+    }
+    let when = |at: i64| {
+        let wait = Duration::from_millis((at - now).max(0) as u64);
+        match wait.as_secs() {
+            0 => "now".to_string(),
+            _ => format!(
+                "in {}",
+                humantime::format_duration(Duration::from_secs(wait.as_secs()))
+            ),
+        }
+    };
+    let mut text = String::from("\nleft:");
+    if left.pending > 0 {
+        text.push_str(&format!("\n  {} pending", left.pending));
+        match left.next_due {
+            Some(due) if left.runnable == 0 => text.push_str(&format!(
+                ", the next due {} (--wait-retries waits for it)",
+                when(due)
+            )),
+            _ => text.push_str(&format!(", {} runnable now", left.runnable)),
+        }
+    }
+    for held in &left.held {
+        text.push_str(&format!("\n  {} held by worker {}", held.jobs, held.worker));
+        if let Some(until) = held.lease_until {
+            text.push_str(&format!(
+                " (its lease ends {} unless renewed; --wait-leases waits for them)",
+                when(until)
+            ));
+        }
+    }
+    text
 }

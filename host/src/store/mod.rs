@@ -21,8 +21,8 @@ mod triggers;
 pub use audit::{AuditEntry, AuditFilter};
 pub use checkpoints::Checkpoint;
 pub use jobs::{
-    Candidate, ClaimLoad, Completion, FailedTry, JobFilter, JobRow, JobState, LogLine, NewJob, Pin,
-    PinPolicy, Recorded, RetryPattern, merge_payloads,
+    Candidate, ClaimLoad, Completion, FailedTry, HeldBy, JobFilter, JobRow, JobState, LogLine,
+    MAX_FREE_LOST_CLAIMS, NewJob, Outlook, Pin, PinPolicy, Recorded, RetryPattern, merge_payloads,
 };
 pub use links::{LinkRow, PairRow};
 pub use modules::{BackendInstance, InstalledModule, SubscriptionRow};

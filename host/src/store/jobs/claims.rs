@@ -198,7 +198,7 @@ impl Store {
             .map(|(id, token, at)| json!({ "id": id, "token": token, "at": at }))
             .collect();
         let sql = format!(
-            "UPDATE jobs SET state = 'started', started_at = v.at FROM {} \
+            "UPDATE jobs SET state = 'started', started_at = v.at, lost_claims = 0 FROM {} \
              WHERE jobs.id = v.id AND jobs.lease_token = v.token AND {} = 'enqueued' RETURNING jobs.id",
             self.dialect().json_rows(
                 1,
@@ -279,7 +279,7 @@ impl Store {
         Ok(fenced)
     }
 
-    async fn insert_logs(
+    pub(super) async fn insert_logs(
         dialect: Dialect,
         tx: &mut super::super::DbConn,
         logs: &[(i64, LogLine)],
@@ -473,49 +473,6 @@ impl Store {
         .execute(self.pool())
         .await?;
         Ok(done.rows_affected())
-    }
-
-    /// Put back jobs whose lease expired (their worker died or lost the
-    /// database): pending again, counted as a try, or failed if it was their
-    /// last. Returns how many were rescued.
-    pub async fn rescue_expired(&self) -> Result<u64> {
-        let expired: Vec<(i64, i64, i64, i64, Option<String>)> = sqlx::query_as(
-            "SELECT id, COALESCE(lease_token, 0), attempts, max_retries, worker FROM jobs \
-             WHERE state IN ('enqueued', 'started') AND (lease_until IS NULL OR lease_until < $1)",
-        )
-        .bind(now_ms())
-        .fetch_all(self.pool())
-        .await?;
-        let mut rescued = 0;
-        for (id, token, attempts, max_retries, worker) in expired {
-            if token == 0 {
-                // Claimed before leases existed: give it a token to fence on.
-                sqlx::query(
-                    "UPDATE jobs SET lease_token = -1 WHERE id = $1 AND lease_token IS NULL",
-                )
-                .bind(id)
-                .execute(self.pool())
-                .await?;
-            }
-            let failed = FailedTry {
-                id,
-                token: if token == 0 { -1 } else { token },
-                error: format!(
-                    "the worker running it ({}) stopped before it finished: its lease expired",
-                    worker.as_deref().unwrap_or("unknown")
-                ),
-                kind: "retryable".into(),
-                retry_at: (attempts <= max_retries).then(now_ms),
-                count_try: true,
-                snooze_until: None,
-                module: None,
-                started_at: None,
-            };
-            if matches!(self.record_failure(&failed, &[]).await?, Recorded::Now(_)) {
-                rescued += 1;
-            }
-        }
-        Ok(rescued)
     }
 
     /// Give back the jobs `worker` claimed but did not start (at shutdown):

@@ -5,8 +5,12 @@
 mod claims;
 mod enqueue;
 mod operators;
+mod outlook;
+mod rescue;
 
 pub use claims::{Candidate, ClaimLoad, Completion, FailedTry, Recorded};
+pub use outlook::{HeldBy, Outlook};
+pub use rescue::MAX_FREE_LOST_CLAIMS;
 
 use crate::error::{Error, Result};
 use serde::Serialize;

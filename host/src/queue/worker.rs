@@ -1,0 +1,390 @@
+//! The worker loop. It never waits on one thing only: while jobs run it keeps
+//! claiming for free slots, reacts to wake-ups (new jobs), and runs its
+//! maintenance (reload modules, rescue expired leases) on time, so one slow
+//! job never stalls the rest.
+
+use super::recorder::{self, Recorder};
+use super::run::{self, Ended};
+use super::{WorkerConfig, WorkerStats, default_name};
+use crate::ferry::Ferry;
+use crate::store::{BackendInstance, Dialect, JobRow, Store, now_ms};
+use std::collections::{HashMap, VecDeque};
+use std::time::Duration;
+use tokio::task::JoinSet;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+/// How often a worker checks for newly installed modules, changed instances
+/// and expired leases.
+const MAINTENANCE_INTERVAL: Duration = Duration::from_secs(2);
+
+/// Run jobs until shut down (or, with `until_idle`, until none is runnable
+/// or running; see [`WorkerConfig`]). `on_change` is called after each
+/// finished job with the totals.
+pub async fn run_worker(
+    ferry: &Ferry,
+    config: &WorkerConfig,
+    mut on_change: impl FnMut(&WorkerStats),
+) -> crate::Result<WorkerStats> {
+    let store = ferry.store().clone();
+    let name = config.name.clone().unwrap_or_else(default_name);
+    let background = CancellationToken::new();
+    let _stop_background = background.clone().drop_guard();
+    tokio::spawn(renew_leases(
+        store.clone(),
+        name.clone(),
+        config.lease,
+        background.clone(),
+    ));
+    if store.dialect() == Dialect::Postgres {
+        tokio::spawn(listen_for_jobs(store.clone(), background.clone()));
+    }
+    let mut worker = Worker {
+        ferry,
+        config,
+        concurrency: config.concurrency.max(1),
+        batch: config.batch.max(config.concurrency.max(1)),
+        recorder: Recorder::start(store.clone()),
+        store,
+        name,
+        stats: WorkerStats::default(),
+        waiting: VecDeque::new(),
+        running: JoinSet::new(),
+        running_ids: HashMap::new(),
+        instances: HashMap::new(),
+        next_maintenance: Instant::now(),
+        drained_at: None,
+    };
+    let wakeups = worker.store.wakeups();
+    loop {
+        if config.shutdown.is_cancelled() {
+            break;
+        }
+        // Listen before looking, so that a job stored while this turn looks
+        // at the queue still wakes the wait below.
+        let woken = wakeups.notified();
+        tokio::pin!(woken);
+        woken.as_mut().enable();
+        if Instant::now() >= worker.next_maintenance {
+            worker.maintenance().await;
+        }
+        worker.claim().await;
+        worker.start_waiting().await;
+        if config.until_idle
+            && worker.running.is_empty()
+            && worker.waiting.is_empty()
+            && worker.idle().await?
+        {
+            break;
+        }
+        let next_look = worker
+            .next_maintenance
+            .min(Instant::now() + config.poll_interval);
+        tokio::select! {
+            joined = worker.running.join_next_with_id(), if !worker.running.is_empty() => {
+                worker.joined(joined).await;
+                on_change(&worker.stats);
+            }
+            _ = &mut woken => {}
+            _ = tokio::time::sleep_until(next_look) => {}
+            _ = config.shutdown.cancelled() => {}
+        }
+    }
+    let stats = worker.shut_down().await;
+    on_change(&stats);
+    Ok(stats)
+}
+
+/// One worker's state between turns of its loop.
+struct Worker<'a> {
+    ferry: &'a Ferry,
+    config: &'a WorkerConfig,
+    concurrency: usize,
+    batch: usize,
+    store: Store,
+    name: String,
+    recorder: Recorder,
+    stats: WorkerStats,
+    /// Claimed, waiting for a free slot.
+    waiting: VecDeque<JobRow>,
+    running: JoinSet<Ended>,
+    /// `(job id, lease token)` of each running task.
+    running_ids: HashMap<tokio::task::Id, (i64, i64)>,
+    /// Instances of the jobs run since the last maintenance.
+    instances: HashMap<String, BackendInstance>,
+    next_maintenance: Instant,
+    /// When the last claim found fewer ready jobs than it wanted, and the
+    /// wake-up generation then.
+    drained_at: Option<(u64, Instant)>,
+}
+
+impl Worker<'_> {
+    /// Reload modules installed by other processes, forget cached instances
+    /// (their params may have changed), and rescue jobs whose lease expired.
+    async fn maintenance(&mut self) {
+        self.next_maintenance = Instant::now() + MAINTENANCE_INTERVAL;
+        if let Err(e) = self.ferry.refresh().await {
+            tracing::warn!("could not check for newly installed modules: {e}");
+        }
+        self.instances.clear();
+        match self.store.rescue_expired().await {
+            Ok(0) => {}
+            Ok(n) => tracing::warn!("{n} job(s) whose worker stopped put back in the queue"),
+            Err(e) => tracing::warn!("could not look for abandoned jobs: {e}"),
+        }
+    }
+
+    /// Whether the last claim found the queue drained and nothing was
+    /// enqueued since (a claim is a write transaction: not worth repeating).
+    fn drained(&self) -> bool {
+        self.drained_at.is_some_and(|(generation, at)| {
+            generation == self.store.wake_generation() && at.elapsed() < self.config.poll_interval
+        })
+    }
+
+    /// Claim when fewer than a slot's worth of jobs wait (one claim per batch).
+    async fn claim(&mut self) {
+        let held = self.waiting.len() + self.running.len();
+        if self.waiting.len() >= self.concurrency || held >= self.batch || self.drained() {
+            return;
+        }
+        let want = self.batch - held;
+        let generation = self.store.wake_generation();
+        let channels = &self.config.channels;
+        let claim = self
+            .store
+            .claim_jobs(
+                &self.name,
+                want,
+                self.config.lease,
+                channels.is_capped(),
+                |load, candidates| channels.pick(load, candidates, want),
+            )
+            .await;
+        match claim {
+            Ok(jobs) => {
+                self.drained_at = (jobs.len() < want).then(|| (generation, Instant::now()));
+                self.waiting.extend(jobs);
+            }
+            // The database is busy or gone: jobs already running must still
+            // be recorded, so this is retried, not fatal.
+            Err(e) => tracing::warn!("could not claim jobs: {e}"),
+        }
+    }
+
+    /// Start waiting jobs in the free slots.
+    async fn start_waiting(&mut self) {
+        while self.running.len() < self.concurrency
+            && let Some(job) = self.waiting.pop_front()
+        {
+            let instance = match self.instances.get(&job.instance) {
+                Some(i) => Ok(i.clone()),
+                None => self.store.instance(&job.instance).await,
+            };
+            if let Ok(i) = &instance {
+                self.instances.insert(i.name.clone(), i.clone());
+            }
+            let (ferry, base, report) = (
+                self.ferry.clone(),
+                self.config.retry_base,
+                self.recorder.sender(),
+            );
+            let key = (job.id, job.lease_token.unwrap_or_default());
+            let handle = self
+                .running
+                .spawn(async move { run::run(&ferry, &job, instance, base, &report).await });
+            self.running_ids.insert(handle.id(), key);
+        }
+    }
+
+    /// A job's task ended.
+    async fn joined(
+        &mut self,
+        joined: Option<Result<(tokio::task::Id, Ended), tokio::task::JoinError>>,
+    ) {
+        match joined {
+            Some(Ok((id, ended))) => {
+                self.running_ids.remove(&id);
+                self.stats.count(&ended);
+                if let Ended::Retried(Some(instance)) = &ended {
+                    snooze(&self.store, &self.recorder, &mut self.waiting, instance).await;
+                }
+            }
+            Some(Err(e)) => {
+                self.running_ids.remove(&e.id());
+                tracing::error!("a job task panicked: {e}");
+            }
+            None => {}
+        }
+    }
+
+    /// With `until_idle`, nothing running or waiting here: whether to stop.
+    /// Not while a claim may still find work, a job becomes due within the
+    /// idle horizon, or (with `wait_leases`) other workers hold jobs.
+    async fn idle(&mut self) -> crate::Result<bool> {
+        if !self.drained() {
+            return Ok(false);
+        }
+        self.recorder.flush().await;
+        let outlook = self.store.outlook().await?;
+        let horizon = now_ms() + self.config.idle_horizon.as_millis() as i64;
+        if outlook.next_due.is_some_and(|due| due <= horizon) {
+            return Ok(false);
+        }
+        Ok(!(self.config.wait_leases && !outlook.held.is_empty()))
+    }
+
+    /// Stop cleanly: give back what did not start, let running jobs finish within
+    /// the grace period, give back the rest, and write every outcome.
+    async fn shut_down(self) -> WorkerStats {
+        let Worker {
+            store,
+            name,
+            config,
+            recorder,
+            waiting,
+            mut running,
+            mut running_ids,
+            mut stats,
+            ..
+        } = self;
+        let (store, name) = (&store, name.as_str());
+        // Started marks first, so that only the truly unstarted are given back.
+        recorder.flush().await;
+        if !waiting.is_empty() || config.shutdown.is_cancelled() {
+            match store.release_unstarted(name).await {
+                Ok(n) => stats.released += n,
+                Err(e) => {
+                    tracing::warn!(
+                        "could not give back unstarted jobs (their lease will expire): {e}"
+                    )
+                }
+            }
+        }
+        let deadline = tokio::time::sleep(config.grace);
+        tokio::pin!(deadline);
+        while !running.is_empty() {
+            tokio::select! {
+                joined = running.join_next_with_id() => match joined {
+                    Some(Ok((id, ended))) => {
+                        running_ids.remove(&id);
+                        stats.count(&ended);
+                    }
+                    Some(Err(e)) => {
+                        running_ids.remove(&e.id());
+                    }
+                    None => break,
+                },
+                _ = &mut deadline => {
+                    running.abort_all();
+                    // Collect the ones that finished just before; the others are
+                    // given back below.
+                    while let Some(joined) = running.join_next_with_id().await {
+                        if let Ok((id, ended)) = joined {
+                            running_ids.remove(&id);
+                            stats.count(&ended);
+                        }
+                    }
+                    break;
+                }
+            }
+        }
+        let sender = recorder.sender();
+        for (id, token) in running_ids.into_values() {
+            let message = format!(
+                "worker {name} shut down before the job finished (grace period {:?}): given back",
+                config.grace
+            );
+            let failed = crate::store::FailedTry {
+                id,
+                token,
+                error: message,
+                kind: "retryable".into(),
+                retry_at: Some(now_ms()),
+                count_try: false,
+                snooze_until: None,
+                module: None,
+                started_at: None,
+            };
+            let _ = sender.send(recorder::Report::Failed(failed, Vec::new()));
+            stats.released += 1;
+        }
+        drop(sender);
+        recorder.close().await;
+        stats
+    }
+}
+
+/// The remote of `instance` asked to wait: make the snooze visible to every
+/// claim before the next one, and give back this worker's claimed jobs of
+/// that instance so that none of them spends a try.
+async fn snooze(
+    store: &crate::store::Store,
+    recorder: &Recorder,
+    waiting: &mut VecDeque<JobRow>,
+    instance: &str,
+) {
+    recorder.flush().await;
+    let (held, keep): (Vec<JobRow>, Vec<JobRow>) =
+        waiting.drain(..).partition(|j| j.instance == instance);
+    waiting.extend(keep);
+    let held: Vec<(i64, i64)> = held
+        .iter()
+        .map(|j| (j.id, j.lease_token.unwrap_or_default()))
+        .collect();
+    if let Err(e) = store.release_claimed(&held).await {
+        tracing::warn!(
+            "could not give back the jobs of snoozed instance {instance} (their lease will expire): {e}"
+        );
+    }
+}
+
+/// Renew the worker's leases every third of their length, until `stop`.
+async fn renew_leases(
+    store: crate::store::Store,
+    name: String,
+    lease: Duration,
+    stop: CancellationToken,
+) {
+    let every = (lease / 3).max(Duration::from_millis(100));
+    loop {
+        tokio::select! {
+            _ = stop.cancelled() => return,
+            _ = tokio::time::sleep(every) => {}
+        }
+        if let Err(e) = store.renew_leases(&name, lease).await {
+            tracing::warn!("could not renew the leases of worker {name}: {e}");
+        }
+    }
+}
+
+/// On PostgreSQL: wake this worker when any process enqueues (`LISTEN`),
+/// reconnecting when the connection drops.
+async fn listen_for_jobs(store: crate::store::Store, stop: CancellationToken) {
+    let mut wait = Duration::from_millis(200);
+    loop {
+        let listened = async {
+            let mut listener = sqlx::postgres::PgListener::connect(store.url()).await?;
+            listener.listen("ferry_jobs").await?;
+            loop {
+                listener.recv().await?;
+                store.wake_workers();
+            }
+            #[allow(unreachable_code)]
+            Ok::<(), sqlx::Error>(())
+        };
+        tokio::select! {
+            _ = stop.cancelled() => return,
+            result = listened => {
+                if let Err(e) = result {
+                    tracing::warn!("listening for new jobs failed, polling meanwhile: {e}");
+                }
+            }
+        }
+        tokio::select! {
+            _ = stop.cancelled() => return,
+            _ = tokio::time::sleep(wait) => {}
+        }
+        wait = (wait * 2).min(Duration::from_secs(10));
+    }
+}
