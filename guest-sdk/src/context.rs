@@ -298,7 +298,12 @@ impl<'a> Context<'a> {
         Ok(jobs::lock_or_retry(key)?)
     }
 
-    /// Emit a custom event for this backend instance.
+    /// Emit a custom event for this backend instance. The event must be
+    /// declared with [`Connector::emits`](crate::connector::Connector::emits); `record.*`
+    /// events are the host's own (they follow local writes) and are refused
+    /// with a `denied` error. Subscribers of this backend instance hear it
+    /// (and those whose subscription says `from = "any"`); their jobs'
+    /// payloads name the emitting instance and module under `emitted_by`.
     pub fn emit(
         &self,
         name: &str,

@@ -1,6 +1,9 @@
 //! Events: `record.created` / `record.updated` / `record.deleted` fired by
 //! writes (unless the `no-export` flag is set), and custom events emitted by
-//! connectors. Subscriptions (from manifests, or added at runtime) turn an event
+//! connectors. Only the host fires `record.*` events, and they reach every
+//! backend instance; a custom event reaches the subscribers of the emitting
+//! instance only, unless a subscription says `from = "any"`, and carries who
+//! emitted it. Subscriptions (from manifests, or added at runtime) turn an event
 //! into jobs, under the conditions of [`crate::triggers::record`] (watched
 //! fields, filter, timed condition): the data flows trigger → queue, never
 //! straight into a guest.
@@ -8,8 +11,8 @@
 use crate::backend::{BackendKey, Registry};
 use crate::error::Result;
 use crate::invoke::HANDLE_EVENT_JOB;
-use crate::manifest::TIMED_EVENT;
-use crate::store::{BackendInstance, EventJob, Pin, RecordRow, Store};
+use crate::manifest::{EventSource, TIMED_EVENT, is_record_event};
+use crate::store::{BackendInstance, EventJob, Pin, RecordRow, Store, SubscriptionRow};
 use crate::triggers::record::Target;
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
@@ -30,6 +33,17 @@ pub struct RecordEvent {
     pub changed_fields: Vec<String>,
     /// Record values, or the custom payload.
     pub payload: Value,
+    /// Who emitted a custom event (none for the host's record events).
+    pub emitted_by: Option<Emitter>,
+}
+
+/// The backend instance and module that emitted a custom event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Emitter {
+    /// Backend instance of the run.
+    pub instance: String,
+    /// Module that called `emit`.
+    pub module: String,
 }
 
 impl RecordEvent {
@@ -46,6 +60,7 @@ impl RecordEvent {
             record_id: Some(id),
             changed_fields,
             payload: values,
+            emitted_by: None,
         }
     }
     /// `record.created`.
@@ -60,23 +75,34 @@ impl RecordEvent {
     pub fn deleted(model: &str, id: i64, values: Value) -> Self {
         Self::record("record.deleted", model, id, Vec::new(), values)
     }
-    /// A custom event.
-    pub fn custom(name: &str, model: &str, record_id: Option<i64>, payload: Value) -> Self {
+    /// A custom event emitted by `emitted_by`.
+    pub fn custom(
+        name: &str,
+        model: &str,
+        record_id: Option<i64>,
+        payload: Value,
+        emitted_by: Emitter,
+    ) -> Self {
         RecordEvent {
             name: name.into(),
             model: model.into(),
             record_id,
             changed_fields: Vec::new(),
             payload,
+            emitted_by: Some(emitted_by),
         }
     }
 
     /// The event as a job payload.
     pub fn to_json(&self) -> Value {
-        json!({
+        let mut v = json!({
             "name": self.name, "model": self.model, "record_id": self.record_id,
             "changed_fields": self.changed_fields, "payload": self.payload,
-        })
+        });
+        if let Some(by) = &self.emitted_by {
+            v["emitted_by"] = json!({ "instance": by.instance, "module": by.module });
+        }
+        v
     }
 
     /// Read back [`RecordEvent::to_json`].
@@ -95,6 +121,10 @@ impl RecordEvent {
                 })
                 .unwrap_or_default(),
             payload: v["payload"].clone(),
+            emitted_by: v["emitted_by"].as_object().map(|by| Emitter {
+                instance: by["instance"].as_str().unwrap_or_default().into(),
+                module: by["module"].as_str().unwrap_or_default().into(),
+            }),
         }
     }
 }
@@ -115,7 +145,8 @@ impl Subscribers {
     }
 
     /// The subscribers of `name` on `model`. Record events concern every
-    /// backend instance; custom events only `origin`.
+    /// backend instance; custom events only `origin`, but for subscriptions
+    /// that hear them `from = "any"` instance.
     pub async fn of(
         store: &Store,
         registry: &Registry,
@@ -123,7 +154,7 @@ impl Subscribers {
         name: &str,
         model: &str,
     ) -> Result<Self> {
-        let is_record = name.starts_with("record.");
+        let is_record = is_record_event(name);
         let mut subscriptions = store.subscriptions(Some(name)).await?;
         if is_record {
             subscriptions.extend(store.subscriptions(Some(TIMED_EVENT)).await?);
@@ -135,7 +166,8 @@ impl Subscribers {
         if matching.is_empty() {
             return Ok(Self::none());
         }
-        let instances = if is_record {
+        let from_any = |s: &SubscriptionRow| s.conditions.from == EventSource::Any;
+        let instances = if is_record || matching.iter().any(from_any) {
             store.instances().await?
         } else {
             vec![origin.clone()]
@@ -152,7 +184,11 @@ impl Subscribers {
                 let Some(module) = registry.module_at(&at) else {
                     continue;
                 };
-                for sub in matching.iter().filter(|s| s.module == module.name()) {
+                let hears = |s: &&SubscriptionRow| {
+                    s.module == module.name()
+                        && (is_record || instance.name == origin.name || from_any(s))
+                };
+                for sub in matching.iter().filter(hears) {
                     let job_name = sub
                         .job
                         .clone()

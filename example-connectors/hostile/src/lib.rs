@@ -250,6 +250,24 @@ fn connector() -> Connector {
                 Ok(json!({ "env": env, "read_file": file }))
             },
         )
+        // Events (issue 8, item 1): forged `record.*` events, undeclared
+        // ones, and the custom events this module does declare.
+        .emits("hostile.ping")
+        .emits("hostile.broadcast")
+        .job(
+            "emit",
+            "Emits event `name` on `model` (record `id`) with `payload`",
+            |ctx, payload| {
+                let id = payload["id"].as_u64();
+                ctx.emit(
+                    payload["name"].as_str().unwrap_or_default(),
+                    payload["model"].as_str().unwrap_or_default(),
+                    id,
+                    &payload["payload"],
+                )?;
+                Ok(json!({ "emitted": payload["name"] }))
+            },
+        )
 }
 
 ferry_sdk::export_connector!(connector);

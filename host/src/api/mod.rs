@@ -247,6 +247,15 @@ pub(crate) fn final_error(message: impl Into<String>) -> types::Error {
     }
 }
 
+/// A `denied` WIT error: the guest asked for what it is not granted.
+pub(crate) fn denied(message: impl Into<String>) -> types::Error {
+    types::Error {
+        kind: types::ErrorKind::Denied,
+        message: message.into(),
+        retry_after_ms: None,
+    }
+}
+
 /// Parse guest JSON, or a final error naming what it was for.
 pub(crate) fn parse_json(text: &str, what: &str) -> Result<serde_json::Value, types::Error> {
     serde_json::from_str(text).map_err(|e| final_error(format!("{what}: invalid JSON: {e}")))

@@ -54,7 +54,8 @@ mod subscription;
 
 pub use cron::{CronDecl, Schedule};
 pub use subscription::{
-    After, AfterDecl, Conditions, FieldCondition, SubscriptionDecl, TIMED_EVENT, op_text,
+    After, AfterDecl, Conditions, EventSource, FieldCondition, RECORD_EVENT_PREFIX,
+    SubscriptionDecl, TIMED_EVENT, is_record_event, op_text,
 };
 
 mod capabilities;

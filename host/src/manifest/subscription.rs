@@ -26,6 +26,33 @@ use serde_json::Value;
 /// The event of timed subscriptions (`after = …`).
 pub const TIMED_EVENT: &str = "record.timed";
 
+/// The prefix of the events only the host fires (they follow local writes).
+pub const RECORD_EVENT_PREFIX: &str = "record.";
+
+/// Whether `event` is one only the host fires (`record.created`, …).
+pub fn is_record_event(event: &str) -> bool {
+    event.starts_with(RECORD_EVENT_PREFIX)
+}
+
+/// Which backend instances a subscription hears custom events from.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum EventSource {
+    /// Only the backend instance the job runs for (instances are walls).
+    #[default]
+    Instance,
+    /// Every backend instance whose modules emit the event; the job runs
+    /// for each instance of this module's backend, and its payload names
+    /// the emitter.
+    Any,
+}
+
+impl EventSource {
+    fn is_instance(&self) -> bool {
+        *self == EventSource::Instance
+    }
+}
+
 /// `[[subscription]]`.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -53,6 +80,10 @@ pub struct SubscriptionDecl {
     /// Timed condition: the job runs `delay` after the time in `field`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub after: Option<AfterDecl>,
+    /// For custom events: hear them from the subscriber's own instance only
+    /// (`"instance"`, the default) or from every instance (`"any"`).
+    #[serde(default, skip_serializing_if = "EventSource::is_instance")]
+    pub from: EventSource,
 }
 
 /// `after = { field = "closed_at", delay = "1d" }`.
@@ -78,6 +109,9 @@ pub struct Conditions {
     /// Timed condition.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub after: Option<After>,
+    /// Where custom events may come from.
+    #[serde(skip_serializing_if = "EventSource::is_instance")]
+    pub from: EventSource,
 }
 
 impl Conditions {
@@ -277,6 +311,7 @@ impl SubscriptionDecl {
             fields,
             filter,
             after,
+            from: self.from,
         })
     }
 
@@ -286,10 +321,21 @@ impl SubscriptionDecl {
         if event.is_empty() {
             return Err(format!("{at}: event must not be empty"));
         }
+        if !valid_name(event) {
+            return Err(format!(
+                "{at} event = {event:?}: not an event name (letters, digits, `.`, `-`, `_`; 64 at most)"
+            ));
+        }
         if let Some(job) = &self.job
             && !valid_name(job)
         {
             return Err(format!("{at} job = {job:?}: not a valid job name"));
+        }
+        if self.from == EventSource::Any && is_record_event(event) {
+            return Err(format!(
+                "{at} from = \"any\": record events follow local writes and reach every instance \
+                 already; `from` applies to custom events"
+            ));
         }
         let conditions = self.conditions().map_err(|e| format!("{at} {e}"))?;
         match (event == TIMED_EVENT, &conditions.after) {
@@ -329,6 +375,7 @@ mod tests {
             fields: Vec::new(),
             filter: None,
             after: None,
+            from: EventSource::Instance,
         }
     }
 

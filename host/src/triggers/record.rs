@@ -71,6 +71,10 @@ impl Target {
             Some(id) => format!("{} on {} {id}", event.name, event.model),
             None => format!("{} on {}", event.name, event.model),
         };
+        if let Some(by) = &event.emitted_by {
+            new.description
+                .push_str(&format!(" from {}/{}", by.instance, by.module));
+        }
         // Changes of one record waiting to go out merge into one job (the
         // union of changed fields, latest values win) instead of queueing up.
         if let (Some(id), true) = (event.record_id, event.name == "record.updated") {
