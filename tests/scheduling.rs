@@ -160,10 +160,41 @@ async fn a_chain_of_jobs_runs_in_order() {
     );
 }
 
+/// A remote that answers every request 429 with `Retry-After: 86400`; its URL.
+async fn remote_asking_to_wait() -> String {
+    use axum::http::{HeaderValue, StatusCode};
+    use axum::response::IntoResponse;
+    let app = axum::Router::new().fallback(|| async {
+        let mut r = (StatusCode::TOO_MANY_REQUESTS, "slow down").into_response();
+        r.headers_mut()
+            .insert("retry-after", HeaderValue::from_static("86400"));
+        r
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    url
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_remote_asking_to_wait_snoozes_the_whole_instance() {
-    let (_dir, ferry) = hostile_lab().await;
-    let mut slow = NewJob::new("lab", "slow-down", &json!({ "retry_after_ms": 3_600_000 }));
+    let (dir, ferry) = fresh(tight).await;
+    let url = remote_asking_to_wait().await;
+    let hostile = tokio::task::block_in_place(|| built("hostile"));
+    let text = std::fs::read_to_string(&hostile.manifest).unwrap();
+    let manifest = dir.path().join("connector.toml");
+    let text = with_capabilities(&text, &format!("allowed_hosts = [{url:?}]"));
+    std::fs::write(&manifest, text).unwrap();
+    ferry.install(&manifest, &hostile.wasm).await.unwrap();
+    ferry
+        .add_instance("lab", "hostile", Default::default())
+        .await
+        .unwrap();
+    let mut slow = NewJob::new(
+        "lab",
+        "fetch",
+        &json!({ "url": format!("{url}/items"), "check_status": true }),
+    );
     slow.priority = 0;
     let slow = ferry.enqueue(&slow).await.unwrap();
     let others: Vec<i64> = {
@@ -184,9 +215,10 @@ async fn a_remote_asking_to_wait_snoozes_the_whole_instance() {
     let snoozes = ferry.store().snoozes().await.unwrap();
     assert_eq!(snoozes.len(), 1);
     assert_eq!(snoozes[0].0, "lab");
+    let hour = 3_600_000;
     assert!(
-        snoozes[0].1 > now_ms() + 3_500_000,
-        "snoozed for the hour the remote asked"
+        snoozes[0].1 > now_ms() + hour - 100_000 && snoozes[0].1 <= now_ms() + hour,
+        "snoozed for max_snooze (an hour), not the day the remote asked"
     );
     // The other jobs of the instance kept their tries: none ran.
     for id in others {

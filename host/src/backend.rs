@@ -11,7 +11,7 @@
 use crate::api::HostState;
 use crate::bindings::ConnectorPre;
 use crate::error::{Error, Result};
-use crate::manifest::Manifest;
+use crate::manifest::{Manifest, valid_name};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -91,7 +91,73 @@ pub struct Description {
     pub sdk_version: String,
 }
 
+/// Most units, jobs or events one component may declare.
+const MAX_DECLARED: usize = 1_000;
+/// Bytes of a job's description.
+const MAX_DESCRIPTION: usize = 1_024;
+
 impl Description {
+    /// Check what a component reported: names are names (they are shown to
+    /// operators and matched exactly), descriptions are short single-line
+    /// text, the `ferry.` job names are the host's, and the lists are bounded.
+    pub fn check(&self) -> std::result::Result<(), String> {
+        let name = |what: &str, n: &str| {
+            if valid_name(n) {
+                Ok(())
+            } else {
+                Err(format!(
+                    "{what} {n:?} is not a name (letters, digits, `.`, `-` and `_`, 64 at most)"
+                ))
+            }
+        };
+        for (what, count) in [
+            ("units", self.units.len()),
+            ("jobs", self.jobs.len()),
+            ("events", self.events.len()),
+        ] {
+            if count > MAX_DECLARED {
+                return Err(format!("{count} {what} declared; {MAX_DECLARED} at most"));
+            }
+        }
+        for u in &self.units {
+            name("unit kind", &u.kind)?;
+            if u.model != "*" {
+                name("unit model", &u.model)?;
+            }
+            for m in &u.methods {
+                name("unit method", m)?;
+            }
+        }
+        for j in &self.jobs {
+            name("job", &j.name)?;
+            if j.name.starts_with("ferry.") {
+                return Err(format!(
+                    "job `{}`: names starting with `ferry.` are the host's own",
+                    j.name
+                ));
+            }
+            if j.description.len() > MAX_DESCRIPTION || j.description.chars().any(char::is_control)
+            {
+                return Err(format!(
+                    "job `{}`: its description must be one line of {MAX_DESCRIPTION} bytes at most",
+                    j.name
+                ));
+            }
+        }
+        for e in &self.events {
+            name("event", e)?;
+            if crate::manifest::is_record_event(e) {
+                return Err(format!(
+                    "event `{e}`: `record.*` events are the host's own; a module cannot emit them"
+                ));
+            }
+        }
+        if self.sdk_version.len() > 64 || self.sdk_version.chars().any(char::is_control) {
+            return Err("the SDK version must be one short line".into());
+        }
+        Ok(())
+    }
+
     /// Whether it has a unit of `kind` for `model` (or for every model).
     pub fn has_unit(&self, kind: &str, model: &str) -> bool {
         self.units

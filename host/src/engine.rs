@@ -48,6 +48,8 @@ pub struct EngineConfig {
     /// The master key file of the instances' secrets (used when
     /// `FERRY_MASTER_KEY` is not set); none means no secret can be opened.
     pub secret_key_file: Option<PathBuf>,
+    /// Bounds on what guests produce (results, errors, jobs, events…).
+    pub limits: crate::limits::Limits,
 }
 
 impl EngineConfig {
@@ -66,6 +68,7 @@ impl EngineConfig {
             outbound: Default::default(),
             work_root: None,
             secret_key_file: None,
+            limits: Default::default(),
         }
     }
 }

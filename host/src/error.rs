@@ -14,6 +14,15 @@ pub enum Error {
         message: String,
     },
 
+    /// The operator's `ferry.toml` is invalid.
+    #[error("{path}: {message}")]
+    Config {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong, naming the key.
+        message: String,
+    },
+
     /// A file that should be a component is not one.
     #[error("{path}: not a WebAssembly component: {reason}")]
     NotAComponent {

@@ -7,6 +7,7 @@ use crate::engine::{Engine, EngineConfig};
 use crate::error::{Error, Result};
 use crate::events::RecordWriter;
 use crate::invoke::{self, CallScope, Failure, JobScope, UnitCall};
+use crate::limits::OperatorConfig;
 use crate::manifest::Manifest;
 use crate::queue::{self, WorkerConfig, WorkerStats};
 use crate::store::{
@@ -77,8 +78,19 @@ impl Ferry {
 
     /// Open an installation: database (created and migrated on first use),
     /// engine, and the installed modules.
-    pub async fn open_with(options: FerryOptions) -> Result<Ferry> {
+    pub async fn open_with(mut options: FerryOptions) -> Result<Ferry> {
         std::fs::create_dir_all(&options.data_dir).map_err(|e| Error::io(&options.data_dir, e))?;
+        // The operator's file, when there is one, has the last word.
+        if OperatorConfig::path(&options.data_dir).exists() {
+            let config = OperatorConfig::load(&options.data_dir)?.limits;
+            if let Some(memory) = config.memory {
+                options.engine.memory_limit = memory.as_u64() as usize;
+            }
+            if let Some(budget) = config.time_budget {
+                options.engine.time_budget = budget;
+            }
+            options.engine.limits = config.guest;
+        }
         let store = match &options.database_url {
             Some(url) => Store::open_url(url).await?,
             None => Store::open_sqlite(&options.data_dir.join("ferry.db")).await?,
@@ -187,6 +199,20 @@ impl Ferry {
     /// Install (or replace) a module from its manifest and component. New runs
     /// use it at once; runs already going finish on the module they started with.
     pub async fn install(&self, manifest_path: &Path, wasm_path: &Path) -> Result<Installed> {
+        let max = self.engine().config().limits.max_manifest_bytes;
+        let size = std::fs::metadata(manifest_path)
+            .map_err(|e| Error::io(manifest_path, e))?
+            .len();
+        if size > max.as_u64() {
+            return Err(Error::Manifest {
+                path: manifest_path.to_path_buf(),
+                message: crate::limits::over(
+                    format!("the manifest of {size} bytes"),
+                    "max_manifest_bytes",
+                    max,
+                ),
+            });
+        }
         let manifest = Manifest::load(manifest_path)?;
         let bytes = std::fs::read(wasm_path).map_err(|e| Error::io(wasm_path, e))?;
         let engine = &self.inner.engine;

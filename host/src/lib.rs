@@ -42,6 +42,7 @@ pub mod error;
 pub mod events;
 mod ferry;
 pub mod invoke;
+pub mod limits;
 pub mod manifest;
 pub mod queue;
 pub mod secrets;

@@ -100,7 +100,8 @@ fn connector() -> Connector {
         .job(
             "fetch",
             "Sends `method` (GET) to `url`, following `follow` redirects (0), with the \
-             sealed `credential` if given; logs the answer when `log_body` is true",
+             sealed `credential` if given; logs the answer when `log_body` is true; fails \
+             on a 4xx/5xx status when `check_status` is true",
             |ctx, payload| {
                 let url = payload["url"].as_str().unwrap_or_default();
                 let method = payload["method"].as_str().unwrap_or("GET");
@@ -109,7 +110,10 @@ fn connector() -> Connector {
                 if let Some(name) = payload["credential"].as_str() {
                     request = request.credential(name);
                 }
-                let resp = request.follow_redirects(follow).send()?;
+                let mut resp = request.follow_redirects(follow).send()?;
+                if payload["check_status"].as_bool() == Some(true) {
+                    resp = resp.error_for_status()?;
+                }
                 if payload["log_body"].as_bool() == Some(true) {
                     ctx.info_log(&format!("answer: {}", resp.text()));
                 }
@@ -266,6 +270,43 @@ fn connector() -> Connector {
                     &payload["payload"],
                 )?;
                 Ok(json!({ "emitted": payload["name"] }))
+            },
+        )
+        // Limits (issue 8, item 5): produce more than a run may.
+        .job(
+            "produce",
+            "Produces `count` of `what` (jobs, events, records, links, result, error bytes), \
+             with `channel` / `key` for jobs",
+            |ctx, payload| {
+                let count = payload["count"].as_u64().unwrap_or(1);
+                let made = match payload["what"].as_str().unwrap_or_default() {
+                    "result" => return Ok(json!({ "blob": "r".repeat(count as usize) })),
+                    "error" => return Err(Error::fatal("e".repeat(count as usize))),
+                    what => what.to_string(),
+                };
+                for i in 0..count {
+                    match made.as_str() {
+                        "jobs" => {
+                            let mut job = ferry_sdk::context::Job::new("ok", &json!({ "i": i }));
+                            if let Some(c) = payload["channel"].as_str() {
+                                job = job.channel(c);
+                            }
+                            if let Some(k) = payload["key"].as_str() {
+                                job = job.identity_key(format!("{k}{i}"));
+                            }
+                            ctx.enqueue(job)?;
+                        }
+                        "events" => ctx.emit("hostile.ping", "note", Some(i), &json!({}))?,
+                        "records" => {
+                            ctx.no_export().create("note", &json!({ "i": i }))?;
+                        }
+                        "links" => {
+                            ctx.links().bind("note", i + 1, &format!("x{i}"), None)?;
+                        }
+                        other => return Err(Error::fatal(format!("nothing to produce: {other}"))),
+                    }
+                }
+                Ok(json!({ "made": count }))
             },
         )
 }

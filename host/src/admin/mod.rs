@@ -54,6 +54,7 @@ pub fn http_status(error: &Error) -> u16 {
         Error::Remote { status: None, .. } => 502,
         Error::Connect(_) => 503,
         Error::Database(_)
+        | Error::Config { .. }
         | Error::Migration(_)
         | Error::Io { .. }
         | Error::Runtime(_)

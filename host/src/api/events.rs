@@ -4,6 +4,7 @@ use super::{HostState, WitResult, denied, final_error, parse_json};
 use crate::bindings::events::{self, Subscription};
 use crate::bindings::types;
 use crate::events::{Emitter, RecordEvent};
+use crate::invoke::Produced;
 use crate::manifest::{RECORD_EVENT_PREFIX, is_record_event, valid_name};
 use crate::store::SubscriptionRow;
 
@@ -88,6 +89,8 @@ impl events::Host for HostState {
         Ok(async move {
             let scope = scope?;
             checked?;
+            scope.charge(Produced::Events)?;
+            scope.check_payload(&format!("payload of event {name}"), &payload)?;
             let payload = parse_json(&payload, &format!("event {name}"))?;
             let emitter = Emitter {
                 instance: scope.instance.name.clone(),

@@ -2,6 +2,8 @@
 
 use super::{HostState, WitResult, final_error, parse_json};
 use crate::bindings::jobs::{self, JobSpec};
+use crate::invoke::Produced;
+use crate::manifest::valid_name;
 use crate::store::{NewJob, Store, now_ms};
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
@@ -116,6 +118,11 @@ impl jobs::Host for HostState {
             let resolved = scope
                 .registry
                 .resolve_job(&scope.instance_key, &spec.name)?;
+            scope.charge(Produced::Jobs)?;
+            scope.check_payload(&format!("payload of job {}", spec.name), &spec.payload)?;
+            if let Some(key) = &spec.identity_key {
+                scope.check_key("identity key", key)?;
+            }
             let payload = parse_json(&spec.payload, &format!("payload of job {}", spec.name))?;
             let mut job = NewJob::new(&scope.instance.name, &spec.name, &payload);
             job.priority = i64::from(spec.priority.unwrap_or(10));
@@ -125,14 +132,23 @@ impl jobs::Host for HostState {
             job.max_retries = i64::from(spec.max_retries.unwrap_or(5));
             job.identity_key = spec.identity_key;
             job.description = spec.description.unwrap_or_default();
+            if job.description.len() > 1024 {
+                return Err(final_error(format!(
+                    "job description of {} bytes: 1024 at most",
+                    job.description.len()
+                )));
+            }
             job.user = scope.user.clone();
             job.pin = Some(crate::store::Pin {
                 module: resolved.module.name().to_string(),
                 hash: resolved.module.content_hash.clone(),
             });
             if let Some(channel) = spec.channel {
-                if channel.is_empty() || channel.len() > 128 {
-                    return Err(final_error("channel must be 1 to 128 characters"));
+                if channel.len() > 128 || !channel.split('.').all(valid_name) {
+                    return Err(final_error(format!(
+                        "channel {channel:?}: names of letters, digits, `-` and `_` joined by `.`, \
+                         128 characters at most"
+                    )));
                 }
                 job.channel = channel;
             }
@@ -145,6 +161,7 @@ impl jobs::Host for HostState {
         let scope = self.scope();
         Ok(async move {
             let scope = scope?;
+            scope.check_key("lock key", &key)?;
             let key = format!("{}\u{1f}{key}", scope.instance.name);
             let job = scope.job.as_ref().map(|j| (j.id, j.token));
             let ttl = scope.engine.config().time_budget + Duration::from_secs(60);

@@ -1,7 +1,8 @@
 //! `ferry:connector/links`: bindings of the current backend instance.
 
-use super::{HostState, WitResult, parse_json, record_id};
+use super::{HostState, WitResult, check_model, parse_json, record_id};
 use crate::bindings::links::{self, Link, Pair};
+use crate::invoke::Produced;
 use crate::store::{LinkRow, PairRow};
 use serde_json::Value;
 
@@ -40,6 +41,12 @@ impl links::Host for HostState {
         let scope = self.scope();
         Ok(async move {
             let scope = scope?;
+            scope.charge(Produced::Links)?;
+            check_model(&model)?;
+            scope.check_key("external id", &external_id)?;
+            if let Some(extra) = &extra {
+                scope.check_payload("link data", extra)?;
+            }
             let row = scope
                 .store
                 .bind(
@@ -115,6 +122,7 @@ impl links::Host for HostState {
         let scope = self.scope();
         Ok(async move {
             let scope = scope?;
+            scope.charge(Produced::Links)?;
             Ok(scope
                 .store
                 .unbind(&scope.instance.name, &model, record_id(local_id)?)
@@ -133,6 +141,13 @@ impl links::Host for HostState {
         let scope = self.scope();
         Ok(async move {
             let scope = scope?;
+            scope.charge(Produced::Links)?;
+            check_model(&label)?;
+            scope.check_key("left id", &left_id)?;
+            scope.check_key("right id", &right_id)?;
+            if let Some(extra) = &extra {
+                scope.check_payload("pair data", extra)?;
+            }
             Ok(pair(
                 scope
                     .store
@@ -179,6 +194,7 @@ impl links::Host for HostState {
         let scope = self.scope();
         Ok(async move {
             let scope = scope?;
+            scope.charge(Produced::Links)?;
             Ok(scope
                 .store
                 .unbind_pair(&scope.instance.name, &label, &left_id)

@@ -261,6 +261,17 @@ pub(crate) fn parse_json(text: &str, what: &str) -> Result<serde_json::Value, ty
     serde_json::from_str(text).map_err(|e| final_error(format!("{what}: invalid JSON: {e}")))
 }
 
+/// Refuse a model name that is not a name (see [`crate::manifest::valid_name`]).
+pub(crate) fn check_model(model: &str) -> Result<(), types::Error> {
+    if crate::manifest::valid_name(model) {
+        Ok(())
+    } else {
+        Err(final_error(format!(
+            "model {model:?} is not a model name (letters, digits, `.`, `-` and `_`, 64 at most)"
+        )))
+    }
+}
+
 /// A local record id as stored (ids above i64::MAX cannot exist).
 pub(crate) fn record_id(id: u64) -> Result<i64, types::Error> {
     i64::try_from(id).map_err(|_| final_error(format!("record id {id} is out of range")))

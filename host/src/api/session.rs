@@ -1,9 +1,10 @@
 //! `ferry:connector/session`: the context of a call, and the local records.
 
-use super::{HostState, WitResult, final_error, parse_json, record_id};
+use super::{HostState, WitResult, check_model, final_error, parse_json, record_id};
 use crate::bindings::session::{self, CallInfo, Filter, FilterOp, LocalRecord, LogLevel};
 use crate::bindings::types;
 use crate::events::NO_EXPORT;
+use crate::invoke::Produced;
 use crate::store::{self, RecordRow};
 use serde_json::Value;
 use wasmtime::component::Resource;
@@ -165,6 +166,7 @@ impl session::HostSession for HostState {
         let scope = self.scope();
         Ok(async move {
             let scope = scope?;
+            check_model(&model)?;
             Ok(local_record(
                 scope.store.read_record(&model, record_id(id)?).await?,
             ))
@@ -183,6 +185,7 @@ impl session::HostSession for HostState {
         let scope = self.scope();
         Ok(async move {
             let scope = scope?;
+            check_model(&model)?;
             let filters = filters
                 .into_iter()
                 .map(filter)
@@ -207,6 +210,9 @@ impl session::HostSession for HostState {
         let scope = self.scope();
         Ok(async move {
             let scope = scope?;
+            check_model(&model)?;
+            scope.charge(Produced::RecordWrites)?;
+            scope.check_payload(&format!("values of {model}"), &values)?;
             let values = parse_json(&values, &format!("create {model}"))?;
             Ok(scope.writer(fire).create(&model, values).await?.id as u64)
         }
@@ -224,6 +230,10 @@ impl session::HostSession for HostState {
         let scope = self.scope();
         Ok(async move {
             let scope = scope?;
+            check_model(&model)?;
+            scope.charge(Produced::RecordWrites)?;
+            scope.check_payload(&format!("values of {model}"), &values)?;
+            scope.check_key("external id", &external_id)?;
             let values = parse_json(&values, &format!("create {model}"))?;
             let row = scope
                 .writer(fire)
@@ -245,6 +255,9 @@ impl session::HostSession for HostState {
         let scope = self.scope();
         Ok(async move {
             let scope = scope?;
+            check_model(&model)?;
+            scope.charge(Produced::RecordWrites)?;
+            scope.check_payload(&format!("values of {model}"), &values)?;
             let id = record_id(id)?;
             let values = parse_json(&values, &format!("write {model} {id}"))?;
             scope.writer(fire).write(&model, id, values).await?;
@@ -258,6 +271,8 @@ impl session::HostSession for HostState {
         let scope = self.scope();
         Ok(async move {
             let scope = scope?;
+            check_model(&model)?;
+            scope.charge(Produced::RecordWrites)?;
             scope.writer(fire).unlink(&model, record_id(id)?).await?;
             Ok(())
         }
@@ -274,6 +289,7 @@ impl session::HostSession for HostState {
         let scope = self.scope();
         Ok(async move {
             let scope = scope?;
+            check_model(&model)?;
             if message.len() > 4096 {
                 return Err(final_error("checkpoint message longer than 4096 bytes"));
             }

@@ -13,7 +13,7 @@ mod webhook;
 pub use failure::Failure;
 pub(crate) use failure::trap_failure;
 pub use scope::CallScope;
-pub(crate) use scope::{JobScope, effective_params};
+pub(crate) use scope::{JobScope, Produced, effective_params};
 pub use webhook::WebhookOutcome;
 pub(crate) use webhook::handle_webhook;
 
@@ -217,8 +217,26 @@ pub(crate) async fn run_job(
     {
         tracing::warn!(job = id, "could not store progress: {e}");
     }
-    // The result is stored with the job: no opened secret's value in it.
-    let result = result.map(|out| scope.vault.redact_json(&out));
+    // The result is stored with the job: no opened secret's value in it,
+    // and not more of it than the operator allows.
+    let max = scope.limits().max_result_bytes;
+    let result = result
+        .map(|out| scope.vault.redact_json(&out))
+        .and_then(|out| {
+            if out.len() as u64 > max.as_u64() {
+                Err(Failure {
+                    kind: "final",
+                    message: crate::limits::over(
+                        format!("the job's result of {} bytes", out.len()),
+                        "max_result_bytes",
+                        max,
+                    ),
+                    retry_after_ms: None,
+                })
+            } else {
+                Ok(out)
+            }
+        });
     (Some(resolved), result)
 }
 
@@ -306,7 +324,7 @@ pub(crate) async fn describe(
             )));
         }
     };
-    Ok(Description {
+    let description = Description {
         units: d
             .units
             .into_iter()
@@ -326,5 +344,9 @@ pub(crate) async fn describe(
             .collect(),
         events: d.events,
         sdk_version: d.sdk_version,
-    })
+    };
+    description
+        .check()
+        .map_err(|e| Error::Invalid(format!("module `{module}`: `describe` reported: {e}")))?;
+    Ok(description)
 }

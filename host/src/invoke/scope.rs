@@ -2,11 +2,14 @@
 //! call it makes: instance, params, user, registry snapshot, deadline, locks,
 //! memory budget, log, and the vault of the instance's secrets.
 
+use crate::api::final_error;
 use crate::api::jobs::RunLocks;
 use crate::backend::{BackendKey, Registry};
+use crate::bindings::types;
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::events::RecordEvent;
+use crate::limits::{Limits, has_control, over};
 use crate::secrets::Vault;
 use crate::store::{BackendInstance, LogLine, Store, now_ms};
 use serde_json::{Map, Value};
@@ -51,7 +54,25 @@ pub struct CallScope {
     /// The instance's secrets, opened at the run's first credential or
     /// reveal; their values are redacted from all the run leaves behind.
     pub(crate) vault: Arc<Vault>,
+    /// What the run produced so far, against [`Limits`].
+    produced: [AtomicU64; 4],
+    /// Set when a remote answered 429 or 503 during the run: only then may
+    /// a `Retry-After` snooze the whole instance.
+    pub(crate) remote_asked_to_wait: Arc<AtomicBool>,
     logs: Mutex<(Vec<LogLine>, usize)>,
+}
+
+/// What a run produces, each bounded per run by [`Limits`].
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Produced {
+    /// Jobs enqueued.
+    Jobs,
+    /// Custom events emitted.
+    Events,
+    /// Local records created, written or deleted.
+    RecordWrites,
+    /// Links bound or unbound.
+    Links,
 }
 
 impl Drop for CallScope {
@@ -97,6 +118,8 @@ impl CallScope {
             lock_contended: AtomicBool::new(false),
             memory_used: Arc::default(),
             vault: Arc::new(vault),
+            produced: Default::default(),
+            remote_asked_to_wait: Arc::default(),
             logs: Mutex::new((Vec::new(), 0)),
         }))
     }
@@ -170,6 +193,71 @@ impl CallScope {
         )
         .await
         .map(|_| ())
+    }
+
+    /// The guest limits in force.
+    pub(crate) fn limits(&self) -> &Limits {
+        &self.engine.config().limits
+    }
+
+    /// Count one more of `what` for this run, or refuse it past its limit.
+    pub(crate) fn charge(&self, what: Produced) -> std::result::Result<(), types::Error> {
+        let l = self.limits();
+        let (max, limit, noun) = match what {
+            Produced::Jobs => (l.max_jobs_per_run, "max_jobs_per_run", "jobs enqueued"),
+            Produced::Events => (l.max_events_per_run, "max_events_per_run", "events emitted"),
+            Produced::RecordWrites => (
+                l.max_record_writes_per_run,
+                "max_record_writes_per_run",
+                "record writes",
+            ),
+            Produced::Links => (l.max_links_per_run, "max_links_per_run", "links bound"),
+        };
+        let n = self.produced[what as usize].fetch_add(1, Ordering::Relaxed) + 1;
+        if n > max {
+            return Err(final_error(over(
+                format!("{noun} by this run ({n})"),
+                limit,
+                max,
+            )));
+        }
+        Ok(())
+    }
+
+    /// Refuse a payload (JSON text) over `max_payload_bytes`.
+    pub(crate) fn check_payload(
+        &self,
+        what: &str,
+        text: &str,
+    ) -> std::result::Result<(), types::Error> {
+        let max = self.limits().max_payload_bytes;
+        if text.len() as u64 > max.as_u64() {
+            return Err(final_error(over(
+                format!("{what} of {} bytes", text.len()),
+                "max_payload_bytes",
+                max,
+            )));
+        }
+        Ok(())
+    }
+
+    /// Refuse a key (identity or merge key, external id, lock key) that is
+    /// too long or holds a control character.
+    pub(crate) fn check_key(&self, what: &str, key: &str) -> std::result::Result<(), types::Error> {
+        let max = self.limits().max_key_bytes;
+        if key.len() > max {
+            return Err(final_error(over(
+                format!("{what} of {} bytes", key.len()),
+                "max_key_bytes",
+                max,
+            )));
+        }
+        if has_control(key) {
+            return Err(final_error(format!(
+                "{what} {key:?} holds a control character"
+            )));
+        }
+        Ok(())
     }
 
     pub(crate) fn remaining(&self) -> Duration {

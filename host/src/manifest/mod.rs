@@ -154,7 +154,10 @@ fn default_priority() -> u32 {
     10
 }
 
-pub(crate) fn valid_name(s: &str) -> bool {
+/// Whether `s` is a name (of a module, job, event, model, channel part…):
+/// 1 to 64 ASCII letters, digits, `-`, `_` or `.`, starting with a letter
+/// or digit. Names are shown to operators and matched exactly: nothing else.
+pub fn valid_name(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 64
         && s.chars()

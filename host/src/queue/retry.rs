@@ -34,11 +34,16 @@ pub struct NextTry {
 /// Decide what follows `failure` of `job`'s current try. `lock_contended`:
 /// the run only met another run's `lock-or-retry` lock, which is no failure of
 /// this job: its try is given back and it is retried even past its last try.
+/// `max_snooze`: set when a remote answered the run 429 or 503, the longest
+/// its `Retry-After` may hold every job of the instance; without it, a delay
+/// the guest asks for holds only this job (no remote asked the instance to
+/// wait).
 pub fn next_try(
     job: &JobRow,
     failure: &Failure,
     lock_contended: bool,
     retry_base: Duration,
+    max_snooze: Option<Duration>,
 ) -> NextTry {
     let lock_only = lock_contended && failure.is_retryable();
     let asked = failure
@@ -56,8 +61,10 @@ pub fn next_try(
         // A remote that asks to wait (429/503 with Retry-After) is down for
         // every job of the instance, not just this one: snooze them all instead
         // of letting each burn its retries.
-        snooze_until: match (lock_only, asked) {
-            (false, Some(wait)) => Some(now.saturating_add(wait.as_millis() as i64)),
+        snooze_until: match (lock_only, asked, max_snooze) {
+            (false, Some(wait), Some(max)) => {
+                Some(now.saturating_add(wait.min(max).as_millis() as i64))
+            }
             _ => None,
         },
     }

@@ -6,6 +6,7 @@ use super::retry::{NextTry, next_try};
 use crate::backend::{BackendKey, Registry};
 use crate::ferry::Ferry;
 use crate::invoke::{self, Failure, JobScope};
+use crate::limits::truncate;
 use crate::store::{BackendInstance, Completion, FailedTry, JobRow, LogLine, PinPolicy, now_ms};
 use std::sync::Arc;
 use std::time::Duration;
@@ -36,6 +37,8 @@ pub(crate) async fn run(
     let mut logs = Vec::new();
     let mut module = None;
     let mut contended = false;
+    let mut remote_asked_to_wait = false;
+    let limits = ferry.engine().config().limits.clone();
     let outcome = match instance {
         Err(e) => Err(Failure::from(e)),
         Ok(instance) => match pinned_registry(ferry, job, &instance, &mut logs).await {
@@ -62,6 +65,9 @@ pub(crate) async fn run(
                         contended = scope
                             .lock_contended
                             .load(std::sync::atomic::Ordering::Relaxed);
+                        remote_asked_to_wait = scope
+                            .remote_asked_to_wait
+                            .load(std::sync::atomic::Ordering::Relaxed);
                         result
                     }
                 }
@@ -81,7 +87,13 @@ pub(crate) async fn run(
             let _ = report.send(Report::Done(done, logs));
             Ended::Done
         }
-        Err(failure) => {
+        Err(mut failure) => {
+            // Kept twice (the job's error and its log): bounded.
+            failure.message = truncate(
+                &failure.message,
+                limits.max_error_bytes.as_u64() as usize,
+                "max_error_bytes",
+            );
             logs.push(LogLine {
                 attempt: job.attempts,
                 at: now_ms(),
@@ -96,7 +108,13 @@ pub(crate) async fn run(
                 retry_at,
                 count_try,
                 snooze_until,
-            } = next_try(job, &failure, contended, retry_base);
+            } = next_try(
+                job,
+                &failure,
+                contended,
+                retry_base,
+                remote_asked_to_wait.then_some(limits.max_snooze),
+            );
             let failed = FailedTry {
                 id: job.id,
                 token,

@@ -70,6 +70,9 @@ struct RunInfo {
     instance: String,
     job_id: Option<i64>,
     module: String,
+    /// Set when a remote answers 429 or 503: only then may the run's
+    /// `Retry-After` snooze the instance (see [`crate::queue::retry`]).
+    asked_to_wait: Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// What one instance of a module may reach over HTTP, and until when.
@@ -115,6 +118,7 @@ impl OutboundPolicy {
                 instance: scope.instance.name.clone(),
                 job_id: scope.job.as_ref().map(|j| j.id),
                 module: module.to_string(),
+                asked_to_wait: scope.remote_asked_to_wait.clone(),
             })),
             sent: 0,
         }
@@ -329,6 +333,7 @@ impl WasiHttpHooks for OutboundPolicy {
         let limits = self.limits.clone();
         let deadline = self.deadline;
         let url = redacted(request.uri());
+        let asked_to_wait = self.run.as_ref().map(|r| r.asked_to_wait.clone());
         Box::new(async move {
             let refuse = async |logger: Option<Logger>, reason: String| {
                 tracing::info!(url, "outbound request refused: {reason}");
@@ -393,6 +398,11 @@ impl WasiHttpHooks for OutboundPolicy {
                     let mut logger = logger;
                     if let Some(l) = logger.as_mut() {
                         l.row.status = Some(i64::from(response.status().as_u16()));
+                    }
+                    if matches!(response.status().as_u16(), 429 | 503)
+                        && let Some(flag) = &asked_to_wait
+                    {
+                        flag.store(true, Ordering::Relaxed);
                     }
                     let response = response.map(|incoming| {
                         body::ResponseBody::wrap(
