@@ -134,7 +134,8 @@ async fn the_operator_sets_limits_in_ferry_toml() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
         dir.path().join("ferry.toml"),
-        "[limits]\ntime_budget = \"7s\"\nmax_jobs_per_run = 2\nmax_snooze = \"10m\"\n",
+        "[limits]\ntime_budget = \"7s\"\nmax_jobs_per_run = 2\nmax_snooze = \"10m\"\n\
+         [limits.queries]\nmax_filters = 3\n",
     )
     .unwrap();
     let mut options = FerryOptions::new(dir.path());
@@ -144,6 +145,8 @@ async fn the_operator_sets_limits_in_ferry_toml() {
     assert_eq!(config.time_budget, Duration::from_secs(7));
     assert_eq!(config.limits.max_jobs_per_run, 2);
     assert_eq!(config.limits.max_snooze, Duration::from_secs(600));
+    assert_eq!(config.guest_queries.max_filters, 3);
+    assert_eq!(config.guest_queries.max_like_bytes, 128, "default kept");
     std::fs::write(dir.path().join("ferry.toml"), "[limits]\nmax_job = 2\n").unwrap();
     let e = Ferry::open(dir.path()).await.err().unwrap().to_string();
     assert!(e.contains("ferry.toml") && e.contains("max_job"), "{e}");

@@ -207,6 +207,63 @@ async fn internal_addresses_are_refused_even_when_every_host_is_allowed() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn special_purpose_addresses_and_hidden_ipv4_are_denied_not_connected() {
+    // A listener on the port: a request that got through would reach it.
+    let (shop, url) = start_shop(1, 0, 0).await.unwrap();
+    let port = url.rsplit(':').next().unwrap().to_string();
+    let (_dir, ferry) = lab(&["http://*:*"], &url, |_| {}).await;
+    // Each is refused as what the registry line says it is.
+    #[rustfmt::skip]
+    let cases = [
+        ("[::127.0.0.1]", "::7f00:1 is an IPv4-compatible (deprecated) address (RFC 4291) of 127.0.0.1, a loopback address"),
+        ("[::ffff:127.0.0.1]", "::ffff:127.0.0.1 is an IPv4-mapped address (RFC 4291) of 127.0.0.1, a loopback address"),
+        ("[64:ff9b:1::7f00:1]", "64:ff9b:1::7f00:1 is a local-use NAT64 (IPv4-IPv6 translation) address (RFC 8215)"),
+        ("[64:ff9b::7f00:1]", "64:ff9b::7f00:1 is a NAT64 (IPv4-IPv6 translation) address (RFC 6052) of 127.0.0.1, a loopback"),
+        ("[2002:7f00:1::1]", "2002:7f00:1::1 is a 6to4 address (RFC 3056) of 127.0.0.1, a loopback address"),
+        ("[::ffff:169.254.169.254]", "of 169.254.169.254, a cloud metadata address"),
+        ("0.0.0.0", "0.0.0.0 is an unspecified (\"this host on this network\") address"),
+        ("[::]", ":: is an unspecified address"),
+        ("[fec0::1]", "fec0::1 is a site-local (deprecated) address (RFC 3879)"),
+        ("[100::1]", "100::1 is a discard-only address (RFC 6666)"),
+        ("[2001:db8::1]", "2001:db8::1 is a documentation address (RFC 3849)"),
+        ("[3fff::1]", "3fff::1 is a documentation address (RFC 9637)"),
+        ("[2001:2::1]", "2001:2::1 is a benchmarking address (RFC 5180)"),
+        ("[2001::1]", "2001::1 is a Teredo address (RFC 4380)"),
+        ("[5f00::1]", "5f00::1 is a segment routing (SRv6) SID address (RFC 9602)"),
+        ("198.18.0.1", "198.18.0.1 is a benchmarking address (RFC 2544)"),
+        ("192.0.0.9", "192.0.0.9 is an IETF protocol assignments address (RFC 6890)"),
+        ("203.0.113.5", "203.0.113.5 is a documentation (TEST-NET-3) address (RFC 5737)"),
+        ("240.0.0.1", "240.0.0.1 is a reserved address (RFC 1112)"),
+        ("255.255.255.255", "255.255.255.255 is a limited broadcast address"),
+    ];
+    let payloads = cases
+        .iter()
+        .map(|(host, _)| json!({ "url": format!("http://{host}:{port}/_admin/stats") }))
+        .collect();
+    let jobs = fetch_all(&ferry, payloads).await;
+    for ((host, said), job) in cases.iter().zip(&jobs) {
+        assert_eq!(job.error_kind.as_deref(), Some("denied"), "{host}: {job:?}");
+        let error = error_of(job);
+        assert!(error.contains(said), "{host}: {error}");
+        assert!(
+            error.contains("reached only when allowed_hosts names the IP itself"),
+            "{error}"
+        );
+        // The refusal is in the transmission log, and nothing was sent.
+        let rows = log_of(&ferry, job.id).await;
+        assert_eq!(rows.len(), 1, "{host}: {rows:?}");
+        let refused = rows[0].refused.as_deref().unwrap_or_default();
+        assert!(refused.contains(said), "{host}: {rows:?}");
+        assert_eq!((rows[0].status, rows[0].bytes_sent), (None, 0), "{rows:?}");
+    }
+    assert!(
+        shop.data().requests.is_empty(),
+        "{:?}",
+        shop.data().requests
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_entry_naming_the_ip_reaches_a_local_server_and_the_answer_is_logged() {
     let (_shop, url) = start_shop(1, 0, 0).await.unwrap();
     let port = url.rsplit(':').next().unwrap().to_string();

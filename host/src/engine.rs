@@ -42,6 +42,8 @@ pub struct EngineConfig {
     pub fuel: Option<u64>,
     /// Outbound HTTP caps per invocation, and networks the operator trusts.
     pub outbound: crate::api::http::OutboundLimits,
+    /// Bounds of guests' record queries, and the connections they share.
+    pub guest_queries: crate::store::GuestQueryLimits,
     /// Where the work directories of backend instances are (one folder per
     /// instance); none means that no module gets one.
     pub work_root: Option<PathBuf>,
@@ -54,7 +56,8 @@ pub struct EngineConfig {
 
 impl EngineConfig {
     /// Defaults: 64 MiB, 60 s, depth 8, 256 instances, tables of 100,000
-    /// elements, no fuel count, [`OutboundLimits::default`](crate::api::http::OutboundLimits);
+    /// elements, no fuel count, [`OutboundLimits::default`](crate::api::http::OutboundLimits),
+    /// [`GuestQueryLimits::DEFAULT`](crate::store::GuestQueryLimits::DEFAULT);
     /// cache in `cache_dir`.
     pub fn new(cache_dir: impl Into<PathBuf>) -> Self {
         EngineConfig {
@@ -66,6 +69,7 @@ impl EngineConfig {
             max_table_elements: 100_000,
             fuel: None,
             outbound: Default::default(),
+            guest_queries: Default::default(),
             work_root: None,
             secret_key_file: None,
             limits: Default::default(),

@@ -147,7 +147,151 @@ impl Error {
             source,
         }
     }
+
+    /// Whether the same request may succeed later: the database or a file
+    /// was unreachable, busy or short of resources. What the database refused
+    /// because of the request itself (bad SQL, a constraint, a value it cannot
+    /// take, a program limit such as too many variables) fails again on every
+    /// try, so it is not transient.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Error::Database(e) => sql_is_transient(e),
+            Error::Connect(_) | Error::Io { .. } => true,
+            _ => false,
+        }
+    }
+}
+
+/// Whether a sqlx error is the database's passing state rather than the
+/// statement's fault (see [`Error::is_transient`]).
+pub(crate) fn sql_is_transient(e: &sqlx::Error) -> bool {
+    use sqlx::Error as E;
+    use sqlx::error::DatabaseError as _;
+    match e {
+        E::Io(_) | E::Tls(_) | E::PoolTimedOut | E::PoolClosed | E::WorkerCrashed => true,
+        E::Database(db) => {
+            if let Some(pg) = db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>() {
+                sqlstate_is_transient(pg.code())
+            } else if let Some(lite) = db.try_downcast_ref::<sqlx::sqlite::SqliteError>() {
+                lite.code()
+                    .and_then(|c| c.parse().ok())
+                    .is_some_and(sqlite_code_is_transient)
+            } else {
+                false
+            }
+        }
+        _ => false,
+    }
+}
+
+/// PostgreSQL SQLSTATEs of a server or connection in trouble, not of the statement.
+fn sqlstate_is_transient(code: &str) -> bool {
+    let class = code.get(..2).unwrap_or_default();
+    // 08 connection exception, 40 transaction rollback (serialization
+    // failure, deadlock), 53 insufficient resources, 58 system error.
+    matches!(class, "08" | "40" | "53" | "58")
+        // admin shutdown, crash shutdown, cannot connect now, idle session
+        // timeout (not 57P04 database dropped, nor 57014 query canceled:
+        // Ferry cancels a guest's query when its time budget ends).
+        || matches!(code, "57P01" | "57P02" | "57P03" | "57P05")
+        // lock not available (a lock timeout)
+        || code == "55P03"
+}
+
+/// SQLite (extended) result codes of a database busy or short of resources.
+fn sqlite_code_is_transient(code: i32) -> bool {
+    // READONLY_RECOVERY, READONLY_CANTLOCK: WAL recovery in another process.
+    if matches!(code, 264 | 520) {
+        return true;
+    }
+    // BUSY, LOCKED, NOMEM, IOERR, FULL, CANTOPEN, PROTOCOL (a WAL race).
+    matches!(code & 0xff, 5 | 6 | 7 | 10 | 13 | 14 | 15)
 }
 
 /// `Result` with Ferry's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sqlx::{Connection, Executor};
+
+    #[test]
+    fn transient_sqlstates_are_those_of_the_server_not_the_statement() {
+        for code in [
+            "08006", "08001", "40001", "40P01", "53100", "53300", "57P01", "57P02", "57P03",
+            "58030", "55P03",
+        ] {
+            assert!(sqlstate_is_transient(code), "{code}");
+        }
+        // syntax, undefined column, unique violation, character not in
+        // repertoire, invalid escape, numeric out of range, program limit,
+        // query canceled (a guest's time budget), database dropped.
+        for code in [
+            "42601", "42703", "23505", "22021", "22025", "22003", "54000", "54023", "57014",
+            "57P04", "XX000",
+        ] {
+            assert!(!sqlstate_is_transient(code), "{code}");
+        }
+    }
+
+    #[test]
+    fn transient_sqlite_codes_are_those_of_a_busy_database() {
+        // BUSY, BUSY_SNAPSHOT, LOCKED, IOERR_WRITE, FULL, CANTOPEN, READONLY_RECOVERY
+        for code in [5, 517, 6, 778, 13, 14, 264] {
+            assert!(sqlite_code_is_transient(code), "{code}");
+        }
+        // ERROR (syntax, too many variables), INTERRUPT, CONSTRAINT_UNIQUE,
+        // TOOBIG, MISMATCH, RANGE, READONLY
+        for code in [1, 9, 2067, 18, 20, 25, 8] {
+            assert!(!sqlite_code_is_transient(code), "{code}");
+        }
+    }
+
+    #[tokio::test]
+    async fn errors_of_a_real_database_are_classified() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("t.db").display());
+        let mut a = sqlx::SqliteConnection::connect(&url).await.unwrap();
+        a.execute("CREATE TABLE t (x INTEGER PRIMARY KEY)")
+            .await
+            .unwrap();
+        let classify = |e: sqlx::Error| Error::Database(e).is_transient();
+
+        let syntax = a.execute("SELEC 1").await.unwrap_err();
+        assert!(!classify(syntax));
+        let many = vec!["?"; 40_000].join(",");
+        let sql = format!("SELECT x FROM t WHERE x IN ({many})");
+        let mut q = sqlx::query(&sql);
+        for i in 0..40_000 {
+            q = q.bind(i);
+        }
+        let too_many = q.execute(&mut a).await.unwrap_err();
+        assert!(
+            too_many.to_string().contains("too many SQL variables"),
+            "{too_many}"
+        );
+        assert!(!classify(too_many));
+        a.execute("INSERT INTO t VALUES (1)").await.unwrap();
+        let unique = a.execute("INSERT INTO t VALUES (1)").await.unwrap_err();
+        assert!(!classify(unique));
+
+        // Another connection holds the write lock: busy, worth a retry.
+        let options = <sqlx::sqlite::SqliteConnectOptions as std::str::FromStr>::from_str(&url)
+            .unwrap()
+            .busy_timeout(std::time::Duration::ZERO);
+        let mut b = sqlx::SqliteConnection::connect_with(&options)
+            .await
+            .unwrap();
+        a.execute("BEGIN EXCLUSIVE").await.unwrap();
+        let busy = b.execute("INSERT INTO t VALUES (2)").await.unwrap_err();
+        assert!(classify(busy));
+        a.execute("ROLLBACK").await.unwrap();
+
+        assert!(classify(sqlx::Error::PoolTimedOut));
+        assert!(!classify(sqlx::Error::RowNotFound));
+        assert!(!classify(sqlx::Error::Protocol(
+            "too many parameters".into()
+        )));
+    }
+}

@@ -89,6 +89,9 @@ impl Ferry {
             if let Some(budget) = config.time_budget {
                 options.engine.time_budget = budget;
             }
+            if let Some(queries) = config.queries {
+                options.engine.guest_queries = queries;
+            }
             options.engine.limits = config.guest;
         }
         let store = match &options.database_url {

@@ -15,6 +15,10 @@
 //! max_key_bytes = 512          # identity and merge keys, external ids, lock keys
 //! max_snooze = "1h"            # how long a remote's Retry-After may hold an instance
 //! max_manifest_bytes = "256 KiB"
+//!
+//! [limits.queries]             # a guest's search of local records
+//! max_filters = 16             # see `GuestQueryLimits` for every key
+//! max_like_bytes = 128
 //! ```
 //!
 //! Going over a limit fails the guest's call (or its job) with a `final`
@@ -90,6 +94,8 @@ pub struct LimitsSection {
     /// Time of one run, host calls included.
     #[serde(with = "humantime_serde")]
     pub time_budget: Option<Duration>,
+    /// `[limits.queries]`: what one guest query of local records may cost.
+    pub queries: Option<crate::store::GuestQueryLimits>,
     /// The guest limits.
     #[serde(flatten)]
     pub guest: Limits,

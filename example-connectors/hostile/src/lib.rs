@@ -309,6 +309,44 @@ fn connector() -> Connector {
                 Ok(json!({ "made": count }))
             },
         )
+        // Database hog: makes searching local records as costly as it can.
+        // Stores `records` `haystack` records whose `text` is `kib` KiB of
+        // `a` ending in `b` (none by default), then searches `haystack` with
+        // the filters asked: `like` (a pattern on `text`, `repeat` times),
+        // `one_of` (a list of that many numbers for `id`), `eq` (any JSON
+        // value for `text`), for at most `limit` records (10). The host must
+        // refuse, or stop, what would hold the database past the job's time
+        // budget.
+        .job(
+            "hog-db",
+            "Stores big records, then searches them as costly as asked",
+            |ctx, payload| {
+                let records = payload["records"].as_u64().unwrap_or(0);
+                if records > 0 {
+                    let kib = payload["kib"].as_u64().unwrap_or(4096) as usize;
+                    let text = format!("{}b", "a".repeat((kib * 1024).saturating_sub(1)));
+                    let quiet = ctx.no_export();
+                    for _ in 0..records {
+                        quiet.create("haystack", &json!({ "text": text }))?;
+                    }
+                }
+                let mut filters = Vec::new();
+                if let Some(pattern) = payload["like"].as_str() {
+                    for _ in 0..payload["repeat"].as_u64().unwrap_or(1) {
+                        filters.push(Filter::like("text", pattern));
+                    }
+                }
+                if let Some(n) = payload["one_of"].as_u64() {
+                    filters.push(Filter::one_of("id", (0..n).map(Value::from).collect()));
+                }
+                if let Some(value) = payload.get("eq") {
+                    filters.push(Filter::eq("text", value.clone()));
+                }
+                let limit = payload["limit"].as_u64().unwrap_or(10) as u32;
+                let found = ctx.search("haystack", &filters, Some(limit), 0)?;
+                Ok(json!({ "found": found.len() }))
+            },
+        )
 }
 
 ferry_sdk::export_connector!(connector);

@@ -222,8 +222,10 @@ impl From<Error> for types::Error {
         use types::ErrorKind;
         let kind = match &err {
             Error::NotFound { .. } | Error::NotFoundInChain { .. } => ErrorKind::NotFound,
-            // The database may come back: the job is worth retrying.
-            Error::Database(_) | Error::Connect(_) | Error::Io { .. } => ErrorKind::Retryable,
+            // The database may come back: the job is worth retrying. What it
+            // refused because of the request (a guest's bad query) it refuses
+            // on every try.
+            e if e.is_transient() => ErrorKind::Retryable,
             _ => ErrorKind::Final,
         };
         types::Error {

@@ -66,8 +66,14 @@ async fn reveal(
         entry.job_id = job_id;
         entry.detail = Some(detail);
         audit::record(&scope.store, &entry).await.map_err(|e| {
+            // A database that is down is worth a retry; a name it cannot
+            // store (a NUL byte on PostgreSQL) fails on every try.
+            let kind = match e.is_transient() {
+                true => types::ErrorKind::Retryable,
+                false => types::ErrorKind::Final,
+            };
             error(
-                types::ErrorKind::Retryable,
+                kind,
                 format!(
                     "secret `{subject}`: the audit log cannot be written ({e}); nothing revealed"
                 ),

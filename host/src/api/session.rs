@@ -1,4 +1,5 @@
-//! `ferry:connector/session`: the context of a call, and the local records.
+//! `ferry:connector/session`: the context of a call, and the local records
+//! (guests' reads and searches are bounded: `crate::store::GuestQueryLimits`).
 
 use super::{HostState, WitResult, check_model, final_error, parse_json, record_id};
 use crate::bindings::session::{self, CallInfo, Filter, FilterOp, LocalRecord, LogLevel};
@@ -13,8 +14,9 @@ use wasmtime::component::Resource;
 /// such as `no-export`, not a place to store data.
 const MAX_FLAGS: usize = 32;
 const MAX_FLAG_LEN: usize = 64;
-/// Records one search returns at most.
-pub const MAX_SEARCH: u32 = 10_000;
+/// Records one search of links returns at most (record searches: the
+/// configured [`GuestQueryLimits::max_results`](crate::store::GuestQueryLimits)).
+pub const MAX_SEARCH: u32 = crate::store::GuestQueryLimits::DEFAULT.max_results;
 
 /// The host state behind a guest's `session` handle: its context flags.
 /// Everything else (instance, user, job) belongs to the call.
@@ -167,9 +169,12 @@ impl session::HostSession for HostState {
         Ok(async move {
             let scope = scope?;
             check_model(&model)?;
-            Ok(local_record(
-                scope.store.read_record(&model, record_id(id)?).await?,
-            ))
+            let limits = &scope.engine.config().guest_queries;
+            let row = scope
+                .store
+                .guest_read(limits, scope.deadline, &model, record_id(id)?)
+                .await?;
+            Ok(local_record(row))
         }
         .await)
     }
@@ -190,10 +195,11 @@ impl session::HostSession for HostState {
                 .into_iter()
                 .map(filter)
                 .collect::<Result<Vec<_>, _>>()?;
-            let limit = Some(limit.unwrap_or(MAX_SEARCH).min(MAX_SEARCH));
+            // Bounded by the limits, stopped at the end of the run's budget.
+            let limits = &scope.engine.config().guest_queries;
             let rows = scope
                 .store
-                .search_records(&model, &filters, limit, offset)
+                .guest_search(limits, scope.deadline, &model, &filters, limit, offset)
                 .await?;
             Ok(rows.into_iter().map(local_record).collect())
         }

@@ -1,12 +1,14 @@
-//! Persistence with sqlx: local records, links, jobs and their logs,
-//! subscriptions, checkpoints, installed modules and backend instances, sealed
-//! secrets, the transmission log and the audit log.
+//! Persistence with sqlx: local records (and guests' bounded queries of
+//! them), links, jobs and their logs, subscriptions, checkpoints, installed
+//! modules and backend instances, sealed secrets, the transmission log and
+//! the audit log.
 //!
 //! SQLite is the embedded default: one file, created and migrated on first use.
 //! The SQL is kept portable so that PostgreSQL can serve the same store.
 
 mod audit;
 mod checkpoints;
+mod guest_queries;
 mod jobs;
 mod leases;
 mod links;
@@ -20,6 +22,7 @@ mod triggers;
 
 pub use audit::{AuditEntry, AuditFilter};
 pub use checkpoints::Checkpoint;
+pub use guest_queries::GuestQueryLimits;
 pub use jobs::{
     Candidate, ClaimLoad, Completion, FailedTry, HeldBy, JobFilter, JobRow, JobState, LogLine,
     MAX_FREE_LOST_CLAIMS, NewJob, Outlook, Pin, PinPolicy, Recorded, RetryPattern, merge_payloads,
@@ -37,7 +40,7 @@ use sqlx::{AnyPool, ConnectOptions, Executor};
 use std::path::Path;
 use std::str::FromStr;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Once};
+use std::sync::{Arc, Once, OnceLock};
 use std::time::Duration;
 use tokio::sync::Notify;
 
@@ -48,8 +51,6 @@ pub(crate) type Db = sqlx::Any;
 pub type DbRow = sqlx::any::AnyRow;
 /// A connection (or a transaction, through `&mut *tx`).
 pub(crate) type DbConn = sqlx::AnyConnection;
-/// Query arguments.
-pub(crate) type DbArguments<'q> = sqlx::any::AnyArguments<'q>;
 
 /// Milliseconds since the Unix epoch, now.
 pub fn now_ms() -> i64 {
@@ -75,11 +76,25 @@ impl Dialect {
         }
     }
 
-    /// A bound parameter `$n` holding a JSON scalar, comparable with [`Dialect::json_field`].
+    /// The `n`th bound parameter, holding a JSON scalar, comparable with
+    /// [`Dialect::json_field`]. On SQLite an anonymous `?`, so the values
+    /// must be bound in the order their parameters appear (see [`Dialect::param`]).
     pub(crate) fn json_param(self, n: usize) -> String {
         match self {
-            Dialect::Sqlite => format!("${n}"),
+            Dialect::Sqlite => "?".into(),
             Dialect::Postgres => format!("(${n})::jsonb"),
+        }
+    }
+
+    /// The `n`th bound parameter of a statement built piece by piece. On
+    /// SQLite an anonymous `?` (values bound in the order their parameters
+    /// appear): `$n` there is a named parameter, and SQLite finds each name
+    /// by a linear search, which makes a statement with thousands of them
+    /// quadratic to prepare and to bind.
+    pub(crate) fn param(self, n: usize) -> String {
+        match self {
+            Dialect::Sqlite => "?".into(),
+            Dialect::Postgres => format!("${n}"),
         }
     }
 
@@ -128,6 +143,8 @@ pub struct Store {
     wake: Arc<Notify>,
     /// Counts the rings, so a worker can tell whether any came since it looked.
     wakes: Arc<AtomicU64>,
+    /// The pool of guests' record queries, opened on first use.
+    guest: Arc<OnceLock<guest_queries::GuestPool>>,
 }
 
 impl Store {
@@ -196,6 +213,7 @@ impl Store {
             url,
             wake: Arc::new(Notify::new()),
             wakes: Arc::new(AtomicU64::new(0)),
+            guest: Arc::default(),
         })
     }
 

@@ -1,10 +1,9 @@
 //! Local records: the data Ferry's users own, by model.
 
-use super::{EventJob, Store, now_ms};
+use super::{Dialect, EventJob, Store, now_ms};
 use crate::error::{Error, Result};
 use serde::Serialize;
 use serde_json::{Map, Value};
-use sqlx::Row;
 
 /// A local record as stored.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -54,18 +53,30 @@ pub struct RecordFilter {
 }
 
 fn row_to_record(row: &super::DbRow) -> Result<RecordRow> {
+    record_of(row).map(|(record, _)| record)
+}
+
+/// A record from a row of `id, model, data, created_at, updated_at`, and the
+/// size of its `data` text.
+pub(super) fn record_of<R: sqlx::Row>(row: &R) -> Result<(RecordRow, usize)>
+where
+    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'a> &'a str: sqlx::ColumnIndex<R>,
+{
     let data: String = row.try_get("data")?;
     let values = match serde_json::from_str(&data)? {
         Value::Object(m) => m,
         _ => Map::new(),
     };
-    Ok(RecordRow {
+    let record = RecordRow {
         id: row.try_get("id")?,
         model: row.try_get("model")?,
         values,
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
-    })
+    };
+    Ok((record, data.len()))
 }
 
 fn object(values: Value, what: &str) -> Result<Map<String, Value>> {
@@ -77,24 +88,140 @@ fn object(values: Value, what: &str) -> Result<Map<String, Value>> {
     }
 }
 
-/// Bind a filter value: as JSON text where the SQL compares JSON values
-/// (PostgreSQL), else as the SQL scalar `json_extract` yields (SQLite).
-fn bind_scalar<'q>(
-    q: sqlx::query::Query<'q, super::Db, super::DbArguments<'q>>,
-    v: &Value,
-    as_json: bool,
-) -> sqlx::query::Query<'q, super::Db, super::DbArguments<'q>> {
-    if as_json {
-        return q.bind(v.to_string());
+/// A value bound to a statement, whatever the driver.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) enum Bind {
+    Null,
+    Int(i64),
+    Float(f64),
+    Text(String),
+}
+
+impl Bind {
+    /// A filter value: as JSON text where the SQL compares JSON values
+    /// (PostgreSQL), else as the SQL scalar `json_extract` yields (SQLite).
+    fn of(v: &Value, as_json: bool) -> Bind {
+        if as_json {
+            return Bind::Text(v.to_string());
+        }
+        match v {
+            Value::Null => Bind::Null,
+            Value::Bool(b) => Bind::Int(*b as i64),
+            Value::Number(n) => match n.as_i64() {
+                Some(i) => Bind::Int(i),
+                None => n.as_f64().map(Bind::Float).unwrap_or(Bind::Null),
+            },
+            Value::String(s) => Bind::Text(s.clone()),
+            other => Bind::Text(other.to_string()),
+        }
     }
-    match v {
-        Value::Null => q.bind(None::<String>),
-        Value::Bool(b) => q.bind(*b as i64),
-        Value::Number(n) if n.is_i64() => q.bind(n.as_i64()),
-        Value::Number(n) => q.bind(n.as_f64()),
-        Value::String(s) => q.bind(s.clone()),
-        other => q.bind(other.to_string()),
+}
+
+/// Bind `binds` to `q` in order.
+pub(super) fn bind_all<'q, DB: sqlx::Database>(
+    mut q: sqlx::query::Query<'q, DB, <DB as sqlx::Database>::Arguments<'q>>,
+    binds: Vec<Bind>,
+) -> sqlx::query::Query<'q, DB, <DB as sqlx::Database>::Arguments<'q>>
+where
+    Option<String>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    String: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    i64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    f64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+{
+    for b in binds {
+        q = match b {
+            Bind::Null => q.bind(None::<String>),
+            Bind::Int(i) => q.bind(i),
+            Bind::Float(f) => q.bind(f),
+            Bind::Text(s) => q.bind(s),
+        };
     }
+    q
+}
+
+/// A record search as SQL and the values bound to it (`$1` is the model), or
+/// `None` when no record can match (an empty `one-of`). With `like_chars`,
+/// a `like` filter looks at that many first characters of the field only.
+pub(super) fn search_statement(
+    dialect: Dialect,
+    model: &str,
+    filters: &[RecordFilter],
+    limit: Option<u32>,
+    offset: u32,
+    like_chars: Option<usize>,
+) -> Result<Option<(String, Vec<Bind>)>> {
+    // Each value is pushed as its parameter is written: SQLite binds them in
+    // that order (see `Dialect::param`).
+    let mut sql = format!(
+        "SELECT id, model, data, created_at, updated_at FROM records WHERE model = {}",
+        dialect.param(1)
+    );
+    let mut binds = vec![Bind::Text(model.to_string())];
+    let as_json = dialect == Dialect::Postgres;
+    for f in filters {
+        if !is_field_name(&f.field) {
+            return Err(Error::Invalid(format!(
+                "search {model}: bad field name {:?}",
+                f.field
+            )));
+        }
+        let like = f.op == FilterOp::Like;
+        let field = match (dialect, like) {
+            // LIKE compares text: the value itself, not its JSON form.
+            (Dialect::Postgres, true) => format!("((data)::jsonb ->> '{}')", f.field),
+            _ => dialect.json_field("data", &f.field),
+        };
+        let field = match (like, like_chars, dialect) {
+            (true, Some(n), Dialect::Postgres) => format!("left({field}, {n})"),
+            (true, Some(n), Dialect::Sqlite) => format!("substr({field}, 1, {n})"),
+            _ => field,
+        };
+        let json = as_json && !like;
+        let mut param = |v: &Value| {
+            binds.push(Bind::of(v, json));
+            match like {
+                true => dialect.param(binds.len()),
+                false => dialect.json_param(binds.len()),
+            }
+        };
+        let op = match f.op {
+            FilterOp::Eq => "=",
+            FilterOp::Ne => "!=",
+            FilterOp::Lt => "<",
+            FilterOp::Le => "<=",
+            FilterOp::Gt => ">",
+            FilterOp::Ge => ">=",
+            FilterOp::Like => "LIKE",
+            FilterOp::OneOf => "IN",
+        };
+        if f.op == FilterOp::OneOf {
+            let values = f.value.as_array().ok_or_else(|| {
+                Error::Invalid(format!(
+                    "search {model}: `one-of` on {} needs a JSON array",
+                    f.field
+                ))
+            })?;
+            if values.is_empty() {
+                return Ok(None);
+            }
+            let params: Vec<String> = values.iter().map(&mut param).collect();
+            sql.push_str(&format!(" AND {field} IN ({})", params.join(", ")));
+        } else {
+            let p = param(&f.value);
+            sql.push_str(&format!(" AND {field} {op} {p}"));
+        }
+    }
+    sql.push_str(&format!(
+        " ORDER BY id LIMIT {} OFFSET {offset}",
+        limit.map(i64::from).unwrap_or(i64::MAX)
+    ));
+    Ok(Some((sql, binds)))
+}
+
+/// A field name a search may use: letters, digits and `_` (it is written
+/// into the SQL as a JSON path).
+pub(super) fn is_field_name(field: &str) -> bool {
+    !field.is_empty() && field.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 impl Store {
@@ -265,7 +392,9 @@ impl Store {
         Ok(row)
     }
 
-    /// Records of `model` matching every filter, by id.
+    /// Records of `model` matching every filter, by id, with no bound on
+    /// what the search costs: for the host's own callers (guests go through
+    /// `Store::guest_search`).
     pub async fn search_records(
         &self,
         model: &str,
@@ -273,85 +402,13 @@ impl Store {
         limit: Option<u32>,
         offset: u32,
     ) -> Result<Vec<RecordRow>> {
-        let mut sql = String::from(
-            "SELECT id, model, data, created_at, updated_at FROM records WHERE model = $1",
-        );
-        let mut n = 1;
-        for f in filters {
-            if f.field.is_empty()
-                || !f
-                    .field
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '_')
-            {
-                return Err(Error::Invalid(format!(
-                    "search {model}: bad field name {:?}",
-                    f.field
-                )));
-            }
-            let dialect = self.dialect();
-            let like = f.op == FilterOp::Like;
-            let field = match (dialect, like) {
-                // LIKE compares text: the value itself, not its JSON form.
-                (super::Dialect::Postgres, true) => format!("((data)::jsonb ->> '{}')", f.field),
-                _ => dialect.json_field("data", &f.field),
-            };
-            let param = |n: usize| match like {
-                true => format!("${n}"),
-                false => dialect.json_param(n),
-            };
-            let op = match f.op {
-                FilterOp::Eq => "=",
-                FilterOp::Ne => "!=",
-                FilterOp::Lt => "<",
-                FilterOp::Le => "<=",
-                FilterOp::Gt => ">",
-                FilterOp::Ge => ">=",
-                FilterOp::Like => "LIKE",
-                FilterOp::OneOf => "IN",
-            };
-            if f.op == FilterOp::OneOf {
-                let values = f.value.as_array().ok_or_else(|| {
-                    Error::Invalid(format!(
-                        "search {model}: `one-of` on {} needs a JSON array",
-                        f.field
-                    ))
-                })?;
-                if values.is_empty() {
-                    return Ok(Vec::new());
-                }
-                let params: Vec<String> = values
-                    .iter()
-                    .map(|_| {
-                        n += 1;
-                        param(n)
-                    })
-                    .collect();
-                sql.push_str(&format!(" AND {field} IN ({})", params.join(", ")));
-            } else {
-                n += 1;
-                sql.push_str(&format!(" AND {field} {op} {}", param(n)));
-            }
-        }
-        sql.push_str(" ORDER BY id");
-        sql.push_str(&format!(
-            " LIMIT {} OFFSET {offset}",
-            limit.map(i64::from).unwrap_or(i64::MAX)
-        ));
-        let mut q = sqlx::query(&sql).bind(model);
-        let as_json = self.dialect() == super::Dialect::Postgres;
-        for f in filters {
-            let json = as_json && f.op != FilterOp::Like;
-            match (&f.op, &f.value) {
-                (FilterOp::OneOf, Value::Array(values)) => {
-                    for v in values {
-                        q = bind_scalar(q, v, json);
-                    }
-                }
-                (_, v) => q = bind_scalar(q, v, json),
-            }
-        }
-        let rows = q.fetch_all(self.pool()).await?;
+        let statement = search_statement(self.dialect(), model, filters, limit, offset, None)?;
+        let Some((sql, binds)) = statement else {
+            return Ok(Vec::new());
+        };
+        let rows = bind_all(sqlx::query(&sql), binds)
+            .fetch_all(self.pool())
+            .await?;
         rows.iter().map(row_to_record).collect()
     }
 

@@ -7,6 +7,7 @@
 //! webpki roots, as the default does), HTTP/1.1 with hyper over
 //! `wasmtime_wasi_http::io::TokioIo`.
 
+use super::blocked::forbidden;
 use http_body_util::BodyExt;
 use ipnet::IpNet;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
@@ -36,69 +37,6 @@ pub(super) enum Refusal {
 /// (RFC 6761), never through DNS.
 pub(super) fn is_localhost(host: &str) -> bool {
     host == "localhost" || host.ends_with(".localhost")
-}
-
-/// Why an address is off limits to guests, or `None` for a public address.
-pub(crate) fn forbidden(ip: IpAddr) -> Option<&'static str> {
-    match ip {
-        IpAddr::V4(v4) => forbidden_v4(v4),
-        IpAddr::V6(v6) => {
-            if let Some(v4) = v6.to_ipv4_mapped() {
-                return forbidden_v4(v4);
-            }
-            let seg = v6.segments();
-            if v6 == Ipv6Addr::new(0xfd00, 0xec2, 0, 0, 0, 0, 0, 0x254) {
-                Some("cloud metadata")
-            } else if v6.is_unspecified() {
-                Some("unspecified")
-            } else if v6.is_loopback() {
-                Some("loopback")
-            } else if v6.is_multicast() {
-                Some("multicast")
-            } else if seg[0] & 0xffc0 == 0xfe80 {
-                Some("link-local")
-            } else if seg[0] & 0xfe00 == 0xfc00 {
-                Some("private (unique local)")
-            } else if seg[0] & 0xffc0 == 0xfec0 {
-                Some("private (site-local)")
-            } else if seg[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
-                // NAT64: the IPv4 address it stands for decides.
-                forbidden_v4(Ipv4Addr::from(
-                    (u32::from(seg[6]) << 16) | u32::from(seg[7]),
-                ))
-            } else if seg[0] == 0x2002 {
-                // 6to4: likewise.
-                forbidden_v4(Ipv4Addr::from(
-                    (u32::from(seg[1]) << 16) | u32::from(seg[2]),
-                ))
-            } else {
-                None
-            }
-        }
-    }
-}
-
-fn forbidden_v4(ip: Ipv4Addr) -> Option<&'static str> {
-    let [a, b, ..] = ip.octets();
-    if ip == Ipv4Addr::new(169, 254, 169, 254) {
-        Some("cloud metadata")
-    } else if a == 0 {
-        Some("unspecified")
-    } else if ip.is_loopback() {
-        Some("loopback")
-    } else if ip.is_private() {
-        Some("private")
-    } else if ip.is_link_local() {
-        Some("link-local")
-    } else if a == 100 && (64..128).contains(&b) {
-        Some("shared (CGNAT)")
-    } else if ip.is_multicast() {
-        Some("multicast")
-    } else if ip.is_broadcast() || a >= 240 {
-        Some("reserved")
-    } else {
-        None
-    }
 }
 
 /// The address to connect to for `host:port`: the first one the sandbox
@@ -133,21 +71,24 @@ pub(super) async fn resolve(
     };
     let mut refused = None;
     for ip in addrs {
-        let ip = match ip {
-            IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(ip),
-            v4 => v4,
-        };
+        // An IPv4-mapped address is its IPv4 address on the wire.
+        let to = SocketAddr::new(ip.to_canonical(), port);
         match forbidden(ip) {
-            None => return Ok(SocketAddr::new(ip, port)),
-            Some(_) if literal || trusted.iter().any(|net| net.contains(&ip)) => {
-                return Ok(SocketAddr::new(ip, port));
+            None => return Ok(to),
+            Some(_)
+                if literal
+                    || trusted
+                        .iter()
+                        .any(|net| net.contains(&ip) || net.contains(&to.ip())) =>
+            {
+                return Ok(to);
             }
             Some(why) => {
                 refused.get_or_insert_with(|| {
                     if host.parse::<IpAddr>().is_ok() {
-                        format!("{ip} is a {why} address")
+                        format!("{ip} is {why}")
                     } else {
-                        format!("`{host}` resolves to {ip}, a {why} address")
+                        format!("`{host}` resolves to {ip}, {why}")
                     }
                 });
             }
@@ -248,35 +189,6 @@ where
 mod tests {
     use super::*;
 
-    fn why(ip: &str) -> Option<&'static str> {
-        forbidden(ip.parse().unwrap())
-    }
-
-    #[test]
-    fn internal_addresses_are_screened() {
-        assert_eq!(why("169.254.169.254"), Some("cloud metadata"));
-        assert_eq!(why("fd00:ec2::254"), Some("cloud metadata"));
-        assert_eq!(why("127.0.0.1"), Some("loopback"));
-        assert_eq!(why("::1"), Some("loopback"));
-        assert_eq!(why("::ffff:127.0.0.1"), Some("loopback"));
-        assert_eq!(why("10.1.2.3"), Some("private"));
-        assert_eq!(why("172.16.0.1"), Some("private"));
-        assert_eq!(why("192.168.1.1"), Some("private"));
-        assert_eq!(why("fc00::1"), Some("private (unique local)"));
-        assert_eq!(why("169.254.1.1"), Some("link-local"));
-        assert_eq!(why("fe80::1"), Some("link-local"));
-        assert_eq!(why("100.64.0.1"), Some("shared (CGNAT)"));
-        assert_eq!(why("0.0.0.0"), Some("unspecified"));
-        assert_eq!(why("::"), Some("unspecified"));
-        assert_eq!(why("224.0.0.1"), Some("multicast"));
-        assert_eq!(why("ff02::1"), Some("multicast"));
-        assert_eq!(why("64:ff9b::7f00:1"), Some("loopback"));
-        assert_eq!(why("2002:a00:1::"), Some("private"));
-        assert_eq!(why("93.184.216.34"), None);
-        assert_eq!(why("2606:2800:220:1::"), None);
-        assert_eq!(why("100.128.0.1"), None);
-    }
-
     #[tokio::test]
     async fn names_are_screened_after_resolution() {
         let t = Duration::from_secs(5);
@@ -301,5 +213,36 @@ mod tests {
             resolve("shop.invalid", 80, false, &[], t).await,
             Err(Refusal::Failed(HttpError::DnsError { .. }))
         ));
+    }
+
+    #[tokio::test]
+    async fn addresses_hiding_ipv4_are_refused_or_connect_as_ipv4() {
+        let t = Duration::from_secs(5);
+        for (host, said) in [
+            (
+                "::7f00:1",
+                "::7f00:1 is an IPv4-compatible (deprecated) address",
+            ),
+            (
+                "::ffff:127.0.0.1",
+                "::ffff:127.0.0.1 is an IPv4-mapped address",
+            ),
+            (
+                "64:ff9b:1::7f00:1",
+                "64:ff9b:1::7f00:1 is a local-use NAT64",
+            ),
+            ("64:ff9b::7f00:1", "of 127.0.0.1, a loopback address"),
+        ] {
+            match resolve(host, 80, false, &[], t).await {
+                Err(Refusal::Denied(why)) => assert!(why.contains(said), "{why}"),
+                _ => panic!("{host} was not refused"),
+            }
+        }
+        // Trusted (or named) mapped addresses are reached over IPv4.
+        let trusted = ["127.0.0.0/8".parse().unwrap()];
+        let ok = resolve("::ffff:127.0.0.1", 80, false, &trusted, t).await;
+        assert_eq!(ok.ok(), Some("127.0.0.1:80".parse().unwrap()));
+        let ok = resolve("::ffff:127.0.0.1", 80, true, &[], t).await;
+        assert_eq!(ok.ok(), Some("127.0.0.1:80".parse().unwrap()));
     }
 }

@@ -8,8 +8,9 @@
 //!    `allowed_hosts` rules ([`crate::manifest::HostRule`]: scheme, host with
 //!    wildcards, port, method, path prefix), then the declared body size.
 //! 2. [`connect::resolve`]: the host resolves the name itself and refuses
-//!    loopback, private, link-local, CGNAT, multicast and metadata addresses,
-//!    unless the allowing rule names the IP (or `localhost`) literally or the
+//!    the addresses of [`blocked`] (IANA's special-purpose ranges that are not
+//!    globally reachable, multicast, metadata endpoints; IPv6 addresses that
+//!    embed an internal IPv4 address), unless the allowing rule names the IP (or `localhost`) literally or the
 //!    operator trusts that network ([`OutboundLimits::trusted_networks`]).
 //! 3. [`connect::send`]: the connection goes to that checked address (no
 //!    second lookup, so DNS rebinding gains nothing), TLS is verified against
@@ -24,6 +25,7 @@
 //! Refusals reach the guest as `internal-error("request denied: …")`, which the
 //! SDK turns into a `denied` error carrying the reason.
 
+mod blocked;
 mod body;
 mod connect;
 pub mod credentials;
