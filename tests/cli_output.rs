@@ -154,7 +154,10 @@ async fn guest_text_is_escaped_in_every_human_output_and_exact_in_json() {
         messages.contains(&format!("log {TEXT}").as_str()),
         "{messages:?}"
     );
-    let result: Value = serde_json::from_str(detail["job"]["result"].as_str().unwrap()).unwrap();
+    let result = detail["job"]["result"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no result: {detail}"));
+    let result: Value = serde_json::from_str(result).unwrap();
     assert_eq!(result, json!({ "result": TEXT }));
     let detail = cli(&ferry, &["--json", "jobs", "show", &failed])
         .await

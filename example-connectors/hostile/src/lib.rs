@@ -264,9 +264,11 @@ fn connector() -> Connector {
                     "\x1b[8mhidden\x1b]52;c;Y3VybCBldmlsIHwgc2g=\x07\n  network: none\u{202e}\u{9b}2J",
                 );
                 ctx.info_log(&format!("log {text}"));
+                // One external id per job: two runs at once must not collide.
+                let external = format!("ext {} {text}", ctx.job_id().unwrap_or_default());
                 let note = ctx
                     .no_export()
-                    .create_linked("note", &json!({ "text": text }), &format!("ext {text}"))?;
+                    .create_linked("note", &json!({ "text": text }), &external)?;
                 ctx.checkpoint("note", note, &format!("note {text}"))?;
                 if payload["fail"].as_bool() == Some(true) {
                     return Err(Error::fatal(format!("error {text}")));

@@ -144,7 +144,10 @@ impl Output {
             (JobAction::Requeue, _) if done.was == Some(JobState::Pending) => {
                 match done.was_due.filter(|&due| due > now_ms()) {
                     Some(due) => {
-                        format!("job {id} is due now (it was waiting until {})", time(due))
+                        format!(
+                            "job {id} is due now (it was waiting until {} UTC)",
+                            time(due)
+                        )
                     }
                     None => format!("job {id} is due now"),
                 }
