@@ -153,11 +153,24 @@ async fn operators_requeue_cancel_stop_and_finish_jobs() {
         ferry.store().job(id).await.unwrap().state,
         JobState::Pending
     );
-    // A pending job cannot be requeued: a conflict with its state.
+    // A pending job is made due now (it may be waiting to retry).
+    let (status, body) = api.post(&post("requeue"), "").await;
+    assert_eq!(
+        (status, body["was"].as_str()),
+        (200, Some("pending")),
+        "{body}"
+    );
+    // A claimed one cannot be requeued: a conflict with its state.
+    assert_eq!(
+        claim(&ferry, 1, std::time::Duration::from_secs(60))
+            .await
+            .len(),
+        1
+    );
     let (status, body) = api.post(&post("requeue"), "").await;
     assert_eq!(status, 409, "{body}");
     assert!(
-        body["error"].as_str().unwrap().contains("is pending"),
+        body["error"].as_str().unwrap().contains("is enqueued"),
         "{body}"
     );
 

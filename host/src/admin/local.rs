@@ -2,7 +2,7 @@
 
 use super::types::{
     ActionResult, ChainLink, Done, Health, HookInfo, InstanceInfo, JobAction, JobDetail, JobInfo,
-    NewInstance, SecretName,
+    NewInstance, SecretName, Snooze,
 };
 use crate::Ferry;
 use crate::backend::BackendKey;
@@ -49,17 +49,33 @@ pub(super) async fn list_jobs(ferry: &Ferry, filter: &JobFilter) -> Result<Vec<J
 }
 
 pub(super) async fn job(ferry: &Ferry, id: i64) -> Result<JobDetail> {
+    let job = ferry.store().job(id).await?;
+    let snooze = ferry
+        .store()
+        .snoozes()
+        .await?
+        .into_iter()
+        .find(|(instance, _, _)| *instance == job.instance)
+        .map(|(instance, until, reason)| Snooze {
+            instance,
+            until,
+            reason,
+        });
     Ok(JobDetail {
-        job: ferry.store().job(id).await?,
         logs: ferry.store().job_logs(id).await?,
+        job,
+        snooze,
     })
 }
 
 pub(super) async fn act(ferry: &Ferry, id: i64, action: JobAction) -> Result<ActionResult> {
     let store = ferry.store();
+    let (mut was, mut was_due) = (None, None);
     let state = match action {
         JobAction::Requeue => {
-            store.requeue_job(id).await?;
+            let before = store.requeue_job(id).await?;
+            let pending = before.state == JobState::Pending;
+            (was, was_due) = (Some(before.state), before.eta.filter(|_| pending));
             JobState::Pending
         }
         JobAction::Cancel => {
@@ -72,7 +88,13 @@ pub(super) async fn act(ferry: &Ferry, id: i64, action: JobAction) -> Result<Act
             JobState::Done
         }
     };
-    Ok(ActionResult { id, action, state })
+    Ok(ActionResult {
+        id,
+        action,
+        state,
+        was,
+        was_due,
+    })
 }
 
 pub(super) async fn instances(ferry: &Ferry) -> Result<Vec<InstanceInfo>> {

@@ -16,7 +16,7 @@ mod types;
 pub use remote::Remote;
 pub use types::{
     ActionResult, ChainLink, Done, Health, HookInfo, InstanceInfo, JobAction, JobDetail, JobInfo,
-    LogEntry, NewInstance, Pressed, SecretName, TokenRequest,
+    LogEntry, NewInstance, Pressed, SecretName, Snooze, TokenRequest,
 };
 
 use crate::Ferry;
@@ -88,7 +88,8 @@ impl Admin {
     }
 
     /// Requeue, cancel, stop or set done a job. A job whose state does not
-    /// allow it is an [`Error::Conflict`].
+    /// allow it is an [`Error::Conflict`]. Requeueing a pending job (one that
+    /// waits for its retry) makes it due now.
     pub async fn act(&self, id: i64, action: JobAction) -> Result<ActionResult> {
         match self {
             Admin::Local(ferry) => local::act(ferry, id, action).await,

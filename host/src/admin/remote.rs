@@ -125,10 +125,12 @@ impl Remote {
             Some(token) => request.bearer_auth(token),
             None => request,
         };
-        let response = request
-            .send()
-            .await
-            .map_err(|e| failed(None, format!("cannot reach the server: {e}")))?;
+        let response = request.send().await.map_err(|e| {
+            failed(
+                None,
+                format!("cannot reach the server: {}", unreachable(&e)),
+            )
+        })?;
         let status = response.status();
         let body = response
             .bytes()
@@ -149,4 +151,31 @@ impl Remote {
             )
         })
     }
+}
+
+/// Why a server could not be reached, in words: reqwest's own message names
+/// only the URL ("error sending request for url …"); the reason is deeper.
+fn unreachable(error: &reqwest::Error) -> String {
+    if error.is_timeout() {
+        return "timed out".into();
+    }
+    let mut innermost: &dyn std::error::Error = error;
+    while let Some(source) = innermost.source() {
+        if let Some(io) = source.downcast_ref::<std::io::Error>() {
+            use std::io::ErrorKind;
+            let said = match io.kind() {
+                ErrorKind::ConnectionRefused => "connection refused",
+                ErrorKind::TimedOut => "connection timed out",
+                ErrorKind::ConnectionReset => "connection reset by the server",
+                ErrorKind::HostUnreachable => "host unreachable",
+                ErrorKind::NetworkUnreachable => "network unreachable",
+                _ => "",
+            };
+            if !said.is_empty() {
+                return said.into();
+            }
+        }
+        innermost = source;
+    }
+    innermost.to_string()
 }

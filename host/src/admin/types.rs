@@ -21,13 +21,30 @@ pub struct JobDetail {
     pub job: JobInfo,
     /// Its log, oldest first.
     pub logs: Vec<LogEntry>,
+    /// When its backend instance is snoozed (its remote asked to wait), the
+    /// snooze: a pending job does not run before it ends.
+    #[serde(default)]
+    pub snooze: Option<Snooze>,
+}
+
+/// A backend instance whose jobs wait because its remote asked to (HTTP 429
+/// or 503 with `Retry-After`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Snooze {
+    /// The backend instance.
+    pub instance: String,
+    /// Until when, ms.
+    pub until: i64,
+    /// Why (the error that asked for it).
+    pub reason: String,
 }
 
 /// What an operator can do to a job.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum JobAction {
-    /// Put a done, failed or cancelled job back in the queue.
+    /// Put a done, failed or cancelled job back in the queue; make a pending
+    /// one (waiting for its retry) due now.
     Requeue,
     /// Cancel a pending job.
     Cancel,
@@ -75,6 +92,13 @@ pub struct ActionResult {
     pub action: JobAction,
     /// The job's state afterwards (`started` after `stop`: it was asked to stop).
     pub state: JobState,
+    /// For a requeue: the job's state before (a `pending` job was made due now).
+    #[serde(default)]
+    pub was: Option<JobState>,
+    /// For a requeue of a pending job: when it was due before (ms; none: no
+    /// time of its own).
+    #[serde(default)]
+    pub was_due: Option<i64>,
 }
 
 /// Whether the server is up, and its queue.

@@ -2,9 +2,9 @@
 //! changes to them. The scheduler itself runs in `ferry worker`.
 
 use super::output::Output;
+use super::terminal::Grid;
 use anyhow::Result;
 use clap::Subcommand;
-use comfy_table::{Table, presets::UTF8_BORDERS_ONLY};
 use ferry::Ferry;
 use ferry::store::now_ms;
 use ferry::triggers::cron::{self, CronEntry, Setting};
@@ -36,8 +36,7 @@ fn time(ms: Option<i64>) -> String {
 }
 
 fn show(out: &Output, entries: &[CronEntry]) -> Result<()> {
-    let mut table = Table::new();
-    table.load_preset(UTF8_BORDERS_ONLY).set_header(vec![
+    let mut table = Grid::new(&[
         "instance",
         "name",
         "job",
@@ -48,7 +47,7 @@ fn show(out: &Output, entries: &[CronEntry]) -> Result<()> {
         "next",
     ]);
     for e in entries {
-        table.add_row(vec![
+        table.row([
             e.instance.clone(),
             e.name.clone(),
             e.job.clone(),

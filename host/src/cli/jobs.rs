@@ -3,36 +3,65 @@
 
 use super::{Cli, output::Output};
 use anyhow::Result;
-use clap::Subcommand;
+use clap::{Args, Subcommand};
 use ferry::admin::JobAction;
 use ferry::store::{JobFilter, JobState};
 
+/// `ferry jobs`: a subcommand, or the options of `list` (its default).
+#[derive(Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub(super) struct JobsArgs {
+    #[command(subcommand)]
+    command: Option<JobsCommand>,
+    #[command(flatten)]
+    list: ListArgs,
+}
+
+/// Which jobs to list.
+#[derive(Args)]
+pub(super) struct ListArgs {
+    /// Only jobs in this state (pending, enqueued, started, done, failed, cancelled).
+    #[arg(long)]
+    state: Option<String>,
+    /// Only jobs of this backend instance.
+    #[arg(long)]
+    instance: Option<String>,
+    /// Only jobs of this channel or its sub-channels.
+    #[arg(long)]
+    channel: Option<String>,
+    /// Only jobs created within this long (e.g. 30m, 2h, 1d).
+    #[arg(long, value_parser = parse_age)]
+    since: Option<std::time::Duration>,
+    /// At most this many.
+    #[arg(long, default_value_t = 50)]
+    limit: u32,
+}
+
+impl ListArgs {
+    fn filter(&self) -> Result<JobFilter> {
+        Ok(JobFilter {
+            state: self.state.as_deref().map(JobState::parse).transpose()?,
+            instance: self.instance.clone(),
+            channel: self.channel.clone(),
+            since: self
+                .since
+                .map(|age| ferry::store::now_ms() - age.as_millis() as i64),
+            limit: self.limit,
+        })
+    }
+}
+
 #[derive(Subcommand)]
 pub(super) enum JobsCommand {
-    /// List jobs, newest first.
-    List {
-        /// Only jobs in this state (pending, enqueued, started, done, failed, cancelled).
-        #[arg(long)]
-        state: Option<String>,
-        /// Only jobs of this backend instance.
-        #[arg(long)]
-        instance: Option<String>,
-        /// Only jobs of this channel or its sub-channels.
-        #[arg(long)]
-        channel: Option<String>,
-        /// Only jobs created within this long (e.g. 30m, 2h, 1d).
-        #[arg(long, value_parser = parse_age)]
-        since: Option<std::time::Duration>,
-        /// At most this many.
-        #[arg(long, default_value_t = 50)]
-        limit: u32,
-    },
+    /// List jobs, newest first (also `ferry jobs` with these options).
+    List(ListArgs),
     /// Show a job with its log.
     Show {
         /// Job id.
         id: i64,
     },
-    /// Put a done, failed or cancelled job back in the queue, its tries reset.
+    /// Put a done, failed or cancelled job back in the queue, its tries reset;
+    /// a pending job waiting for its retry runs now.
     Requeue {
         /// Job id.
         id: i64,
@@ -74,28 +103,15 @@ pub(super) fn parse_age(text: &str) -> std::result::Result<std::time::Duration, 
     Ok(std::time::Duration::from_secs(n.saturating_mul(secs)))
 }
 
-pub(super) async fn run(cli: &Cli, out: &Output, command: Option<&JobsCommand>) -> Result<()> {
+pub(super) async fn run(cli: &Cli, out: &Output, args: &JobsArgs) -> Result<()> {
     let admin = super::admin(cli).await?;
-    let action = match command {
+    let action = match &args.command {
         None => {
-            out.jobs(&admin.list_jobs(&JobFilter::default()).await?);
+            out.jobs(&admin.list_jobs(&args.list.filter()?).await?);
             return Ok(());
         }
-        Some(JobsCommand::List {
-            state,
-            instance,
-            channel,
-            since,
-            limit,
-        }) => {
-            let filter = JobFilter {
-                state: state.as_deref().map(JobState::parse).transpose()?,
-                instance: instance.clone(),
-                channel: channel.clone(),
-                since: since.map(|age| ferry::store::now_ms() - age.as_millis() as i64),
-                limit: *limit,
-            };
-            out.jobs(&admin.list_jobs(&filter).await?);
+        Some(JobsCommand::List(list)) => {
+            out.jobs(&admin.list_jobs(&list.filter()?).await?);
             return Ok(());
         }
         Some(JobsCommand::Show { id }) => {

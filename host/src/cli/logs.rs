@@ -3,9 +3,9 @@
 //! secret (never a value).
 
 use super::output::Output;
+use super::terminal::Grid;
 use anyhow::{Result, bail};
 use clap::Args;
-use comfy_table::{Table, presets::UTF8_BORDERS_ONLY};
 use ferry::Ferry;
 use ferry::store::{AuditEntry, AuditFilter, Transmission, TransmissionFilter};
 use serde_json::json;
@@ -95,12 +95,11 @@ fn render_audit(rows: &[AuditEntry]) -> String {
     if rows.is_empty() {
         return "no audit entries".into();
     }
-    let mut t = Table::new();
-    t.load_preset(UTF8_BORDERS_ONLY).set_header(vec![
+    let mut t = Grid::new(&[
         "id", "time", "actor", "action", "instance", "secret", "job", "detail",
     ]);
     for r in rows {
-        t.add_row(vec![
+        t.row([
             r.id.to_string(),
             time(r.at),
             r.actor.clone(),
@@ -118,8 +117,7 @@ fn render(rows: &[Transmission]) -> String {
     if rows.is_empty() {
         return "no transmissions".into();
     }
-    let mut t = Table::new();
-    t.load_preset(UTF8_BORDERS_ONLY).set_header(vec![
+    let mut t = Grid::new(&[
         "id", "time", "instance", "job", "request", "outcome", "sent", "received", "ms",
     ]);
     for r in rows {
@@ -130,7 +128,7 @@ fn render(rows: &[Transmission]) -> String {
             (None, None, Some(status)) => status.to_string(),
             (None, None, None) => "-".into(),
         };
-        t.add_row(vec![
+        t.row([
             r.id.to_string(),
             time(r.at),
             r.instance.clone(),

@@ -4,10 +4,12 @@
 mod cron;
 mod demo;
 mod jobs;
+mod logging;
 mod logs;
 mod output;
 mod secret;
 mod serve;
+mod terminal;
 mod token;
 mod trigger;
 mod worker;
@@ -76,10 +78,7 @@ enum Command {
     #[command(subcommand)]
     Cron(cron::CronCommand),
     /// Jobs: list them (the default), show one with its log, requeue, cancel, stop.
-    Jobs {
-        #[command(subcommand)]
-        command: Option<jobs::JobsCommand>,
-    },
+    Jobs(jobs::JobsArgs),
     /// Serve webhooks and the admin API over HTTP, and run jobs.
     Serve(serve::ServeArgs),
     /// Press a button of a backend instance: enqueue its job with data.
@@ -88,7 +87,8 @@ enum Command {
     Records {
         /// Model name, e.g. product.
         model: String,
-        /// Set these values (JSON object) on record --id.
+        /// Set these values (JSON object; `@FILE` reads it from a file, `-` from
+        /// standard input) on record --id.
         #[arg(long, requires = "id")]
         set: Option<String>,
         /// The record to show or change.
@@ -163,7 +163,7 @@ struct RunArgs {
     instance: String,
     /// Job name.
     job: String,
-    /// Payload (JSON).
+    /// Payload (JSON); `@FILE` reads it from a file, `-` from standard input.
     #[arg(long, default_value = "{}")]
     payload: String,
     /// Priority (lower runs first).
@@ -211,13 +211,7 @@ fn parse_param(s: &str) -> Result<(String, String), String> {
 /// Entry point: run the command, print errors with their causes.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("FERRY_LOG")
-                .unwrap_or_else(|_| "warn".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    logging::init();
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {
@@ -228,7 +222,7 @@ pub fn main() -> ExitCode {
     match runtime.block_on(run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("error: {err:#}");
+            eprintln!("error: {}", error_text(&err));
             ExitCode::FAILURE
         }
     }
@@ -266,8 +260,35 @@ async fn open_local(cli: &Cli) -> Result<Ferry> {
         .with_context(|| format!("cannot open Ferry in {}", cli.data_dir.display()))
 }
 
+/// An error and its causes for the terminal: they may quote guest text (a
+/// name a module declared, a guest's error), so control characters are
+/// escaped; lines after the first are indented under `error: `.
+fn error_text(err: &anyhow::Error) -> String {
+    terminal::block(&format!("{err:#}")).replace('\n', "\n       ")
+}
+
 fn parse_json(text: &str, what: &str) -> Result<Value> {
     serde_json::from_str(text).with_context(|| format!("{what} is not valid JSON"))
+}
+
+/// JSON given as an option's value: the text itself, `@FILE` (the file's
+/// content) or `-` (standard input), for payloads larger than an argument.
+fn json_arg(text: &str, what: &str) -> Result<Value> {
+    use std::io::Read;
+    let (content, source) = if text == "-" {
+        let mut content = String::new();
+        std::io::stdin()
+            .read_to_string(&mut content)
+            .with_context(|| format!("{what} -: cannot read standard input"))?;
+        (content, "standard input".to_string())
+    } else if let Some(path) = text.strip_prefix('@') {
+        let content = std::fs::read_to_string(path)
+            .with_context(|| format!("{what} @{path}: cannot read `{path}`"))?;
+        (content, format!("`{path}`"))
+    } else {
+        return parse_json(text, what);
+    };
+    serde_json::from_str(&content).with_context(|| format!("{what}: {source} is not valid JSON"))
 }
 
 async fn run(cli: Cli) -> Result<()> {
@@ -325,7 +346,7 @@ async fn run(cli: Cli) -> Result<()> {
             let mut job = NewJob::new(
                 &args.instance,
                 &args.job,
-                &parse_json(&args.payload, "--payload")?,
+                &json_arg(&args.payload, "--payload")?,
             );
             job.priority = args.priority;
             job.identity_key = args.identity_key.clone();
@@ -364,7 +385,7 @@ async fn run(cli: Cli) -> Result<()> {
             worker::stop_on_signal(&config);
             worker::work_with_cron(&ferry, &out, config, !args.no_cron).await?;
         }
-        Command::Jobs { command } => jobs::run(&cli, &out, command.as_ref()).await?,
+        Command::Jobs(args) => jobs::run(&cli, &out, args).await?,
         Command::Serve(args) => serve::run(&cli, &out, args).await?,
         Command::Trigger(args) => trigger::run(&cli, &out, args).await?,
         Command::Cron(command) => cron::run(&open(&cli).await?, &out, command).await?,
@@ -376,7 +397,7 @@ async fn run(cli: Cli) -> Result<()> {
         } => {
             let ferry = open(&cli).await?;
             let changed = ferry
-                .write_record(model, *id, parse_json(values, "--set")?, "cli")
+                .write_record(model, *id, json_arg(values, "--set")?, "cli")
                 .await?;
             out.message(&format!(
                 "{model} {id}: changed {}",
@@ -391,16 +412,22 @@ async fn run(cli: Cli) -> Result<()> {
             model, id, limit, ..
         } => {
             let ferry = open(&cli).await?;
-            let rows = match id {
-                Some(id) => vec![ferry.store().read_record(model, *id).await?],
-                None => {
-                    ferry
-                        .store()
-                        .search_records(model, &[], Some(*limit), 0)
-                        .await?
+            let store = ferry.store();
+            match id {
+                Some(id) => {
+                    let row = store.read_record(model, *id).await?;
+                    out.records(model, &[row], None, &[]);
                 }
-            };
-            out.records(&rows);
+                None => {
+                    let rows = store.search_records(model, &[], Some(*limit), 0).await?;
+                    let total = store.count_records(model).await?;
+                    let others = match total {
+                        0 => store.record_models().await?,
+                        _ => Vec::new(),
+                    };
+                    out.records(model, &rows, Some(total), &others);
+                }
+            }
         }
         Command::Links {
             instance,

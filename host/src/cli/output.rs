@@ -1,11 +1,18 @@
 //! How the CLI prints: tables for people, JSON (`--json`) for scripts.
+//!
+//! Human output never passes guest text to the terminal as is: table cells
+//! go through [`Grid`], fields of free text through [`line`], and every human
+//! output, whole, through [`block`] before it is written. `--json` is exact
+//! (serde escapes what JSON needs).
 
-use comfy_table::{Table, presets::UTF8_BORDERS_ONLY};
+mod jobs;
+
+use super::terminal::{Cell, Grid, block, line};
 use ferry::Installed;
-use ferry::admin::{ActionResult, InstanceInfo, JobAction, JobDetail, JobInfo, Pressed};
+use ferry::admin::{InstanceInfo, Pressed};
 use ferry::backend::{Description, Registry};
 use ferry::builder::Built;
-use ferry::store::{Checkpoint, JobState, LinkRow, RecordRow, TokenRow};
+use ferry::store::{Checkpoint, LinkRow, RecordRow, TokenRow};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -14,12 +21,8 @@ use std::io::{IsTerminal, Write};
 /// Where results go.
 pub struct Output {
     json: bool,
-}
-
-fn table(header: &[&str]) -> Table {
-    let mut t = Table::new();
-    t.load_preset(UTF8_BORDERS_ONLY).set_header(header.to_vec());
-    t
+    /// When set (by tests), what would have been printed goes here instead.
+    captured: Option<std::cell::RefCell<Vec<String>>>,
 }
 
 fn time(ms: i64) -> String {
@@ -36,18 +39,74 @@ fn short(text: &str, max: usize) -> String {
     }
 }
 
+/// The first 12 characters of a content hash (all of a shorter one).
+fn short_hash(hash: &str) -> &str {
+    hash.get(..12).unwrap_or(hash)
+}
+
+/// `items`, each escaped as one line, joined with `, `; `none` when empty.
+fn list<S: AsRef<str>>(items: impl IntoIterator<Item = S>) -> String {
+    let items: Vec<String> = items
+        .into_iter()
+        .map(|i| line(i.as_ref()).into_owned())
+        .collect();
+    if items.is_empty() {
+        "none".into()
+    } else {
+        items.join(", ")
+    }
+}
+
+/// `1203` as `1 203`.
+fn thousands(n: i64) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, d) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(' ');
+        }
+        out.push(d);
+    }
+    if n < 0 { format!("-{out}") } else { out }
+}
+
 impl Output {
     /// Human output unless `json`.
     pub fn new(json: bool) -> Self {
-        Output { json }
+        Output {
+            json,
+            captured: None,
+        }
+    }
+
+    /// An output that keeps what it would print, for [`Output::captured`].
+    #[cfg(test)]
+    pub fn capturing(json: bool) -> Self {
+        Output {
+            json,
+            captured: Some(Default::default()),
+        }
+    }
+
+    /// What would have been printed so far.
+    #[cfg(test)]
+    pub fn captured(&self) -> String {
+        self.captured
+            .as_ref()
+            .map(|c| c.borrow().join("\n"))
+            .unwrap_or_default()
     }
 
     fn emit<T: Serialize>(&self, data: &T, human: impl FnOnce() -> String) {
         let text = if self.json {
             serde_json::to_string_pretty(data).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
         } else {
-            human()
+            block(&human()).into_owned()
         };
+        if let Some(captured) = &self.captured {
+            captured.borrow_mut().push(text);
+            return;
+        }
         let mut out = std::io::stdout().lock();
         if let Err(e) = writeln!(out, "{text}").and_then(|()| out.flush()) {
             // The reader went away (`ferry jobs | head`): nothing left to say.
@@ -59,14 +118,14 @@ impl Output {
         }
     }
 
-    /// A value, with its human rendering.
+    /// A value, with its human rendering (escaped, but for its line breaks).
     pub fn value(&self, data: &Value, human: &str) {
         self.emit(data, || human.to_string());
     }
 
     /// A one-line message.
     pub fn message(&self, text: &str) {
-        self.emit(&json!({ "message": text }), || text.to_string());
+        self.emit(&json!({ "message": text }), || line(text).into_owned());
     }
 
     /// A progress bar on a terminal (hidden for `--json` or when piped).
@@ -85,25 +144,11 @@ impl Output {
     }
 
     fn describe_units(d: &Description) -> String {
-        let units: Vec<String> = d
-            .units
-            .iter()
-            .map(|u| format!("{}:{}", u.kind, u.model))
-            .collect();
-        if units.is_empty() {
-            "none".into()
-        } else {
-            units.join(", ")
-        }
+        list(d.units.iter().map(|u| format!("{}:{}", u.kind, u.model)))
     }
 
     fn describe_jobs(d: &Description) -> String {
-        let jobs: Vec<&str> = d.jobs.iter().map(|j| j.name.as_str()).collect();
-        if jobs.is_empty() {
-            "none".into()
-        } else {
-            jobs.join(", ")
-        }
+        list(d.jobs.iter().map(|j| j.name.as_str()))
     }
 
     /// Result of `ferry build`.
@@ -112,7 +157,7 @@ impl Output {
         self.emit(&data, || {
             format!(
                 "built {} ({:.1} KiB)\n  implements the connector world ✓\n  units: {}\n  jobs:  {}",
-                built.wasm.display(),
+                line(&built.wasm.display().to_string()),
                 built.size as f64 / 1024.0,
                 Self::describe_units(d),
                 Self::describe_jobs(d)
@@ -129,19 +174,12 @@ impl Output {
                 let capabilities = ferry::manifest::Manifest::parse(&i.module.manifest)
                     .map(|m| m.capabilities)
                     .unwrap_or_default();
-                let list = |items: &[String]| {
-                    if items.is_empty() {
-                        "none".to_string()
-                    } else {
-                        items.join(", ")
-                    }
-                };
                 format!(
                     "installed {} {} ({})\n  units: {}\n  jobs:  {}\n  network: {}\n  \
                      secrets revealed to it: {}",
-                    i.module.name,
-                    i.module.version,
-                    &i.module.content_hash[..12],
+                    line(&i.module.name),
+                    line(&i.module.version),
+                    line(short_hash(&i.module.content_hash)),
                     Self::describe_units(&i.description),
                     Self::describe_jobs(&i.description),
                     list(&capabilities.allowed_hosts),
@@ -164,29 +202,18 @@ impl Output {
             })
             .collect();
         self.emit(&rows, || {
-            let mut t = table(&["module", "version", "backends", "units", "jobs"]);
+            let mut t = Grid::new(&["module", "version", "backends", "units", "jobs"]);
             for m in registry.modules() {
-                let backends = m
-                    .manifest
-                    .backends
-                    .iter()
-                    .map(|b| match &b.parent {
-                        Some(p) => format!("{} → {p}", b.key()),
-                        None => b.key().to_string(),
-                    })
-                    .collect::<Vec<_>>()
-                    .join("\n");
-                t.add_row(vec![
-                    m.name().to_string(),
-                    m.manifest.module.version.clone(),
-                    backends,
-                    m.description.units.len().to_string(),
-                    m.description
-                        .jobs
-                        .iter()
-                        .map(|j| j.name.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", "),
+                let backends = m.manifest.backends.iter().map(|b| match &b.parent {
+                    Some(p) => format!("{} → {p}", b.key()),
+                    None => b.key().to_string(),
+                });
+                t.row([
+                    Cell::from(m.name()),
+                    Cell::from(&m.manifest.module.version),
+                    Cell::lines(backends),
+                    Cell::from(m.description.units.len().to_string()),
+                    Cell::from(list(m.description.jobs.iter().map(|j| j.name.as_str()))),
                 ]);
             }
             t.to_string()
@@ -196,9 +223,9 @@ impl Output {
     /// Backend instances (params holding secrets shown as `***`).
     pub fn instances(&self, instances: &[InstanceInfo]) {
         self.emit(&instances, || {
-            let mut t = table(&["instance", "backend", "params"]);
+            let mut t = Grid::new(&["instance", "backend", "params"]);
             for i in instances {
-                t.add_row(vec![
+                t.row([
                     i.name.clone(),
                     i.backend.clone(),
                     Value::Object(i.params.clone()).to_string(),
@@ -214,9 +241,9 @@ impl Output {
             if tokens.is_empty() {
                 return "no API tokens (make one: ferry token create NAME --role viewer)".into();
             }
-            let mut t = table(&["token", "role", "created", "last used"]);
+            let mut t = Grid::new(&["token", "role", "created", "last used"]);
             for token in tokens {
-                t.add_row(vec![
+                t.row([
                     token.name.clone(),
                     token.role.clone(),
                     time(token.created_at),
@@ -230,124 +257,70 @@ impl Output {
         });
     }
 
-    /// A list of jobs.
-    pub fn jobs(&self, jobs: &[JobInfo]) {
-        self.emit(&jobs, || {
-            let mut t = table(&[
-                "id",
-                "state",
-                "instance",
-                "job",
-                "prio",
-                "tries",
-                "module",
-                "description / error",
-            ]);
-            for j in jobs {
-                let note = j.error.clone().unwrap_or_else(|| j.description.clone());
-                t.add_row(vec![
-                    j.id.to_string(),
-                    j.state.to_string(),
-                    j.instance.clone(),
-                    j.name.clone(),
-                    j.priority.to_string(),
-                    j.attempts.to_string(),
-                    j.module.clone().unwrap_or_default(),
-                    short(&note, 60),
-                ]);
-            }
-            t.to_string()
-        });
-    }
-
-    /// One job with its log.
-    pub fn job(&self, detail: &JobDetail) {
-        let (job, logs) = (&detail.job, &detail.logs);
-        self.emit(detail, || {
-            let mut s = format!(
-                "job {} `{}` for {}: {} after {} tries\n  payload: {}\n",
-                job.id,
-                job.name,
-                job.instance,
-                job.state,
-                job.attempts,
-                short(&job.payload, 200)
-            );
-            if let Some(m) = &job.module {
-                s.push_str(&format!(
-                    "  module:  {m} ({})\n",
-                    job.module_hash.as_deref().map(|h| &h[..12]).unwrap_or("")
-                ));
-            }
-            if let (Some(t), Some(d)) = (job.progress_total, job.progress_done) {
-                s.push_str(&format!("  progress: {d}/{t}\n"));
-            }
-            if let Some(r) = &job.result {
-                s.push_str(&format!("  result:  {}\n", short(r, 400)));
-            }
-            if let Some(e) = &job.error {
-                s.push_str(&format!(
-                    "  error ({}): {e}\n",
-                    job.error_kind.as_deref().unwrap_or("?")
-                ));
-            }
-            for l in logs {
-                s.push_str(&format!(
-                    "  {} try {} {:5} [{}] {}\n",
-                    time(l.at),
-                    l.attempt,
-                    l.level,
-                    l.module,
-                    l.message
-                ));
-            }
-            s.trim_end().to_string()
-        });
-    }
-
-    /// What an operator's action on a job did.
-    pub fn action(&self, done: &ActionResult) {
-        let id = done.id;
-        let text = match (done.action, done.state) {
-            (JobAction::Requeue, _) => format!("job {id} is pending again"),
-            (JobAction::Cancel, _) => format!("job {id} cancelled"),
-            (JobAction::Stop, JobState::Started) => format!("job {id} was asked to stop"),
-            (JobAction::Stop, state) => format!("job {id} is {state}"),
-            (JobAction::Done, _) => format!("job {id} set done"),
-        };
-        let mut data = json!(done);
-        data["message"] = json!(text);
-        self.emit(&data, || text);
-    }
-
     /// A button pressed.
     pub fn pressed(&self, pressed: &Pressed) {
         let text = format!("enqueued job {}", pressed.job);
         self.emit(&json!({ "job": pressed.job, "message": text }), || text);
     }
 
-    /// Local records.
-    pub fn records(&self, rows: &[RecordRow]) {
+    /// Local records of `model`: `rows`, out of the `total` it has (if
+    /// counted); when it has none, the models that have records (`others`,
+    /// with their counts).
+    pub fn records(
+        &self,
+        model: &str,
+        rows: &[RecordRow],
+        total: Option<i64>,
+        others: &[(String, i64)],
+    ) {
         self.emit(&rows, || {
-            let mut t = table(&["id", "model", "values", "updated"]);
+            let model = line(model);
+            if total == Some(0) && rows.is_empty() {
+                let hint = if others.is_empty() {
+                    "there are no records of any model yet".to_string()
+                } else {
+                    let models = others
+                        .iter()
+                        .map(|(m, n)| format!("{} ({})", line(m), thousands(*n)));
+                    format!(
+                        "models with records: {}",
+                        models.collect::<Vec<_>>().join(", ")
+                    )
+                };
+                return format!("no {model} records; {hint}");
+            }
+            let mut t = Grid::new(&["id", "model", "values", "updated"]);
             for r in rows {
-                t.add_row(vec![
+                t.row([
                     r.id.to_string(),
                     r.model.clone(),
                     short(&Value::Object(r.values.clone()).to_string(), 100),
                     time(r.updated_at),
                 ]);
             }
-            t.to_string()
+            let Some(total) = total else {
+                return t.to_string();
+            };
+            let total = total.max(rows.len() as i64);
+            let more = if (rows.len() as i64) < total {
+                " (--limit N for more, --id ID for one)"
+            } else {
+                ""
+            };
+            format!(
+                "{t}\n{} of {} {model} records{more}",
+                thousands(rows.len() as i64),
+                thousands(total)
+            )
         });
     }
 
     /// Links.
     pub fn links(&self, rows: &[LinkRow]) {
         self.emit(&rows, || {
-            let mut t = table(&["instance", "model", "local id", "external id", "synced"]);
+            let mut t = Grid::new(&["instance", "model", "local id", "external id", "synced"]);
             for l in rows {
-                t.add_row(vec![
+                t.row([
                     l.instance.clone(),
                     l.model.clone(),
                     l.local_id.to_string(),
@@ -365,9 +338,9 @@ impl Output {
             if rows.is_empty() {
                 return "no checkpoints".into();
             }
-            let mut t = table(&["id", "instance", "record", "message", "when"]);
+            let mut t = Grid::new(&["id", "instance", "record", "message", "when"]);
             for c in rows {
-                t.add_row(vec![
+                t.row([
                     c.id.to_string(),
                     c.instance.clone(),
                     format!("{} {}", c.model, c.record_id),
@@ -379,3 +352,6 @@ impl Output {
         });
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -5,6 +5,7 @@
 //! who made it: `cli` here, `api:TOKEN` through a server (`ferry logs --audit`).
 
 use super::output::Output;
+use super::terminal::line;
 use anyhow::{Context, Result, bail};
 use clap::Subcommand;
 use ferry::admin::Admin;
@@ -62,7 +63,7 @@ pub(super) async fn run(admin: &Admin, out: &Output, command: &SecretCommand) ->
             let names = admin.secrets(instance.as_deref()).await?;
             let human: Vec<String> = names
                 .iter()
-                .map(|n| format!("{}\t{}", n.instance, n.secret))
+                .map(|n| format!("{}\t{}", line(&n.instance), line(&n.secret)))
                 .collect();
             let human = if human.is_empty() {
                 "no secrets".to_string()

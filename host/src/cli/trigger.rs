@@ -1,7 +1,7 @@
 //! `ferry trigger INSTANCE BUTTON --data JSON`: press a button (locally, or on
 //! the server given with `--server`).
 
-use super::{Cli, admin, output::Output, parse_json};
+use super::{Cli, admin, json_arg, output::Output};
 use anyhow::Result;
 use clap::Args;
 
@@ -11,13 +11,14 @@ pub(super) struct TriggerArgs {
     instance: String,
     /// Button, as `[[button]]` in a manifest of the instance's backend chain names it.
     button: String,
-    /// The data the job gets as payload (JSON).
+    /// The data the job gets as payload (JSON; `@FILE` reads it from a file,
+    /// `-` from standard input).
     #[arg(long, default_value = "{}")]
     data: String,
 }
 
 pub(super) async fn run(cli: &Cli, out: &Output, args: &TriggerArgs) -> Result<()> {
-    let data = parse_json(&args.data, "--data")?;
+    let data = json_arg(&args.data, "--data")?;
     let admin = admin(cli).await?;
     let pressed = admin
         .press(&args.instance, &args.button, &data, "cli")

@@ -13,6 +13,7 @@ mod jobs;
 mod leases;
 mod links;
 mod modules;
+mod record_models;
 mod records;
 mod run_locks;
 mod secrets;

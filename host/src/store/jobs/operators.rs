@@ -63,19 +63,25 @@ impl Store {
         Ok(())
     }
 
-    /// Put a done, failed or cancelled job back in the queue, with its tries reset.
-    pub async fn requeue_job(&self, id: i64) -> Result<()> {
+    /// Put a done, failed or cancelled job back in the queue, with its tries
+    /// reset; or make a pending job that waits (for its retry, its delay) due
+    /// now, its tries kept. Refused while another job with the same identity
+    /// or merge key waits to run. Returns the job as it was before.
+    pub async fn requeue_job(&self, id: i64) -> Result<JobRow> {
         let job = self.job(id).await?;
         for (column, key, states) in [
             ("identity_key", &job.identity_key, "'pending', 'enqueued'"),
             ("merge_key", &job.merge_key, "'pending'"),
         ] {
             let Some(key) = key else { continue };
+            // The job itself, when pending, is no twin of its own.
             let twin: Option<i64> = sqlx::query_scalar(&format!(
-                "SELECT id FROM jobs WHERE instance = $1 AND {column} = $2 AND state IN ({states})"
+                "SELECT id FROM jobs WHERE instance = $1 AND {column} = $2 AND state IN ({states}) \
+                 AND id <> $3"
             ))
             .bind(&job.instance)
             .bind(key)
+            .bind(id)
             .fetch_optional(self.pool())
             .await?;
             if let Some(twin) = twin {
@@ -85,23 +91,41 @@ impl Store {
                 )));
             }
         }
-        if !matches!(
-            job.state,
-            JobState::Failed | JobState::Cancelled | JobState::Done
-        ) {
+        if matches!(job.state, JobState::Enqueued | JobState::Started) {
             return Err(Error::Conflict(format!(
-                "job {id} is {}: only done, failed or cancelled jobs can be requeued",
+                "job {id} is {}: it is running already (ask it to stop with `ferry jobs stop {id}`)",
                 job.state
             )));
         }
-        sqlx::query(
-            "UPDATE jobs SET state = 'pending', attempts = 0, eta = NULL, stop_requested = 0, finished_at = NULL, \
-             lease_token = NULL, lease_until = NULL, worker = NULL WHERE id = $1",
-        )
-        .bind(id)
-        .execute(self.pool())
-        .await?;
-        Ok(())
+        let query = if job.state == JobState::Pending {
+            sqlx::query("UPDATE jobs SET eta = $3 WHERE id = $1 AND state = $2")
+                .bind(id)
+                .bind(job.state.as_str())
+                .bind(now_ms())
+        } else {
+            sqlx::query(
+                "UPDATE jobs SET state = 'pending', attempts = 0, eta = NULL, stop_requested = 0, \
+                 finished_at = NULL, lease_token = NULL, lease_until = NULL, worker = NULL \
+                 WHERE id = $1 AND state = $2",
+            )
+            .bind(id)
+            .bind(job.state.as_str())
+        };
+        let mut tx = self.begin_write().await?;
+        let done = query.execute(&mut *tx).await?;
+        if done.rows_affected() == 0 {
+            // A worker claimed it (or an operator acted) in between.
+            drop(tx);
+            let current = self.job(id).await?;
+            return Err(Error::Conflict(format!(
+                "job {id} is {} now: try again",
+                current.state
+            )));
+        }
+        self.announce_jobs(&mut tx).await?;
+        tx.commit().await?;
+        self.wake_workers();
+        Ok(job)
     }
 
     /// One job.

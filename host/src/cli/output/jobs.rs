@@ -1,0 +1,165 @@
+//! Jobs for people: the list, one job with its log and when it runs next,
+//! and what an operator's action did.
+
+use super::{Output, short, short_hash, time};
+use crate::cli::terminal::{Grid, line};
+use ferry::admin::{ActionResult, JobAction, JobDetail, JobInfo};
+use ferry::store::{JobState, now_ms};
+use serde_json::json;
+use std::fmt::Write;
+
+/// `at` for people, against `now`: `in 4m 12s (2026-01-02 10:00:00 UTC)`.
+pub(super) fn when(at: i64, now: i64) -> String {
+    let secs = u64::try_from((at - now).max(0))
+        .unwrap_or_default()
+        .div_ceil(1000);
+    let relative = if secs == 0 {
+        "now".to_string()
+    } else {
+        format!(
+            "in {}",
+            humantime::format_duration(std::time::Duration::from_secs(secs))
+        )
+    };
+    format!("{relative} ({} UTC)", time(at))
+}
+
+/// When a pending job runs next, and why not sooner: its eta (a retry's
+/// backoff, a delay) and its instance's snooze, whichever ends later.
+fn next_run(detail: &JobDetail, now: i64) -> Option<String> {
+    let job = &detail.job;
+    if job.state != JobState::Pending {
+        return None;
+    }
+    let eta = job.eta.unwrap_or(0);
+    let snoozed = detail.snooze.as_ref().filter(|s| s.until > now);
+    let due = eta.max(snoozed.map(|s| s.until).unwrap_or(0));
+    let label = if job.attempts > 0 {
+        format!(
+            "next try (try {} of {})",
+            job.attempts + 1,
+            job.max_retries + 1
+        )
+    } else {
+        "runs".to_string()
+    };
+    let mut s = String::new();
+    if due > now {
+        let _ = writeln!(s, "  {label}: {}", when(due, now));
+    } else if job.attempts > 0 {
+        let _ = writeln!(s, "  {label}: due now, when a worker is free");
+    }
+    if let Some(snooze) = snoozed {
+        let _ = writeln!(
+            s,
+            "  snoozed: instance `{}` waits until {}: {}",
+            line(&snooze.instance),
+            when(snooze.until, now),
+            line(&snooze.reason)
+        );
+    }
+    (!s.is_empty()).then_some(s)
+}
+
+impl Output {
+    /// A list of jobs.
+    pub fn jobs(&self, jobs: &[JobInfo]) {
+        self.emit(&jobs, || {
+            let mut t = Grid::new(&[
+                "id",
+                "state",
+                "instance",
+                "job",
+                "prio",
+                "tries",
+                "module",
+                "description / error",
+            ]);
+            for j in jobs {
+                let note = j.error.clone().unwrap_or_else(|| j.description.clone());
+                t.row([
+                    j.id.to_string(),
+                    j.state.to_string(),
+                    j.instance.clone(),
+                    j.name.clone(),
+                    j.priority.to_string(),
+                    j.attempts.to_string(),
+                    j.module.clone().unwrap_or_default(),
+                    short(&line(&note), 60),
+                ]);
+            }
+            t.to_string()
+        });
+    }
+
+    /// One job with its log (every guest-written field on one line of its own).
+    pub fn job(&self, detail: &JobDetail) {
+        let (job, logs) = (&detail.job, &detail.logs);
+        self.emit(detail, || {
+            let mut s = format!(
+                "job {} `{}` for {}: {} after {} tries\n  payload: {}\n",
+                job.id,
+                line(&job.name),
+                line(&job.instance),
+                job.state,
+                job.attempts,
+                short(&line(&job.payload), 200)
+            );
+            if let Some(next) = next_run(detail, now_ms()) {
+                s.push_str(&next);
+            }
+            if let Some(m) = &job.module {
+                let hash = job.module_hash.as_deref().map(short_hash).unwrap_or("");
+                let _ = writeln!(s, "  module:  {} ({})", line(m), line(hash));
+            }
+            if let (Some(t), Some(d)) = (job.progress_total, job.progress_done) {
+                let _ = writeln!(s, "  progress: {d}/{t}");
+            }
+            if let Some(r) = &job.result {
+                let _ = writeln!(s, "  result:  {}", short(&line(r), 400));
+            }
+            if let Some(e) = &job.error {
+                let kind = job.error_kind.as_deref().unwrap_or("?");
+                let _ = writeln!(s, "  error ({}): {}", line(kind), line(e));
+            }
+            for l in logs {
+                let _ = writeln!(
+                    s,
+                    "  {} try {} {:5} [{}] {}",
+                    time(l.at),
+                    l.attempt,
+                    line(&l.level),
+                    line(&l.module),
+                    line(&l.message)
+                );
+            }
+            s.trim_end().to_string()
+        });
+    }
+
+    /// What an operator's action on a job did.
+    pub fn action(&self, done: &ActionResult) {
+        let id = done.id;
+        let text = match (done.action, done.state) {
+            (JobAction::Requeue, _) if done.was == Some(JobState::Pending) => {
+                match done.was_due.filter(|&due| due > now_ms()) {
+                    Some(due) => {
+                        format!(
+                            "job {id} is due now (it was waiting until {} UTC)",
+                            time(due)
+                        )
+                    }
+                    None => format!("job {id} is due now"),
+                }
+            }
+            (JobAction::Requeue, _) => format!("job {id} is pending again"),
+            (JobAction::Cancel, _) => format!("job {id} cancelled"),
+            (JobAction::Stop, JobState::Started) => format!("job {id} was asked to stop"),
+            (JobAction::Stop, state) => format!("job {id} is {state}"),
+            (JobAction::Done, _) => format!("job {id} set done"),
+        };
+        let mut data = json!(done);
+        data["message"] = json!(text);
+        self.emit(&data, || text);
+    }
+}
