@@ -231,7 +231,7 @@ impl Worker<'_> {
         if outlook.next_due.is_some_and(|due| due <= horizon) {
             return Ok(false);
         }
-        Ok(!(self.config.wait_leases && !outlook.held.is_empty()))
+        Ok(!self.config.wait_leases || outlook.held.is_empty())
     }
 
     /// Stop cleanly: give back what did not start, let running jobs finish within

@@ -9,6 +9,10 @@ use crate::error::Result;
 /// because the worker that claimed it stopped before its start was recorded.
 pub const MAX_FREE_LOST_CLAIMS: i64 = 3;
 
+/// A claim whose lease expired: id, token, state, attempts, max retries,
+/// lost claims, worker.
+type Expired = (i64, i64, String, i64, i64, i64, Option<String>);
+
 impl Store {
     /// Put back jobs whose lease expired (their worker died or lost the
     /// database). A job that had started has lost its try: pending again,
@@ -19,7 +23,7 @@ impl Store {
     /// its log. Returns how many were rescued.
     pub async fn rescue_expired(&self) -> Result<u64> {
         let now = now_ms();
-        let expired: Vec<(i64, i64, String, i64, i64, i64, Option<String>)> = sqlx::query_as(
+        let expired: Vec<Expired> = sqlx::query_as(
             "SELECT id, COALESCE(lease_token, 0), state, attempts, max_retries, lost_claims, worker FROM jobs \
              WHERE state IN ('enqueued', 'started') AND (lease_until IS NULL OR lease_until < $1)",
         )
