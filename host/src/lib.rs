@@ -41,6 +41,7 @@ pub mod engine;
 pub mod error;
 pub mod events;
 mod ferry;
+mod install;
 pub mod invoke;
 pub mod limits;
 pub mod manifest;
