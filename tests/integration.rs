@@ -1,0 +1,21 @@
+//! Ferry's integration tests: real components against the shop simulator,
+//! real databases (SQLite, and PostgreSQL with `FERRY_TEST_DATABASE`) and the
+//! real `ferry` binary. One binary, one module per subject.
+
+mod admin_api;
+mod cli_output;
+mod data_dir;
+mod database;
+mod events;
+mod export;
+mod import;
+mod limits;
+mod queue;
+mod refusals;
+mod roles;
+mod sandbox;
+mod scheduling;
+mod secrets;
+mod triggers;
+mod webhooks;
+mod workers;
