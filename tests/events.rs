@@ -4,7 +4,7 @@
 //! "any"` instance), and every job they give says who emitted them.
 
 use ferry::Ferry;
-use ferry::store::{JobFilter, JobRow, JobState, NewJob};
+use ferry::store::{JobFilter, JobRow, JobState};
 use ferry_tests::*;
 use serde_json::{Value, json};
 use tempfile::TempDir;
@@ -56,16 +56,7 @@ from = "any"
 
 /// Run job `emit` on `lab` with `payload`; the job when it ended.
 async fn emit(ferry: &Ferry, payload: Value) -> JobRow {
-    let id = ferry
-        .enqueue(&NewJob::new("lab", "emit", &payload))
-        .await
-        .unwrap();
-    let config = ferry::queue::WorkerConfig {
-        until_idle: true,
-        ..Default::default()
-    };
-    ferry.run_worker(&config, |_| {}).await.unwrap();
-    ferry.store().job(id).await.unwrap()
+    run_lab_job(ferry, "emit", payload).await
 }
 
 async fn jobs_named(ferry: &Ferry, name: &str) -> Vec<JobRow> {

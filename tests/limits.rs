@@ -4,7 +4,7 @@
 //! names it; the operator changes the limits in `ferry.toml`.
 
 use ferry::engine::EngineConfig;
-use ferry::store::{JobRow, JobState, NewJob};
+use ferry::store::{JobRow, JobState};
 use ferry::{Ferry, FerryOptions};
 use ferry_tests::*;
 use serde_json::{Value, json};
@@ -24,16 +24,7 @@ fn bytesize_kib(n: u64) -> ferry::limits::ByteSize {
 }
 
 async fn run(ferry: &Ferry, name: &str, payload: Value) -> JobRow {
-    let id = ferry
-        .enqueue(&NewJob::new("lab", name, &payload))
-        .await
-        .unwrap();
-    let config = ferry::queue::WorkerConfig {
-        until_idle: true,
-        ..Default::default()
-    };
-    ferry.run_worker(&config, |_| {}).await.unwrap();
-    ferry.store().job(id).await.unwrap()
+    run_lab_job(ferry, name, payload).await
 }
 
 fn failed_naming(job: &JobRow, limit: &str) {

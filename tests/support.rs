@@ -239,3 +239,25 @@ pub async fn start_server(ferry: &Ferry, options: ServeOptions) -> String {
     });
     url
 }
+
+/// Enqueue job `name` of instance `lab` with `payload`, run the queue until
+/// nothing is runnable now, and return the job as it ended (or waits).
+pub async fn run_lab_job(
+    ferry: &Ferry,
+    name: &str,
+    payload: serde_json::Value,
+) -> ferry::store::JobRow {
+    let id = ferry
+        .enqueue(&ferry::store::NewJob::new("lab", name, &payload))
+        .await
+        .expect("enqueue");
+    let config = ferry::queue::WorkerConfig {
+        until_idle: true,
+        ..Default::default()
+    };
+    ferry
+        .run_worker(&config, |_| {})
+        .await
+        .expect("run the queue");
+    ferry.store().job(id).await.expect("the job")
+}
