@@ -3,6 +3,7 @@
 //! real `ferry` binary. One binary, one module per subject.
 
 mod admin_api;
+mod cli;
 mod cli_output;
 mod data_dir;
 mod database;

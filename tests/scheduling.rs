@@ -250,14 +250,15 @@ async fn a_running_job_stops_cleanly_when_asked() {
             ferry.run_worker(&config, |_| {}).await
         })
     };
-    // Wait until it runs and reports progress.
-    loop {
-        let job = ferry.store().job(id).await.unwrap();
-        if job.state == JobState::Started && job.progress_done.unwrap_or(0) > 0 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    eventually(
+        Duration::from_secs(120),
+        "the job runs and reports progress",
+        async || {
+            let job = ferry.store().job(id).await.unwrap();
+            job.state == JobState::Started && job.progress_done.unwrap_or(0) > 0
+        },
+    )
+    .await;
     assert_eq!(ferry.store().stop_job(id).await.unwrap(), JobState::Started);
     worker.await.unwrap().unwrap();
     let job = ferry.store().job(id).await.unwrap();

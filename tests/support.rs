@@ -261,3 +261,19 @@ pub async fn run_lab_job(
         .expect("run the queue");
     ferry.store().job(id).await.expect("the job")
 }
+
+/// Polls `check` until it holds, for at most `limit` (generous: tests run on
+/// slow, busy machines); panics naming `what` when it never does. The one way
+/// tests wait for something another task or process does: no fixed sleeps.
+pub async fn eventually(limit: Duration, what: &str, mut check: impl AsyncFnMut() -> bool) {
+    let start = std::time::Instant::now();
+    let mut pause = Duration::from_millis(5);
+    while !check().await {
+        assert!(
+            start.elapsed() < limit,
+            "gave up after {limit:?} waiting until {what}"
+        );
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(Duration::from_millis(100));
+    }
+}

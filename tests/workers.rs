@@ -31,15 +31,6 @@ async fn count(ferry: &Ferry, state: JobState) -> i64 {
     ferry.store().count_jobs(state).await.unwrap()
 }
 
-/// Wait (at most `limit`) until `done` says so.
-async fn wait_until(limit: Duration, what: &str, mut done: impl AsyncFnMut() -> bool) {
-    let start = Instant::now();
-    while !done().await {
-        assert!(start.elapsed() < limit, "gave up waiting: {what}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
 fn wait_exit(child: &mut Child, limit: Duration) -> std::process::ExitStatus {
     let start = Instant::now();
     loop {
@@ -50,7 +41,8 @@ fn wait_exit(child: &mut Child, limit: Duration) -> std::process::ExitStatus {
             let _ = child.kill();
             panic!("the worker did not finish within {limit:?}");
         }
-        std::thread::sleep(Duration::from_millis(100));
+        // A blocking wait on a process (no async child here): poll its status.
+        std::thread::sleep(Duration::from_millis(50));
     }
 }
 
@@ -62,7 +54,7 @@ async fn a_worker_killed_mid_import_loses_nothing_and_duplicates_nothing() {
     enqueue_import(&ferry, "acme", "product").await.unwrap();
     let mut worker = spawn_worker(dir.path(), &ferry, &["--lease", "2s", "--concurrency", "4"]);
     // Let it get well into the 1 001 jobs, then kill it without warning.
-    wait_until(Duration::from_secs(300), "100 jobs done", async || {
+    eventually(Duration::from_secs(300), "100 jobs done", async || {
         count(&ferry, JobState::Done).await >= 100
     })
     .await;
@@ -223,7 +215,7 @@ async fn workers_reconnect_when_postgresql_drops_their_connections() {
             ferry.run_worker(&config, |_| {}).await
         })
     };
-    wait_until(Duration::from_secs(120), "20 jobs done", async || {
+    eventually(Duration::from_secs(120), "20 jobs done", async || {
         count(&ferry, JobState::Done).await >= 20
     })
     .await;
@@ -272,7 +264,7 @@ async fn sigterm_lets_running_jobs_finish_and_gives_back_the_rest() {
     let bin = tokio::task::spawn_blocking(ferry_bin).await.unwrap();
     assert!(bin.exists());
     let mut worker = spawn_worker(dir.path(), &ferry, &["--concurrency", "2", "--grace", "5s"]);
-    wait_until(Duration::from_secs(120), "both jobs started", async || {
+    eventually(Duration::from_secs(120), "both jobs started", async || {
         let runs = runs_by_job(&ferry).await;
         runs.contains_key(&(short as u64))
             && store.job(endless).await.unwrap().progress_done.unwrap_or(0) > 0
@@ -335,7 +327,7 @@ async fn a_slow_job_does_not_hold_up_the_other_slots_or_maintenance() {
             ferry.run_worker(&config, |_| {}).await
         })
     };
-    wait_until(Duration::from_secs(120), "the slow job runs", async || {
+    eventually(Duration::from_secs(120), "the slow job runs", async || {
         store.job(slow).await.unwrap().progress_done.unwrap_or(0) > 0
     })
     .await;
@@ -349,7 +341,7 @@ async fn a_slow_job_does_not_hold_up_the_other_slots_or_maintenance() {
         );
     }
     short.push(orphan);
-    wait_until(
+    eventually(
         Duration::from_secs(120),
         "the short jobs are done",
         async || {
@@ -367,7 +359,7 @@ async fn a_slow_job_does_not_hold_up_the_other_slots_or_maintenance() {
         "the 21 short jobs finished while the slow one still ran"
     );
     store.stop_job(slow).await.unwrap();
-    wait_until(Duration::from_secs(120), "the slow job ends", async || {
+    eventually(Duration::from_secs(120), "the slow job ends", async || {
         store.job(slow).await.unwrap().state == JobState::Done
     })
     .await;
@@ -397,7 +389,7 @@ async fn a_killed_worker_costs_a_try_only_to_the_job_it_was_running() {
     // One slot: the first job runs, the others wait claimed (enqueued).
     let args = ["--concurrency", "1", "--batch", "16", "--lease", "2s"];
     let mut worker = spawn_worker(dir.path(), &ferry, &args);
-    wait_until(Duration::from_secs(120), "the first job runs", async || {
+    eventually(Duration::from_secs(120), "the first job runs", async || {
         store.job(running).await.unwrap().progress_done.unwrap_or(0) > 0
     })
     .await;

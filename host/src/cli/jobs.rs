@@ -1,7 +1,8 @@
 //! `ferry jobs …`: the operators' job operations of [`ferry::admin`], on the
 //! local installation or, with `--server URL`, on a running `ferry serve`.
 
-use super::{Cli, output::Output};
+use super::globals::Globals;
+use super::output::Output;
 use anyhow::Result;
 use clap::{Args, Subcommand};
 use ferry::admin::JobAction;
@@ -30,7 +31,7 @@ pub(super) struct ListArgs {
     #[arg(long)]
     channel: Option<String>,
     /// Only jobs created within this long (e.g. 30m, 2h, 1d).
-    #[arg(long, value_parser = parse_age)]
+    #[arg(long, value_parser = super::args::parse_age)]
     since: Option<std::time::Duration>,
     /// At most this many.
     #[arg(long, default_value_t = 50)]
@@ -84,27 +85,8 @@ pub(super) enum JobsCommand {
     },
 }
 
-/// `30s`, `15m`, `2h`, `1d`.
-pub(super) fn parse_age(text: &str) -> std::result::Result<std::time::Duration, String> {
-    let (number, unit) = text.split_at(
-        text.find(|c: char| !c.is_ascii_digit())
-            .unwrap_or(text.len()),
-    );
-    let n: u64 = number
-        .parse()
-        .map_err(|_| format!("`{text}`: expected a number and a unit, e.g. 30m"))?;
-    let secs = match unit {
-        "s" | "" => 1,
-        "m" => 60,
-        "h" => 3600,
-        "d" => 86_400,
-        other => return Err(format!("`{other}`: unknown unit (s, m, h, d)")),
-    };
-    Ok(std::time::Duration::from_secs(n.saturating_mul(secs)))
-}
-
-pub(super) async fn run(cli: &Cli, out: &Output, args: &JobsArgs) -> Result<()> {
-    let admin = super::admin(cli).await?;
+pub(super) async fn run(cli: &Globals, out: &Output, args: &JobsArgs) -> Result<()> {
+    let admin = cli.admin().await?;
     let action = match &args.command {
         None => {
             out.jobs(&admin.list_jobs(&args.list.filter()?).await?);

@@ -29,13 +29,13 @@ pub(super) struct LogsArgs {
     #[arg(long, conflicts_with = "audit")]
     refused: bool,
     /// Only audit entries of the last … (e.g. 2h, 7d).
-    #[arg(long, value_parser = super::jobs::parse_age, requires = "audit")]
+    #[arg(long, value_parser = super::args::parse_age, requires = "audit")]
     since: Option<std::time::Duration>,
     /// At most this many (newest first).
     #[arg(long, default_value_t = 50)]
     limit: u32,
     /// Instead of listing, forget transmissions older than this (e.g. 30d).
-    #[arg(long, value_parser = super::jobs::parse_age, conflicts_with_all = ["instance", "job", "refused", "audit"])]
+    #[arg(long, value_parser = super::args::parse_age, conflicts_with_all = ["instance", "job", "refused", "audit"])]
     prune_older_than: Option<std::time::Duration>,
 }
 

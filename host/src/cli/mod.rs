@@ -1,8 +1,10 @@
 //! The `ferry` command line: one subcommand per operation, each a thin layer
 //! over the library (the same functions the demo and the tests call).
 
+mod args;
 mod cron;
 mod demo;
+mod globals;
 mod jobs;
 mod logging;
 mod logs;
@@ -14,12 +16,14 @@ mod token;
 mod trigger;
 mod worker;
 
-use anyhow::{Context, Result, bail};
+use anyhow::Result;
+use args::json_arg;
 use clap::{Args, Parser, Subcommand};
-use ferry::admin::{Admin, NewInstance, Remote};
+use ferry::Ferry;
+use ferry::admin::{Admin, NewInstance};
 use ferry::queue::WorkerConfig;
 use ferry::store::{NewJob, PinPolicy, RetryPattern};
-use ferry::{Ferry, FerryOptions};
+use globals::Globals;
 use output::Output;
 use serde_json::{Map, Value};
 use std::path::{Path, PathBuf};
@@ -29,23 +33,8 @@ use std::process::ExitCode;
 #[derive(Parser)]
 #[command(name = "ferry", version, about)]
 struct Cli {
-    /// Data directory (database, installed modules, compiled cache).
-    #[arg(long, global = true, env = "FERRY_HOME", default_value = ".ferry")]
-    data_dir: PathBuf,
-    /// Database URL (default: SQLite in the data directory).
-    #[arg(long, global = true, env = "FERRY_DATABASE_URL")]
-    database: Option<String>,
-    /// Print JSON instead of tables (for scripts).
-    #[arg(long, global = true)]
-    json: bool,
-    /// Run `jobs`, `trigger`, `backend`, `secret` and `token` on a running
-    /// `ferry serve` (its URL, e.g. http://127.0.0.1:8080) instead of the
-    /// local installation.
-    #[arg(long, global = true, env = "FERRY_SERVER")]
-    server: Option<String>,
-    /// The API token to present to `--server` (made with `ferry token create`).
-    #[arg(long, global = true, env = "FERRY_TOKEN", hide_env_values = true)]
-    token: Option<String>,
+    #[command(flatten)]
+    globals: Globals,
     #[command(subcommand)]
     command: Command,
 }
@@ -145,7 +134,7 @@ enum BackendCommand {
         /// Backend key, e.g. shop@2.0.
         backend: String,
         /// Params as KEY=VALUE (repeat).
-        #[arg(long = "param", value_parser = parse_param)]
+        #[arg(long = "param", value_parser = args::parse_param)]
         params: Vec<(String, String)>,
     },
     /// List backend instances.
@@ -182,7 +171,7 @@ struct RunArgs {
     #[arg(long)]
     retry_pattern: Option<String>,
     /// Not before this long from now, e.g. 10m.
-    #[arg(long, value_parser = jobs::parse_age)]
+    #[arg(long, value_parser = args::parse_age)]
     delay: Option<std::time::Duration>,
     /// Wait for this job to be done first (repeatable).
     #[arg(long = "after")]
@@ -200,12 +189,6 @@ struct RunArgs {
     /// Run the queue until idle right away.
     #[arg(long)]
     wait: bool,
-}
-
-fn parse_param(s: &str) -> Result<(String, String), String> {
-    s.split_once('=')
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .ok_or_else(|| format!("`{s}`: expected KEY=VALUE"))
 }
 
 /// Entry point: run the command, print errors with their causes.
@@ -228,38 +211,6 @@ pub fn main() -> ExitCode {
     }
 }
 
-/// Where the operations of `jobs`, `trigger`, `backend`, `secret` and `token`
-/// run: on the server of `--server`, presenting `--token`, or on the local
-/// installation (whoever can open its store needs no token).
-async fn admin(cli: &Cli) -> Result<Admin> {
-    Ok(match &cli.server {
-        Some(url) => Admin::Remote(Remote::new(url)?.with_token(cli.token.clone())),
-        None => Admin::Local(open_local(cli).await?),
-    })
-}
-
-/// The local installation, for the commands that only work on one: refused
-/// with `--server`, rather than silently working on the wrong installation.
-async fn open(cli: &Cli) -> Result<Ferry> {
-    if let Some(server) = &cli.server {
-        bail!(
-            "this command works on the local installation only, but --server (or FERRY_SERVER) \
-             names {server}: drop it, or use a command that the server offers (jobs, trigger, \
-             backend, secret, token)"
-        );
-    }
-    open_local(cli).await
-}
-
-/// The local installation, whatever `--server` says (`ferry serve` is the server).
-async fn open_local(cli: &Cli) -> Result<Ferry> {
-    let mut options = FerryOptions::new(&cli.data_dir);
-    options.database_url = cli.database.clone();
-    Ferry::open_with(options)
-        .await
-        .with_context(|| format!("cannot open Ferry in {}", cli.data_dir.display()))
-}
-
 /// An error and its causes for the terminal: they may quote guest text (a
 /// name a module declared, a guest's error), so control characters are
 /// escaped; lines after the first are indented under `error: `.
@@ -267,32 +218,9 @@ fn error_text(err: &anyhow::Error) -> String {
     terminal::block(&format!("{err:#}")).replace('\n', "\n       ")
 }
 
-fn parse_json(text: &str, what: &str) -> Result<Value> {
-    serde_json::from_str(text).with_context(|| format!("{what} is not valid JSON"))
-}
-
-/// JSON given as an option's value: the text itself, `@FILE` (the file's
-/// content) or `-` (standard input), for payloads larger than an argument.
-fn json_arg(text: &str, what: &str) -> Result<Value> {
-    use std::io::Read;
-    let (content, source) = if text == "-" {
-        let mut content = String::new();
-        std::io::stdin()
-            .read_to_string(&mut content)
-            .with_context(|| format!("{what} -: cannot read standard input"))?;
-        (content, "standard input".to_string())
-    } else if let Some(path) = text.strip_prefix('@') {
-        let content = std::fs::read_to_string(path)
-            .with_context(|| format!("{what} @{path}: cannot read `{path}`"))?;
-        (content, format!("`{path}`"))
-    } else {
-        return parse_json(text, what);
-    };
-    serde_json::from_str(&content).with_context(|| format!("{what}: {source} is not valid JSON"))
-}
-
 async fn run(cli: Cli) -> Result<()> {
-    let out = Output::new(cli.json);
+    let out = Output::new(cli.globals.json);
+    let globals = &cli.globals;
     match &cli.command {
         Command::Build { dir } => {
             let built = ferry::builder::build_connector(dir, None)?;
@@ -303,7 +231,7 @@ async fn run(cli: Cli) -> Result<()> {
             out.built(&built, &installed.description);
         }
         Command::Install { path, wasm } => {
-            let ferry = open(&cli).await?;
+            let ferry = globals.open().await?;
             let (manifest, wasm) = match wasm {
                 Some(wasm) => (manifest_of(path), wasm.clone()),
                 None => {
@@ -314,9 +242,9 @@ async fn run(cli: Cli) -> Result<()> {
             let installed = ferry.install(&manifest, &wasm).await?;
             out.installed(&installed);
         }
-        Command::Connectors => out.connectors(&open(&cli).await?.registry()),
+        Command::Connectors => out.connectors(&globals.open().await?.registry()),
         Command::Backend(cmd) => {
-            let admin = admin(&cli).await?;
+            let admin = globals.admin().await?;
             match cmd {
                 BackendCommand::Add {
                     name,
@@ -342,7 +270,7 @@ async fn run(cli: Cli) -> Result<()> {
             }
         }
         Command::Run(args) => {
-            let ferry = open(&cli).await?;
+            let ferry = globals.open().await?;
             let mut job = NewJob::new(
                 &args.instance,
                 &args.job,
@@ -380,22 +308,22 @@ async fn run(cli: Cli) -> Result<()> {
             }
         }
         Command::Worker(args) => {
-            let ferry = open(&cli).await?;
+            let ferry = globals.open().await?;
             let config = args.config()?;
             worker::stop_on_signal(&config);
             worker::work_with_cron(&ferry, &out, config, !args.no_cron).await?;
         }
-        Command::Jobs(args) => jobs::run(&cli, &out, args).await?,
-        Command::Serve(args) => serve::run(&cli, &out, args).await?,
-        Command::Trigger(args) => trigger::run(&cli, &out, args).await?,
-        Command::Cron(command) => cron::run(&open(&cli).await?, &out, command).await?,
+        Command::Jobs(args) => jobs::run(globals, &out, args).await?,
+        Command::Serve(args) => serve::run(globals, &out, args).await?,
+        Command::Trigger(args) => trigger::run(globals, &out, args).await?,
+        Command::Cron(command) => cron::run(&globals.open().await?, &out, command).await?,
         Command::Records {
             model,
             set: Some(values),
             id: Some(id),
             ..
         } => {
-            let ferry = open(&cli).await?;
+            let ferry = globals.open().await?;
             let changed = ferry
                 .write_record(model, *id, json_arg(values, "--set")?, "cli")
                 .await?;
@@ -411,7 +339,7 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Records {
             model, id, limit, ..
         } => {
-            let ferry = open(&cli).await?;
+            let ferry = globals.open().await?;
             let store = ferry.store();
             match id {
                 Some(id) => {
@@ -434,7 +362,7 @@ async fn run(cli: Cli) -> Result<()> {
             model,
             limit,
         } => {
-            let ferry = open(&cli).await?;
+            let ferry = globals.open().await?;
             out.links(
                 &ferry
                     .store()
@@ -443,7 +371,7 @@ async fn run(cli: Cli) -> Result<()> {
             );
         }
         Command::Checkpoints { clear, clear_all } => {
-            let ferry = open(&cli).await?;
+            let ferry = globals.open().await?;
             if *clear_all || clear.is_some() {
                 let n = ferry.store().clear_checkpoints(*clear).await?;
                 out.message(&format!("cleared {n} checkpoint(s)"));
@@ -451,10 +379,10 @@ async fn run(cli: Cli) -> Result<()> {
                 out.checkpoints(&ferry.store().checkpoints().await?);
             }
         }
-        Command::Logs(args) => logs::run(&open(&cli).await?, &out, args).await?,
-        Command::Secret(command) => secret::run(&admin(&cli).await?, &out, command).await?,
-        Command::Token(command) => token::run(&admin(&cli).await?, &out, command).await?,
-        Command::Demo { products } => demo::run(&cli.data_dir, *products, &out).await?,
+        Command::Logs(args) => logs::run(&globals.open().await?, &out, args).await?,
+        Command::Secret(command) => secret::run(&globals.admin().await?, &out, command).await?,
+        Command::Token(command) => token::run(&globals.admin().await?, &out, command).await?,
+        Command::Demo { products } => demo::run(&globals.data_dir, *products, &out).await?,
     }
     Ok(())
 }

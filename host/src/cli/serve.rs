@@ -1,7 +1,8 @@
 //! `ferry serve`: webhooks and the admin API over HTTP, with a worker pool in
 //! the same process, until Ctrl-C or SIGTERM.
 
-use super::{Cli, open_local, output::Output};
+use super::globals::Globals;
+use super::output::Output;
 use anyhow::{Context, Result};
 use clap::Args;
 use ferry::serve::ServeOptions;
@@ -26,8 +27,8 @@ pub(super) struct ServeArgs {
     max_body: usize,
 }
 
-pub(super) async fn run(cli: &Cli, out: &Output, args: &ServeArgs) -> Result<()> {
-    let ferry = open_local(cli).await?;
+pub(super) async fn run(cli: &Globals, out: &Output, args: &ServeArgs) -> Result<()> {
+    let ferry = cli.open_local().await?;
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;

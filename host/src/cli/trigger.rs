@@ -1,7 +1,9 @@
 //! `ferry trigger INSTANCE BUTTON --data JSON`: press a button (locally, or on
 //! the server given with `--server`).
 
-use super::{Cli, admin, json_arg, output::Output};
+use super::args::json_arg;
+use super::globals::Globals;
+use super::output::Output;
 use anyhow::Result;
 use clap::Args;
 
@@ -17,9 +19,9 @@ pub(super) struct TriggerArgs {
     data: String,
 }
 
-pub(super) async fn run(cli: &Cli, out: &Output, args: &TriggerArgs) -> Result<()> {
+pub(super) async fn run(cli: &Globals, out: &Output, args: &TriggerArgs) -> Result<()> {
     let data = json_arg(&args.data, "--data")?;
-    let admin = admin(cli).await?;
+    let admin = cli.admin().await?;
     let pressed = admin
         .press(&args.instance, &args.button, &data, "cli")
         .await?;

@@ -19,7 +19,7 @@ pub struct WorkerArgs {
     pub until_idle: bool,
     /// With --until-idle: also wait for jobs due within this long (retries,
     /// delayed jobs, snoozes that end), e.g. 2m.
-    #[arg(long, requires = "until_idle", value_parser = super::jobs::parse_age)]
+    #[arg(long, requires = "until_idle", value_parser = super::args::parse_age)]
     pub wait_retries: Option<Duration>,
     /// With --until-idle: also wait while other workers hold jobs (a dead
     /// worker's jobs are rescued when its lease expires, then run here).
@@ -58,10 +58,10 @@ pub struct PoolArgs {
     #[arg(long, env = "FERRY_CHANNELS", default_value = "")]
     pub channels: String,
     /// Lease of a claim; a dead worker's jobs run again after it (e.g. 30s).
-    #[arg(long, default_value = "30s", value_parser = super::jobs::parse_age)]
+    #[arg(long, default_value = "30s", value_parser = super::args::parse_age)]
     pub lease: Duration,
     /// At shutdown, how long running jobs may take to finish (e.g. 30s).
-    #[arg(long, default_value = "30s", value_parser = super::jobs::parse_age)]
+    #[arg(long, default_value = "30s", value_parser = super::args::parse_age)]
     pub grace: Duration,
 }
 

@@ -19,8 +19,8 @@
 //! 401 without a valid token, 403 for a role too weak, 404 for what does not
 //! exist, 409 for a job whose state forbids the action.
 
+use super::app::{App, error};
 use super::auth::{Gate, gate};
-use super::{App, error};
 use crate::admin::{Admin, JobAction, NewInstance, TokenRequest, http_status};
 use crate::error::Error;
 use crate::store::JobFilter;

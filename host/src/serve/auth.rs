@@ -6,7 +6,7 @@
 //! Webhooks are not behind this gate: each hook authenticates its callers with
 //! its own secret ([`crate::triggers::webhook`]).
 
-use super::{App, error};
+use super::app::{App, error};
 use crate::admin::http_status;
 use crate::error::Error;
 use crate::tokens::{self, Caller, Role};

@@ -1,6 +1,6 @@
 //! `POST /hooks/{instance}/{hook}`: the HTTP side of [`crate::triggers::webhook`].
 
-use super::{App, error};
+use super::app::{App, error};
 use crate::triggers::webhook::{self, Refusal};
 use axum::Router;
 use axum::body::{Body, to_bytes};

@@ -6,41 +6,19 @@
 //! finishes the calls in progress and returns.
 
 mod admin;
+mod app;
 mod auth;
 mod hooks;
+
+pub use app::ServeOptions;
 
 use crate::Ferry;
 use crate::error::{Error, Result};
 use crate::queue::WorkerConfig;
-use crate::triggers::webhook::DEFAULT_MAX_BODY;
-use axum::Json;
+use app::{App, error};
 use axum::Router;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
 use tokio_util::sync::CancellationToken;
-
-/// How the server runs.
-#[derive(Debug, Clone)]
-pub struct ServeOptions {
-    /// Largest webhook body accepted, in bytes (larger: 413).
-    pub max_body: usize,
-}
-
-impl Default for ServeOptions {
-    fn default() -> Self {
-        ServeOptions {
-            max_body: DEFAULT_MAX_BODY,
-        }
-    }
-}
-
-/// What every handler shares.
-#[derive(Clone)]
-struct App {
-    ferry: Ferry,
-    admin: crate::admin::Admin,
-    options: ServeOptions,
-}
 
 /// The routes of `ferry serve` with the default options.
 pub fn router(ferry: Ferry) -> Router {
@@ -104,9 +82,4 @@ pub async fn run(
             worked.map(|_| ())
         }
     }
-}
-
-/// `{"error": message}` with `status`.
-fn error(status: StatusCode, message: String) -> Response {
-    (status, Json(serde_json::json!({ "error": message }))).into_response()
 }

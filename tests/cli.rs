@@ -4,8 +4,10 @@
 use ferry::serve::ServeOptions;
 use ferry::store::NewJob;
 use ferry::{Ferry, demo};
+use ferry_tests::*;
 use serde_json::{Value, json};
 use std::path::Path;
+use std::time::Duration;
 use tempfile::TempDir;
 
 /// An installation with the `hostile` connector and instance `lab`, served,
@@ -65,18 +67,19 @@ async fn ferry_cli(dir: &Path, args: &[&str]) -> Run {
 /// Run the built `ferry` binary with `input` on its standard input.
 async fn ferry_cli_with_input(dir: &Path, args: &[&str], input: &str) -> Run {
     use tokio::io::AsyncWriteExt;
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_ferry"))
-        .arg("--data-dir")
-        .arg(dir)
-        .args(args)
-        .env_remove("FERRY_SERVER")
-        .env_remove("FERRY_TOKEN")
-        .env_remove("FERRY_DATABASE_URL")
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("run ferry");
+    let mut child =
+        tokio::process::Command::new(tokio::task::spawn_blocking(ferry_bin).await.unwrap())
+            .arg("--data-dir")
+            .arg(dir)
+            .args(args)
+            .env_remove("FERRY_SERVER")
+            .env_remove("FERRY_TOKEN")
+            .env_remove("FERRY_DATABASE_URL")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("run ferry");
     let mut stdin = child.stdin.take().unwrap();
     stdin.write_all(input.as_bytes()).await.unwrap();
     drop(stdin);
@@ -234,15 +237,16 @@ async fn ferry_trigger_enqueues_the_buttons_job_with_the_data() {
 async fn ferry_serve_runs_jobs_and_stops_cleanly_on_sigterm() {
     use tokio::io::{AsyncBufReadExt, BufReader};
     let (dir, ferry, _, server) = served_lab().await;
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_ferry"))
-        .arg("--data-dir")
-        .arg(dir.path())
-        .args(["serve", "--listen", "127.0.0.1:0", "--concurrency", "2"])
-        .env_remove("FERRY_SERVER")
-        .stdout(std::process::Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("start ferry serve");
+    let mut child =
+        tokio::process::Command::new(tokio::task::spawn_blocking(ferry_bin).await.unwrap())
+            .arg("--data-dir")
+            .arg(dir.path())
+            .args(["serve", "--listen", "127.0.0.1:0", "--concurrency", "2"])
+            .env_remove("FERRY_SERVER")
+            .stdout(std::process::Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("start ferry serve");
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     let first = lines.next_line().await.unwrap().expect("a first line");
     let url = first
@@ -260,15 +264,12 @@ async fn ferry_serve_runs_jobs_and_stops_cleanly_on_sigterm() {
     )
     .await;
     let id = pressed.json()["job"].as_i64().unwrap();
-    let mut state = ferry::store::JobState::Pending;
-    for _ in 0..600 {
-        state = ferry.store().job(id).await.unwrap().state;
-        if state == ferry::store::JobState::Done {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    assert_eq!(state, ferry::store::JobState::Done);
+    eventually(
+        Duration::from_secs(120),
+        "the pressed job is done",
+        async || ferry.store().job(id).await.unwrap().state == ferry::store::JobState::Done,
+    )
+    .await;
 
     let pid = child.id().expect("running").to_string();
     let killed = tokio::process::Command::new("kill")
