@@ -13,6 +13,7 @@
 mod channels;
 mod config;
 mod executor;
+pub mod policy;
 mod recorder;
 pub mod retry;
 mod run;
