@@ -166,3 +166,57 @@ pub fn merge_payloads(older: &Value, newer: &Value) -> Value {
         _ => newer.clone(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::queue::policy::{AfterFailure, MAX_FREE_LOST_CLAIMS, Rescue};
+    use serde_json::json;
+
+    #[test]
+    fn a_twin_wins_over_a_retry_and_the_identity_twin_first() {
+        let decide = |identity, merge| AfterFailure::decide(true, "{}", identity, merge).unwrap();
+        assert_eq!(decide(None, None), AfterFailure::Retry);
+        assert_eq!(
+            decide(Some(7), Some((8, "{}"))),
+            AfterFailure::YieldToIdentityTwin(7)
+        );
+        assert_eq!(
+            AfterFailure::decide(false, "{}", Some(7), None).unwrap(),
+            AfterFailure::Fail
+        );
+        let merged = AfterFailure::decide(
+            true,
+            r#"{"changed_fields":["a"],"values":{"a":1}}"#,
+            None,
+            Some((8, r#"{"changed_fields":["b"],"values":{"b":2}}"#)),
+        )
+        .unwrap();
+        assert_eq!(
+            merged,
+            AfterFailure::MergeInto {
+                twin: 8,
+                payload: json!({"changed_fields": ["a", "b"], "values": {"a": 1, "b": 2}}),
+            }
+        );
+        assert_eq!(
+            merged.error("boom"),
+            "boom (not retried: merged into pending job 8)"
+        );
+    }
+
+    #[test]
+    fn an_unstarted_claim_is_put_back_free_only_a_few_times() {
+        assert_eq!(Rescue::decide("w", false, 1, 5, 0), Rescue::PutBack);
+        let Rescue::TryLost { error, retry } =
+            Rescue::decide("w", false, 6, 5, MAX_FREE_LOST_CLAIMS)
+        else {
+            panic!("expected the try to count");
+        };
+        assert!(!retry);
+        assert!(error.contains("the 4th time in a row"), "{error}");
+        assert!(matches!(
+            Rescue::decide("w", true, 2, 5, 0),
+            Rescue::TryLost { retry: true, .. }
+        ));
+    }
+}

@@ -1,6 +1,8 @@
 //! Jobs: what a job is (state, options, pins, retry patterns), and the
 //! store's operations on them, one file per side: [`enqueue`] (producers),
-//! [`claims`] (workers) and [`operators`] (people and tools).
+//! [`claims`] (workers) and [`operators`] (people and tools). The workers'
+//! hot path goes through a [`driver`] per database; what follows a failed try
+//! or an expired claim is the queue's policy (`crate::queue::policy`).
 
 mod claims;
 pub(crate) mod driver;
