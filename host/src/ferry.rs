@@ -13,7 +13,6 @@ use crate::install::{
 use crate::invoke::{self, CallScope, Failure, JobScope, UnitCall};
 use crate::limits::OperatorConfig;
 use crate::manifest::Manifest;
-use crate::queue::{self, WorkerConfig, WorkerStats};
 use crate::store::{
     BackendInstance, InstalledModule, NewJob, RecordRow, Store, SubscriptionRow, now_ms,
 };
@@ -439,15 +438,6 @@ impl Ferry {
             user,
             fire: true,
         }
-    }
-
-    /// Run a worker (see [`WorkerConfig`]).
-    pub async fn run_worker(
-        &self,
-        config: &WorkerConfig,
-        on_change: impl FnMut(&WorkerStats),
-    ) -> Result<WorkerStats> {
-        queue::run_worker(self, config, on_change).await
     }
 }
 

@@ -43,6 +43,7 @@ pub mod events;
 mod ferry;
 mod install;
 pub mod invoke;
+mod job_executor;
 pub mod limits;
 pub mod manifest;
 pub mod queue;

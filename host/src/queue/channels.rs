@@ -111,7 +111,8 @@ impl Channels {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use crate::queue::channels::Channels;
+    use crate::store::{Candidate, ClaimLoad};
 
     fn candidates(channels: &[&str]) -> Vec<Candidate> {
         channels

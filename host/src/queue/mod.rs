@@ -2,7 +2,8 @@
 //!
 //! A worker claims ready jobs in batches (best priority first, within channel
 //! capacities), holds them under a lease it renews while they run, runs each
-//! in its module, and hands the outcome to a [recorder] that writes outcomes in
+//! through its [`Executor`] (the host's runtime: the queue itself knows
+//! nothing of modules), and hands the outcome to a [recorder] that writes outcomes in
 //! batches. Jobs whose worker died are rescued when their lease expires. On
 //! shutdown a worker stops claiming, gives back what it has not started, lets
 //! running jobs finish within a grace period and gives back the rest.
@@ -10,100 +11,16 @@
 //! [recorder]: recorder
 
 mod channels;
+mod config;
+mod executor;
+pub mod policy;
 mod recorder;
 pub mod retry;
 mod run;
 mod worker;
 
 pub use channels::Channels;
+pub use config::{WorkerConfig, WorkerStats};
+pub use executor::{Execution, Executor, TryFailure};
 pub use retry::backoff;
 pub use worker::run_worker;
-
-use run::Ended;
-use std::time::Duration;
-use tokio_util::sync::CancellationToken;
-
-/// How a worker runs.
-#[derive(Debug, Clone)]
-pub struct WorkerConfig {
-    /// Jobs run at once by this worker.
-    pub concurrency: usize,
-    /// Most jobs claimed at once (claimed jobs wait `enqueued` for a free slot);
-    /// at least `concurrency`.
-    pub batch: usize,
-    /// Channel capacities, counted across all workers of the database.
-    pub channels: Channels,
-    /// Stop when no job is running and none is runnable now (instead of
-    /// waiting for more); see `idle_horizon` and `wait_leases`.
-    pub until_idle: bool,
-    /// With `until_idle`: jobs due within this long (retries, etas, snoozes
-    /// that end) are waited for. Default: none.
-    pub idle_horizon: Duration,
-    /// With `until_idle`: also wait while jobs are held by other workers
-    /// (running, or held by a dead worker's lease until it expires and they
-    /// are rescued and run here).
-    pub wait_leases: bool,
-    /// Longest wait between looks at the queue when nothing wakes the worker.
-    pub poll_interval: Duration,
-    /// First retry delay of the default backoff; doubles with each try.
-    pub retry_base: Duration,
-    /// How long a claim holds a job without being renewed; the worker renews
-    /// it every third of that. A dead worker's jobs run again after it.
-    pub lease: Duration,
-    /// At shutdown: how long running jobs may take to finish before they are
-    /// given back.
-    pub grace: Duration,
-    /// Cancel to shut the worker down (e.g. on SIGTERM).
-    pub shutdown: CancellationToken,
-    /// Name the worker's claims carry (default: host, process id and a random tag).
-    pub name: Option<String>,
-}
-
-impl Default for WorkerConfig {
-    fn default() -> Self {
-        WorkerConfig {
-            concurrency: 4,
-            batch: 32,
-            channels: Channels::default(),
-            until_idle: false,
-            idle_horizon: Duration::ZERO,
-            wait_leases: false,
-            poll_interval: Duration::from_millis(500),
-            retry_base: Duration::from_secs(10),
-            lease: Duration::from_secs(30),
-            grace: Duration::from_secs(30),
-            shutdown: CancellationToken::new(),
-            name: None,
-        }
-    }
-}
-
-/// What a worker did.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct WorkerStats {
-    /// Jobs that finished done.
-    pub done: u64,
-    /// Jobs that failed for good.
-    pub failed: u64,
-    /// Tries that failed and were scheduled again.
-    pub retried: u64,
-    /// Jobs given back at shutdown.
-    pub released: u64,
-}
-
-impl WorkerStats {
-    fn count(&mut self, ended: &Ended) {
-        match ended {
-            Ended::Done => self.done += 1,
-            Ended::Retried(_) => self.retried += 1,
-            Ended::Failed => self.failed += 1,
-        }
-    }
-}
-
-fn default_name() -> String {
-    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .map(|h| h.trim().to_string())
-        .unwrap_or_else(|_| "host".into());
-    format!("{host}-{}-{:04x}", std::process::id(), fastrand::u16(..))
-}

@@ -2,7 +2,7 @@
 //! delay the remote asked for, or exponential backoff with jitter), whether
 //! the try counts, and whether the whole backend instance should wait.
 
-use crate::invoke::Failure;
+use super::executor::TryFailure;
 use crate::store::{JobRow, now_ms};
 use std::time::Duration;
 
@@ -40,7 +40,7 @@ pub struct NextTry {
 /// wait).
 pub fn next_try(
     job: &JobRow,
-    failure: &Failure,
+    failure: &TryFailure,
     lock_contended: bool,
     retry_base: Duration,
     max_snooze: Option<Duration>,
@@ -72,8 +72,9 @@ pub fn next_try(
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use crate::queue::retry::backoff;
     use crate::store::RetryPattern;
+    use std::time::Duration;
 
     #[test]
     fn backoff_grows_and_is_capped() {

@@ -3,12 +3,13 @@
 //! maintenance (reload modules, rescue expired leases) on time, so one slow
 //! job never stalls the rest.
 
+use super::config::{WorkerConfig, WorkerStats, default_name};
+use super::executor::Executor;
 use super::recorder::{self, Recorder};
 use super::run::{self, Ended};
-use super::{WorkerConfig, WorkerStats, default_name};
-use crate::ferry::Ferry;
-use crate::store::{BackendInstance, Dialect, JobRow, Store, now_ms};
+use crate::store::{Dialect, JobRow, Store, now_ms};
 use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::task::JoinSet;
 use tokio::time::Instant;
@@ -18,15 +19,16 @@ use tokio_util::sync::CancellationToken;
 /// and expired leases.
 const MAINTENANCE_INTERVAL: Duration = Duration::from_secs(2);
 
-/// Run jobs until shut down (or, with `until_idle`, until none is runnable
-/// or running; see [`WorkerConfig`]). `on_change` is called after each
-/// finished job with the totals.
+/// Run the jobs of `store` with `executor` until shut down (or, with
+/// `until_idle`, until none is runnable or running; see [`WorkerConfig`]).
+/// `on_change` is called after each finished job with the totals.
 pub async fn run_worker(
-    ferry: &Ferry,
+    store: &Store,
+    executor: Arc<dyn Executor>,
     config: &WorkerConfig,
     mut on_change: impl FnMut(&WorkerStats),
 ) -> crate::Result<WorkerStats> {
-    let store = ferry.store().clone();
+    let store = store.clone();
     let name = config.name.clone().unwrap_or_else(default_name);
     let background = CancellationToken::new();
     let _stop_background = background.clone().drop_guard();
@@ -40,7 +42,7 @@ pub async fn run_worker(
         tokio::spawn(listen_for_jobs(store.clone(), background.clone()));
     }
     let mut worker = Worker {
-        ferry,
+        executor,
         config,
         concurrency: config.concurrency.max(1),
         batch: config.batch.max(config.concurrency.max(1)),
@@ -51,7 +53,6 @@ pub async fn run_worker(
         waiting: VecDeque::new(),
         running: JoinSet::new(),
         running_ids: HashMap::new(),
-        instances: HashMap::new(),
         next_maintenance: Instant::now(),
         drained_at: None,
     };
@@ -69,7 +70,7 @@ pub async fn run_worker(
             worker.maintenance().await;
         }
         worker.claim().await;
-        worker.start_waiting().await;
+        worker.start_waiting();
         if config.until_idle
             && worker.running.is_empty()
             && worker.waiting.is_empty()
@@ -97,7 +98,7 @@ pub async fn run_worker(
 
 /// One worker's state between turns of its loop.
 struct Worker<'a> {
-    ferry: &'a Ferry,
+    executor: Arc<dyn Executor>,
     config: &'a WorkerConfig,
     concurrency: usize,
     batch: usize,
@@ -110,8 +111,6 @@ struct Worker<'a> {
     running: JoinSet<Ended>,
     /// `(job id, lease token)` of each running task.
     running_ids: HashMap<tokio::task::Id, (i64, i64)>,
-    /// Instances of the jobs run since the last maintenance.
-    instances: HashMap<String, BackendInstance>,
     next_maintenance: Instant,
     /// When the last claim found fewer ready jobs than it wanted, and the
     /// wake-up generation then.
@@ -119,14 +118,11 @@ struct Worker<'a> {
 }
 
 impl Worker<'_> {
-    /// Reload modules installed by other processes, forget cached instances
-    /// (their params may have changed), and rescue jobs whose lease expired.
+    /// Let the executor pick up what changed (modules installed by other
+    /// processes, instance parameters), and rescue jobs whose lease expired.
     async fn maintenance(&mut self) {
         self.next_maintenance = Instant::now() + MAINTENANCE_INTERVAL;
-        if let Err(e) = self.ferry.refresh().await {
-            tracing::warn!("could not check for newly installed modules: {e}");
-        }
-        self.instances.clear();
+        self.executor.maintain().await;
         match self.store.rescue_expired().await {
             Ok(0) => {}
             Ok(n) => tracing::warn!("{n} job(s) whose worker stopped put back in the queue"),
@@ -173,26 +169,19 @@ impl Worker<'_> {
     }
 
     /// Start waiting jobs in the free slots.
-    async fn start_waiting(&mut self) {
+    fn start_waiting(&mut self) {
         while self.running.len() < self.concurrency
             && let Some(job) = self.waiting.pop_front()
         {
-            let instance = match self.instances.get(&job.instance) {
-                Some(i) => Ok(i.clone()),
-                None => self.store.instance(&job.instance).await,
-            };
-            if let Ok(i) = &instance {
-                self.instances.insert(i.name.clone(), i.clone());
-            }
-            let (ferry, base, report) = (
-                self.ferry.clone(),
+            let (executor, base, report) = (
+                self.executor.clone(),
                 self.config.retry_base,
                 self.recorder.sender(),
             );
             let key = (job.id, job.lease_token.unwrap_or_default());
             let handle = self
                 .running
-                .spawn(async move { run::run(&ferry, &job, instance, base, &report).await });
+                .spawn(async move { run::run(&*executor, &job, base, &report).await });
             self.running_ids.insert(handle.id(), key);
         }
     }

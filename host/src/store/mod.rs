@@ -4,7 +4,9 @@
 //! the audit log.
 //!
 //! SQLite is the embedded default: one file, created and migrated on first use.
-//! The SQL is kept portable so that PostgreSQL can serve the same store.
+//! The SQL is kept portable so that PostgreSQL can serve the same store, but
+//! for the queue's hot path (claims, starts, batches of outcomes), which goes
+//! through a driver per database (see `jobs::driver`).
 
 mod audit;
 mod checkpoints;
@@ -98,39 +100,6 @@ impl Dialect {
             Dialect::Postgres => format!("${n}"),
         }
     }
-
-    /// Rows of a JSON array of objects bound as text parameter `$n`, as a table
-    /// `alias` with the given `(name, sql type)` columns: how a whole batch
-    /// travels in one statement with the scalar-only `Any` driver.
-    pub(crate) fn json_rows(self, n: usize, alias: &str, columns: &[(&str, &str)]) -> String {
-        match self {
-            Dialect::Sqlite => {
-                // Each row's object is taken out of the array once (as text,
-                // parsed once, then found in SQLite's JSON cache): read
-                // straight from `json_each`, every column would convert the
-                // object to text and parse it again.
-                let cols: Vec<String> = columns
-                    .iter()
-                    .map(|(name, _)| format!("json_extract(o, '$.{name}') AS {name}"))
-                    .collect();
-                format!(
-                    "(WITH e AS MATERIALIZED (SELECT value AS o FROM json_each(${n})) \
-                     SELECT {} FROM e) AS {alias}",
-                    cols.join(", ")
-                )
-            }
-            Dialect::Postgres => {
-                let cols: Vec<String> = columns
-                    .iter()
-                    .map(|(name, ty)| format!("{name} {ty}"))
-                    .collect();
-                format!(
-                    "jsonb_to_recordset((${n})::jsonb) AS {alias}({})",
-                    cols.join(", ")
-                )
-            }
-        }
-    }
 }
 
 /// The database of one Ferry installation. Cheap to clone (a pool).
@@ -146,6 +115,8 @@ pub struct Store {
     wakes: Arc<AtomicU64>,
     /// The pool of guests' record queries, opened on first use.
     guest: Arc<OnceLock<guest_queries::GuestPool>>,
+    /// The queue's claims and outcomes, in the database's own terms.
+    queue: Arc<dyn jobs::driver::QueueDriver>,
 }
 
 impl Store {
@@ -208,7 +179,22 @@ impl Store {
             Dialect::Sqlite => sqlx::migrate!("./migrations/sqlite").run(&pool).await?,
             Dialect::Postgres => sqlx::migrate!("./migrations/postgres").run(&pool).await?,
         }
+        let queue: Arc<dyn jobs::driver::QueueDriver> = match dialect {
+            Dialect::Sqlite => Arc::new(jobs::driver::sqlite::SqliteDriver::new(pool.clone())),
+            Dialect::Postgres => {
+                // Its own native pool (arrays, see `jobs::driver`), opened as
+                // the queue needs connections.
+                let options =
+                    sqlx::postgres::PgConnectOptions::from_str(&url)?.disable_statement_logging();
+                let native = sqlx::postgres::PgPoolOptions::new()
+                    .max_connections(16)
+                    .acquire_timeout(Duration::from_secs(30))
+                    .connect_lazy_with(options);
+                Arc::new(jobs::driver::postgres::PostgresDriver::new(native))
+            }
+        };
         Ok(Store {
+            queue,
             pool,
             dialect,
             url,

@@ -7,8 +7,10 @@
 //! its write matches no row. Outcomes of many jobs travel in one statement.
 
 use super::super::{Dialect, Store, now_ms};
-use super::{JOB_COLUMNS, JobRow, JobState, LogLine, job, merge_payloads};
+use super::driver::sqlite::INSERT_LOGS as INSERT_LOGS_SQLITE;
+use super::{JobRow, JobState, LogLine};
 use crate::error::Result;
+use crate::queue::policy::AfterFailure;
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::time::Duration;
@@ -80,30 +82,10 @@ pub enum Recorded {
     Fenced,
 }
 
-impl Dialect {
-    /// `id IN` the JSON array of ids bound as parameter `$n`.
-    fn ids_in(self, n: usize) -> String {
-        match self {
-            Dialect::Sqlite => format!("id IN (SELECT value FROM json_each(${n}))"),
-            Dialect::Postgres => {
-                format!("id IN (SELECT (jsonb_array_elements_text((${n})::jsonb))::bigint)")
-            }
-        }
-    }
-
-    /// `column`, kept from choosing the index: statements that update a batch
-    /// of jobs by id also test their state, and SQLite's planner would
-    /// otherwise walk every job in that state (the `jobs_ready` index) and
-    /// look each one up in the batch, quadratic in the batch size (1000 jobs:
-    /// 0.6 s instead of 5 ms). Driven by the batch, each job is one rowid
-    /// lookup. PostgreSQL plans a hash join either way.
-    fn by_id_only(self, column: &str) -> String {
-        match self {
-            Dialect::Sqlite => format!("+{column}"),
-            Dialect::Postgres => column.to_string(),
-        }
-    }
-}
+/// Log lines of many jobs, a JSON array bound as `$1`, on the store's pool.
+const INSERT_LOGS_POSTGRES: &str = "INSERT INTO job_logs (job_id, attempt, at, level, module, message) \
+     SELECT job_id, attempt, at, level, module, message FROM jsonb_to_recordset(($1)::jsonb) \
+     AS v(job_id bigint, attempt bigint, at bigint, level text, module text, message text)";
 
 impl Store {
     /// Claim up to `max` ready jobs (pending, eta reached, dependencies done,
@@ -117,103 +99,17 @@ impl Store {
         max: usize,
         lease: Duration,
         with_load: bool,
-        pick: impl FnOnce(&ClaimLoad, &[Candidate]) -> Vec<i64>,
+        pick: impl FnOnce(&ClaimLoad, &[Candidate]) -> Vec<i64> + Send,
     ) -> Result<Vec<JobRow>> {
-        if max == 0 {
-            return Ok(Vec::new());
-        }
-        let now = now_ms();
-        let mut tx = self.begin_write().await?;
-        let mut load = ClaimLoad::default();
-        if with_load {
-            if self.dialect() == Dialect::Postgres {
-                // Capacity is counted across all workers: claims that count
-                // take turns, so two nodes cannot both fill the last slot.
-                sqlx::query("SELECT pg_advisory_xact_lock(7470001)")
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            let rows: Vec<(String, i64)> = sqlx::query_as(
-                "SELECT channel, COUNT(*) FROM jobs WHERE state IN ('enqueued', 'started') GROUP BY channel",
-            )
-            .fetch_all(&mut *tx)
-            .await?;
-            load.running = rows.into_iter().collect();
-        }
-        let skip_locked = match self.dialect() {
-            Dialect::Postgres => " FOR UPDATE SKIP LOCKED",
-            Dialect::Sqlite => "",
-        };
-        // Capacity may turn some candidates down: look a little further.
-        let scan = if with_load { max * 4 } else { max };
-        let candidates: Vec<(i64, String)> = sqlx::query_as(&format!(
-            "SELECT id, channel FROM jobs WHERE state = 'pending' AND (eta IS NULL OR eta <= $1) \
-             AND (has_deps = 0 OR NOT EXISTS (SELECT 1 FROM job_dependencies d JOIN jobs p \
-                  ON p.id = d.depends_on OR p.group_name = d.depends_on_group \
-                  WHERE d.job_id = jobs.id AND p.state <> 'done')) \
-             AND NOT EXISTS (SELECT 1 FROM snoozes s WHERE s.instance = jobs.instance AND s.snoozed_until > $1) \
-             ORDER BY priority, id LIMIT $2{skip_locked}"
-        ))
-        .bind(now)
-        .bind(scan as i64)
-        .fetch_all(&mut *tx)
-        .await?;
-        let candidates: Vec<Candidate> = candidates
-            .into_iter()
-            .map(|(id, channel)| Candidate { id, channel })
-            .collect();
-        let mut chosen = pick(&load, &candidates);
-        chosen.truncate(max);
-        if chosen.is_empty() {
-            tx.commit().await?;
-            return Ok(Vec::new());
-        }
-        let token = fastrand::i64(1..i64::MAX);
-        let rows = sqlx::query(&format!(
-            "UPDATE jobs SET state = 'enqueued', attempts = attempts + 1, lease_token = $1, lease_until = $2, \
-             worker = $3 WHERE {} = 'pending' AND {} RETURNING {JOB_COLUMNS}",
-            self.dialect().by_id_only("state"),
-            self.dialect().ids_in(4)
-        ))
-        .bind(token)
-        .bind(now + lease.as_millis() as i64)
-        .bind(worker)
-        .bind(json!(chosen).to_string())
-        .fetch_all(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        let mut jobs = rows.iter().map(job).collect::<Result<Vec<_>>>()?;
-        jobs.sort_by_key(|j| (j.priority, j.id));
-        Ok(jobs)
+        self.queue
+            .claim(worker, max, lease, with_load, Box::new(pick))
+            .await
     }
 
     /// Mark claimed jobs started: `(id, token, started at)`. Jobs whose lease
     /// was lost are left alone; returns the ids that were marked.
     pub async fn mark_started(&self, started: &[(i64, i64, i64)]) -> Result<Vec<i64>> {
-        if started.is_empty() {
-            return Ok(Vec::new());
-        }
-        let rows: Vec<Value> = started
-            .iter()
-            .map(|(id, token, at)| json!({ "id": id, "token": token, "at": at }))
-            .collect();
-        let sql = format!(
-            "UPDATE jobs SET state = 'started', started_at = v.at, lost_claims = 0 FROM {} \
-             WHERE jobs.id = v.id AND jobs.lease_token = v.token AND {} = 'enqueued' RETURNING jobs.id",
-            self.dialect().json_rows(
-                1,
-                "v",
-                &[("id", "bigint"), ("token", "bigint"), ("at", "bigint")]
-            ),
-            self.dialect().by_id_only("jobs.state"),
-        );
-        let mut tx = self.begin_write().await?;
-        let ids = sqlx::query_scalar(&sql)
-            .bind(Value::Array(rows).to_string())
-            .fetch_all(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(ids)
+        self.queue.mark_started(started).await
     }
 
     /// Record jobs that ended well, with the log lines of their runs, in one
@@ -224,61 +120,11 @@ impl Store {
         done: &[Completion],
         logs: &[(i64, LogLine)],
     ) -> Result<Vec<i64>> {
-        let mut tx = self.begin_write().await?;
-        Self::insert_logs(self.dialect(), &mut tx, logs).await?;
-        let mut fenced = Vec::new();
-        if !done.is_empty() {
-            let rows: Vec<Value> = done
-                .iter()
-                .map(|c| {
-                    json!({
-                        "id": c.id, "token": c.token, "result": c.result,
-                        "module": c.module.as_ref().map(|m| &m.0), "hash": c.module.as_ref().map(|m| &m.1),
-                        "started": c.started_at, "total": c.progress.map(|p| p.0), "done": c.progress.map(|p| p.1),
-                    })
-                })
-                .collect();
-            let sql = format!(
-                "UPDATE jobs SET state = 'done', result = v.result, error = NULL, error_kind = NULL, \
-                 module = COALESCE(v.module, jobs.module), module_hash = COALESCE(v.hash, jobs.module_hash), \
-                 started_at = v.started, finished_at = $2, lease_token = NULL, lease_until = NULL, worker = NULL, \
-                 progress_total = COALESCE(v.total, jobs.progress_total), \
-                 progress_done = COALESCE(v.done, jobs.progress_done) \
-                 FROM {} WHERE jobs.id = v.id AND jobs.lease_token = v.token \
-                 AND {} IN ('enqueued', 'started') RETURNING jobs.id",
-                self.dialect().json_rows(
-                    1,
-                    "v",
-                    &[
-                        ("id", "bigint"),
-                        ("token", "bigint"),
-                        ("result", "text"),
-                        ("module", "text"),
-                        ("hash", "text"),
-                        ("started", "bigint"),
-                        ("total", "bigint"),
-                        ("done", "bigint"),
-                    ],
-                ),
-                self.dialect().by_id_only("jobs.state"),
-            );
-            let written: Vec<i64> = sqlx::query_scalar(&sql)
-                .bind(Value::Array(rows).to_string())
-                .bind(now_ms())
-                .fetch_all(&mut *tx)
-                .await?;
-            if written.len() < done.len() {
-                fenced = done
-                    .iter()
-                    .map(|c| c.id)
-                    .filter(|id| !written.contains(id))
-                    .collect();
-            }
-        }
-        tx.commit().await?;
-        Ok(fenced)
+        self.queue.record_completions(done, logs).await
     }
 
+    /// Store log lines of many jobs in the transaction `tx` on the store's
+    /// pool (the drivers write the logs of completions their own way).
     pub(super) async fn insert_logs(
         dialect: Dialect,
         tx: &mut super::super::DbConn,
@@ -292,23 +138,11 @@ impl Store {
                             "module": l.module, "message": l.message })
                 })
                 .collect();
-            let sql = format!(
-                "INSERT INTO job_logs (job_id, attempt, at, level, module, message) \
-                 SELECT job_id, attempt, at, level, module, message FROM {}",
-                dialect.json_rows(
-                    1,
-                    "v",
-                    &[
-                        ("job_id", "bigint"),
-                        ("attempt", "bigint"),
-                        ("at", "bigint"),
-                        ("level", "text"),
-                        ("module", "text"),
-                        ("message", "text"),
-                    ],
-                )
-            );
-            sqlx::query(&sql)
+            let sql = match dialect {
+                Dialect::Sqlite => INSERT_LOGS_SQLITE,
+                Dialect::Postgres => INSERT_LOGS_POSTGRES,
+            };
+            sqlx::query(sql)
                 .bind(Value::Array(rows).to_string())
                 .execute(&mut *tx)
                 .await?;
@@ -338,55 +172,56 @@ impl Store {
             tx.commit().await?;
             return Ok(Recorded::Fenced);
         };
-        let mut state = match failed.retry_at {
-            Some(_) => JobState::Pending,
-            None => JobState::Failed,
+        let retry = failed.retry_at.is_some();
+        // The facts the policy weighs: twins are looked for only when the job
+        // would be retried, the merge twin only when no identity twin waits.
+        let identity_twin: Option<i64> = match &identity_key {
+            Some(key) if retry => {
+                sqlx::query_scalar(
+                    "SELECT id FROM jobs WHERE instance = $1 AND identity_key = $2 \
+                     AND state IN ('pending', 'enqueued') AND id <> $3",
+                )
+                .bind(&instance)
+                .bind(key)
+                .bind(failed.id)
+                .fetch_optional(&mut *tx)
+                .await?
+            }
+            _ => None,
         };
-        let mut error = failed.error.clone();
-        if state == JobState::Pending {
-            let twin: Option<i64> = match &identity_key {
-                Some(key) => {
-                    sqlx::query_scalar(
-                        "SELECT id FROM jobs WHERE instance = $1 AND identity_key = $2 \
-                         AND state IN ('pending', 'enqueued') AND id <> $3",
-                    )
-                    .bind(&instance)
-                    .bind(key)
-                    .bind(failed.id)
-                    .fetch_optional(&mut *tx)
-                    .await?
-                }
-                None => None,
-            };
-            if let Some(twin) = twin {
-                state = JobState::Cancelled;
-                error = format!(
-                    "{error} (not retried: job {twin} with the same identity key is waiting to run)"
-                );
-            } else if let Some(key) = &merge_key {
-                let pending: Option<(i64, String)> = sqlx::query_as(
+        let merge_twin: Option<(i64, String)> = match &merge_key {
+            Some(key) if retry && identity_twin.is_none() => {
+                sqlx::query_as(
                     "SELECT id, payload FROM jobs WHERE instance = $1 AND merge_key = $2 AND state = 'pending'",
                 )
                 .bind(&instance)
                 .bind(key)
                 .fetch_optional(&mut *tx)
-                .await?;
-                if let Some((twin, newer)) = pending {
-                    // The twin is newer: its values win, this job's changes join.
-                    let merged = merge_payloads(
-                        &serde_json::from_str(&payload)?,
-                        &serde_json::from_str(&newer)?,
-                    );
-                    sqlx::query("UPDATE jobs SET payload = $1 WHERE id = $2")
-                        .bind(merged.to_string())
-                        .bind(twin)
-                        .execute(&mut *tx)
-                        .await?;
-                    state = JobState::Cancelled;
-                    error = format!("{error} (not retried: merged into pending job {twin})");
-                }
+                .await?
             }
+            _ => None,
+        };
+        let after = AfterFailure::decide(
+            retry,
+            &payload,
+            identity_twin,
+            merge_twin.as_ref().map(|(id, p)| (*id, p.as_str())),
+        )?;
+        if let AfterFailure::MergeInto { twin, payload } = &after {
+            sqlx::query("UPDATE jobs SET payload = $1 WHERE id = $2")
+                .bind(payload.to_string())
+                .bind(twin)
+                .execute(&mut *tx)
+                .await?;
         }
+        let state = match after {
+            AfterFailure::Retry => JobState::Pending,
+            AfterFailure::Fail => JobState::Failed,
+            AfterFailure::YieldToIdentityTwin(_) | AfterFailure::MergeInto { .. } => {
+                JobState::Cancelled
+            }
+        };
+        let error = after.error(&failed.error);
         let finished = (state != JobState::Pending).then(now_ms);
         sqlx::query(
             "UPDATE jobs SET state = $1, eta = COALESCE($2, eta), error = $3, error_kind = $4, finished_at = $5, \
@@ -497,24 +332,9 @@ impl Store {
         if jobs.is_empty() {
             return Ok(0);
         }
-        let rows: Vec<Value> = jobs
-            .iter()
-            .map(|(id, token)| json!({ "id": id, "token": token }))
-            .collect();
-        let sql = format!(
-            "UPDATE jobs SET state = 'pending', attempts = jobs.attempts - 1, lease_token = NULL, \
-             lease_until = NULL, worker = NULL FROM {} WHERE jobs.id = v.id AND jobs.lease_token = v.token \
-             AND {} = 'enqueued'",
-            self.dialect()
-                .json_rows(1, "v", &[("id", "bigint"), ("token", "bigint")]),
-            self.dialect().by_id_only("jobs.state"),
-        );
-        let done = sqlx::query(&sql)
-            .bind(Value::Array(rows).to_string())
-            .execute(self.pool())
-            .await?;
+        let released = self.queue.release_claimed(jobs).await?;
         self.wake_workers();
-        Ok(done.rows_affected())
+        Ok(released)
     }
 
     /// Write a running job's progress, if the claim `token` still holds it.

@@ -1,8 +1,71 @@
 //! Enqueueing: jobs are stored durably before anything runs them.
 
 use super::super::{Dialect, Store, now_ms};
-use super::{INSERT_COLUMNS, NewJob, insert_row, merge_payloads};
+use super::{NewJob, insert_row, merge_payloads};
 use crate::error::Result;
+
+/// The columns a new job sets.
+macro_rules! insert_columns {
+    () => {
+        "instance, name, payload, priority, eta, max_retries, retry_pattern, identity_key, \
+         merge_key, channel, description, user_name, pinned_module, pinned_hash, pin_policy, \
+         group_name, has_deps"
+    };
+}
+
+/// A new job, its columns bound as `$1`…`$17` in the order of
+/// [`insert_columns`] and its creation time as `$18`; nothing (no row
+/// returned) when a pending or enqueued job of the instance has its identity key.
+const INSERT_ONE: &str = concat!(
+    "INSERT INTO jobs (",
+    insert_columns!(),
+    ", state, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, 'pending', $18) \
+     ON CONFLICT (instance, identity_key) WHERE identity_key IS NOT NULL AND state IN ('pending', 'enqueued') \
+     DO NOTHING RETURNING id"
+);
+
+/// Plain new jobs travel as one JSON array of objects (`$1`, see
+/// `insert_row`) with their creation time as `$2`: on SQLite each object is
+/// taken out once (`MATERIALIZED`) rather than parsed again for every column.
+const INSERT_MANY_SQLITE: &str = concat!(
+    "INSERT INTO jobs (",
+    insert_columns!(),
+    ", state, created_at) SELECT ",
+    insert_columns!(),
+    ", 'pending', $2 FROM (WITH e AS MATERIALIZED (SELECT value AS o FROM json_each($1)) SELECT \
+     json_extract(o, '$.instance') AS instance, json_extract(o, '$.name') AS name, \
+     json_extract(o, '$.payload') AS payload, json_extract(o, '$.priority') AS priority, \
+     json_extract(o, '$.eta') AS eta, json_extract(o, '$.max_retries') AS max_retries, \
+     json_extract(o, '$.retry_pattern') AS retry_pattern, json_extract(o, '$.identity_key') \
+     AS identity_key, json_extract(o, '$.merge_key') AS merge_key, json_extract(o, \
+     '$.channel') AS channel, json_extract(o, '$.description') AS description, \
+     json_extract(o, '$.user_name') AS user_name, json_extract(o, '$.pinned_module') AS \
+     pinned_module, json_extract(o, '$.pinned_hash') AS pinned_hash, json_extract(o, \
+     '$.pin_policy') AS pin_policy, json_extract(o, '$.group_name') AS group_name, \
+     json_extract(o, '$.has_deps') AS has_deps \
+     FROM e) AS v RETURNING id"
+);
+
+/// [`INSERT_MANY_SQLITE`] on PostgreSQL (the store's `Any` pool binds no arrays).
+const INSERT_MANY_POSTGRES: &str = concat!(
+    "INSERT INTO jobs (",
+    insert_columns!(),
+    ", state, created_at) SELECT ",
+    insert_columns!(),
+    ", 'pending', $2 FROM jsonb_to_recordset(($1)::jsonb) AS v(\
+     instance text, name text, payload text, priority bigint, eta bigint, max_retries bigint, \
+     retry_pattern text, identity_key text, merge_key text, channel text, description text, \
+     user_name text, pinned_module text, pinned_hash text, pin_policy text, group_name text, \
+     has_deps bigint) \
+     RETURNING id"
+);
+
+/// The pending job of an instance with a merge key (`$1`, `$2`); on
+/// PostgreSQL locked, so that two merges into it do not lose one another.
+const MERGE_TWIN_SQLITE: &str =
+    "SELECT id, payload FROM jobs WHERE instance = $1 AND merge_key = $2 AND state = 'pending'";
+const MERGE_TWIN_POSTGRES: &str = "SELECT id, payload FROM jobs WHERE instance = $1 AND merge_key = $2 \
+     AND state = 'pending' FOR UPDATE";
 
 impl Store {
     /// Store a job. With an identity key that a pending or enqueued job of the
@@ -32,16 +95,11 @@ impl Store {
         for chunk in plain.chunks(500) {
             let rows: Vec<serde_json::Value> =
                 chunk.iter().map(|j| insert_row(j)).collect::<Result<_>>()?;
-            let columns = INSERT_COLUMNS
-                .iter()
-                .map(|(c, _)| *c)
-                .collect::<Vec<_>>()
-                .join(", ");
-            let sql = format!(
-                "INSERT INTO jobs ({columns}, state, created_at) SELECT {columns}, 'pending', $2 FROM {} RETURNING id",
-                self.dialect().json_rows(1, "v", INSERT_COLUMNS)
-            );
-            let mut batch: Vec<i64> = sqlx::query_scalar(&sql)
+            let sql = match self.dialect() {
+                Dialect::Sqlite => INSERT_MANY_SQLITE,
+                Dialect::Postgres => INSERT_MANY_POSTGRES,
+            };
+            let mut batch: Vec<i64> = sqlx::query_scalar(sql)
                 .bind(serde_json::Value::Array(rows).to_string())
                 .bind(now_ms())
                 .fetch_all(&mut *tx)
@@ -73,34 +131,34 @@ impl Store {
         {
             return Ok(id);
         }
-        let columns = INSERT_COLUMNS
-            .iter()
-            .map(|(c, _)| *c)
-            .collect::<Vec<_>>()
-            .join(", ");
-        let params = (1..=INSERT_COLUMNS.len())
-            .map(|n| format!("${n}"))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let n = INSERT_COLUMNS.len();
-        let sql = format!(
-            "INSERT INTO jobs ({columns}, state, created_at) VALUES ({params}, 'pending', ${}) \
-             ON CONFLICT (instance, identity_key) WHERE identity_key IS NOT NULL AND state IN ('pending', 'enqueued') \
-             DO NOTHING RETURNING id",
-            n + 1
-        );
-        let row = insert_row(new)?;
-        let mut q = sqlx::query_scalar::<_, i64>(&sql);
-        for (column, ty) in INSERT_COLUMNS {
-            let v = &row[*column];
-            q = match (*ty, v) {
-                ("bigint", serde_json::Value::Null) => q.bind(None::<i64>),
-                ("bigint", v) => q.bind(v.as_i64()),
-                (_, serde_json::Value::Null) => q.bind(None::<String>),
-                (_, v) => q.bind(v.as_str().map(str::to_string)),
-            };
-        }
-        let inserted = q.bind(now_ms()).fetch_optional(&mut *tx).await?;
+        let inserted = sqlx::query_scalar::<_, i64>(INSERT_ONE)
+            .bind(&new.instance)
+            .bind(&new.name)
+            .bind(&new.payload)
+            .bind(new.priority)
+            .bind(new.eta)
+            .bind(new.max_retries)
+            .bind(
+                new.retry_pattern
+                    .as_ref()
+                    .map(serde_json::to_string)
+                    .transpose()?,
+            )
+            .bind(&new.identity_key)
+            .bind(&new.merge_key)
+            .bind(&new.channel)
+            .bind(&new.description)
+            .bind(&new.user)
+            .bind(new.pin.as_ref().map(|p| p.module.clone()))
+            .bind(new.pin.as_ref().map(|p| p.hash.clone()))
+            .bind(new.pin_policy.as_str())
+            .bind(&new.group)
+            .bind(i64::from(
+                !new.depends_on.is_empty() || !new.after_groups.is_empty(),
+            ))
+            .bind(now_ms())
+            .fetch_optional(&mut *tx)
+            .await?;
         let id = match inserted {
             Some(id) => id,
             None => {
@@ -140,17 +198,15 @@ impl Store {
         key: &str,
         payload: &str,
     ) -> Result<Option<i64>> {
-        let lock = match self.dialect() {
-            Dialect::Postgres => " FOR UPDATE",
-            Dialect::Sqlite => "",
+        let sql = match self.dialect() {
+            Dialect::Sqlite => MERGE_TWIN_SQLITE,
+            Dialect::Postgres => MERGE_TWIN_POSTGRES,
         };
-        let pending: Option<(i64, String)> = sqlx::query_as(&format!(
-            "SELECT id, payload FROM jobs WHERE instance = $1 AND merge_key = $2 AND state = 'pending'{lock}"
-        ))
-        .bind(instance)
-        .bind(key)
-        .fetch_optional(&mut *tx)
-        .await?;
+        let pending: Option<(i64, String)> = sqlx::query_as(sql)
+            .bind(instance)
+            .bind(key)
+            .fetch_optional(&mut *tx)
+            .await?;
         let Some((id, older)) = pending else {
             return Ok(None);
         };

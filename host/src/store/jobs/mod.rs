@@ -1,20 +1,22 @@
 //! Jobs: what a job is (state, options, pins, retry patterns), and the
 //! store's operations on them, one file per side: [`enqueue`] (producers),
-//! [`claims`] (workers) and [`operators`] (people and tools).
+//! [`claims`] (workers) and [`operators`] (people and tools). The workers'
+//! hot path goes through a [`driver`] per database; what follows a failed try
+//! or an expired claim is the queue's policy (`crate::queue::policy`).
 
 mod claims;
+pub(crate) mod driver;
 mod enqueue;
 mod operators;
 mod outlook;
 mod rescue;
 
+pub use crate::queue::policy::{MAX_FREE_LOST_CLAIMS, merge_payloads};
 pub use claims::{Candidate, ClaimLoad, Completion, FailedTry, Recorded};
 pub use outlook::{HeldBy, Outlook};
-pub use rescue::MAX_FREE_LOST_CLAIMS;
 
 use crate::error::{Error, Result};
 use serde::Serialize;
-use sqlx::Row;
 use std::fmt;
 
 /// Where a job is in its life.
@@ -236,38 +238,6 @@ impl NewJob {
     }
 }
 
-/// Fold the payload of a newer job into an older pending one: objects merge
-/// key by key (the newer value wins), and `changed_fields` lists are united,
-/// so that one run exports every field either change touched.
-pub fn merge_payloads(older: &serde_json::Value, newer: &serde_json::Value) -> serde_json::Value {
-    use serde_json::Value;
-    match (older, newer) {
-        (Value::Object(old), Value::Object(new)) => {
-            let mut merged = old.clone();
-            for (key, value) in new {
-                let combined = match (old.get(key), value) {
-                    (Some(Value::Array(a)), Value::Array(b)) if key == "changed_fields" => {
-                        let mut all = a.clone();
-                        all.extend(b.iter().filter(|v| !a.contains(v)).cloned());
-                        Value::Array(all)
-                    }
-                    // The record's values: one level deep, so a field whose
-                    // value is an object is replaced whole, never blended.
-                    (Some(Value::Object(o)), Value::Object(n)) => {
-                        let mut values = o.clone();
-                        values.extend(n.iter().map(|(k, v)| (k.clone(), v.clone())));
-                        Value::Object(values)
-                    }
-                    _ => value.clone(),
-                };
-                merged.insert(key.clone(), combined);
-            }
-            Value::Object(merged)
-        }
-        _ => newer.clone(),
-    }
-}
-
 /// A stored job.
 #[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct JobRow {
@@ -380,28 +350,8 @@ pub struct LogLine {
     pub message: String,
 }
 
-/// The columns a new job sets, with their SQL types (a batch of new jobs
-/// travels as one JSON array of objects with these keys).
-const INSERT_COLUMNS: &[(&str, &str)] = &[
-    ("instance", "text"),
-    ("name", "text"),
-    ("payload", "text"),
-    ("priority", "bigint"),
-    ("eta", "bigint"),
-    ("max_retries", "bigint"),
-    ("retry_pattern", "text"),
-    ("identity_key", "text"),
-    ("merge_key", "text"),
-    ("channel", "text"),
-    ("description", "text"),
-    ("user_name", "text"),
-    ("pinned_module", "text"),
-    ("pinned_hash", "text"),
-    ("pin_policy", "text"),
-    ("group_name", "text"),
-    ("has_deps", "bigint"),
-];
-
+/// A new job as one object of a batch (see `enqueue_many`): keys are the
+/// columns it sets.
 fn insert_row(j: &NewJob) -> Result<serde_json::Value> {
     Ok(serde_json::json!({
         "instance": j.instance,
@@ -424,52 +374,106 @@ fn insert_row(j: &NewJob) -> Result<serde_json::Value> {
     }))
 }
 
-pub(super) const JOB_COLUMNS: &str = "id, instance, name, payload, priority, eta, max_retries, attempts, \
-    retry_pattern, identity_key, merge_key, channel, group_name, pinned_module, pinned_hash, pin_policy, lease_token, \
-    lease_until, worker, state, description, user_name, module, module_hash, progress_total, progress_done, result, \
-    error, error_kind, stop_requested, created_at, started_at, finished_at";
+/// The columns of a stored job, as a literal (so that fixed statements can
+/// be put together with `concat!`).
+macro_rules! job_columns {
+    () => {
+        "id, instance, name, payload, priority, eta, max_retries, attempts, \
+         retry_pattern, identity_key, merge_key, channel, group_name, pinned_module, pinned_hash, pin_policy, \
+         lease_token, lease_until, worker, state, description, user_name, module, module_hash, progress_total, \
+         progress_done, result, error, error_kind, stop_requested, created_at, started_at, finished_at"
+    };
+}
+pub(super) use job_columns;
+
+pub(super) const JOB_COLUMNS: &str = job_columns!();
+
+/// A job's columns as stored, read by name from a row of any of the
+/// databases (the `Any` pool's rows and the PostgreSQL driver's alike).
+#[derive(sqlx::FromRow)]
+pub(super) struct StoredJob {
+    id: i64,
+    instance: String,
+    name: String,
+    payload: String,
+    priority: i64,
+    eta: Option<i64>,
+    max_retries: i64,
+    attempts: i64,
+    retry_pattern: Option<String>,
+    identity_key: Option<String>,
+    merge_key: Option<String>,
+    channel: String,
+    group_name: Option<String>,
+    pinned_module: Option<String>,
+    pinned_hash: Option<String>,
+    pin_policy: String,
+    lease_token: Option<i64>,
+    lease_until: Option<i64>,
+    worker: Option<String>,
+    state: String,
+    description: String,
+    user_name: String,
+    module: Option<String>,
+    module_hash: Option<String>,
+    progress_total: Option<i64>,
+    progress_done: Option<i64>,
+    result: Option<String>,
+    error: Option<String>,
+    error_kind: Option<String>,
+    stop_requested: i64,
+    created_at: i64,
+    started_at: Option<i64>,
+    finished_at: Option<i64>,
+}
+
+impl StoredJob {
+    pub(super) fn into_job(self) -> Result<JobRow> {
+        Ok(JobRow {
+            id: self.id,
+            instance: self.instance,
+            name: self.name,
+            payload: self.payload,
+            priority: self.priority,
+            eta: self.eta,
+            max_retries: self.max_retries,
+            attempts: self.attempts,
+            retry_pattern: self
+                .retry_pattern
+                .as_deref()
+                .map(serde_json::from_str)
+                .transpose()?,
+            identity_key: self.identity_key,
+            merge_key: self.merge_key,
+            channel: self.channel,
+            group: self.group_name,
+            pin: self
+                .pinned_module
+                .zip(self.pinned_hash)
+                .map(|(module, hash)| Pin { module, hash }),
+            pin_policy: PinPolicy::parse(&self.pin_policy)?,
+            lease_token: self.lease_token,
+            lease_until: self.lease_until,
+            worker: self.worker,
+            state: JobState::parse(&self.state)?,
+            description: self.description,
+            user: self.user_name,
+            module: self.module,
+            module_hash: self.module_hash,
+            progress_total: self.progress_total,
+            progress_done: self.progress_done,
+            result: self.result,
+            error: self.error,
+            error_kind: self.error_kind,
+            stop_requested: self.stop_requested != 0,
+            created_at: self.created_at,
+            started_at: self.started_at,
+            finished_at: self.finished_at,
+        })
+    }
+}
 
 pub(super) fn job(row: &super::DbRow) -> Result<JobRow> {
-    let state: String = row.try_get("state")?;
-    let stop: i64 = row.try_get("stop_requested")?;
-    let pattern: Option<String> = row.try_get("retry_pattern")?;
-    let pinned_module: Option<String> = row.try_get("pinned_module")?;
-    let pinned_hash: Option<String> = row.try_get("pinned_hash")?;
-    let policy: String = row.try_get("pin_policy")?;
-    Ok(JobRow {
-        id: row.try_get("id")?,
-        instance: row.try_get("instance")?,
-        name: row.try_get("name")?,
-        payload: row.try_get("payload")?,
-        priority: row.try_get("priority")?,
-        eta: row.try_get("eta")?,
-        max_retries: row.try_get("max_retries")?,
-        attempts: row.try_get("attempts")?,
-        retry_pattern: pattern.as_deref().map(serde_json::from_str).transpose()?,
-        identity_key: row.try_get("identity_key")?,
-        merge_key: row.try_get("merge_key")?,
-        channel: row.try_get("channel")?,
-        group: row.try_get("group_name")?,
-        pin: pinned_module
-            .zip(pinned_hash)
-            .map(|(module, hash)| Pin { module, hash }),
-        pin_policy: PinPolicy::parse(&policy)?,
-        lease_token: row.try_get("lease_token")?,
-        lease_until: row.try_get("lease_until")?,
-        worker: row.try_get("worker")?,
-        state: JobState::parse(&state)?,
-        description: row.try_get("description")?,
-        user: row.try_get("user_name")?,
-        module: row.try_get("module")?,
-        module_hash: row.try_get("module_hash")?,
-        progress_total: row.try_get("progress_total")?,
-        progress_done: row.try_get("progress_done")?,
-        result: row.try_get("result")?,
-        error: row.try_get("error")?,
-        error_kind: row.try_get("error_kind")?,
-        stop_requested: stop != 0,
-        created_at: row.try_get("created_at")?,
-        started_at: row.try_get("started_at")?,
-        finished_at: row.try_get("finished_at")?,
-    })
+    use sqlx::FromRow;
+    StoredJob::from_row(row)?.into_job()
 }

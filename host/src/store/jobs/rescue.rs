@@ -4,10 +4,7 @@
 use super::super::{Store, now_ms};
 use super::{FailedTry, JobState, LogLine, Recorded};
 use crate::error::Result;
-
-/// How many times in a row a job may be put back without a try counted
-/// because the worker that claimed it stopped before its start was recorded.
-pub const MAX_FREE_LOST_CLAIMS: i64 = 3;
+use crate::queue::policy::Rescue;
 
 /// A claim whose lease expired: id, token, state, attempts, max retries,
 /// lost claims, worker.
@@ -18,7 +15,7 @@ impl Store {
     /// database). A job that had started has lost its try: pending again,
     /// counted, or failed if it was its last. A job only claimed (`enqueued`)
     /// never ran: pending again with its try given back, up to
-    /// [`MAX_FREE_LOST_CLAIMS`] times (a job that brings its worker down
+    /// [`MAX_FREE_LOST_CLAIMS`](crate::queue::policy::MAX_FREE_LOST_CLAIMS) times (a job that brings its worker down
     /// before its start is recorded must not loop for ever). Each says so in
     /// its log. Returns how many were rescued.
     pub async fn rescue_expired(&self) -> Result<u64> {
@@ -44,23 +41,16 @@ impl Store {
             let token = if token == 0 { -1 } else { token };
             let worker = worker.as_deref().unwrap_or("unknown");
             let started = state == JobState::Started.as_str();
-            if !started && lost_claims < MAX_FREE_LOST_CLAIMS {
-                if self.put_back_unstarted(id, token, worker, attempts).await? {
-                    rescued += 1;
-                }
-                continue;
-            }
-            let error = if started {
-                format!(
-                    "try {attempts} lost: worker {worker} stopped while running it (its lease expired)"
-                )
-            } else {
-                format!(
-                    "try {attempts} lost: worker {worker} stopped before starting it (its lease expired), \
-                     the {}th time in a row, so the try counts",
-                    lost_claims + 1
-                )
-            };
+            let (error, retry) =
+                match Rescue::decide(worker, started, attempts, max_retries, lost_claims) {
+                    Rescue::PutBack => {
+                        if self.put_back_unstarted(id, token, worker, attempts).await? {
+                            rescued += 1;
+                        }
+                        continue;
+                    }
+                    Rescue::TryLost { error, retry } => (error, retry),
+                };
             let log = LogLine {
                 attempt: attempts,
                 at: now,
@@ -73,7 +63,7 @@ impl Store {
                 token,
                 error,
                 kind: "retryable".into(),
-                retry_at: (attempts <= max_retries).then(now_ms),
+                retry_at: retry.then(now_ms),
                 count_try: true,
                 snooze_until: None,
                 module: None,
@@ -118,10 +108,7 @@ impl Store {
             at: now_ms(),
             level: "warn".into(),
             module: "host".into(),
-            message: format!(
-                "worker {worker} claimed it but stopped before starting it (its lease expired): \
-                 back in the queue, no try counted"
-            ),
+            message: Rescue::put_back_note(worker),
         };
         Self::insert_logs(self.dialect(), &mut tx, &[(id, log)]).await?;
         tx.commit().await?;

@@ -1,0 +1,107 @@
+//! The queue's hot path, one implementation per database: claiming ready
+//! jobs, marking them started, and writing batches of outcomes and logs.
+//!
+//! **Why two pools on PostgreSQL and one on SQLite.** The store runs on a
+//! sqlx `Any` pool, which binds scalars only: batches there travel as one
+//! JSON array and are taken apart in SQL. PostgreSQL deserves its own types,
+//! so its driver ([`postgres`]) opens a native `PgPool` on the same URL (lazily,
+//! beside the store's pool) and binds arrays: claims take `id = ANY($1)`,
+//! batches are `UNNEST`ed, ready jobs are locked with `FOR UPDATE SKIP
+//! LOCKED` so that concurrent claims pass each other instead of queueing.
+//! Two pools on one server change nothing for correctness: each statement
+//! and each transaction is on one connection either way, and every write of
+//! an outcome is still fenced by the claim's lease token. On SQLite a second
+//! pool would be wrong (`sqlite::memory:` would be a second, empty database)
+//! and slower (one more set of writers queueing for the file's single write
+//! lock), so its driver ([`sqlite`]) keeps the store's pool, its `BEGIN
+//! IMMEDIATE` write transactions and its WAL and busy-timeout settings, with
+//! fixed SQLite statements (`json_each`) instead of ones built per dialect.
+//!
+//! What is not here stays on the store's pool with SQL both databases share:
+//! enqueueing (it must commit in the caller's transaction, with the record
+//! write or trigger run that caused it), a failed try (a few statements in
+//! one transaction that also cancels twins, merges payloads, fails dependents
+//! and snoozes the instance), leases, rescues and operators' commands.
+
+pub(crate) mod postgres;
+pub(crate) mod sqlite;
+
+use super::{Candidate, ClaimLoad, Completion, JobRow, LogLine};
+use crate::error::Result;
+use futures_util::future::BoxFuture;
+use std::fmt;
+use std::time::Duration;
+
+/// Chooses among the ready jobs of a claim, knowing what runs per channel.
+pub(crate) type Pick<'a> = Box<dyn FnOnce(&ClaimLoad, &[Candidate]) -> Vec<i64> + Send + 'a>;
+
+/// The claim side of the queue on one database.
+pub(crate) trait QueueDriver: Send + Sync + fmt::Debug {
+    /// Claim up to `max` ready jobs for `worker` under a new lease (see
+    /// [`crate::store::Store::claim_jobs`]).
+    fn claim<'a>(
+        &'a self,
+        worker: &'a str,
+        max: usize,
+        lease: Duration,
+        with_load: bool,
+        pick: Pick<'a>,
+    ) -> BoxFuture<'a, Result<Vec<JobRow>>>;
+
+    /// Mark claimed jobs started: `(id, token, at)`; the ids marked.
+    fn mark_started<'a>(
+        &'a self,
+        started: &'a [(i64, i64, i64)],
+    ) -> BoxFuture<'a, Result<Vec<i64>>>;
+
+    /// Write completions and log lines in one transaction; the ids fenced.
+    fn record_completions<'a>(
+        &'a self,
+        done: &'a [Completion],
+        logs: &'a [(i64, LogLine)],
+    ) -> BoxFuture<'a, Result<Vec<i64>>>;
+
+    /// Give back claimed, unstarted jobs: `(id, token)`; how many.
+    fn release_claimed<'a>(&'a self, jobs: &'a [(i64, i64)]) -> BoxFuture<'a, Result<u64>>;
+}
+
+/// The ready jobs in the order they should run: pending, eta reached,
+/// dependencies done, instance not snoozed (`$1` now, `$2` how many).
+macro_rules! ready_jobs {
+    () => {
+        "SELECT id, channel FROM jobs WHERE state = 'pending' AND (eta IS NULL OR eta <= $1) \
+         AND (has_deps = 0 OR NOT EXISTS (SELECT 1 FROM job_dependencies d JOIN jobs p \
+              ON p.id = d.depends_on OR p.group_name = d.depends_on_group \
+              WHERE d.job_id = jobs.id AND p.state <> 'done')) \
+         AND NOT EXISTS (SELECT 1 FROM snoozes s WHERE s.instance = jobs.instance AND s.snoozed_until > $1) \
+         ORDER BY priority, id LIMIT $2"
+    };
+}
+use ready_jobs;
+
+/// Jobs enqueued or started now, per channel.
+const RUNNING_PER_CHANNEL: &str =
+    "SELECT channel, COUNT(*) FROM jobs WHERE state IN ('enqueued', 'started') GROUP BY channel";
+
+/// How many ready jobs a claim looks at: capacity may turn some candidates
+/// down, so it looks a little further when it counts.
+fn scan(max: usize, with_load: bool) -> i64 {
+    (if with_load { max * 4 } else { max }) as i64
+}
+
+/// The claimed jobs, best first.
+fn in_run_order(mut jobs: Vec<JobRow>) -> Vec<JobRow> {
+    jobs.sort_by_key(|j| (j.priority, j.id));
+    jobs
+}
+
+/// The jobs of `done` whose id is not among `written`.
+fn fenced(done: &[Completion], written: &[i64]) -> Vec<i64> {
+    if written.len() == done.len() {
+        return Vec::new();
+    }
+    done.iter()
+        .map(|c| c.id)
+        .filter(|id| !written.contains(id))
+        .collect()
+}

@@ -1,0 +1,240 @@
+//! The queue on PostgreSQL, on a native pool beside the store's (see the
+//! [module doc](super)): batches are bound as arrays and `UNNEST`ed, claims
+//! take `id = ANY($1)`, and ready jobs are locked `FOR UPDATE SKIP LOCKED` so
+//! that workers of many nodes claim side by side.
+
+use super::super::{Candidate, ClaimLoad, Completion, JobRow, LogLine, StoredJob, job_columns};
+use super::{Pick, QueueDriver, RUNNING_PER_CHANNEL, fenced, in_run_order, ready_jobs, scan};
+use crate::error::Result;
+use crate::store::now_ms;
+use futures_util::future::BoxFuture;
+use sqlx::PgPool;
+use std::time::Duration;
+
+/// Capacity is counted across all workers: claims that count take turns
+/// (this transaction-scoped lock), so two nodes cannot both fill the last slot.
+const COUNTING_CLAIMS_TAKE_TURNS: &str = "SELECT pg_advisory_xact_lock(7470001)";
+
+const READY_JOBS: &str = concat!(ready_jobs!(), " FOR UPDATE SKIP LOCKED");
+
+const CLAIM: &str = concat!(
+    "UPDATE jobs SET state = 'enqueued', attempts = attempts + 1, lease_token = $1, lease_until = $2, \
+     worker = $3 WHERE state = 'pending' AND id = ANY($4) RETURNING ",
+    job_columns!()
+);
+
+const MARK_STARTED: &str = "UPDATE jobs SET state = 'started', started_at = v.at, lost_claims = 0 \
+     FROM UNNEST($1::bigint[], $2::bigint[], $3::bigint[]) AS v(id, token, at) \
+     WHERE jobs.id = v.id AND jobs.lease_token = v.token AND jobs.state = 'enqueued' RETURNING jobs.id";
+
+const COMPLETE: &str = "UPDATE jobs SET state = 'done', result = v.result, error = NULL, error_kind = NULL, \
+     module = COALESCE(v.module, jobs.module), module_hash = COALESCE(v.hash, jobs.module_hash), \
+     started_at = v.started, finished_at = $9, lease_token = NULL, lease_until = NULL, worker = NULL, \
+     progress_total = COALESCE(v.total, jobs.progress_total), \
+     progress_done = COALESCE(v.done, jobs.progress_done) \
+     FROM UNNEST($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::bigint[], \
+                 $7::bigint[], $8::bigint[]) AS v(id, token, result, module, hash, started, total, done) \
+     WHERE jobs.id = v.id AND jobs.lease_token = v.token \
+     AND jobs.state IN ('enqueued', 'started') RETURNING jobs.id";
+
+const INSERT_LOGS: &str = "INSERT INTO job_logs (job_id, attempt, at, level, module, message) \
+     SELECT * FROM UNNEST($1::bigint[], $2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::text[])";
+
+const RELEASE_CLAIMED: &str = "UPDATE jobs SET state = 'pending', attempts = jobs.attempts - 1, \
+     lease_token = NULL, lease_until = NULL, worker = NULL \
+     FROM UNNEST($1::bigint[], $2::bigint[]) AS v(id, token) \
+     WHERE jobs.id = v.id AND jobs.lease_token = v.token AND jobs.state = 'enqueued'";
+
+/// The queue's claims and outcomes on PostgreSQL.
+#[derive(Debug, Clone)]
+pub(crate) struct PostgresDriver {
+    pool: PgPool,
+}
+
+impl PostgresDriver {
+    /// A driver on its own pool.
+    pub(crate) fn new(pool: PgPool) -> Self {
+        PostgresDriver { pool }
+    }
+
+    async fn claim_now(
+        &self,
+        worker: &str,
+        max: usize,
+        lease: Duration,
+        with_load: bool,
+        pick: Pick<'_>,
+    ) -> Result<Vec<JobRow>> {
+        if max == 0 {
+            return Ok(Vec::new());
+        }
+        let now = now_ms();
+        let mut tx = self.pool.begin().await?;
+        let mut load = ClaimLoad::default();
+        if with_load {
+            sqlx::query(COUNTING_CLAIMS_TAKE_TURNS)
+                .execute(&mut *tx)
+                .await?;
+            let rows: Vec<(String, i64)> = sqlx::query_as(RUNNING_PER_CHANNEL)
+                .fetch_all(&mut *tx)
+                .await?;
+            load.running = rows.into_iter().collect();
+        }
+        let candidates: Vec<(i64, String)> = sqlx::query_as(READY_JOBS)
+            .bind(now)
+            .bind(scan(max, with_load))
+            .fetch_all(&mut *tx)
+            .await?;
+        let candidates: Vec<Candidate> = candidates
+            .into_iter()
+            .map(|(id, channel)| Candidate { id, channel })
+            .collect();
+        let mut chosen = pick(&load, &candidates);
+        chosen.truncate(max);
+        if chosen.is_empty() {
+            tx.commit().await?;
+            return Ok(Vec::new());
+        }
+        let token = fastrand::i64(1..i64::MAX);
+        let rows: Vec<StoredJob> = sqlx::query_as(CLAIM)
+            .bind(token)
+            .bind(now + lease.as_millis() as i64)
+            .bind(worker)
+            .bind(&chosen)
+            .fetch_all(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        let jobs = rows
+            .into_iter()
+            .map(StoredJob::into_job)
+            .collect::<Result<_>>()?;
+        Ok(in_run_order(jobs))
+    }
+
+    async fn mark_started_now(&self, started: &[(i64, i64, i64)]) -> Result<Vec<i64>> {
+        if started.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids: Vec<i64> = started.iter().map(|s| s.0).collect();
+        let tokens: Vec<i64> = started.iter().map(|s| s.1).collect();
+        let at: Vec<i64> = started.iter().map(|s| s.2).collect();
+        Ok(sqlx::query_scalar(MARK_STARTED)
+            .bind(ids)
+            .bind(tokens)
+            .bind(at)
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
+    async fn record_completions_now(
+        &self,
+        done: &[Completion],
+        logs: &[(i64, LogLine)],
+    ) -> Result<Vec<i64>> {
+        let mut tx = self.pool.begin().await?;
+        if !logs.is_empty() {
+            sqlx::query(INSERT_LOGS)
+                .bind(logs.iter().map(|(id, _)| *id).collect::<Vec<i64>>())
+                .bind(logs.iter().map(|(_, l)| l.attempt).collect::<Vec<i64>>())
+                .bind(logs.iter().map(|(_, l)| l.at).collect::<Vec<i64>>())
+                .bind(
+                    logs.iter()
+                        .map(|(_, l)| l.level.as_str())
+                        .collect::<Vec<&str>>(),
+                )
+                .bind(
+                    logs.iter()
+                        .map(|(_, l)| l.module.as_str())
+                        .collect::<Vec<&str>>(),
+                )
+                .bind(
+                    logs.iter()
+                        .map(|(_, l)| l.message.as_str())
+                        .collect::<Vec<&str>>(),
+                )
+                .execute(&mut *tx)
+                .await?;
+        }
+        let mut fenced_ids = Vec::new();
+        if !done.is_empty() {
+            let (module, hash): (Vec<Option<&str>>, Vec<Option<&str>>) = done
+                .iter()
+                .map(|c| match &c.module {
+                    Some((name, hash)) => (Some(name.as_str()), Some(hash.as_str())),
+                    None => (None, None),
+                })
+                .unzip();
+            let written: Vec<i64> = sqlx::query_scalar(COMPLETE)
+                .bind(done.iter().map(|c| c.id).collect::<Vec<i64>>())
+                .bind(done.iter().map(|c| c.token).collect::<Vec<i64>>())
+                .bind(
+                    done.iter()
+                        .map(|c| c.result.as_str())
+                        .collect::<Vec<&str>>(),
+                )
+                .bind(module)
+                .bind(hash)
+                .bind(done.iter().map(|c| c.started_at).collect::<Vec<i64>>())
+                .bind(
+                    done.iter()
+                        .map(|c| c.progress.map(|p| p.0))
+                        .collect::<Vec<Option<i64>>>(),
+                )
+                .bind(
+                    done.iter()
+                        .map(|c| c.progress.map(|p| p.1))
+                        .collect::<Vec<Option<i64>>>(),
+                )
+                .bind(now_ms())
+                .fetch_all(&mut *tx)
+                .await?;
+            fenced_ids = fenced(done, &written);
+        }
+        tx.commit().await?;
+        Ok(fenced_ids)
+    }
+
+    async fn release_claimed_now(&self, jobs: &[(i64, i64)]) -> Result<u64> {
+        if jobs.is_empty() {
+            return Ok(0);
+        }
+        let done = sqlx::query(RELEASE_CLAIMED)
+            .bind(jobs.iter().map(|j| j.0).collect::<Vec<i64>>())
+            .bind(jobs.iter().map(|j| j.1).collect::<Vec<i64>>())
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected())
+    }
+}
+
+impl QueueDriver for PostgresDriver {
+    fn claim<'a>(
+        &'a self,
+        worker: &'a str,
+        max: usize,
+        lease: Duration,
+        with_load: bool,
+        pick: Pick<'a>,
+    ) -> BoxFuture<'a, Result<Vec<JobRow>>> {
+        Box::pin(self.claim_now(worker, max, lease, with_load, pick))
+    }
+
+    fn mark_started<'a>(
+        &'a self,
+        started: &'a [(i64, i64, i64)],
+    ) -> BoxFuture<'a, Result<Vec<i64>>> {
+        Box::pin(self.mark_started_now(started))
+    }
+
+    fn record_completions<'a>(
+        &'a self,
+        done: &'a [Completion],
+        logs: &'a [(i64, LogLine)],
+    ) -> BoxFuture<'a, Result<Vec<i64>>> {
+        Box::pin(self.record_completions_now(done, logs))
+    }
+
+    fn release_claimed<'a>(&'a self, jobs: &'a [(i64, i64)]) -> BoxFuture<'a, Result<u64>> {
+        Box::pin(self.release_claimed_now(jobs))
+    }
+}

@@ -1,0 +1,241 @@
+//! The queue on SQLite, on the store's own pool (see the [module doc](super)).
+//! Batches travel as one JSON array bound as text: each row's object is taken
+//! out once (`MATERIALIZED`, then found in SQLite's JSON cache) rather than
+//! parsed again for every column.
+//!
+//! Statements that update a batch of jobs by id also test their state, and
+//! write it `+state` to keep it from choosing the index: otherwise SQLite's
+//! planner walks every job in that state (the `jobs_ready` index) and looks
+//! each one up in the batch, quadratic in the batch size (1000 jobs: 0.6 s
+//! instead of 5 ms). Driven by the batch, each job is one rowid lookup.
+
+use super::super::{Candidate, ClaimLoad, Completion, JobRow, LogLine, StoredJob, job_columns};
+use super::{Pick, QueueDriver, RUNNING_PER_CHANNEL, fenced, in_run_order, ready_jobs, scan};
+use crate::error::Result;
+use crate::store::now_ms;
+use futures_util::future::BoxFuture;
+use serde_json::{Value, json};
+use sqlx::AnyPool;
+use std::time::Duration;
+
+const CLAIM: &str = concat!(
+    "UPDATE jobs SET state = 'enqueued', attempts = attempts + 1, lease_token = $1, lease_until = $2, \
+     worker = $3 WHERE +state = 'pending' AND id IN (SELECT value FROM json_each($4)) RETURNING ",
+    job_columns!()
+);
+
+const MARK_STARTED: &str = "UPDATE jobs SET state = 'started', started_at = v.at, lost_claims = 0 FROM \
+     (WITH e AS MATERIALIZED (SELECT value AS o FROM json_each($1)) \
+      SELECT json_extract(o, '$.id') AS id, json_extract(o, '$.token') AS token, \
+      json_extract(o, '$.at') AS at FROM e) AS v \
+     WHERE jobs.id = v.id AND jobs.lease_token = v.token AND +jobs.state = 'enqueued' RETURNING jobs.id";
+
+const COMPLETE: &str = "UPDATE jobs SET state = 'done', result = v.result, error = NULL, error_kind = NULL, \
+     module = COALESCE(v.module, jobs.module), module_hash = COALESCE(v.hash, jobs.module_hash), \
+     started_at = v.started, finished_at = $2, lease_token = NULL, lease_until = NULL, worker = NULL, \
+     progress_total = COALESCE(v.total, jobs.progress_total), \
+     progress_done = COALESCE(v.done, jobs.progress_done) FROM \
+     (WITH e AS MATERIALIZED (SELECT value AS o FROM json_each($1)) \
+      SELECT json_extract(o, '$.id') AS id, json_extract(o, '$.token') AS token, \
+      json_extract(o, '$.result') AS result, json_extract(o, '$.module') AS module, \
+      json_extract(o, '$.hash') AS hash, json_extract(o, '$.started') AS started, \
+      json_extract(o, '$.total') AS total, json_extract(o, '$.done') AS done FROM e) AS v \
+     WHERE jobs.id = v.id AND jobs.lease_token = v.token \
+     AND +jobs.state IN ('enqueued', 'started') RETURNING jobs.id";
+
+/// Log lines of many jobs (`$1`, a JSON array), in one statement.
+pub(in crate::store) const INSERT_LOGS: &str = "INSERT INTO job_logs (job_id, attempt, at, level, module, message) \
+     SELECT job_id, attempt, at, level, module, message FROM \
+     (WITH e AS MATERIALIZED (SELECT value AS o FROM json_each($1)) \
+      SELECT json_extract(o, '$.job_id') AS job_id, json_extract(o, '$.attempt') AS attempt, \
+      json_extract(o, '$.at') AS at, json_extract(o, '$.level') AS level, \
+      json_extract(o, '$.module') AS module, json_extract(o, '$.message') AS message FROM e) AS v";
+
+const RELEASE_CLAIMED: &str = "UPDATE jobs SET state = 'pending', attempts = jobs.attempts - 1, lease_token = NULL, \
+     lease_until = NULL, worker = NULL FROM \
+     (WITH e AS MATERIALIZED (SELECT value AS o FROM json_each($1)) \
+      SELECT json_extract(o, '$.id') AS id, json_extract(o, '$.token') AS token FROM e) AS v \
+     WHERE jobs.id = v.id AND jobs.lease_token = v.token AND +jobs.state = 'enqueued'";
+
+/// The queue's claims and outcomes on SQLite.
+#[derive(Debug, Clone)]
+pub(crate) struct SqliteDriver {
+    pool: AnyPool,
+}
+
+impl SqliteDriver {
+    /// A driver on the store's pool.
+    pub(crate) fn new(pool: AnyPool) -> Self {
+        SqliteDriver { pool }
+    }
+
+    /// A write transaction that takes the write lock at once, so that two
+    /// writers queue instead of one failing when it upgrades a read.
+    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
+        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
+    }
+
+    async fn claim_now(
+        &self,
+        worker: &str,
+        max: usize,
+        lease: Duration,
+        with_load: bool,
+        pick: Pick<'_>,
+    ) -> Result<Vec<JobRow>> {
+        if max == 0 {
+            return Ok(Vec::new());
+        }
+        let now = now_ms();
+        let mut tx = self.begin_write().await?;
+        let mut load = ClaimLoad::default();
+        if with_load {
+            // The write lock is held: no other claim counts meanwhile.
+            let rows: Vec<(String, i64)> = sqlx::query_as(RUNNING_PER_CHANNEL)
+                .fetch_all(&mut *tx)
+                .await?;
+            load.running = rows.into_iter().collect();
+        }
+        let candidates: Vec<(i64, String)> = sqlx::query_as(ready_jobs!())
+            .bind(now)
+            .bind(scan(max, with_load))
+            .fetch_all(&mut *tx)
+            .await?;
+        let candidates: Vec<Candidate> = candidates
+            .into_iter()
+            .map(|(id, channel)| Candidate { id, channel })
+            .collect();
+        let mut chosen = pick(&load, &candidates);
+        chosen.truncate(max);
+        if chosen.is_empty() {
+            tx.commit().await?;
+            return Ok(Vec::new());
+        }
+        let token = fastrand::i64(1..i64::MAX);
+        let rows: Vec<StoredJob> = sqlx::query_as(CLAIM)
+            .bind(token)
+            .bind(now + lease.as_millis() as i64)
+            .bind(worker)
+            .bind(json!(chosen).to_string())
+            .fetch_all(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        let jobs = rows
+            .into_iter()
+            .map(StoredJob::into_job)
+            .collect::<Result<_>>()?;
+        Ok(in_run_order(jobs))
+    }
+
+    async fn mark_started_now(&self, started: &[(i64, i64, i64)]) -> Result<Vec<i64>> {
+        if started.is_empty() {
+            return Ok(Vec::new());
+        }
+        let rows: Vec<Value> = started
+            .iter()
+            .map(|(id, token, at)| json!({ "id": id, "token": token, "at": at }))
+            .collect();
+        let mut tx = self.begin_write().await?;
+        let ids = sqlx::query_scalar(MARK_STARTED)
+            .bind(Value::Array(rows).to_string())
+            .fetch_all(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(ids)
+    }
+
+    async fn record_completions_now(
+        &self,
+        done: &[Completion],
+        logs: &[(i64, LogLine)],
+    ) -> Result<Vec<i64>> {
+        let mut tx = self.begin_write().await?;
+        insert_logs(&mut tx, logs).await?;
+        let mut fenced_ids = Vec::new();
+        if !done.is_empty() {
+            let rows: Vec<Value> = done
+                .iter()
+                .map(|c| {
+                    json!({
+                        "id": c.id, "token": c.token, "result": c.result,
+                        "module": c.module.as_ref().map(|m| &m.0), "hash": c.module.as_ref().map(|m| &m.1),
+                        "started": c.started_at, "total": c.progress.map(|p| p.0), "done": c.progress.map(|p| p.1),
+                    })
+                })
+                .collect();
+            let written: Vec<i64> = sqlx::query_scalar(COMPLETE)
+                .bind(Value::Array(rows).to_string())
+                .bind(now_ms())
+                .fetch_all(&mut *tx)
+                .await?;
+            fenced_ids = fenced(done, &written);
+        }
+        tx.commit().await?;
+        Ok(fenced_ids)
+    }
+
+    async fn release_claimed_now(&self, jobs: &[(i64, i64)]) -> Result<u64> {
+        if jobs.is_empty() {
+            return Ok(0);
+        }
+        let rows: Vec<Value> = jobs
+            .iter()
+            .map(|(id, token)| json!({ "id": id, "token": token }))
+            .collect();
+        let done = sqlx::query(RELEASE_CLAIMED)
+            .bind(Value::Array(rows).to_string())
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected())
+    }
+}
+
+/// Store log lines of many jobs in the transaction `tx`, 500 a statement.
+async fn insert_logs(tx: &mut sqlx::AnyConnection, logs: &[(i64, LogLine)]) -> Result<()> {
+    for chunk in logs.chunks(500) {
+        let rows: Vec<Value> = chunk
+            .iter()
+            .map(|(job_id, l)| {
+                json!({ "job_id": job_id, "attempt": l.attempt, "at": l.at, "level": l.level,
+                        "module": l.module, "message": l.message })
+            })
+            .collect();
+        sqlx::query(INSERT_LOGS)
+            .bind(Value::Array(rows).to_string())
+            .execute(&mut *tx)
+            .await?;
+    }
+    Ok(())
+}
+
+impl QueueDriver for SqliteDriver {
+    fn claim<'a>(
+        &'a self,
+        worker: &'a str,
+        max: usize,
+        lease: Duration,
+        with_load: bool,
+        pick: Pick<'a>,
+    ) -> BoxFuture<'a, Result<Vec<JobRow>>> {
+        Box::pin(self.claim_now(worker, max, lease, with_load, pick))
+    }
+
+    fn mark_started<'a>(
+        &'a self,
+        started: &'a [(i64, i64, i64)],
+    ) -> BoxFuture<'a, Result<Vec<i64>>> {
+        Box::pin(self.mark_started_now(started))
+    }
+
+    fn record_completions<'a>(
+        &'a self,
+        done: &'a [Completion],
+        logs: &'a [(i64, LogLine)],
+    ) -> BoxFuture<'a, Result<Vec<i64>>> {
+        Box::pin(self.record_completions_now(done, logs))
+    }
+
+    fn release_claimed<'a>(&'a self, jobs: &'a [(i64, i64)]) -> BoxFuture<'a, Result<u64>> {
+        Box::pin(self.release_claimed_now(jobs))
+    }
+}
