@@ -9,8 +9,8 @@
 //!
 //! The engine also holds the components it has pre-linked, by content hash:
 //! the registry ([`crate::backend`]) is plain data and names each module's
-//! component by that hash, and [`crate::invoke`] instantiates
-//! [`Engine::prepared`] of it.
+//! component by that hash, and [`crate::invoke`] instantiates what the engine
+//! keeps under it (`Engine::prepared`).
 
 use crate::api::{self, HostState};
 use crate::bindings::{ConnectorPre, GUEST_INTERFACE};
