@@ -9,7 +9,7 @@
 
 #![no_main]
 
-use ferry::manifest::{HostRule, Manifest, Schedule, Target};
+use ferry_manifest::{HostRule, Manifest, Schedule, Target};
 use libfuzzer_sys::fuzz_target;
 use serde_json::{Map, Value};
 

@@ -1,6 +1,7 @@
 //! The webhook request path up to the guest, and back: what any caller on the
-//! network sends (`ferry::triggers::webhook::check`, with the secret looked up
-//! as `call` does) and what a guest answers (`answer_of`). Neither may panic,
+//! network sends (`ferry_manifest::webhook_call::check`, with the secret looked
+//! up as the host's `triggers::webhook::call` does) and what a guest answers
+//! (`answer_of`). Neither may panic,
 //! and the refusals follow the documented order and meaning:
 //!
 //! - a body over the limit is refused with 413 (and 413 means just that);
@@ -19,9 +20,8 @@
 #![no_main]
 
 use arbitrary::Arbitrary;
-use ferry::bindings::guest::WebhookResponse;
-use ferry::manifest::{WebhookAuth, WebhookContent, WebhookDecl};
-use ferry::triggers::webhook::{Request, answer_of, check, param_secret};
+use ferry_manifest::webhook_call::{GuestAnswer, Request, answer_of, check, param_secret};
+use ferry_manifest::{WebhookAuth, WebhookContent, WebhookDecl};
 use hmac::{Hmac, Mac};
 use libfuzzer_sys::fuzz_target;
 use serde_json::{Map, Value};
@@ -237,7 +237,7 @@ fuzz_target!(|input: Input| {
     }
 
     if let Some((status, headers)) = answer {
-        let response = WebhookResponse {
+        let response = GuestAnswer {
             status,
             headers: headers.clone(),
             body: request.body,

@@ -6,15 +6,21 @@
 //! settings never load a stale artefact). Instances come from the pooling
 //! allocator; every run gets a fresh store with a memory cap and a CPU deadline
 //! (epoch interruption), see [`crate::invoke`].
+//!
+//! The engine also holds the components it has pre-linked, by content hash:
+//! the registry ([`crate::backend`]) is plain data and names each module's
+//! component by that hash, and [`crate::invoke`] instantiates what the engine
+//! keeps under it (`Engine::prepared`).
 
 use crate::api::{self, HostState};
 use crate::bindings::{ConnectorPre, GUEST_INTERFACE};
 use crate::error::{Error, Result};
 use sha2::{Digest, Sha256};
+use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 use wasmtime::component::{Component, Linker};
 use wasmtime::{InstanceAllocationStrategy, PoolingAllocationConfig};
@@ -83,6 +89,11 @@ pub struct Engine {
     linker: Linker<HostState>,
     config: EngineConfig,
     stop_ticker: Arc<AtomicBool>,
+    /// Pre-linked components by content hash. Never emptied: a registry
+    /// snapshot that a run still holds, or a module version a job is pinned
+    /// to, may name any component loaded since the start, and there are only
+    /// as many as installs (the compiled code is mapped from the disk cache).
+    prepared: RwLock<HashMap<String, ConnectorPre<HostState>>>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -151,6 +162,7 @@ impl Engine {
             linker,
             config,
             stop_ticker,
+            prepared: RwLock::default(),
         })
     }
 
@@ -252,5 +264,23 @@ impl Engine {
             .instantiate_pre(component)
             .map_err(|e| wrong(format!("{e:#}")))?;
         ConnectorPre::new(pre).map_err(|e| wrong(format!("{e:#}")))
+    }
+
+    /// Keep a component [`Engine::prepare`]d for its modules' runs, under its
+    /// content hash.
+    pub(crate) fn keep_prepared(&self, content_hash: &str, pre: ConnectorPre<HostState>) {
+        self.prepared
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .insert(content_hash.to_string(), pre);
+    }
+
+    /// The pre-linked component of this content hash, if it was kept.
+    pub(crate) fn prepared(&self, content_hash: &str) -> Option<ConnectorPre<HostState>> {
+        self.prepared
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .get(content_hash)
+            .cloned()
     }
 }

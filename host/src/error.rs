@@ -130,6 +130,18 @@ pub enum Error {
     Json(#[from] serde_json::Error),
 }
 
+/// The manifest crate's errors are the host's of the same name and text.
+impl From<ferry_manifest::Error> for Error {
+    fn from(e: ferry_manifest::Error) -> Self {
+        use ferry_manifest::Error as M;
+        match e {
+            M::Manifest { path, message } => Error::Manifest { path, message },
+            M::NotFoundInChain { what, chain } => Error::NotFoundInChain { what, chain },
+            M::Invalid(message) => Error::Invalid(message),
+        }
+    }
+}
+
 impl Error {
     /// A [`Error::NotFound`] without hint.
     pub fn not_found(kind: &'static str, name: impl Into<String>) -> Self {

@@ -233,11 +233,11 @@ impl Ferry {
         let relative = module_file_name(&manifest.module.name, &hash);
         write_module_file(&self.inner.data_dir.join(&relative), &bytes)?;
 
+        engine.keep_prepared(&hash, pre);
         let module = Arc::new(Module {
             manifest: manifest.clone(),
             description: description.clone(),
             content_hash: hash.clone(),
-            pre,
         });
         let registry = self.registry().with(module)?;
         let stored = InstalledModule {

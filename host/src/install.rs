@@ -122,11 +122,11 @@ pub(crate) fn load_module(
     }
     let pre = engine.prepare(&path, &component)?;
     let description = serde_json::from_str(&stored.description)?;
+    engine.keep_prepared(&hash, pre);
     Ok(Module {
         manifest,
         description,
         content_hash: hash,
-        pre,
     })
 }
 

@@ -146,18 +146,7 @@ pub fn key_file(data_dir: &Path) -> PathBuf {
 
 /// A secret name: letters, digits, `-`, `_`, `.`; 1 to 64 characters.
 pub fn check_name(name: &str) -> Result<()> {
-    let ok = !name.is_empty()
-        && name.len() <= 64
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
-    if ok {
-        Ok(())
-    } else {
-        Err(Error::Invalid(format!(
-            "secret name {name:?}: use 1 to 64 letters, digits, `-`, `_` or `.`"
-        )))
-    }
+    Ok(ferry_manifest::check_secret_name(name)?)
 }
 
 /// The shortest value a secret may have: a shorter one could not be

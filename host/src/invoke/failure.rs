@@ -43,6 +43,21 @@ impl From<Error> for Failure {
     }
 }
 
+/// A registry lookup that fails (`?` on [`crate::backend::Registry`]'s
+/// answers) fails the guest call as the host's error of the same name does.
+impl From<ferry_manifest::Error> for Failure {
+    fn from(e: ferry_manifest::Error) -> Self {
+        Error::from(e).into()
+    }
+}
+
+/// See [`Failure`]'s `From<ferry_manifest::Error>`: the same, for a host call.
+impl From<ferry_manifest::Error> for types::Error {
+    fn from(e: ferry_manifest::Error) -> Self {
+        Error::from(e).into()
+    }
+}
+
 impl From<Failure> for types::Error {
     fn from(f: Failure) -> Self {
         let kind = match f.kind {

@@ -99,9 +99,21 @@ where
     ) -> wasmtime::Result<Result<T, types::Error>>,
 {
     let budget = scope.engine.config().time_budget;
+    let Some(pre) = scope.engine.prepared(&resolved.module.content_hash) else {
+        // Every module of a registry was prepared when it was loaded.
+        return Err(Failure {
+            kind: "final",
+            message: format!(
+                "module `{}`: its component (hash {}) is not loaded",
+                resolved.module.name(),
+                resolved.module.content_hash
+            ),
+            retry_after_ms: None,
+        });
+    };
     let mut store = new_store(scope, resolved, depth);
     let run = async {
-        let connector = resolved.module.pre.instantiate_async(&mut store).await?;
+        let connector = pre.instantiate_async(&mut store).await?;
         f(&mut store, connector).await
     };
     let failure = match tokio::time::timeout(scope.remaining(), run).await {

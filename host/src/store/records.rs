@@ -20,26 +20,8 @@ pub struct RecordRow {
     pub updated_at: i64,
 }
 
-/// Comparison of a [`RecordFilter`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FilterOp {
-    /// `=`
-    Eq,
-    /// `!=`
-    Ne,
-    /// `<`
-    Lt,
-    /// `<=`
-    Le,
-    /// `>`
-    Gt,
-    /// `>=`
-    Ge,
-    /// SQL `LIKE`
-    Like,
-    /// equals one of a JSON array's values
-    OneOf,
-}
+/// Comparison of a [`RecordFilter`]: the operator of a manifest's conditions.
+pub use ferry_manifest::FilterOp;
 
 /// One condition of a record search.
 #[derive(Debug, Clone)]

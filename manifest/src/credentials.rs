@@ -1,7 +1,7 @@
 //! `[[capabilities.credential]]`: sealed credentials. The manifest binds a
 //! secret of the instance to the hosts it may be sent to and to a way of
 //! presenting it; the host adds it to a request the guest marks with the
-//! credential's name ([`crate::api::http`]), so the value never enters the guest.
+//! credential's name (in its outbound HTTP), so the value never enters the guest.
 //!
 //! ```toml
 //! [[capabilities.credential]]
@@ -11,9 +11,9 @@
 //! present = "bearer"                # or "basic" with user = "…", or header = "X-Api-Key", or query = "api_key"
 //! ```
 
-use super::ParamDecl;
-use super::capabilities::{HostRule, render};
-use crate::secrets;
+use crate::host_rules::{HostRule, render};
+use crate::names::check_secret_name;
+use crate::params::ParamDecl;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -74,9 +74,9 @@ pub struct Credential {
 
 impl CredentialDecl {
     /// Check it at install: names, one way to present it, host entries.
-    pub(super) fn check(&self, params: &BTreeMap<String, ParamDecl>) -> Result<(), String> {
-        secrets::check_name(&self.name)
-            .and_then(|()| secrets::check_name(&self.secret))
+    pub(crate) fn check(&self, params: &BTreeMap<String, ParamDecl>) -> Result<(), String> {
+        check_secret_name(&self.name)
+            .and_then(|()| check_secret_name(&self.secret))
             .map_err(|e| e.to_string())?;
         self.presentation(|name| params.contains_key(name).then(|| "x".to_string()))?;
         if self.hosts.is_empty() {
@@ -95,7 +95,7 @@ impl CredentialDecl {
     }
 
     /// How it is presented, with `user` filled in by `lookup`.
-    pub(super) fn presentation(
+    pub(crate) fn presentation(
         &self,
         lookup: impl Fn(&str) -> Option<String>,
     ) -> Result<Presentation, String> {
@@ -155,88 +155,4 @@ impl CredentialDecl {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::super::Capabilities;
-    use super::*;
-
-    fn caps(text: &str) -> Result<Capabilities, String> {
-        let caps: Capabilities = toml::from_str(text).map_err(|e| e.to_string())?;
-        let declared: BTreeMap<String, ParamDecl> =
-            [("url".to_string(), ParamDecl::default())].into();
-        caps.check(&declared).map(|()| caps)
-    }
-
-    #[test]
-    fn a_credential_needs_one_way_to_be_presented_and_valid_hosts() {
-        let ok = caps(
-            r#"[[credential]]
-name = "t"
-secret = "token"
-hosts = ["{{ params.url }}"]
-present = "basic"
-user = "me""#,
-        )
-        .unwrap();
-        let params = serde_json::json!({ "url": "http://127.0.0.1:1" });
-        let (creds, problems) = ok.credentials(params.as_object().unwrap());
-        assert!(problems.is_empty(), "{problems:?}");
-        assert_eq!(
-            creds[0].presentation,
-            Presentation::Basic { user: "me".into() }
-        );
-        for (bad, why) in [
-            (
-                r#"name = "t"
-secret = "s"
-hosts = ["https://a.example"]"#,
-                "exactly one",
-            ),
-            (
-                r#"name = "t"
-secret = "s"
-hosts = ["https://a.example"]
-present = "bearer"
-header = "X-Key""#,
-                "exactly one",
-            ),
-            (
-                r#"name = "t"
-secret = "s"
-hosts = []
-present = "bearer""#,
-                "at least one host",
-            ),
-            (
-                r#"name = "t"
-secret = "s"
-hosts = ["{{ params.nope }}"]
-present = "bearer""#,
-                "nope",
-            ),
-            (
-                r#"name = "t"
-secret = "s"
-hosts = ["https://a.example"]
-header = "Host""#,
-                "cannot carry",
-            ),
-            (
-                r#"name = "t"
-secret = "s"
-hosts = ["https://a.example"]
-present = "basic""#,
-                "needs `user`",
-            ),
-            (
-                r#"name = "t t"
-secret = "s"
-hosts = ["https://a.example"]
-present = "bearer""#,
-                "secret name",
-            ),
-        ] {
-            let err = caps(&format!("[[credential]]\n{bad}")).unwrap_err();
-            assert!(err.contains(why), "{bad}: {err}");
-        }
-    }
-}
+mod tests;

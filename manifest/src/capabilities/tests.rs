@@ -1,6 +1,7 @@
 //! Tests of `[capabilities]`: host rules, credentials, work directories.
 
 use super::*;
+use crate::host_rules::{HostRule, Target};
 
 fn target<'a>(method: &'a str, url: &'a url::Url) -> Target<'a> {
     Target {

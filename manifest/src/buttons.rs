@@ -10,7 +10,7 @@
 //! channel = "root.manual"         # optional, default root
 //! ```
 
-use super::valid_name;
+use crate::names::valid_name;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 
@@ -34,7 +34,7 @@ pub struct ButtonDecl {
 }
 
 /// Check the `[[button]]` entries.
-pub(super) fn check(buttons: &[ButtonDecl]) -> Result<(), String> {
+pub(crate) fn check(buttons: &[ButtonDecl]) -> Result<(), String> {
     let mut seen = BTreeSet::new();
     for (i, b) in buttons.iter().enumerate() {
         let at = format!("[[button]] #{}", i + 1);
@@ -66,34 +66,4 @@ pub(super) fn check(buttons: &[ButtonDecl]) -> Result<(), String> {
 }
 
 #[cfg(test)]
-mod tests {
-    use crate::manifest::Manifest;
-
-    const BASE: &str = "[module]\nname = \"m\"\nversion = \"1\"\n[[backend]]\nname = \"b\"\n";
-
-    #[test]
-    fn parses_buttons_and_names_bad_keys() {
-        let m = Manifest::parse(&format!(
-            "{BASE}[[button]]\nname = \"import\"\njob = \"import-batch\"\ndescription = \"Import\"\npriority = 3\nchannel = \"root.manual\"\n"
-        ))
-        .unwrap();
-        assert_eq!(m.buttons[0].job, "import-batch");
-        assert_eq!(m.buttons[0].priority, Some(3));
-
-        let err = Manifest::parse(&format!("{BASE}[[button]]\nname = \"import\"\n")).unwrap_err();
-        assert!(err.contains("missing field `job`"), "{err}");
-        let err = Manifest::parse(&format!(
-            "{BASE}[[button]]\nname = \"import\"\njob = \"x\"\nchannel = \"root..a\"\n"
-        ))
-        .unwrap_err();
-        assert!(
-            err.contains("[[button]] #1 (import) channel = \"root..a\""),
-            "{err}"
-        );
-        let err = Manifest::parse(&format!(
-            "{BASE}[[button]]\nname = \"a\"\njob = \"x\"\n[[button]]\nname = \"a\"\njob = \"y\"\n"
-        ))
-        .unwrap_err();
-        assert!(err.contains("[[button]] #2"), "{err}");
-    }
-}
+mod tests;
