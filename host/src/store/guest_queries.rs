@@ -22,14 +22,15 @@
 //!   first use from the store's URL, read-only on SQLite: guests waiting for
 //!   it never hold a connection that workers need for claims and outcomes.
 
+use super::guest_pool::GuestPool;
 use super::records::{
     Bind, FilterOp, RecordFilter, RecordRow, bind_all, is_field_name, record_of, search_statement,
 };
 use super::{Dialect, Store};
 use crate::error::{Error, Result};
 use futures_util::{Stream, TryStreamExt};
-use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
-use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
 use sqlx::{ConnectOptions, Connection};
 use std::str::FromStr;
 use std::time::{Duration, Instant};
@@ -151,13 +152,6 @@ impl Default for GuestQueryLimits {
     fn default() -> Self {
         Self::DEFAULT
     }
-}
-
-/// The pool guest queries run on.
-#[derive(Debug, Clone)]
-pub(super) enum GuestPool {
-    Sqlite(SqlitePool),
-    Postgres(PgPool),
 }
 
 /// SQLite VM instructions between two looks at the deadline: often enough to

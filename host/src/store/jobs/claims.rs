@@ -8,79 +8,11 @@
 
 use super::super::{Dialect, Store, now_ms};
 use super::driver::sqlite::INSERT_LOGS as INSERT_LOGS_SQLITE;
-use super::{JobRow, JobState, LogLine};
+use super::{Candidate, ClaimLoad, Completion, FailedTry, JobRow, JobState, LogLine, Recorded};
 use crate::error::Result;
 use crate::queue::policy::AfterFailure;
 use serde_json::{Value, json};
-use std::collections::HashMap;
 use std::time::Duration;
-
-/// A ready job a claim may take, in the order it should run.
-#[derive(Debug, Clone)]
-pub struct Candidate {
-    /// Job id.
-    pub id: i64,
-    /// Its channel.
-    pub channel: String,
-}
-
-/// What a claim needs to know to pick among the ready jobs.
-#[derive(Debug, Clone, Default)]
-pub struct ClaimLoad {
-    /// Jobs enqueued or started right now, per channel, across all workers.
-    pub running: HashMap<String, i64>,
-}
-
-/// A job that ended well, to record with others in one statement.
-#[derive(Debug, Clone)]
-pub struct Completion {
-    /// Job id.
-    pub id: i64,
-    /// Fencing token of the claim it ran under.
-    pub token: i64,
-    /// Result, JSON text.
-    pub result: String,
-    /// Module (and its content hash) that ran it.
-    pub module: Option<(String, String)>,
-    /// When it started, ms.
-    pub started_at: i64,
-    /// Last progress reported.
-    pub progress: Option<(i64, i64)>,
-}
-
-/// A try that failed, and what comes next.
-#[derive(Debug, Clone)]
-pub struct FailedTry {
-    /// Job id.
-    pub id: i64,
-    /// Fencing token of the claim it ran under.
-    pub token: i64,
-    /// What went wrong.
-    pub error: String,
-    /// retryable | final | not-found | denied
-    pub kind: String,
-    /// Try again at this time; none: failed for good.
-    pub retry_at: Option<i64>,
-    /// Whether the try counts against its retries (a job that only met a lock,
-    /// or was given back at shutdown, keeps its try).
-    pub count_try: bool,
-    /// The remote asked every job of the instance to wait until then.
-    pub snooze_until: Option<i64>,
-    /// Module (and its content hash) that ran it, if it got that far.
-    pub module: Option<(String, String)>,
-    /// When it started, ms.
-    pub started_at: Option<i64>,
-}
-
-/// What became of a recorded outcome.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Recorded {
-    /// Stored: the job is now in this state.
-    Now(JobState),
-    /// The claim's lease was lost (rescued, cancelled or set done meanwhile):
-    /// nothing was written.
-    Fenced,
-}
 
 /// Log lines of many jobs, a JSON array bound as `$1`, on the store's pool.
 const INSERT_LOGS_POSTGRES: &str = "INSERT INTO job_logs (job_id, attempt, at, level, module, message) \
