@@ -1,19 +1,5 @@
-//! Secrets of backend instances: sealed at rest with XChaCha20-Poly1305 under
-//! a master key, opened only by the host, in a run's `Vault`: to add a sealed
-//! credential to an outbound request ([`crate::api::http`]), or to reveal a
-//! value to a guest whose manifest lists it in `[capabilities] reveal`
-//! ([`crate::api::secrets`]). A value is never printed by the CLI or the API;
-//! every change and every reveal is in the audit log ([`crate::audit`]).
-//!
-//! The master key is `FERRY_MASTER_KEY` (32 bytes, hex or base64) or, when that
-//! is not set, the file `secret.key` of the data directory, created on first
-//! use with mode 0600. Each value is sealed with a random 24-byte nonce and
-//! bound to its instance and name (associated data), so a row copied to
-//! another instance or name does not open.
-
-mod vault;
-
-pub(crate) use vault::Vault;
+//! Sealing and opening the values of secrets with the master key, and the
+//! operations on stored secrets (set, list, remove, open), audited.
 
 use crate::audit;
 use crate::error::{Error, Result};
