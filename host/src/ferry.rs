@@ -2,23 +2,17 @@
 //! operations the CLI, the demo and the tests share.
 
 use crate::api::jobs::RunLocks;
-use crate::backend::{BackendKey, Description, Module, Registry};
+use crate::backend::{BackendKey, Module, Registry};
 use crate::engine::{Engine, EngineConfig};
 use crate::error::{Error, Result};
 use crate::events::RecordWriter;
-use crate::install::{
-    check_against_manifest, load_module, load_registry, module_file, module_file_name,
-    write_module_file,
-};
+use crate::install::{Installed, Modules};
 use crate::invoke::{self, CallScope, Failure, JobScope, UnitCall};
 use crate::limits::OperatorConfig;
-use crate::manifest::Manifest;
-use crate::store::{
-    BackendInstance, InstalledModule, NewJob, RecordRow, Store, SubscriptionRow, now_ms,
-};
+use crate::store::{BackendInstance, NewJob, RecordRow, Store, now_ms};
 use serde_json::{Map, Value};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::Arc;
 
 /// Where and how to open an installation.
 #[derive(Debug, Clone)]
@@ -50,27 +44,14 @@ struct Inner {
     data_dir: PathBuf,
     store: Store,
     engine: Arc<Engine>,
-    registry: RwLock<Arc<Registry>>,
-    /// Fingerprint of the modules the registry was loaded from.
-    fingerprint: Mutex<String>,
+    modules: Modules,
     locks: Arc<RunLocks>,
-    /// Module versions no longer current, loaded for jobs pinned to them.
-    kept_versions: Mutex<std::collections::HashMap<String, Arc<Module>>>,
 }
 
 /// A Ferry installation. Cheap to clone.
 #[derive(Clone)]
 pub struct Ferry {
     inner: Arc<Inner>,
-}
-
-/// What `install` did.
-#[derive(Debug, Clone)]
-pub struct Installed {
-    /// The stored module.
-    pub module: InstalledModule,
-    /// What the component implements.
-    pub description: Description,
 }
 
 impl Ferry {
@@ -102,17 +83,16 @@ impl Ferry {
             None => Store::open_sqlite(&options.data_dir.join("ferry.db")).await?,
         };
         let engine = Arc::new(Engine::new(options.engine.clone())?);
-        let (registry, fingerprint) = load_registry(&store, &engine, &options.data_dir).await?;
+        let modules =
+            Modules::load(store.clone(), engine.clone(), options.data_dir.clone()).await?;
         let locks = Arc::new(RunLocks::new(store.clone()));
         Ok(Ferry {
             inner: Arc::new(Inner {
                 data_dir: options.data_dir,
                 store,
                 engine,
-                registry: RwLock::new(Arc::new(registry)),
-                fingerprint: Mutex::new(fingerprint),
+                modules,
                 locks,
-                kept_versions: Mutex::default(),
             }),
         })
     }
@@ -132,47 +112,32 @@ impl Ferry {
         &self.inner.data_dir
     }
 
+    /// The installed modules: the registry snapshot, install, reload, versions.
+    pub fn modules(&self) -> &Modules {
+        &self.inner.modules
+    }
+
     /// The current registry snapshot (runs keep the one they started with).
     pub fn registry(&self) -> Arc<Registry> {
-        self.inner
-            .registry
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
+        self.inner.modules.current()
     }
 
     /// Reload the registry if another process installed or replaced a module
-    /// since it was loaded; returns whether it did. Runs in progress keep the
-    /// snapshot they started with.
+    /// since it was loaded; returns whether it did (see [`Modules::refresh`]).
     pub async fn refresh(&self) -> Result<bool> {
-        let current = self.store().modules_fingerprint().await?;
-        if *self
-            .inner
-            .fingerprint
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            == current
-        {
-            return Ok(false);
-        }
-        let (registry, fingerprint) =
-            load_registry(self.store(), self.engine(), self.data_dir()).await?;
-        self.swap_registry(registry, fingerprint);
-        tracing::info!("installed modules changed: registry reloaded");
-        Ok(true)
+        self.inner.modules.refresh().await
     }
 
-    fn swap_registry(&self, registry: Registry, fingerprint: String) {
-        *self
-            .inner
-            .registry
-            .write()
-            .unwrap_or_else(|p| p.into_inner()) = Arc::new(registry);
-        *self
-            .inner
-            .fingerprint
-            .lock()
-            .unwrap_or_else(|p| p.into_inner()) = fingerprint;
+    /// Install (or replace) a module from its manifest and component (see
+    /// [`Modules::install`]).
+    pub async fn install(&self, manifest_path: &Path, wasm_path: &Path) -> Result<Installed> {
+        self.inner.modules.install(manifest_path, wasm_path).await
+    }
+
+    /// A version of a module ever installed here, by content hash (see
+    /// [`Modules::module_version`]).
+    pub async fn module_version(&self, content_hash: &str) -> Result<Option<Arc<Module>>> {
+        self.inner.modules.module_version(content_hash).await
     }
 
     /// The scope of a run for `instance`.
@@ -200,81 +165,6 @@ impl Ferry {
             self.inner.locks.clone(),
         );
         CallScope::new(store, engine, registry, locks, instance, user, job)
-    }
-
-    /// Install (or replace) a module from its manifest and component. New runs
-    /// use it at once; runs already going finish on the module they started with.
-    pub async fn install(&self, manifest_path: &Path, wasm_path: &Path) -> Result<Installed> {
-        let max = self.engine().config().limits.max_manifest_bytes;
-        let size = std::fs::metadata(manifest_path)
-            .map_err(|e| Error::io(manifest_path, e))?
-            .len();
-        if size > max.as_u64() {
-            return Err(Error::Manifest {
-                path: manifest_path.to_path_buf(),
-                message: crate::limits::over(
-                    format!("the manifest of {size} bytes"),
-                    "max_manifest_bytes",
-                    max,
-                ),
-            });
-        }
-        let manifest = Manifest::load(manifest_path)?;
-        let bytes = std::fs::read(wasm_path).map_err(|e| Error::io(wasm_path, e))?;
-        let engine = &self.inner.engine;
-        let (component, hash) = engine.load_bytes(wasm_path, &bytes)?;
-        let pre = engine.prepare(wasm_path, &component)?;
-        let description = invoke::describe(engine, &pre, &manifest.module.name).await?;
-        check_against_manifest(manifest_path, &manifest, &description)?;
-
-        // The database keeps the component for every node; the data
-        // directory keeps a copy under a path relative to itself.
-        self.store().save_module_blob(&hash, &bytes).await?;
-        let relative = module_file_name(&manifest.module.name, &hash);
-        write_module_file(&self.inner.data_dir.join(&relative), &bytes)?;
-
-        engine.keep_prepared(&hash, pre);
-        let module = Arc::new(Module {
-            manifest: manifest.clone(),
-            description: description.clone(),
-            content_hash: hash.clone(),
-        });
-        let registry = self.registry().with(module)?;
-        let stored = InstalledModule {
-            name: manifest.module.name.clone(),
-            version: manifest.module.version.clone(),
-            content_hash: hash,
-            manifest: std::fs::read_to_string(manifest_path)
-                .map_err(|e| Error::io(manifest_path, e))?,
-            description: serde_json::to_string(&description)?,
-            wasm_path: relative,
-            installed_at: now_ms(),
-        };
-        let subscriptions = manifest
-            .subscriptions
-            .iter()
-            .map(|s| {
-                Ok(SubscriptionRow {
-                    id: 0,
-                    module: manifest.module.name.clone(),
-                    event: s.event.clone(),
-                    models: s.models.clone(),
-                    job: s.job.clone(),
-                    priority: i64::from(s.priority),
-                    source: "manifest".into(),
-                    conditions: s.conditions().map_err(|message| Error::Manifest {
-                        path: manifest_path.to_path_buf(),
-                        message,
-                    })?,
-                })
-            })
-            .collect::<Result<Vec<_>>>()?;
-        self.store().save_module(&stored, &subscriptions).await?;
-        self.swap_registry(registry, self.store().modules_fingerprint().await?);
-        Ok(Installed {
-            module: stored,
-            description,
-        })
     }
 
     /// Add a backend instance: its backend must be installed and its required
@@ -330,47 +220,6 @@ impl Ferry {
             return self.store().enqueue(&pinned).await;
         }
         self.store().enqueue(job).await
-    }
-
-    /// A version of a module ever installed here, by content hash: the current
-    /// one, or a kept earlier version (loaded once, then cached).
-    pub async fn module_version(&self, content_hash: &str) -> Result<Option<Arc<Module>>> {
-        if let Some(m) = self
-            .registry()
-            .modules()
-            .find(|m| m.content_hash == content_hash)
-        {
-            return Ok(Some(m.clone()));
-        }
-        let cached = self
-            .inner
-            .kept_versions
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(content_hash)
-            .cloned();
-        if cached.is_some() {
-            return Ok(cached);
-        }
-        let Some(stored) = self.store().module_version(content_hash).await? else {
-            return Ok(None);
-        };
-        let Some(path) = module_file(self.store(), self.data_dir(), &stored).await? else {
-            return Ok(None);
-        };
-        let engine = self.engine().clone();
-        let module = tokio::task::spawn_blocking(move || load_module(&engine, &stored, &path))
-            .await
-            .map_err(|e| {
-                Error::Invalid(format!("loading a kept module version did not finish: {e}"))
-            })??;
-        let module = Arc::new(module);
-        self.inner
-            .kept_versions
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(content_hash.to_string(), module.clone());
-        Ok(Some(module))
     }
 
     /// Call a unit of an instance directly, outside any job.

@@ -41,7 +41,7 @@ pub mod engine;
 pub mod error;
 pub mod events;
 mod ferry;
-mod install;
+pub mod install;
 pub mod invoke;
 mod job_executor;
 pub mod limits;
@@ -54,4 +54,5 @@ pub mod tokens;
 pub mod triggers;
 
 pub use error::{Error, Result};
-pub use ferry::{Ferry, FerryOptions, Installed, Runner};
+pub use ferry::{Ferry, FerryOptions, Runner};
+pub use install::{Installed, Modules};
