@@ -8,8 +8,8 @@
 //! The registry is an immutable snapshot: installing a module builds a new one,
 //! and runs already going keep the snapshot they started with.
 
-use crate::api::HostState;
 use crate::bindings::ConnectorPre;
+use crate::capabilities::HostState;
 use crate::error::{Error, Result};
 use crate::manifest::{Manifest, valid_name};
 use serde::{Deserialize, Serialize};

@@ -1,8 +1,8 @@
 //! [`Ferry`]: one installation (a data directory and a database), and the
 //! operations the CLI, the demo and the tests share.
 
-use crate::api::jobs::RunLocks;
 use crate::backend::{BackendKey, Description, Module, Registry};
+use crate::capabilities::Configs;
 use crate::engine::{Engine, EngineConfig};
 use crate::error::{Error, Result};
 use crate::events::RecordWriter;
@@ -54,7 +54,8 @@ struct Inner {
     registry: RwLock<Arc<Registry>>,
     /// Fingerprint of the modules the registry was loaded from.
     fingerprint: Mutex<String>,
-    locks: Arc<RunLocks>,
+    /// The capabilities' configuration (`lock-or-retry`'s locks among it).
+    capabilities: Arc<Configs>,
     /// Module versions no longer current, loaded for jobs pinned to them.
     kept_versions: Mutex<std::collections::HashMap<String, Arc<Module>>>,
 }
@@ -104,7 +105,7 @@ impl Ferry {
         };
         let engine = Arc::new(Engine::new(options.engine.clone())?);
         let (registry, fingerprint) = load_registry(&store, &engine, &options.data_dir).await?;
-        let locks = Arc::new(RunLocks::new(store.clone()));
+        let capabilities = Arc::new(Configs::new(engine.config(), &store));
         Ok(Ferry {
             inner: Arc::new(Inner {
                 data_dir: options.data_dir,
@@ -112,7 +113,7 @@ impl Ferry {
                 engine,
                 registry: RwLock::new(Arc::new(registry)),
                 fingerprint: Mutex::new(fingerprint),
-                locks,
+                capabilities,
                 kept_versions: Mutex::default(),
             }),
         })
@@ -195,12 +196,12 @@ impl Ferry {
         user: &str,
         job: Option<JobScope>,
     ) -> Result<Arc<CallScope>> {
-        let (store, engine, locks) = (
+        let (store, engine, capabilities) = (
             self.store().clone(),
             self.engine().clone(),
-            self.inner.locks.clone(),
+            self.inner.capabilities.clone(),
         );
-        CallScope::new(store, engine, registry, locks, instance, user, job)
+        CallScope::new(store, engine, registry, capabilities, instance, user, job)
     }
 
     /// Install (or replace) a module from its manifest and component. New runs

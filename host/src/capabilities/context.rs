@@ -1,19 +1,20 @@
-//! [`CallScope`]: what one run (a job, or a direct call) shares with every unit
-//! call it makes: instance, params, user, registry snapshot, deadline, locks,
-//! memory budget, log, and the vault of the instance's secrets.
+//! [`RunContext`]: what one run (a job, or a direct call) shares with every
+//! unit call it makes, as the capabilities see it: instance, params, user,
+//! registry snapshot, deadline, limits, log, and the vault of the instance's
+//! secrets. A plain struct: the capabilities receive it, they do not reach
+//! into the code that runs guests ([`crate::invoke`] builds it).
 
-use crate::api::final_error;
-use crate::api::jobs::RunLocks;
+use super::wit::{WitResult, final_error};
 use crate::backend::{BackendKey, Registry};
 use crate::bindings::types;
-use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::events::RecordEvent;
 use crate::limits::{Limits, has_control, over};
 use crate::secrets::Vault;
 use crate::store::{BackendInstance, LogLine, Store, now_ms};
 use serde_json::{Map, Value};
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -22,7 +23,7 @@ const MAX_LOG_LINES: usize = 2_000;
 /// Bytes kept of one log line.
 const MAX_LOG_LINE: usize = 4_096;
 
-/// The job a scope runs.
+/// The job a run serves.
 #[derive(Debug, Clone)]
 pub(crate) struct JobScope {
     pub(crate) id: i64,
@@ -32,9 +33,8 @@ pub(crate) struct JobScope {
 }
 
 /// What one run shares with every unit call it makes.
-pub struct CallScope {
+pub struct RunContext {
     pub(crate) store: Store,
-    pub(crate) engine: Arc<Engine>,
     pub(crate) registry: Arc<Registry>,
     pub(crate) instance: BackendInstance,
     pub(crate) instance_key: BackendKey,
@@ -43,22 +43,14 @@ pub struct CallScope {
     pub(crate) user: String,
     pub(crate) job: Option<JobScope>,
     pub(crate) deadline: Instant,
-    /// Locks of `lock-or-retry`, shared by every run of the process.
-    pub(crate) locks: Arc<RunLocks>,
-    /// Identifies this run's locks.
-    pub(crate) run_id: u64,
-    /// Set when `lock-or-retry` found a lock taken: such a retry is not a failure.
-    pub(crate) lock_contended: AtomicBool,
-    /// Linear memory of all instances of this run, in bytes.
-    pub(crate) memory_used: Arc<AtomicUsize>,
-    /// The instance's secrets, opened at the run's first credential or
-    /// reveal; their values are redacted from all the run leaves behind.
+    /// The guest limits in force.
+    limits: Limits,
+    /// The instance's secrets (opened by the `secrets` capability and by
+    /// sealed credentials of `http`); their values are redacted from all the
+    /// run leaves behind, its log lines first.
     pub(crate) vault: Arc<Vault>,
     /// What the run produced so far, against [`Limits`].
     produced: [AtomicU64; 4],
-    /// Set when a remote answered 429 or 503 during the run: only then may
-    /// a `Retry-After` snooze the whole instance.
-    pub(crate) remote_asked_to_wait: Arc<AtomicBool>,
     logs: Mutex<(Vec<LogLine>, usize)>,
 }
 
@@ -75,53 +67,39 @@ pub(crate) enum Produced {
     Links,
 }
 
-impl Drop for CallScope {
-    fn drop(&mut self) {
-        self.locks.release(self.run_id);
-    }
+/// Who a run is for, and what bounds it: what [`RunContext::new`] takes.
+pub(crate) struct RunFor<'a> {
+    pub(crate) store: Store,
+    pub(crate) registry: Arc<Registry>,
+    pub(crate) instance: BackendInstance,
+    pub(crate) user: &'a str,
+    pub(crate) job: Option<JobScope>,
+    pub(crate) deadline: Instant,
+    pub(crate) limits: Limits,
+    pub(crate) vault: Arc<Vault>,
 }
 
-static NEXT_RUN: AtomicU64 = AtomicU64::new(1);
-
-impl CallScope {
-    /// A scope for a run for `instance`, checking its params against the
-    /// manifests of its backend chain.
-    pub(crate) fn new(
-        store: Store,
-        engine: Arc<Engine>,
-        registry: Arc<Registry>,
-        locks: Arc<RunLocks>,
-        instance: BackendInstance,
-        user: &str,
-        job: Option<JobScope>,
-    ) -> Result<Arc<Self>> {
+impl RunContext {
+    /// The context of a run for `run.instance`, checking its params against
+    /// the manifests of its backend chain.
+    pub(crate) fn new(run: RunFor<'_>) -> Result<Self> {
+        let instance = run.instance;
         let instance_key = BackendKey::parse(&instance.backend).map_err(Error::Invalid)?;
-        let params = effective_params(&registry, &instance_key, &instance)?;
-        let deadline = Instant::now() + engine.config().time_budget;
-        let vault = Vault::new(
-            store.clone(),
-            instance.name.clone(),
-            engine.config().secret_key_file.clone(),
-        );
-        Ok(Arc::new(CallScope {
-            store,
-            engine,
-            registry,
+        let params = effective_params(&run.registry, &instance_key, &instance)?;
+        Ok(RunContext {
+            store: run.store,
+            registry: run.registry,
             instance,
             instance_key,
             params,
-            user: user.to_string(),
-            job,
-            deadline,
-            locks,
-            run_id: NEXT_RUN.fetch_add(1, Ordering::Relaxed),
-            lock_contended: AtomicBool::new(false),
-            memory_used: Arc::default(),
-            vault: Arc::new(vault),
+            user: run.user.to_string(),
+            job: run.job,
+            deadline: run.deadline,
+            limits: run.limits,
+            vault: run.vault,
             produced: Default::default(),
-            remote_asked_to_wait: Arc::default(),
             logs: Mutex::new((Vec::new(), 0)),
-        }))
+        })
     }
 
     /// Add a line to the run's log (bounded), opened secrets' values redacted.
@@ -197,7 +175,7 @@ impl CallScope {
 
     /// The guest limits in force.
     pub(crate) fn limits(&self) -> &Limits {
-        &self.engine.config().limits
+        &self.limits
     }
 
     /// Count one more of `what` for this run, or refuse it past its limit.
@@ -260,9 +238,35 @@ impl CallScope {
         Ok(())
     }
 
+    /// Time left of the run's budget.
     pub(crate) fn remaining(&self) -> Duration {
         self.deadline.saturating_duration_since(Instant::now())
     }
+}
+
+/// A unit call: `method` of unit (`kind`, `model`) with a JSON payload.
+#[derive(Debug, Clone)]
+pub struct UnitCall {
+    /// Unit kind.
+    pub kind: String,
+    /// Model.
+    pub model: String,
+    /// Method.
+    pub method: String,
+    /// Payload, JSON text.
+    pub payload: String,
+}
+
+/// How a run calls a unit in a fresh instance ([`crate::invoke`] does it;
+/// the `units` capability asks through this).
+pub(crate) trait UnitCaller: Send + Sync {
+    /// Call a unit along the chain from `start`, at `depth`.
+    fn call_unit(
+        self: Arc<Self>,
+        start: BackendKey,
+        depth: u32,
+        call: UnitCall,
+    ) -> Pin<Box<dyn Future<Output = WitResult<String>> + Send>>;
 }
 
 /// Params of an instance: its own values over the defaults its backend chain's

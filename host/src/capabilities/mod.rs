@@ -1,68 +1,208 @@
-//! The host side of the WIT contract: one module per capability.
+//! The host side of the WIT contract: one folder per capability, each with
+//! the same shape (like Spin's factors, see [`capability`]).
 //!
-//! Each capability module (`session`, `events`, `jobs`, `links`, `units`,
-//! `secrets`, `http`) has the same shape, like Spin's factors: its per-instance
-//! state (a resource type, or fields of [`HostState`]), its configuration, and
-//! the `Host` trait implementations of its WIT interface. Adding a capability
-//! means adding one module and one line in [`add_to_linker`] (a Ferry
-//! interface imported by the world is linked by `Connector::add_to_linker`).
+//! | capability | what the guest gets |
+//! |---|---|
+//! | [`session`] | the context of a call, local records |
+//! | [`events`] | custom events, runtime subscriptions |
+//! | [`jobs`] | enqueue jobs, the running job's progress, `lock-or-retry` |
+//! | [`links`] | bindings of the backend instance |
+//! | [`units`] | calls to units of the backend chain |
+//! | [`http`] | outbound `wasi:http`, under the manifest's policy |
+//! | [`secrets`] | revealed secrets |
+//! | [`files`] | the work directory (WASI files) |
+//!
+//! Each folder owns its configuration (from the engine configuration and the
+//! module's manifest), its state per run and per instance, the `Host` traits
+//! of its WIT interface (implemented on its [`View`](capability::View)) and
+//! its linker registration. The code that runs guests ([`crate::invoke`])
+//! hands each capability a plain [`RunContext`]; a capability never reaches
+//! into it. [`HostState`], the `T` of every `Store<T>`, is WASI (granting
+//! nothing), the resource table, the memory limit, and one field per
+//! capability, all from the one list below ([`capabilities!`]).
 //!
 //! Every WIT function answers `result<_, error>` for what the guest did wrong
-//! or the outside world refused, and traps only on host bugs (a missing resource).
+//! or the outside world refused, and traps only on host bugs (a missing
+//! resource): see [`wit`].
+//!
+//! # Adding a capability
+//!
+//! 1. Describe its interface in `wit/` and import it in the `connector` world
+//!    (a new contract version gets its own folder: see [`crate::bindings`]).
+//! 2. Make a folder here, `capabilities/NAME/mod.rs`, with a unit struct
+//!    `Name` that implements [`Capability`](capability::Capability):
+//!    - `type Config` from the [`EngineConfig`](crate::engine::EngineConfig)
+//!      (`config`), `type RunState` for what the run's instances share
+//!      (`run_state`), `type State` for one instance (`state`: from the run,
+//!      the module's manifest, the WASI builder); `()` where there is none;
+//!    - `add_to_linker`: the generated `add_to_linker` of its interface with
+//!      [`ViewOf<Name>`](capability::ViewOf) and `T::view`;
+//!    - `impl name::Host for View<'_, Name>`: a function that needs the run
+//!      is `self.with_run(async move |run| { … }).await`, host errors
+//!      converting with `?`.
+//! 3. Add one line to the list below: `name: name::Name,` (and
+//!    `pub mod name;` above it).
+//! 4. If the operator configures it, add its field to `EngineConfig`
+//!    (`engine/config.rs`); if its interface has resources, map them to its
+//!    types in the `with:` of [`crate::bindings`].
+//!
+//! So a capability is one folder and one line here, plus its WIT file, and
+//! (only when it has them) an engine setting or a resource mapping: 4 files
+//! at most (`wit/…`, `capabilities/NAME/mod.rs`, `capabilities/mod.rs`, and
+//! `engine/config.rs` or `bindings.rs`), with its tests.
 
+pub mod capability;
+pub mod context;
 pub mod events;
 pub mod files;
 pub mod http;
 pub mod jobs;
 pub mod links;
+mod memory;
 pub mod secrets;
 pub mod session;
 pub mod units;
+pub mod wit;
+
+pub use context::{RunContext, UnitCall};
+pub(crate) use memory::MemoryLimit;
 
 use crate::backend::BackendKey;
-use crate::bindings::{Connector, types};
-use crate::error::Error;
-use crate::invoke::CallScope;
+use crate::bindings::types;
+use crate::engine::config::EngineConfig;
+use crate::manifest::Capabilities;
+use crate::store::Store;
+use capability::{Capability, HasCapability, Instance, Setup, View};
+use context::UnitCaller;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
-
-use wasmtime::ResourceLimiter;
 use wasmtime::component::{HasSelf, Linker, ResourceTable};
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
-use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
 /// How much of a guest's stderr (panic messages) is kept.
 const STDERR_CAPACITY: usize = 64 << 10;
 /// Host resources (sessions, HTTP fields, streams…) one instance may hold.
 const MAX_RESOURCES: usize = 10_000;
 
+/// The list of capabilities: for each, a field of [`Configs`], of
+/// [`RunStates`] and of [`HostState`], and its interfaces in the linker.
+macro_rules! capabilities {
+    ($($field:ident: $cap:ty,)*) => {
+        /// The configuration of every capability, built once per process.
+        pub struct Configs {
+            $(pub(crate) $field: <$cap as Capability>::Config,)*
+        }
+
+        impl Configs {
+            /// Every capability's configuration, from the engine's.
+            pub(crate) fn new(engine: &EngineConfig, store: &Store) -> Self {
+                Configs {
+                    $($field: <$cap>::config(engine, store),)*
+                }
+            }
+        }
+
+        /// What the instances of one run share, per capability.
+        pub struct RunStates {
+            $(pub(crate) $field: Arc<<$cap as Capability>::RunState>,)*
+        }
+
+        impl RunStates {
+            /// Every capability's state of the run `run`.
+            pub(crate) fn new(configs: &Configs, run: &RunContext) -> Self {
+                RunStates {
+                    $($field: Arc::new(<$cap>::run_state(&configs.$field, run)),)*
+                }
+            }
+        }
+
+        /// Every capability's state of one instance.
+        struct InstanceStates {
+            $($field: <$cap as Capability>::State,)*
+        }
+
+        impl InstanceStates {
+            fn new(
+                instance: &Instance,
+                run: Option<&InstanceRun<'_>>,
+                depth: u32,
+                wasi: &mut wasmtime_wasi::WasiCtxBuilder,
+            ) -> Self {
+                InstanceStates {
+                    $($field: <$cap>::state(&mut Setup {
+                        instance,
+                        manifest: run.map(|r| r.manifest),
+                        run: run.map(|r| (&r.configs.$field, &r.states.$field)),
+                        depth,
+                        units: run.map(|r| r.units.clone()),
+                        wasi: &mut *wasi,
+                    }),)*
+                }
+            }
+        }
+
+        $(impl HasCapability<$cap> for HostState {
+            fn view(&mut self) -> View<'_, $cap> {
+                View {
+                    state: &mut self.capabilities.$field,
+                    table: &mut self.table,
+                    instance: &self.instance,
+                }
+            }
+        })*
+
+        fn link_capabilities(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
+            $(<$cap>::add_to_linker(linker)?;)*
+            Ok(())
+        }
+    };
+}
+
+capabilities! {
+    session: session::Session,
+    events: events::Events,
+    jobs: jobs::Jobs,
+    links: links::Links,
+    units: units::Units,
+    http: http::Http,
+    secrets: secrets::Secrets,
+    files: files::Files,
+}
+
+/// The run an instance serves, for [`HostState::new`].
+pub(crate) struct InstanceRun<'a> {
+    /// The run.
+    pub(crate) context: &'a Arc<RunContext>,
+    /// The capabilities' configuration.
+    pub(crate) configs: &'a Configs,
+    /// The capabilities' state of the run.
+    pub(crate) states: &'a RunStates,
+    /// How the run calls units.
+    pub(crate) units: Arc<dyn UnitCaller>,
+    /// What the module's manifest asks for.
+    pub(crate) manifest: &'a Capabilities,
+    /// Backend key at which the module was found.
+    pub(crate) module_backend: BackendKey,
+}
+
 /// The `T` of every `Store<T>`: the state of one instance of one module.
 pub struct HostState {
-    /// The call this instance serves (none while `describe` runs at install).
-    pub(crate) scope: Option<Arc<CallScope>>,
-    /// Module running in this instance.
-    pub(crate) module: String,
-    /// Backend key at which the module was found (none at install).
-    pub(crate) module_backend: Option<BackendKey>,
-    /// How deep in unit calls this instance is (0 for the job itself).
-    pub(crate) depth: u32,
+    pub(crate) instance: Instance,
     pub(crate) table: ResourceTable,
     wasi: WasiCtx,
-    http: WasiHttpCtx,
-    pub(crate) outbound: http::OutboundPolicy,
     pub(crate) limits: MemoryLimit,
     pub(crate) stderr: MemoryOutputPipe,
+    capabilities: InstanceStates,
 }
 
 impl HostState {
-    /// State for one instance: WASI with nothing granted, HTTP limited to `outbound`.
+    /// State for one instance of `module` serving `run` (none while the
+    /// module is described): WASI with nothing granted but what the
+    /// capabilities grant.
     pub(crate) fn new(
-        scope: Option<Arc<CallScope>>,
         module: &str,
-        module_backend: Option<BackendKey>,
+        run: Option<InstanceRun<'_>>,
         depth: u32,
-        outbound: http::OutboundPolicy,
         memory: MemoryLimit,
     ) -> Self {
         let mut table = ResourceTable::new();
@@ -75,35 +215,20 @@ impl HostState {
             .allow_tcp(false)
             .allow_udp(false)
             .allow_ip_name_lookup(false);
-        // The one exception: a work directory, if the manifest asks for it.
-        if let (Some(scope), Some(at)) = (&scope, &module_backend)
-            && let Some(found) = scope.registry.module_at(at)
-            && let Some(decl) = &found.manifest.capabilities.work_dir
-        {
-            files::grant_work_dir(&mut wasi, scope, module, decl);
-        }
-        let wasi = wasi.build();
-        HostState {
-            scope,
+        let instance = Instance {
+            run: run.as_ref().map(|r| r.context.clone()),
             module: module.to_string(),
-            module_backend,
-            depth,
+            module_backend: run.as_ref().map(|r| r.module_backend.clone()),
+        };
+        let capabilities = InstanceStates::new(&instance, run.as_ref(), depth, &mut wasi);
+        HostState {
+            instance,
             table,
-            wasi,
-            http: WasiHttpCtx::new(),
-            outbound,
+            wasi: wasi.build(),
             limits: memory,
             stderr,
+            capabilities,
         }
-    }
-
-    /// The call scope, or a `denied` error while the module is only described.
-    pub(crate) fn scope(&self) -> Result<Arc<CallScope>, types::Error> {
-        self.scope.clone().ok_or_else(|| types::Error {
-            kind: types::ErrorKind::Denied,
-            message: "host APIs are not available while a module is being described".into(),
-            retry_after_ms: None,
-        })
     }
 
     /// What the guest wrote to stderr (a panic message, typically), trimmed.
@@ -123,158 +248,12 @@ impl WasiView for HostState {
     }
 }
 
-impl WasiHttpView for HostState {
-    fn http(&mut self) -> WasiHttpCtxView<'_> {
-        WasiHttpCtxView {
-            ctx: &mut self.http,
-            table: &mut self.table,
-            hooks: &mut self.outbound,
-        }
-    }
-}
-
-/// Memory cap of one run: the linear memories of every instance of the run
-/// (the job's and its nested unit calls') count against one budget. Also caps
-/// the instance's tables, and remembers which limit stopped a guest so that
-/// its failure can say so.
-pub(crate) struct MemoryLimit {
-    pub(crate) max: usize,
-    /// Elements one table may hold.
-    pub(crate) max_table_elements: usize,
-    /// Fuel the instance was given, when counted.
-    pub(crate) fuel: Option<u64>,
-    /// Set when a table could not grow.
-    pub(crate) table_exceeded: bool,
-    /// Bytes of the whole run, shared by its instances.
-    run_used: Arc<AtomicUsize>,
-    /// Bytes of this instance (given back when it is dropped).
-    used: usize,
-    pub(crate) exceeded: bool,
-}
-
-impl MemoryLimit {
-    /// A limit of `max` bytes shared through `run_used`.
-    pub(crate) fn new(max: usize, run_used: Arc<AtomicUsize>) -> Self {
-        MemoryLimit {
-            max,
-            max_table_elements: 100_000,
-            fuel: None,
-            table_exceeded: false,
-            run_used,
-            used: 0,
-            exceeded: false,
-        }
-    }
-}
-
-impl Drop for MemoryLimit {
-    fn drop(&mut self) {
-        self.run_used.fetch_sub(self.used, Ordering::Relaxed);
-    }
-}
-
-impl ResourceLimiter for MemoryLimit {
-    fn memory_growing(
-        &mut self,
-        current: usize,
-        desired: usize,
-        _maximum: Option<usize>,
-    ) -> wasmtime::Result<bool> {
-        let delta = desired.saturating_sub(current);
-        let before = self.run_used.fetch_add(delta, Ordering::Relaxed);
-        if before.saturating_add(delta) > self.max {
-            self.run_used.fetch_sub(delta, Ordering::Relaxed);
-            self.exceeded = true;
-            return Ok(false);
-        }
-        self.used += delta;
-        Ok(true)
-    }
-    fn table_growing(
-        &mut self,
-        _current: usize,
-        desired: usize,
-        _maximum: Option<usize>,
-    ) -> wasmtime::Result<bool> {
-        if desired > self.max_table_elements {
-            self.table_exceeded = true;
-            return Ok(false);
-        }
-        Ok(true)
-    }
-}
-
-/// Link WASI (granting nothing), `wasi:http` (checked by [`http`]) and the
-/// Ferry interfaces (every interface the world imports: `session`, `events`,
-/// `jobs`, `links`, `units`, `secrets`).
-pub(crate) fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
-    wasmtime_wasi::p2::add_to_linker_async(linker)?;
-    wasmtime_wasi_http::p2::add_only_http_to_linker_async(linker)?;
-    Connector::add_to_linker::<_, HasSelf<_>>(linker, |state| state)?;
-    Ok(())
-}
-
 impl types::Host for HostState {}
 
-/// A host error as the guest sees it: what it should do about it.
-impl From<Error> for types::Error {
-    fn from(err: Error) -> Self {
-        use types::ErrorKind;
-        let kind = match &err {
-            Error::NotFound { .. } | Error::NotFoundInChain { .. } => ErrorKind::NotFound,
-            // The database may come back: the job is worth retrying. What it
-            // refused because of the request (a guest's bad query) it refuses
-            // on every try.
-            e if e.is_transient() => ErrorKind::Retryable,
-            _ => ErrorKind::Final,
-        };
-        types::Error {
-            kind,
-            message: err.to_string(),
-            retry_after_ms: None,
-        }
-    }
-}
-
-/// What a host function returns for `result<T, error>`: traps outside, guest
-/// errors inside.
-pub(crate) type WitResult<T> = wasmtime::Result<Result<T, types::Error>>;
-
-/// A `final` WIT error.
-pub(crate) fn final_error(message: impl Into<String>) -> types::Error {
-    types::Error {
-        kind: types::ErrorKind::Final,
-        message: message.into(),
-        retry_after_ms: None,
-    }
-}
-
-/// A `denied` WIT error: the guest asked for what it is not granted.
-pub(crate) fn denied(message: impl Into<String>) -> types::Error {
-    types::Error {
-        kind: types::ErrorKind::Denied,
-        message: message.into(),
-        retry_after_ms: None,
-    }
-}
-
-/// Parse guest JSON, or a final error naming what it was for.
-pub(crate) fn parse_json(text: &str, what: &str) -> Result<serde_json::Value, types::Error> {
-    serde_json::from_str(text).map_err(|e| final_error(format!("{what}: invalid JSON: {e}")))
-}
-
-/// Refuse a model name that is not a name (see [`crate::manifest::valid_name`]).
-pub(crate) fn check_model(model: &str) -> Result<(), types::Error> {
-    if crate::manifest::valid_name(model) {
-        Ok(())
-    } else {
-        Err(final_error(format!(
-            "model {model:?} is not a model name (letters, digits, `.`, `-` and `_`, 64 at most)"
-        )))
-    }
-}
-
-/// A local record id as stored (ids above i64::MAX cannot exist).
-pub(crate) fn record_id(id: u64) -> Result<i64, types::Error> {
-    i64::try_from(id).map_err(|_| final_error(format!("record id {id} is out of range")))
+/// Link WASI (granting nothing), the shared WIT types, and every capability
+/// of the list.
+pub(crate) fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
+    wasmtime_wasi::p2::add_to_linker_async(linker)?;
+    types::add_to_linker::<_, HasSelf<_>>(linker, |state| state)?;
+    link_capabilities(linker)
 }

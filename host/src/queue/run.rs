@@ -62,12 +62,8 @@ pub(crate) async fn run(
                         module = resolved
                             .map(|r| (r.module.name().to_string(), r.module.content_hash.clone()));
                         logs.extend(scope.take_logs());
-                        contended = scope
-                            .lock_contended
-                            .load(std::sync::atomic::Ordering::Relaxed);
-                        remote_asked_to_wait = scope
-                            .remote_asked_to_wait
-                            .load(std::sync::atomic::Ordering::Relaxed);
+                        contended = scope.lock_contended();
+                        remote_asked_to_wait = scope.remote_asked_to_wait();
                         result
                     }
                 }
