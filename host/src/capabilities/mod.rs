@@ -19,7 +19,7 @@
 //! hands each capability a plain [`RunContext`]; a capability never reaches
 //! into it. [`HostState`], the `T` of every `Store<T>`, is WASI (granting
 //! nothing), the resource table, the memory limit, and one field per
-//! capability, all from the one list below ([`capabilities!`]).
+//! capability, all from the one list below.
 //!
 //! Every WIT function answers `result<_, error>` for what the guest did wrong
 //! or the outside world refused, and traps only on host bugs (a missing
@@ -46,10 +46,11 @@
 //!    (`engine/config.rs`); if its interface has resources, map them to its
 //!    types in the `with:` of [`crate::bindings`].
 //!
-//! So a capability is one folder and one line here, plus its WIT file, and
-//! (only when it has them) an engine setting or a resource mapping: 4 files
-//! at most (`wit/…`, `capabilities/NAME/mod.rs`, `capabilities/mod.rs`, and
-//! `engine/config.rs` or `bindings.rs`), with its tests.
+//! So a capability is three files: its WIT (`wit/…/types.wit`, interface
+//! and world import), its folder (`capabilities/NAME/mod.rs`) and its line
+//! here; plus `engine/config.rs` when the operator configures it and
+//! `bindings.rs` when its interface has resources (5 at most), and its tests.
+//! Nothing in [`crate::invoke`], [`crate::engine`] or `HostState` changes.
 
 pub mod capability;
 pub mod context;
