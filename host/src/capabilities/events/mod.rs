@@ -143,7 +143,10 @@ impl events::Host for View<'_, Events> {
             if replaced {
                 Ok(())
             } else {
-                Err(crate::Error::not_found("subscription of this module", id.to_string()).into())
+                Err(
+                    crate::error::Error::not_found("subscription of this module", id.to_string())
+                        .into(),
+                )
             }
         })
         .await

@@ -39,7 +39,7 @@ impl RunLocks {
         run: u64,
         job: Option<(i64, i64)>,
         ttl: Duration,
-    ) -> crate::Result<bool> {
+    ) -> crate::error::Result<bool> {
         self.holding
             .lock()
             .unwrap_or_else(|p| p.into_inner())
