@@ -1,5 +1,5 @@
 //! The host side of the WIT contract: one folder per capability, each with
-//! the same shape (like Spin's factors, see [`capability`]).
+//! the same shape (like Spin's factors, see `capability.rs`).
 //!
 //! | capability | what the guest gets |
 //! |---|---|
@@ -14,7 +14,7 @@
 //!
 //! Each folder owns its configuration (from the engine configuration and the
 //! module's manifest), its state per run and per instance, the `Host` traits
-//! of its WIT interface (implemented on its [`View`](capability::View)) and
+//! of its WIT interface (implemented on its `View`) and
 //! its linker registration. The code that runs guests ([`crate::invoke`])
 //! hands each capability a plain [`RunContext`]; a capability never reaches
 //! into it. [`HostState`], the `T` of every `Store<T>`, is WASI (granting
@@ -23,20 +23,20 @@
 //!
 //! Every WIT function answers `result<_, error>` for what the guest did wrong
 //! or the outside world refused, and traps only on host bugs (a missing
-//! resource): see [`wit`].
+//! resource): see `wit.rs`.
 //!
 //! # Adding a capability
 //!
 //! 1. Describe its interface in `wit/` and import it in the `connector` world
 //!    (a new contract version gets its own folder: see [`crate::bindings`]).
 //! 2. Make a folder here, `capabilities/NAME/mod.rs`, with a unit struct
-//!    `Name` that implements [`Capability`](capability::Capability):
-//!    - `type Config` from the [`EngineConfig`](crate::engine::EngineConfig)
+//!    `Name` that implements `Capability` (`capability.rs`):
+//!    - `type Config` from the [`EngineConfig`]
 //!      (`config`), `type RunState` for what the run's instances share
 //!      (`run_state`), `type State` for one instance (`state`: from the run,
 //!      the module's manifest, the WASI builder); `()` where there is none;
 //!    - `add_to_linker`: the generated `add_to_linker` of its interface with
-//!      [`ViewOf<Name>`](capability::ViewOf) and `T::view`;
+//!      `ViewOf<Name>` and `T::view`;
 //!    - `impl name::Host for View<'_, Name>`: a function that needs the run
 //!      is `self.with_run(async move |run| { … }).await`, host errors
 //!      converting with `?`.
@@ -52,7 +52,7 @@
 //! `bindings.rs` when its interface has resources (5 at most), and its tests.
 //! Nothing in [`crate::invoke`], [`crate::engine`] or `HostState` changes.
 
-pub mod capability;
+pub(crate) mod capability;
 pub mod context;
 pub mod events;
 pub mod files;
@@ -63,7 +63,7 @@ mod memory;
 pub mod secrets;
 pub mod session;
 pub mod units;
-pub mod wit;
+pub(crate) mod wit;
 
 pub use context::{RunContext, UnitCall};
 pub(crate) use memory::MemoryLimit;

@@ -23,7 +23,7 @@ use wasmtime::component::Linker;
 pub const MAX_REVEALS: u32 = 100;
 
 /// Secrets: reveals of the names a module's manifest lists. The run's
-/// [`Vault`] is opened here ([`Secrets::vault`]) and kept in the
+/// vault is opened here (`Secrets::vault`) and kept in the
 /// [`RunContext`]: every part of the run redacts with it (log lines,
 /// transmissions, the result), and sealed credentials of `http` read it.
 pub struct Secrets;
