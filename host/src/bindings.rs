@@ -13,8 +13,8 @@ pub mod v0_1 {
         imports: { default: async | trappable },
         exports: { default: async },
         with: {
-            "ferry:connector/session.session": crate::api::session::SessionState,
-            "ferry:connector/jobs.job-run": crate::api::jobs::JobRunState,
+            "ferry:connector/session.session": crate::capabilities::session::SessionState,
+            "ferry:connector/jobs.job-run": crate::capabilities::jobs::JobRunState,
         },
     });
 }

@@ -12,13 +12,17 @@
 //! component by that hash, and [`crate::invoke`] instantiates what the engine
 //! keeps under it (`Engine::prepared`).
 
-use crate::api::{self, HostState};
+pub mod config;
+
+pub use config::EngineConfig;
+
 use crate::bindings::{ConnectorPre, GUEST_INTERFACE};
+use crate::capabilities::{self, HostState};
 use crate::error::{Error, Result};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
@@ -27,61 +31,6 @@ use wasmtime::{InstanceAllocationStrategy, PoolingAllocationConfig};
 
 /// How often the epoch advances: the granularity of CPU deadlines.
 pub const EPOCH_TICK: Duration = Duration::from_millis(10);
-
-/// Limits and places of the engine.
-#[derive(Debug, Clone)]
-pub struct EngineConfig {
-    /// Where compiled components are cached.
-    pub cache_dir: PathBuf,
-    /// Linear memory one instance may use, in bytes.
-    pub memory_limit: usize,
-    /// Time one job (or one direct call) may take, host calls included.
-    pub time_budget: Duration,
-    /// How deep units may call units.
-    pub max_unit_depth: u32,
-    /// Instances the pool holds at once (all runs and nested unit calls).
-    pub max_instances: u32,
-    /// Elements one table of an instance may grow to.
-    pub max_table_elements: usize,
-    /// Fuel (roughly, Wasm instructions) one instance may burn; none means no
-    /// count (the time budget still applies).
-    pub fuel: Option<u64>,
-    /// Outbound HTTP caps per invocation, and networks the operator trusts.
-    pub outbound: crate::api::http::OutboundLimits,
-    /// Bounds of guests' record queries, and the connections they share.
-    pub guest_queries: crate::store::GuestQueryLimits,
-    /// Where the work directories of backend instances are (one folder per
-    /// instance); none means that no module gets one.
-    pub work_root: Option<PathBuf>,
-    /// The master key file of the instances' secrets (used when
-    /// `FERRY_MASTER_KEY` is not set); none means no secret can be opened.
-    pub secret_key_file: Option<PathBuf>,
-    /// Bounds on what guests produce (results, errors, jobs, events…).
-    pub limits: crate::limits::Limits,
-}
-
-impl EngineConfig {
-    /// Defaults: 64 MiB, 60 s, depth 8, 256 instances, tables of 100,000
-    /// elements, no fuel count, [`OutboundLimits::default`](crate::api::http::OutboundLimits),
-    /// [`GuestQueryLimits::DEFAULT`](crate::store::GuestQueryLimits::DEFAULT);
-    /// cache in `cache_dir`.
-    pub fn new(cache_dir: impl Into<PathBuf>) -> Self {
-        EngineConfig {
-            cache_dir: cache_dir.into(),
-            memory_limit: 64 << 20,
-            time_budget: Duration::from_secs(60),
-            max_unit_depth: 8,
-            max_instances: 256,
-            max_table_elements: 100_000,
-            fuel: None,
-            outbound: Default::default(),
-            guest_queries: Default::default(),
-            work_root: None,
-            secret_key_file: None,
-            limits: Default::default(),
-        }
-    }
-}
 
 /// The wasmtime engine and linker shared by every run.
 pub struct Engine {
@@ -141,7 +90,7 @@ impl Engine {
             .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
         let engine = wasmtime::Engine::new(&wasm)?;
         let mut linker = Linker::new(&engine);
-        api::add_to_linker(&mut linker)?;
+        capabilities::add_to_linker(&mut linker)?;
 
         let stop_ticker = Arc::new(AtomicBool::new(false));
         let (weak, stop) = (engine.weak(), stop_ticker.clone());
@@ -176,7 +125,7 @@ impl Engine {
     }
 
     /// Put a fresh store under the limits: memory and tables through its
-    /// [`MemoryLimit`](crate::api::MemoryLimit), fuel when counted.
+    /// [`MemoryLimit`](crate::capabilities::MemoryLimit), fuel when counted.
     pub(crate) fn limit_store(&self, store: &mut wasmtime::Store<HostState>) {
         store.data_mut().limits.max_table_elements = self.config.max_table_elements;
         store.limiter(|s| &mut s.limits);

@@ -10,12 +10,15 @@
 
 use crate::backend::{BackendKey, Registry};
 use crate::error::Result;
-use crate::invoke::HANDLE_EVENT_JOB;
 use crate::manifest::{EventSource, TIMED_EVENT, is_record_event};
 use crate::store::{BackendInstance, EventJob, Pin, RecordRow, Store, SubscriptionRow};
 use crate::triggers::record::Target;
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
+
+/// Name of the job that delivers an event to a module's `handle-event`
+/// (run by [`crate::invoke`]; named here, where such jobs are enqueued).
+pub const HANDLE_EVENT_JOB: &str = "ferry.handle-event";
 
 /// The context flag that keeps writes from firing record events.
 pub const NO_EXPORT: &str = "no-export";

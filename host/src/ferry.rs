@@ -1,8 +1,8 @@
 //! [`Ferry`]: one installation (a data directory and a database), and the
 //! operations the CLI, the demo and the tests share.
 
-use crate::api::jobs::RunLocks;
 use crate::backend::{BackendKey, Module, Registry};
+use crate::capabilities::Configs;
 use crate::engine::{Engine, EngineConfig};
 use crate::error::{Error, Result};
 use crate::events::RecordWriter;
@@ -45,7 +45,8 @@ struct Inner {
     store: Store,
     engine: Arc<Engine>,
     modules: Modules,
-    locks: Arc<RunLocks>,
+    /// The capabilities' configuration (`lock-or-retry`'s locks among it).
+    capabilities: Arc<Configs>,
 }
 
 /// A Ferry installation. Cheap to clone.
@@ -85,14 +86,14 @@ impl Ferry {
         let engine = Arc::new(Engine::new(options.engine.clone())?);
         let modules =
             Modules::load(store.clone(), engine.clone(), options.data_dir.clone()).await?;
-        let locks = Arc::new(RunLocks::new(store.clone()));
+        let capabilities = Arc::new(Configs::new(engine.config(), &store));
         Ok(Ferry {
             inner: Arc::new(Inner {
                 data_dir: options.data_dir,
                 store,
                 engine,
                 modules,
-                locks,
+                capabilities,
             }),
         })
     }
@@ -159,12 +160,12 @@ impl Ferry {
         user: &str,
         job: Option<JobScope>,
     ) -> Result<Arc<CallScope>> {
-        let (store, engine, locks) = (
+        let (store, engine, capabilities) = (
             self.store().clone(),
             self.engine().clone(),
-            self.inner.locks.clone(),
+            self.inner.capabilities.clone(),
         );
-        CallScope::new(store, engine, registry, locks, instance, user, job)
+        CallScope::new(store, engine, registry, capabilities, instance, user, job)
     }
 
     /// Add a backend instance: its backend must be installed and its required

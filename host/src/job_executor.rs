@@ -11,7 +11,6 @@ use crate::queue::{self, Execution, Executor, TryFailure, WorkerConfig, WorkerSt
 use crate::store::{BackendInstance, JobRow, LogLine, PinPolicy, now_ms};
 use futures_util::future::BoxFuture;
 use std::collections::HashMap;
-use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 
 impl Ferry {
@@ -93,9 +92,8 @@ impl FerryExecutor {
                                 (r.module.name().to_string(), r.module.content_hash.clone())
                             });
                             logs.extend(scope.take_logs());
-                            lock_contended = scope.lock_contended.load(Ordering::Relaxed);
-                            remote_asked_to_wait =
-                                scope.remote_asked_to_wait.load(Ordering::Relaxed);
+                            lock_contended = scope.lock_contended();
+                            remote_asked_to_wait = scope.remote_asked_to_wait();
                             result
                         }
                     }

@@ -8,7 +8,7 @@
 //! contract in `wit/`.
 //!
 //! The data flows one way: trigger ([`triggers`], [`events`]) → [`queue`] →
-//! [`invoke`] (engine, fresh store) → guest → host API ([`api`]) → [`store`].
+//! [`invoke`] (engine, fresh store) → guest → host API ([`capabilities`]) → [`store`].
 //! A webhook is the one trigger answered at once: its call goes straight to
 //! [`invoke`]. [`serve`] is the HTTP side (webhooks, admin API); [`admin`]
 //! holds the operators' operations, local or remote.
@@ -30,11 +30,11 @@
 #![warn(missing_docs)]
 
 pub mod admin;
-pub mod api;
 pub mod audit;
 pub mod backend;
 pub mod bindings;
 pub mod builder;
+pub mod capabilities;
 #[cfg(feature = "demo")]
 pub mod demo;
 pub mod engine;

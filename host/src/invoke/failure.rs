@@ -1,7 +1,7 @@
 //! [`Failure`]: why a guest call returned no value, and how traps are explained.
 
-use crate::api::HostState;
 use crate::bindings::types;
+use crate::capabilities::HostState;
 use crate::error::Error;
 use std::time::Duration;
 

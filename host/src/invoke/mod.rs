@@ -10,38 +10,30 @@ mod failure;
 mod scope;
 mod webhook;
 
+pub use crate::capabilities::UnitCall;
+pub(crate) use crate::capabilities::context::effective_params;
+pub use crate::events::HANDLE_EVENT_JOB;
 pub use failure::Failure;
 pub(crate) use failure::trap_failure;
 pub use scope::CallScope;
-pub(crate) use scope::{JobScope, Produced, effective_params};
+pub(crate) use scope::JobScope;
 pub use webhook::WebhookOutcome;
 pub(crate) use webhook::handle_webhook;
 
-use crate::api::http::OutboundPolicy;
-use crate::api::jobs::JobRunState;
-use crate::api::session::SessionState;
-use crate::api::{HostState, MemoryLimit, WitResult};
 use crate::backend::{BackendKey, Description, JobDecl, Resolved, UnitDecl};
 use crate::bindings::{ConnectorPre, events as wit_events, guest, types};
+use crate::capabilities::context::UnitCaller;
+use crate::capabilities::jobs::JobRunState;
+use crate::capabilities::session::SessionState;
+use crate::capabilities::wit::WitResult;
+use crate::capabilities::{HostState, InstanceRun, MemoryLimit};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::events::RecordEvent;
 use serde_json::Value;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-
-/// A unit call: `method` of unit (`kind`, `model`) with a JSON payload.
-#[derive(Debug, Clone)]
-pub struct UnitCall {
-    /// Unit kind.
-    pub kind: String,
-    /// Model.
-    pub model: String,
-    /// Method.
-    pub method: String,
-    /// Payload, JSON text.
-    pub payload: String,
-}
 
 /// A fresh store for one instance of `resolved` in `scope`.
 fn new_store(
@@ -49,21 +41,19 @@ fn new_store(
     resolved: &Resolved,
     depth: u32,
 ) -> wasmtime::Store<HostState> {
-    let state = HostState::new(
-        Some(scope.clone()),
-        resolved.module.name(),
-        Some(resolved.at.clone()),
-        depth,
-        OutboundPolicy::for_run(
-            scope,
-            resolved.module.name(),
-            &resolved.module.manifest.capabilities,
-        ),
-        MemoryLimit::new(
-            scope.engine.config().memory_limit,
-            scope.memory_used.clone(),
-        ),
+    let run = InstanceRun {
+        context: &scope.run,
+        configs: &scope.configs,
+        states: &scope.states,
+        units: scope.clone(),
+        manifest: &resolved.module.manifest.capabilities,
+        module_backend: resolved.at.clone(),
+    };
+    let memory = MemoryLimit::new(
+        scope.engine.config().memory_limit,
+        scope.memory_used.clone(),
     );
+    let state = HostState::new(resolved.module.name(), Some(run), depth, memory);
     let mut store = wasmtime::Store::new(scope.engine.wasmtime(), state);
     scope.engine.limit_store(&mut store);
     stop_at(&mut store, scope.deadline);
@@ -187,8 +177,17 @@ pub(crate) async fn call_unit(
     Ok(fut.await)
 }
 
-/// Name of the job that delivers an event to a module's `handle-event`.
-pub const HANDLE_EVENT_JOB: &str = "ferry.handle-event";
+/// The `units` capability calls units through the scope.
+impl UnitCaller for CallScope {
+    fn call_unit(
+        self: Arc<Self>,
+        start: BackendKey,
+        depth: u32,
+        call: UnitCall,
+    ) -> Pin<Box<dyn Future<Output = WitResult<String>> + Send>> {
+        Box::pin(call_unit(self, start, depth, call))
+    }
+}
 
 /// Run job `name` for the scope's instance; returns the module that ran it and
 /// the outcome (values of the secrets the run opened redacted).
@@ -310,7 +309,7 @@ pub(crate) async fn describe(
     module: &str,
 ) -> Result<Description> {
     let memory = MemoryLimit::new(engine.config().memory_limit, Arc::default());
-    let state = HostState::new(None, module, None, 0, OutboundPolicy::deny_all(), memory);
+    let state = HostState::new(module, None, 0, memory);
     let mut store = wasmtime::Store::new(engine.wasmtime(), state);
     engine.limit_store(&mut store);
     stop_at(&mut store, Instant::now() + Duration::from_secs(10));

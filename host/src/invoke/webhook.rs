@@ -2,9 +2,9 @@
 //! fresh instance, as a job run is: same limits, same host APIs.
 
 use super::{Failure, with_instance};
-use crate::api::session::SessionState;
 use crate::backend::Resolved;
 use crate::bindings::guest::{WebhookRequest, WebhookResponse};
+use crate::capabilities::session::SessionState;
 use crate::invoke::CallScope;
 use std::sync::Arc;
 

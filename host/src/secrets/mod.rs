@@ -1,8 +1,8 @@
 //! Secrets of backend instances: sealed at rest with XChaCha20-Poly1305 under
 //! a master key, opened only by the host, in a run's `Vault`: to add a sealed
-//! credential to an outbound request ([`crate::api::http`]), or to reveal a
+//! credential to an outbound request ([`crate::capabilities::http`]), or to reveal a
 //! value to a guest whose manifest lists it in `[capabilities] reveal`
-//! ([`crate::api::secrets`]). A value is never printed by the CLI or the API;
+//! ([`crate::capabilities::secrets`]). A value is never printed by the CLI or the API;
 //! every change and every reveal is in the audit log ([`crate::audit`]).
 //!
 //! The master key is `FERRY_MASTER_KEY` (32 bytes, hex or base64) or, when that

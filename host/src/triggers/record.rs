@@ -14,8 +14,7 @@
 //! Nothing here touches the store: the result is an [`EventJob`] that the
 //! record write stores in its own transaction.
 
-use crate::events::RecordEvent;
-use crate::invoke::HANDLE_EVENT_JOB;
+use crate::events::{HANDLE_EVENT_JOB, RecordEvent};
 use crate::manifest::{After, Conditions, FieldCondition, TIMED_EVENT};
 use crate::store::{EventJob, FilterOp, NewJob, Pin, timed_key};
 use chrono::{DateTime, NaiveDate, NaiveDateTime};

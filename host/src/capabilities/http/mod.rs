@@ -29,52 +29,86 @@ mod blocked;
 mod body;
 mod connect;
 pub mod credentials;
+pub mod limits;
+mod transmission;
 
-use crate::invoke::CallScope;
+pub use limits::OutboundLimits;
+
+use super::capability::{Capability, HasCapability, Setup};
+use super::context::RunContext;
+use crate::engine::config::EngineConfig;
 use crate::manifest::{Capabilities, Credential, HostMatch, HostRule, Target};
 use crate::secrets::Vault;
-use crate::store::{Store, Transmission, now_ms};
+use crate::store::Store;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
-use wasmtime_wasi_http::{Error as HttpError, RequestOptions, WasiBody, WasiHttpHooks};
+use transmission::{Logger, RunInfo, redacted};
+use wasmtime::component::Linker;
+use wasmtime_wasi_http::p2::bindings::LinkOptions;
+use wasmtime_wasi_http::p2::bindings::http::{outgoing_handler, types as http_types};
+use wasmtime_wasi_http::{
+    Error as HttpError, RequestOptions, WasiBody, WasiHttp, WasiHttpCtx, WasiHttpCtxView,
+    WasiHttpHooks,
+};
 
-/// Outbound caps of one invocation, and the networks the operator trusts.
-#[derive(Debug, Clone)]
-pub struct OutboundLimits {
-    /// Requests one invocation may make (refused past it).
-    pub max_requests: u32,
-    /// Bytes of one request body.
-    pub max_request_body: u64,
-    /// Bytes of one response body (cut with an error past it).
-    pub max_response_body: u64,
-    /// Private or loopback networks guests may reach through any allowed name
-    /// (an intranet the operator vouches for). Empty by default.
-    pub trusted_networks: Vec<ipnet::IpNet>,
+/// Outbound `wasi:http`, checked by an [`OutboundPolicy`] per instance.
+pub struct Http;
+
+/// What the instances of a run share of outbound HTTP.
+#[derive(Debug, Default)]
+pub struct HttpRun {
+    /// Set when a remote answered 429 or 503 during the run: only then may
+    /// a `Retry-After` snooze the whole instance (see [`crate::queue::retry`]).
+    pub(crate) remote_asked_to_wait: Arc<AtomicBool>,
 }
 
-impl Default for OutboundLimits {
-    /// 1,000 requests, 8 MiB request bodies, 16 MiB response bodies, no trusted network.
-    fn default() -> Self {
-        OutboundLimits {
-            max_requests: 1_000,
-            max_request_body: 8 << 20,
-            max_response_body: 16 << 20,
-            trusted_networks: Vec::new(),
+/// One instance's `wasi:http`: its context and its policy.
+pub struct HttpState {
+    ctx: WasiHttpCtx,
+    policy: OutboundPolicy,
+}
+
+impl Capability for Http {
+    type Config = Arc<OutboundLimits>;
+    type RunState = HttpRun;
+    type State = HttpState;
+
+    fn config(engine: &EngineConfig, _store: &Store) -> Self::Config {
+        Arc::new(engine.outbound.clone())
+    }
+
+    fn run_state(_config: &Self::Config, _run: &RunContext) -> HttpRun {
+        HttpRun::default()
+    }
+
+    fn state(setup: &mut Setup<'_, Self>) -> HttpState {
+        let policy = match (&setup.instance.run, setup.run, setup.manifest) {
+            (Some(run), Some((limits, http_run)), Some(manifest)) => {
+                OutboundPolicy::for_run(run, &setup.instance.module, manifest, limits, http_run)
+            }
+            _ => OutboundPolicy::deny_all(),
+        };
+        HttpState {
+            ctx: WasiHttpCtx::new(),
+            policy,
         }
     }
-}
 
-/// Who sent a request, for the transmission log.
-#[derive(Debug)]
-struct RunInfo {
-    store: Store,
-    instance: String,
-    job_id: Option<i64>,
-    module: String,
-    /// Set when a remote answers 429 or 503: only then may the run's
-    /// `Retry-After` snooze the instance (see [`crate::queue::retry`]).
-    asked_to_wait: Arc<std::sync::atomic::AtomicBool>,
+    fn add_to_linker<T: HasCapability<Self>>(linker: &mut Linker<T>) -> wasmtime::Result<()> {
+        fn http<T: HasCapability<Http>>(data: &mut T) -> WasiHttpCtxView<'_> {
+            let view = data.view();
+            WasiHttpCtxView {
+                ctx: &mut view.state.ctx,
+                table: view.table,
+                hooks: &mut view.state.policy,
+            }
+        }
+        outgoing_handler::add_to_linker::<_, WasiHttp>(linker, http::<T>)?;
+        let options = LinkOptions::default();
+        http_types::add_to_linker::<_, WasiHttp>(linker, &options.into(), http::<T>)?;
+        Ok(())
+    }
 }
 
 /// What one instance of a module may reach over HTTP, and until when.
@@ -101,33 +135,39 @@ struct Grant {
 }
 
 impl OutboundPolicy {
-    /// The policy of `module` (with these capabilities) in the run of `scope`;
+    /// The policy of `module` (with these capabilities) in the run `run`;
     /// entries that cannot be filled in are logged to the run and ignored.
-    pub(crate) fn for_run(scope: &CallScope, module: &str, capabilities: &Capabilities) -> Self {
-        let (rules, problems) = capabilities.host_rules(&scope.params);
-        let (credentials, more) = capabilities.credentials(&scope.params);
+    fn for_run(
+        run: &RunContext,
+        module: &str,
+        capabilities: &Capabilities,
+        limits: &Arc<OutboundLimits>,
+        http_run: &HttpRun,
+    ) -> Self {
+        let (rules, problems) = capabilities.host_rules(&run.params);
+        let (credentials, more) = capabilities.credentials(&run.params);
         for problem in problems.into_iter().chain(more) {
-            scope.log("warn", module, &problem);
+            run.log("warn", module, &problem);
         }
         OutboundPolicy {
             credentials: Arc::new(credentials),
-            vault: scope.vault.clone(),
+            vault: run.vault.clone(),
             rules: Arc::new(rules),
-            deadline: Some(scope.deadline),
-            limits: Arc::new(scope.engine.config().outbound.clone()),
+            deadline: Some(run.deadline),
+            limits: limits.clone(),
             run: Some(Arc::new(RunInfo {
-                store: scope.store.clone(),
-                instance: scope.instance.name.clone(),
-                job_id: scope.job.as_ref().map(|j| j.id),
+                store: run.store.clone(),
+                instance: run.instance.name.clone(),
+                job_id: run.job.as_ref().map(|j| j.id),
                 module: module.to_string(),
-                asked_to_wait: scope.remote_asked_to_wait.clone(),
+                asked_to_wait: http_run.remote_asked_to_wait.clone(),
             })),
             sent: 0,
         }
     }
 
     /// Nothing allowed (used while a module is described at install).
-    pub(crate) fn deny_all() -> Self {
+    fn deny_all() -> Self {
         Self::default()
     }
 
@@ -231,81 +271,6 @@ impl OutboundPolicy {
             literal,
         };
         Ok((grant, credential))
-    }
-}
-
-/// Redact a URL for the log: no user info, query values replaced by `***`.
-fn redacted(uri: &http::Uri) -> String {
-    let mut out = format!(
-        "{}://{}",
-        uri.scheme_str().unwrap_or("?"),
-        uri.host().unwrap_or_default()
-    );
-    if let Some(port) = uri.port_u16() {
-        out.push_str(&format!(":{port}"));
-    }
-    out.push_str(uri.path());
-    if let Some(query) = uri.query() {
-        let pairs: Vec<String> = query
-            .split('&')
-            .map(|pair| match pair.split_once('=') {
-                Some((key, _)) => format!("{key}=***"),
-                None => pair.to_string(),
-            })
-            .collect();
-        out.push('?');
-        out.push_str(&pairs.join("&"));
-    }
-    out
-}
-
-/// The transmission log row of one request, written once its outcome is known.
-struct Logger {
-    run: Arc<RunInfo>,
-    vault: Arc<Vault>,
-    row: Transmission,
-    started: Instant,
-    sent: Arc<AtomicU64>,
-}
-
-impl Logger {
-    fn new(run: &Arc<RunInfo>, vault: &Arc<Vault>, request: &http::Request<WasiBody>) -> Self {
-        Logger {
-            run: run.clone(),
-            vault: vault.clone(),
-            row: Transmission {
-                at: now_ms(),
-                instance: run.instance.clone(),
-                job_id: run.job_id,
-                module: run.module.clone(),
-                method: request.method().to_string(),
-                url: redacted(request.uri()),
-                ..Default::default()
-            },
-            started: Instant::now(),
-            sent: Arc::default(),
-        }
-    }
-
-    /// Write the row with what the request ended with.
-    fn finish(
-        mut self,
-        received: u64,
-        refused: Option<String>,
-        error: Option<String>,
-    ) -> impl Future<Output = ()> + Send + 'static {
-        let row = &mut self.row;
-        row.bytes_sent = self.sent.load(Ordering::Relaxed) as i64;
-        row.bytes_received = received as i64;
-        row.duration_ms = self.started.elapsed().as_millis() as i64;
-        row.url = self.vault.redact(&row.url);
-        row.refused = refused.map(|r| self.vault.redact(&r));
-        row.error = error.map(|e| self.vault.redact(&e));
-        async move {
-            if let Err(e) = self.run.store.record_transmission(&self.row).await {
-                tracing::warn!(url = %self.row.url, "could not log a transmission: {e}");
-            }
-        }
     }
 }
 

@@ -1,14 +1,37 @@
 //! `ferry:connector/events`: custom events and runtime subscriptions.
 
-use super::{HostState, WitResult, denied, final_error, parse_json};
+use super::capability::{Capability, HasCapability, Setup, View, ViewOf};
+use super::context::{Produced, RunContext};
+use super::wit::{WitResult, denied, final_error, parse_json, record_id};
 use crate::bindings::events::{self, Subscription};
 use crate::bindings::types;
+use crate::engine::config::EngineConfig;
 use crate::events::{Emitter, RecordEvent};
-use crate::invoke::Produced;
 use crate::manifest::{RECORD_EVENT_PREFIX, is_record_event, valid_name};
-use crate::store::SubscriptionRow;
+use crate::store::{Store, SubscriptionRow};
+use wasmtime::component::Linker;
 
-impl HostState {
+/// Events: custom events a module declares, and runtime subscriptions. No
+/// state of its own: what a module declares is in the run's registry.
+pub struct Events;
+
+impl Capability for Events {
+    type Config = ();
+    type RunState = ();
+    type State = ();
+
+    fn config(_engine: &EngineConfig, _store: &Store) {}
+
+    fn run_state(_config: &(), _run: &RunContext) {}
+
+    fn state(_setup: &mut Setup<'_, Self>) {}
+
+    fn add_to_linker<T: HasCapability<Self>>(linker: &mut Linker<T>) -> wasmtime::Result<()> {
+        events::add_to_linker::<_, ViewOf<Self>>(linker, T::view)
+    }
+}
+
+impl View<'_, Events> {
     /// Whether this module may emit event `name` on `model`: never a
     /// `record.*` event (the host fires those, after local writes), and only
     /// the custom events it declares (`Connector::emits`).
@@ -29,18 +52,19 @@ impl HostState {
                 "event `{name}`: model name {model:?}: letters, digits, `.`, `-` and `_` only, 64 at most"
             )));
         }
-        let scope = self.scope()?;
+        let run = self.run()?;
         let declared = self
+            .instance
             .module_backend
             .as_ref()
-            .and_then(|at| scope.registry.module_at(at))
+            .and_then(|at| run.registry.module_at(at))
             .map(|m| m.description.events.clone())
             .unwrap_or_default();
         if !declared.iter().any(|e| e == name) {
             return Err(denied(format!(
                 "event `{name}` is not one module `{}` declares (it declares: {}); declare it with \
                  `Connector::emits(\"{name}\")`",
-                self.module,
+                self.module(),
                 if declared.is_empty() {
                     "none".to_string()
                 } else {
@@ -52,7 +76,7 @@ impl HostState {
     }
 
     fn subscription_row(&self, sub: Subscription) -> Result<SubscriptionRow, types::Error> {
-        let scope = self.scope()?;
+        let run = self.run()?;
         if !valid_name(&sub.event) || sub.models.iter().any(|m| m != "*" && !valid_name(m)) {
             return Err(final_error(format!(
                 "subscription to {:?} on {:?}: event and model names are letters, digits, `.`, `-` \
@@ -61,11 +85,11 @@ impl HostState {
             )));
         }
         if let Some(job) = &sub.job {
-            scope.registry.resolve_job(&scope.instance_key, job)?;
+            run.registry.resolve_job(&run.instance_key, job)?;
         }
         Ok(SubscriptionRow {
             id: 0,
-            module: self.module.clone(),
+            module: self.module().to_string(),
             event: sub.event,
             models: sub.models,
             job: sub.job,
@@ -76,70 +100,63 @@ impl HostState {
     }
 }
 
-impl events::Host for HostState {
+impl events::Host for View<'_, Events> {
     async fn emit(
         &mut self,
         name: String,
         model: String,
-        record_id: Option<u64>,
+        id: Option<u64>,
         payload: String,
     ) -> WitResult<()> {
-        let (scope, checked) = (self.scope(), self.check_emit(&name, &model));
-        let module = self.module.clone();
-        Ok(async move {
-            let scope = scope?;
+        let checked = self.check_emit(&name, &model);
+        let module = self.module().to_string();
+        self.with_run(async move |run| {
             checked?;
-            scope.charge(Produced::Events)?;
-            scope.check_payload(&format!("payload of event {name}"), &payload)?;
+            run.charge(Produced::Events)?;
+            run.check_payload(&format!("payload of event {name}"), &payload)?;
             let payload = parse_json(&payload, &format!("event {name}"))?;
             let emitter = Emitter {
-                instance: scope.instance.name.clone(),
+                instance: run.instance.name.clone(),
                 module,
             };
-            let id = record_id.map(super::record_id).transpose()?;
+            let id = id.map(record_id).transpose()?;
             let event = RecordEvent::custom(&name, &model, id, payload, emitter);
-            scope.fire(event).await?;
+            run.fire(event).await?;
             Ok(())
-        }
-        .await)
+        })
+        .await
     }
 
     async fn subscribe(&mut self, sub: Subscription) -> WitResult<u64> {
-        let (scope, row, module) = (
-            self.scope(),
-            self.subscription_row(sub),
-            self.module.clone(),
-        );
-        Ok(async move {
-            let (scope, row) = (scope?, row?);
-            Ok(scope.store.add_subscription(&module, &row).await? as u64)
-        }
-        .await)
+        let (row, module) = (self.subscription_row(sub), self.module().to_string());
+        self.with_run(async move |run| Ok(run.store.add_subscription(&module, &row?).await? as u64))
+            .await
     }
 
     async fn replace(&mut self, id: u64, sub: Subscription) -> WitResult<()> {
-        let (scope, row, module) = (
-            self.scope(),
-            self.subscription_row(sub),
-            self.module.clone(),
-        );
-        Ok(async move {
-            let (scope, row) = (scope?, row?);
-            let replaced = scope
+        let (row, module) = (self.subscription_row(sub), self.module().to_string());
+        self.with_run(async move |run| {
+            let replaced = run
                 .store
-                .replace_subscription(&module, id as i64, &row)
+                .replace_subscription(&module, id as i64, &row?)
                 .await?;
             if replaced {
                 Ok(())
             } else {
-                Err(crate::Error::not_found("subscription of this module", id.to_string()).into())
+                Err(
+                    crate::error::Error::not_found("subscription of this module", id.to_string())
+                        .into(),
+                )
             }
-        }
-        .await)
+        })
+        .await
     }
 
     async fn unsubscribe(&mut self, id: u64) -> WitResult<bool> {
-        let (scope, module) = (self.scope(), self.module.clone());
-        Ok(async move { Ok(scope?.store.remove_subscription(&module, id as i64).await?) }.await)
+        let module = self.module().to_string();
+        self.with_run(async move |run| {
+            Ok(run.store.remove_subscription(&module, id as i64).await?)
+        })
+        .await
     }
 }

@@ -11,10 +11,51 @@
 //!
 //! [`EngineConfig::work_root`]: crate::engine::EngineConfig::work_root
 
-use crate::invoke::CallScope;
+use super::capability::{Capability, HasCapability, Setup};
+use super::context::RunContext;
+use crate::engine::config::EngineConfig;
 use crate::manifest::WorkDirDecl;
-use std::path::Path;
+use crate::store::Store;
+use std::path::{Path, PathBuf};
+use wasmtime::component::Linker;
 use wasmtime_wasi::{FsPerms, WasiCtxBuilder};
+
+/// Files: the work directory, through WASI (no interface of its own).
+pub struct Files;
+
+impl Capability for Files {
+    /// The work root: one folder per backend instance below it.
+    type Config = Option<PathBuf>;
+    type RunState = ();
+    type State = ();
+
+    fn config(engine: &EngineConfig, _store: &Store) -> Option<PathBuf> {
+        engine.work_root.clone()
+    }
+
+    fn run_state(_config: &Option<PathBuf>, _run: &RunContext) {}
+
+    /// The one thing WASI grants: a work directory, if the manifest asks for it.
+    fn state(setup: &mut Setup<'_, Self>) {
+        if let (Some(run), Some(manifest), Some((root, _))) =
+            (&setup.instance.run, setup.manifest, setup.run)
+            && let Some(decl) = &manifest.work_dir
+        {
+            grant_work_dir(
+                setup.wasi,
+                run,
+                root.as_deref(),
+                &setup.instance.module,
+                decl,
+            );
+        }
+    }
+
+    /// Nothing to link: the files are WASI's.
+    fn add_to_linker<T: HasCapability<Self>>(_linker: &mut Linker<T>) -> wasmtime::Result<()> {
+        Ok(())
+    }
+}
 
 /// Where the guest sees its work directory.
 pub const GUEST_PATH: &str = "/work";
@@ -22,19 +63,20 @@ pub const GUEST_PATH: &str = "/work";
 /// Entries visited at most when measuring a directory (beyond, it counts as full).
 const MAX_ENTRIES: usize = 100_000;
 
-/// Preopen the work directory of the scope's instance for `module`, if the
+/// Preopen the work directory of the run's instance for `module`, if the
 /// engine has a work root; problems are logged to the run and grant nothing.
-pub(crate) fn grant_work_dir(
+fn grant_work_dir(
     wasi: &mut WasiCtxBuilder,
-    scope: &CallScope,
+    run: &RunContext,
+    root: Option<&Path>,
     module: &str,
     decl: &WorkDirDecl,
 ) {
-    let warn = |message: String| scope.log("warn", module, &message);
-    let Some(root) = &scope.engine.config().work_root else {
+    let warn = |message: String| run.log("warn", module, &message);
+    let Some(root) = root else {
         return warn("no work directory: this host has no work root".into());
     };
-    let instance = &scope.instance.name;
+    let instance = &run.instance.name;
     let plain = !instance.is_empty()
         && instance != "."
         && instance != ".."

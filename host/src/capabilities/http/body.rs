@@ -1,7 +1,7 @@
 //! Bodies of outbound requests: the request body counted and capped on its
 //! way out; the response body capped, bounded in time, and logged when it ends.
 
-use super::Logger;
+use super::transmission::Logger;
 use bytes::Bytes;
 use http_body::{Body, Frame, SizeHint};
 use http_body_util::BodyExt;

@@ -1,10 +1,34 @@
 //! `ferry:connector/links`: bindings of the current backend instance.
 
-use super::{HostState, WitResult, check_model, parse_json, record_id};
+use super::capability::{Capability, HasCapability, Setup, View, ViewOf};
+use super::context::{Produced, RunContext};
+use super::session::MAX_SEARCH;
+use super::wit::{WitResult, check_model, parse_json, record_id};
 use crate::bindings::links::{self, Link, Pair};
-use crate::invoke::Produced;
-use crate::store::{LinkRow, PairRow};
+use crate::engine::config::EngineConfig;
+use crate::store::{LinkRow, PairRow, Store};
 use serde_json::Value;
+use wasmtime::component::Linker;
+
+/// Links: bindings of the backend instance's records to external ids. No
+/// state of its own: everything is in the store, for the run's instance.
+pub struct Links;
+
+impl Capability for Links {
+    type Config = ();
+    type RunState = ();
+    type State = ();
+
+    fn config(_engine: &EngineConfig, _store: &Store) {}
+
+    fn run_state(_config: &(), _run: &RunContext) {}
+
+    fn state(_setup: &mut Setup<'_, Self>) {}
+
+    fn add_to_linker<T: HasCapability<Self>>(linker: &mut Linker<T>) -> wasmtime::Result<()> {
+        links::add_to_linker::<_, ViewOf<Self>>(linker, T::view)
+    }
+}
 
 fn link(row: LinkRow) -> Link {
     Link {
@@ -30,7 +54,7 @@ fn data(text: Option<String>) -> Result<Option<Value>, crate::bindings::types::E
     text.map(|t| parse_json(&t, "link data")).transpose()
 }
 
-impl links::Host for HostState {
+impl links::Host for View<'_, Links> {
     async fn bind(
         &mut self,
         model: String,
@@ -38,19 +62,17 @@ impl links::Host for HostState {
         external_id: String,
         extra: Option<String>,
     ) -> WitResult<Link> {
-        let scope = self.scope();
-        Ok(async move {
-            let scope = scope?;
-            scope.charge(Produced::Links)?;
+        self.with_run(async move |run| {
+            run.charge(Produced::Links)?;
             check_model(&model)?;
-            scope.check_key("external id", &external_id)?;
+            run.check_key("external id", &external_id)?;
             if let Some(extra) = &extra {
-                scope.check_payload("link data", extra)?;
+                run.check_payload("link data", extra)?;
             }
-            let row = scope
+            let row = run
                 .store
                 .bind(
-                    &scope.instance.name,
+                    &run.instance.name,
                     &model,
                     record_id(local_id)?,
                     &external_id,
@@ -58,34 +80,30 @@ impl links::Host for HostState {
                 )
                 .await?;
             Ok(link(row))
-        }
-        .await)
+        })
+        .await
     }
 
     async fn to_external(&mut self, model: String, local_id: u64) -> WitResult<Option<Link>> {
-        let scope = self.scope();
-        Ok(async move {
-            let scope = scope?;
-            Ok(scope
+        self.with_run(async move |run| {
+            Ok(run
                 .store
-                .link_by_local(&scope.instance.name, &model, record_id(local_id)?)
+                .link_by_local(&run.instance.name, &model, record_id(local_id)?)
                 .await?
                 .map(link))
-        }
-        .await)
+        })
+        .await
     }
 
     async fn to_local(&mut self, model: String, external_id: String) -> WitResult<Option<Link>> {
-        let scope = self.scope();
-        Ok(async move {
-            let scope = scope?;
-            Ok(scope
+        self.with_run(async move |run| {
+            Ok(run
                 .store
-                .link_by_external(&scope.instance.name, &model, &external_id)
+                .link_by_external(&run.instance.name, &model, &external_id)
                 .await?
                 .map(link))
-        }
-        .await)
+        })
+        .await
     }
 
     async fn search(
@@ -95,18 +113,12 @@ impl links::Host for HostState {
         limit: Option<u32>,
         offset: u32,
     ) -> WitResult<Vec<Link>> {
-        let scope = self.scope();
-        Ok(async move {
-            let scope = scope?;
-            let limit = Some(
-                limit
-                    .unwrap_or(super::session::MAX_SEARCH)
-                    .min(super::session::MAX_SEARCH),
-            );
-            let rows = scope
+        self.with_run(async move |run| {
+            let limit = Some(limit.unwrap_or(MAX_SEARCH).min(MAX_SEARCH));
+            let rows = run
                 .store
                 .search_links(
-                    Some(&scope.instance.name),
+                    Some(&run.instance.name),
                     Some(&model),
                     synced_before,
                     limit,
@@ -114,21 +126,19 @@ impl links::Host for HostState {
                 )
                 .await?;
             Ok(rows.into_iter().map(link).collect())
-        }
-        .await)
+        })
+        .await
     }
 
     async fn unbind(&mut self, model: String, local_id: u64) -> WitResult<bool> {
-        let scope = self.scope();
-        Ok(async move {
-            let scope = scope?;
-            scope.charge(Produced::Links)?;
-            Ok(scope
+        self.with_run(async move |run| {
+            run.charge(Produced::Links)?;
+            Ok(run
                 .store
-                .unbind(&scope.instance.name, &model, record_id(local_id)?)
+                .unbind(&run.instance.name, &model, record_id(local_id)?)
                 .await?)
-        }
-        .await)
+        })
+        .await
     }
 
     async fn bind_pair(
@@ -138,21 +148,18 @@ impl links::Host for HostState {
         right_id: String,
         extra: Option<String>,
     ) -> WitResult<Pair> {
-        let scope = self.scope();
-        Ok(async move {
-            let scope = scope?;
-            scope.charge(Produced::Links)?;
+        self.with_run(async move |run| {
+            run.charge(Produced::Links)?;
             check_model(&label)?;
-            scope.check_key("left id", &left_id)?;
-            scope.check_key("right id", &right_id)?;
+            run.check_key("left id", &left_id)?;
+            run.check_key("right id", &right_id)?;
             if let Some(extra) = &extra {
-                scope.check_payload("pair data", extra)?;
+                run.check_payload("pair data", extra)?;
             }
             Ok(pair(
-                scope
-                    .store
+                run.store
                     .bind_pair(
-                        &scope.instance.name,
+                        &run.instance.name,
                         &label,
                         &left_id,
                         &right_id,
@@ -160,46 +167,40 @@ impl links::Host for HostState {
                     )
                     .await?,
             ))
-        }
-        .await)
+        })
+        .await
     }
 
     async fn pair_by_left(&mut self, label: String, left_id: String) -> WitResult<Option<Pair>> {
-        let scope = self.scope();
-        Ok(async move {
-            let scope = scope?;
-            Ok(scope
+        self.with_run(async move |run| {
+            Ok(run
                 .store
-                .find_pair(&scope.instance.name, &label, &left_id, true)
+                .find_pair(&run.instance.name, &label, &left_id, true)
                 .await?
                 .map(pair))
-        }
-        .await)
+        })
+        .await
     }
 
     async fn pair_by_right(&mut self, label: String, right_id: String) -> WitResult<Option<Pair>> {
-        let scope = self.scope();
-        Ok(async move {
-            let scope = scope?;
-            Ok(scope
+        self.with_run(async move |run| {
+            Ok(run
                 .store
-                .find_pair(&scope.instance.name, &label, &right_id, false)
+                .find_pair(&run.instance.name, &label, &right_id, false)
                 .await?
                 .map(pair))
-        }
-        .await)
+        })
+        .await
     }
 
     async fn unbind_pair(&mut self, label: String, left_id: String) -> WitResult<bool> {
-        let scope = self.scope();
-        Ok(async move {
-            let scope = scope?;
-            scope.charge(Produced::Links)?;
-            Ok(scope
+        self.with_run(async move |run| {
+            run.charge(Produced::Links)?;
+            Ok(run
                 .store
-                .unbind_pair(&scope.instance.name, &label, &left_id)
+                .unbind_pair(&run.instance.name, &label, &left_id)
                 .await?)
-        }
-        .await)
+        })
+        .await
     }
 }

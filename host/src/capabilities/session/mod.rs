@@ -1,14 +1,17 @@
 //! `ferry:connector/session`: the context of a call, and the local records
 //! (guests' reads and searches are bounded: `crate::store::GuestQueryLimits`).
 
-use super::{HostState, WitResult, check_model, final_error, parse_json, record_id};
+use super::capability::{Capability, HasCapability, Setup, View, ViewOf};
+use super::context::{Produced, RunContext};
+use super::wit::{WitResult, check_model, final_error, parse_json, record_id};
 use crate::bindings::session::{self, CallInfo, Filter, FilterOp, LocalRecord, LogLevel};
 use crate::bindings::types;
+use crate::engine::config::EngineConfig;
 use crate::events::NO_EXPORT;
-use crate::invoke::Produced;
-use crate::store::{self, RecordRow};
+use crate::store::{self, GuestQueryLimits, RecordRow, Store};
 use serde_json::Value;
-use wasmtime::component::Resource;
+use std::sync::Arc;
+use wasmtime::component::{Linker, Resource};
 
 /// Context flags one session may carry, and their length: flags are names
 /// such as `no-export`, not a place to store data.
@@ -17,6 +20,33 @@ const MAX_FLAG_LEN: usize = 64;
 /// Records one search of links returns at most (record searches: the
 /// configured [`GuestQueryLimits::max_results`](crate::store::GuestQueryLimits)).
 pub const MAX_SEARCH: u32 = crate::store::GuestQueryLimits::DEFAULT.max_results;
+
+/// The session: what a call runs for, and local records. Its instance state
+/// is the bounds of guests' record queries.
+pub struct Session;
+
+impl Capability for Session {
+    type Config = Arc<GuestQueryLimits>;
+    type RunState = ();
+    type State = Arc<GuestQueryLimits>;
+
+    fn config(engine: &EngineConfig, _store: &Store) -> Self::Config {
+        Arc::new(engine.guest_queries.clone())
+    }
+
+    fn run_state(_config: &Self::Config, _run: &RunContext) {}
+
+    fn state(setup: &mut Setup<'_, Self>) -> Self::State {
+        match setup.run {
+            Some((queries, _)) => queries.clone(),
+            None => Arc::new(GuestQueryLimits::DEFAULT),
+        }
+    }
+
+    fn add_to_linker<T: HasCapability<Self>>(linker: &mut Linker<T>) -> wasmtime::Result<()> {
+        session::add_to_linker::<_, ViewOf<Self>>(linker, T::view)
+    }
+}
 
 /// The host state behind a guest's `session` handle: its context flags.
 /// Everything else (instance, user, job) belongs to the call.
@@ -54,33 +84,32 @@ fn filter(f: Filter) -> Result<store::RecordFilter, types::Error> {
     })
 }
 
-impl HostState {
+impl View<'_, Session> {
     /// Whether writes through this session fire record events.
     fn fires_events(&self, s: &Resource<SessionState>) -> wasmtime::Result<bool> {
         Ok(!self.table.get(s)?.flags.iter().any(|f| f == NO_EXPORT))
     }
 }
 
-impl session::Host for HostState {}
+impl session::Host for View<'_, Session> {}
 
-impl session::HostSession for HostState {
+impl session::HostSession for View<'_, Session> {
     async fn info(&mut self, s: Resource<SessionState>) -> wasmtime::Result<CallInfo> {
         let flags = self.table.get(&s)?.flags.clone();
-        let scope = self.scope.as_ref();
+        let run = self.instance.run.as_ref();
         Ok(CallInfo {
-            instance: scope.map(|c| c.instance.name.clone()).unwrap_or_default(),
-            backend: scope
-                .map(|c| c.instance.backend.clone())
-                .unwrap_or_default(),
-            module: self.module.clone(),
+            instance: run.map(|c| c.instance.name.clone()).unwrap_or_default(),
+            backend: run.map(|c| c.instance.backend.clone()).unwrap_or_default(),
+            module: self.instance.module.clone(),
             module_backend: self
+                .instance
                 .module_backend
                 .as_ref()
                 .map(|k| k.to_string())
                 .unwrap_or_default(),
-            user: scope.map(|c| c.user.clone()).unwrap_or_default(),
+            user: run.map(|c| c.user.clone()).unwrap_or_default(),
             context_flags: flags,
-            job_id: scope.and_then(|c| c.job.as_ref()).map(|j| j.id as u64),
+            job_id: run.and_then(|c| c.job.as_ref()).map(|j| j.id as u64),
         })
     }
 
@@ -90,7 +119,8 @@ impl session::HostSession for HostState {
         key: String,
     ) -> wasmtime::Result<Option<String>> {
         Ok(self
-            .scope
+            .instance
+            .run
             .as_ref()
             .and_then(|c| c.params.get(&key))
             .map(|v| match v {
@@ -101,7 +131,8 @@ impl session::HostSession for HostState {
 
     async fn params(&mut self, _s: Resource<SessionState>) -> wasmtime::Result<String> {
         Ok(self
-            .scope
+            .instance
+            .run
             .as_ref()
             .map(|c| Value::Object(c.params.clone()).to_string())
             .unwrap_or_else(|| "{}".into()))
@@ -152,9 +183,9 @@ impl session::HostSession for HostState {
             LogLevel::Warn => "warn",
             LogLevel::Error => "error",
         };
-        // The scope redacts opened secrets' values from the line.
-        if let Some(scope) = &self.scope {
-            scope.log(level, &self.module, &message);
+        // The run redacts opened secrets' values from the line.
+        if let Some(run) = &self.instance.run {
+            run.log(level, self.module(), &message);
         }
         Ok(())
     }
@@ -165,18 +196,16 @@ impl session::HostSession for HostState {
         model: String,
         id: u64,
     ) -> WitResult<LocalRecord> {
-        let scope = self.scope();
-        Ok(async move {
-            let scope = scope?;
+        let limits = self.state.clone();
+        self.with_run(async move |run| {
             check_model(&model)?;
-            let limits = &scope.engine.config().guest_queries;
-            let row = scope
+            let row = run
                 .store
-                .guest_read(limits, scope.deadline, &model, record_id(id)?)
+                .guest_read(&limits, run.deadline, &model, record_id(id)?)
                 .await?;
             Ok(local_record(row))
-        }
-        .await)
+        })
+        .await
     }
 
     async fn search(
@@ -187,23 +216,21 @@ impl session::HostSession for HostState {
         limit: Option<u32>,
         offset: u32,
     ) -> WitResult<Vec<LocalRecord>> {
-        let scope = self.scope();
-        Ok(async move {
-            let scope = scope?;
+        let limits = self.state.clone();
+        self.with_run(async move |run| {
             check_model(&model)?;
             let filters = filters
                 .into_iter()
                 .map(filter)
                 .collect::<Result<Vec<_>, _>>()?;
             // Bounded by the limits, stopped at the end of the run's budget.
-            let limits = &scope.engine.config().guest_queries;
-            let rows = scope
+            let rows = run
                 .store
-                .guest_search(limits, scope.deadline, &model, &filters, limit, offset)
+                .guest_search(&limits, run.deadline, &model, &filters, limit, offset)
                 .await?;
             Ok(rows.into_iter().map(local_record).collect())
-        }
-        .await)
+        })
+        .await
     }
 
     async fn create(
@@ -213,16 +240,14 @@ impl session::HostSession for HostState {
         values: String,
     ) -> WitResult<u64> {
         let fire = self.fires_events(&s)?;
-        let scope = self.scope();
-        Ok(async move {
-            let scope = scope?;
+        self.with_run(async move |run| {
             check_model(&model)?;
-            scope.charge(Produced::RecordWrites)?;
-            scope.check_payload(&format!("values of {model}"), &values)?;
+            run.charge(Produced::RecordWrites)?;
+            run.check_payload(&format!("values of {model}"), &values)?;
             let values = parse_json(&values, &format!("create {model}"))?;
-            Ok(scope.writer(fire).create(&model, values).await?.id as u64)
-        }
-        .await)
+            Ok(run.writer(fire).create(&model, values).await?.id as u64)
+        })
+        .await
     }
 
     async fn create_linked(
@@ -233,21 +258,19 @@ impl session::HostSession for HostState {
         external_id: String,
     ) -> WitResult<u64> {
         let fire = self.fires_events(&s)?;
-        let scope = self.scope();
-        Ok(async move {
-            let scope = scope?;
+        self.with_run(async move |run| {
             check_model(&model)?;
-            scope.charge(Produced::RecordWrites)?;
-            scope.check_payload(&format!("values of {model}"), &values)?;
-            scope.check_key("external id", &external_id)?;
+            run.charge(Produced::RecordWrites)?;
+            run.check_payload(&format!("values of {model}"), &values)?;
+            run.check_key("external id", &external_id)?;
             let values = parse_json(&values, &format!("create {model}"))?;
-            let row = scope
+            let row = run
                 .writer(fire)
-                .create_linked(&model, values, &scope.instance.name, &external_id)
+                .create_linked(&model, values, &run.instance.name, &external_id)
                 .await?;
             Ok(row.id as u64)
-        }
-        .await)
+        })
+        .await
     }
 
     async fn write(
@@ -258,31 +281,27 @@ impl session::HostSession for HostState {
         values: String,
     ) -> WitResult<()> {
         let fire = self.fires_events(&s)?;
-        let scope = self.scope();
-        Ok(async move {
-            let scope = scope?;
+        self.with_run(async move |run| {
             check_model(&model)?;
-            scope.charge(Produced::RecordWrites)?;
-            scope.check_payload(&format!("values of {model}"), &values)?;
+            run.charge(Produced::RecordWrites)?;
+            run.check_payload(&format!("values of {model}"), &values)?;
             let id = record_id(id)?;
             let values = parse_json(&values, &format!("write {model} {id}"))?;
-            scope.writer(fire).write(&model, id, values).await?;
+            run.writer(fire).write(&model, id, values).await?;
             Ok(())
-        }
-        .await)
+        })
+        .await
     }
 
     async fn unlink(&mut self, s: Resource<SessionState>, model: String, id: u64) -> WitResult<()> {
         let fire = self.fires_events(&s)?;
-        let scope = self.scope();
-        Ok(async move {
-            let scope = scope?;
+        self.with_run(async move |run| {
             check_model(&model)?;
-            scope.charge(Produced::RecordWrites)?;
-            scope.writer(fire).unlink(&model, record_id(id)?).await?;
+            run.charge(Produced::RecordWrites)?;
+            run.writer(fire).unlink(&model, record_id(id)?).await?;
             Ok(())
-        }
-        .await)
+        })
+        .await
     }
 
     async fn checkpoint(
@@ -292,21 +311,18 @@ impl session::HostSession for HostState {
         id: u64,
         message: String,
     ) -> WitResult<()> {
-        let scope = self.scope();
-        Ok(async move {
-            let scope = scope?;
+        self.with_run(async move |run| {
             check_model(&model)?;
             if message.len() > 4096 {
                 return Err(final_error("checkpoint message longer than 4096 bytes"));
             }
-            let job = scope.job.as_ref().map(|j| j.id);
-            scope
-                .store
-                .add_checkpoint(&scope.instance.name, &model, record_id(id)?, &message, job)
+            let job = run.job.as_ref().map(|j| j.id);
+            run.store
+                .add_checkpoint(&run.instance.name, &model, record_id(id)?, &message, job)
                 .await?;
             Ok(())
-        }
-        .await)
+        })
+        .await
     }
 
     async fn drop(&mut self, s: Resource<SessionState>) -> wasmtime::Result<()> {

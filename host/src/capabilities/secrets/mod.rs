@@ -7,15 +7,72 @@
 //! attempt is written to the audit log ([`crate::audit`]) before the guest
 //! gets an answer.
 
-use super::{HostState, WitResult, final_error};
+use super::capability::{Capability, HasCapability, Setup, View, ViewOf};
+use super::context::RunContext;
+use super::wit::{WitResult, final_error};
 use crate::audit;
 use crate::bindings::{secrets, types};
-use crate::invoke::CallScope;
-use std::sync::Arc;
+use crate::engine::config::EngineConfig;
+use crate::secrets::Vault;
+use crate::store::{BackendInstance, Store};
+use std::path::PathBuf;
+use wasmtime::component::Linker;
 
 /// Reveals one run may ask for: enough for any real use, few enough that a
 /// guest asking in a loop cannot flood the audit log.
 pub const MAX_REVEALS: u32 = 100;
+
+/// Secrets: reveals of the names a module's manifest lists. The run's
+/// vault is opened here (`Secrets::vault`) and kept in the
+/// [`RunContext`]: every part of the run redacts with it (log lines,
+/// transmissions, the result), and sealed credentials of `http` read it.
+pub struct Secrets;
+
+/// Where the master key of the instances' secrets is.
+#[derive(Debug, Clone)]
+pub struct SecretsConfig {
+    /// The key file (used when `FERRY_MASTER_KEY` is not set); none means
+    /// that no secret can be opened.
+    key_file: Option<PathBuf>,
+}
+
+impl Secrets {
+    /// The vault of `instance`'s secrets for one run (opened lazily).
+    pub(crate) fn vault(
+        config: &SecretsConfig,
+        store: &Store,
+        instance: &BackendInstance,
+    ) -> Vault {
+        Vault::new(
+            store.clone(),
+            instance.name.clone(),
+            config.key_file.clone(),
+        )
+    }
+}
+
+impl Capability for Secrets {
+    type Config = SecretsConfig;
+    type RunState = ();
+    /// The names the module's manifest lists in `[capabilities] reveal`.
+    type State = Vec<String>;
+
+    fn config(engine: &EngineConfig, _store: &Store) -> SecretsConfig {
+        SecretsConfig {
+            key_file: engine.secret_key_file.clone(),
+        }
+    }
+
+    fn run_state(_config: &SecretsConfig, _run: &RunContext) {}
+
+    fn state(setup: &mut Setup<'_, Self>) -> Vec<String> {
+        setup.manifest.map(|m| m.reveal.clone()).unwrap_or_default()
+    }
+
+    fn add_to_linker<T: HasCapability<Self>>(linker: &mut Linker<T>) -> wasmtime::Result<()> {
+        secrets::add_to_linker::<_, ViewOf<Self>>(linker, T::view)
+    }
+}
 
 fn error(kind: types::ErrorKind, message: String) -> types::Error {
     types::Error {
@@ -25,25 +82,19 @@ fn error(kind: types::ErrorKind, message: String) -> types::Error {
     }
 }
 
-impl secrets::Host for HostState {
+impl secrets::Host for View<'_, Secrets> {
     async fn reveal(&mut self, name: String) -> WitResult<String> {
-        let scope = match self.scope() {
-            Ok(scope) => scope,
-            Err(e) => return Ok(Err(e)),
-        };
-        let listed = self
-            .module_backend
-            .as_ref()
-            .and_then(|at| scope.registry.module_at(at))
-            .is_some_and(|m| m.manifest.capabilities.reveal.contains(&name));
-        Ok(reveal(&scope, &self.module, listed, &name).await)
+        let listed = self.state.contains(&name);
+        let module = self.module().to_string();
+        self.with_run(async move |run| reveal(&run, &module, listed, &name).await)
+            .await
     }
 }
 
 /// Reveal secret `name` of the scope's instance to `module`, if its manifest
 /// lists it (`listed`), writing the audit entry first.
 async fn reveal(
-    scope: &Arc<CallScope>,
+    scope: &RunContext,
     module: &str,
     listed: bool,
     name: &str,

@@ -1,79 +1,89 @@
 //! `ferry:connector/jobs`: enqueue jobs; the running job's progress and stop flag.
 
-use super::{HostState, WitResult, final_error, parse_json};
+mod locks;
+
+pub use locks::RunLocks;
+
+use super::capability::{Capability, HasCapability, Setup, View, ViewOf};
+use super::context::{Produced, RunContext};
+use super::wit::{WitResult, final_error, parse_json};
 use crate::bindings::jobs::{self, JobSpec};
-use crate::invoke::Produced;
+use crate::engine::config::EngineConfig;
 use crate::manifest::valid_name;
 use crate::store::{NewJob, Store, now_ms};
-use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use wasmtime::component::Resource;
+use wasmtime::component::{Linker, Resource};
 
 /// How soon a job that found a lock taken is tried again.
 const LOCKED_RETRY: Duration = Duration::from_millis(500);
 
-/// Locks taken by runs with `lock-or-retry`: kept in the database (shared
-/// by every worker process); this remembers which runs of this process took
-/// one, so that only those release at their end.
+/// Jobs: enqueue jobs, `lock-or-retry`, and the running job's handle.
+pub struct Jobs;
+
+/// What every run of the process shares of jobs.
 #[derive(Debug)]
-pub struct RunLocks {
-    store: Store,
-    /// Tells this process's runs from other processes' runs.
-    process: u64,
-    holding: Mutex<HashSet<u64>>,
+pub struct JobsConfig {
+    /// Locks of `lock-or-retry`.
+    locks: Arc<RunLocks>,
+    /// How long a lock is held at most (the time budget, and a margin).
+    lock_ttl: Duration,
 }
 
-impl RunLocks {
-    /// Locks in `store`.
-    pub(crate) fn new(store: Store) -> Self {
-        RunLocks {
-            store,
-            process: fastrand::u64(..),
-            holding: Mutex::default(),
+/// One run's locks.
+#[derive(Debug)]
+pub struct JobsRun {
+    locks: Arc<RunLocks>,
+    /// Identifies this run's locks.
+    run_id: u64,
+    lock_ttl: Duration,
+    /// Set when `lock-or-retry` found a lock taken: such a retry is not a failure.
+    contended: AtomicBool,
+}
+
+impl JobsRun {
+    /// Whether `lock-or-retry` found a lock taken during the run.
+    pub(crate) fn lock_contended(&self) -> bool {
+        self.contended.load(Ordering::Relaxed)
+    }
+}
+
+impl Drop for JobsRun {
+    fn drop(&mut self) {
+        self.locks.release(self.run_id);
+    }
+}
+
+static NEXT_RUN: AtomicU64 = AtomicU64::new(1);
+
+impl Capability for Jobs {
+    type Config = JobsConfig;
+    type RunState = JobsRun;
+    type State = Option<Arc<JobsRun>>;
+
+    fn config(engine: &EngineConfig, store: &Store) -> JobsConfig {
+        JobsConfig {
+            locks: Arc::new(RunLocks::new(store.clone())),
+            lock_ttl: engine.time_budget + Duration::from_secs(60),
         }
     }
 
-    fn holder(&self, run: u64) -> String {
-        format!("{:016x}-{run}", self.process)
-    }
-
-    /// Take `key` for run `run` (of job `job` = (id, claim token)) for at most
-    /// `ttl`; false if another run holds it.
-    pub(crate) async fn try_lock(
-        &self,
-        key: &str,
-        run: u64,
-        job: Option<(i64, i64)>,
-        ttl: Duration,
-    ) -> crate::Result<bool> {
-        self.holding
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(run);
-        let expires = now_ms().saturating_add(ttl.as_millis() as i64);
-        self.store
-            .try_run_lock(key, &self.holder(run), job, expires)
-            .await
-    }
-
-    /// Release every lock of run `run` (in the background: called on drop).
-    pub(crate) fn release(&self, run: u64) {
-        let held = self
-            .holding
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(&run);
-        if held && let Ok(runtime) = tokio::runtime::Handle::try_current() {
-            let (store, holder) = (self.store.clone(), self.holder(run));
-            runtime.spawn(async move {
-                if let Err(e) = store.release_run_locks(&holder).await {
-                    tracing::warn!(
-                        "could not release the locks of run {holder} (they expire): {e}"
-                    );
-                }
-            });
+    fn run_state(config: &JobsConfig, _run: &RunContext) -> JobsRun {
+        JobsRun {
+            locks: config.locks.clone(),
+            run_id: NEXT_RUN.fetch_add(1, Ordering::Relaxed),
+            lock_ttl: config.lock_ttl,
+            contended: AtomicBool::new(false),
         }
+    }
+
+    fn state(setup: &mut Setup<'_, Self>) -> Self::State {
+        setup.run.map(|(_, run)| run.clone())
+    }
+
+    fn add_to_linker<T: HasCapability<Self>>(linker: &mut Linker<T>) -> wasmtime::Result<()> {
+        jobs::add_to_linker::<_, ViewOf<Self>>(linker, T::view)
     }
 }
 
@@ -109,22 +119,18 @@ impl JobRunState {
     }
 }
 
-impl jobs::Host for HostState {
+impl jobs::Host for View<'_, Jobs> {
     async fn enqueue(&mut self, spec: JobSpec) -> WitResult<u64> {
-        let scope = self.scope();
-        Ok(async move {
-            let scope = scope?;
+        self.with_run(async move |run| {
             // Refuse at once what no module of the chain could run.
-            let resolved = scope
-                .registry
-                .resolve_job(&scope.instance_key, &spec.name)?;
-            scope.charge(Produced::Jobs)?;
-            scope.check_payload(&format!("payload of job {}", spec.name), &spec.payload)?;
+            let resolved = run.registry.resolve_job(&run.instance_key, &spec.name)?;
+            run.charge(Produced::Jobs)?;
+            run.check_payload(&format!("payload of job {}", spec.name), &spec.payload)?;
             if let Some(key) = &spec.identity_key {
-                scope.check_key("identity key", key)?;
+                run.check_key("identity key", key)?;
             }
             let payload = parse_json(&spec.payload, &format!("payload of job {}", spec.name))?;
-            let mut job = NewJob::new(&scope.instance.name, &spec.name, &payload);
+            let mut job = NewJob::new(&run.instance.name, &spec.name, &payload);
             job.priority = i64::from(spec.priority.unwrap_or(10));
             job.eta = spec.eta.or(spec
                 .delay_ms
@@ -138,7 +144,7 @@ impl jobs::Host for HostState {
                     job.description.len()
                 )));
             }
-            job.user = scope.user.clone();
+            job.user = run.user.clone();
             job.pin = Some(crate::store::Pin {
                 module: resolved.module.name().to_string(),
                 hash: resolved.module.content_hash.clone(),
@@ -152,25 +158,29 @@ impl jobs::Host for HostState {
                 }
                 job.channel = channel;
             }
-            Ok(scope.store.enqueue(&job).await? as u64)
-        }
-        .await)
+            Ok(run.store.enqueue(&job).await? as u64)
+        })
+        .await
     }
 
     async fn lock_or_retry(&mut self, key: String) -> WitResult<()> {
-        let scope = self.scope();
-        Ok(async move {
-            let scope = scope?;
-            scope.check_key("lock key", &key)?;
-            let key = format!("{}\u{1f}{key}", scope.instance.name);
-            let job = scope.job.as_ref().map(|j| (j.id, j.token));
-            let ttl = scope.engine.config().time_budget + Duration::from_secs(60);
-            if scope.locks.try_lock(&key, scope.run_id, job, ttl).await? {
+        let locks = self.state.clone();
+        self.with_run(async move |run| {
+            // Present whenever the run is.
+            let Some(locks) = locks else {
+                return Err(final_error("no locks in this run"));
+            };
+            run.check_key("lock key", &key)?;
+            let key = format!("{}\u{1f}{key}", run.instance.name);
+            let job = run.job.as_ref().map(|j| (j.id, j.token));
+            if locks
+                .locks
+                .try_lock(&key, locks.run_id, job, locks.lock_ttl)
+                .await?
+            {
                 Ok(())
             } else {
-                scope
-                    .lock_contended
-                    .store(true, std::sync::atomic::Ordering::Relaxed);
+                locks.contended.store(true, Ordering::Relaxed);
                 Err(crate::bindings::types::Error {
                     kind: crate::bindings::types::ErrorKind::Retryable,
                     message: format!(
@@ -180,12 +190,12 @@ impl jobs::Host for HostState {
                     retry_after_ms: Some(LOCKED_RETRY.as_millis() as u64),
                 })
             }
-        }
-        .await)
+        })
+        .await
     }
 }
 
-impl jobs::HostJobRun for HostState {
+impl jobs::HostJobRun for View<'_, Jobs> {
     async fn id(&mut self, run: Resource<JobRunState>) -> wasmtime::Result<u64> {
         Ok(self.table.get(&run)?.id as u64)
     }
@@ -218,12 +228,12 @@ impl jobs::HostJobRun for HostState {
             .unwrap_or_else(|p| p.into_inner())
             .take();
         let id = state.id;
-        if let Some(scope) = &self.scope
-            && let Some(job) = &scope.job
+        if let Some(context) = &self.instance.run
+            && let Some(job) = &context.job
         {
             // Progress is informative: a failed write must not fail the job.
             // The claim's token fences it: a rescued run reports nothing.
-            if let Err(err) = scope
+            if let Err(err) = context
                 .store
                 .set_job_progress(id, job.token, clamp(total), clamp(done))
                 .await
@@ -244,8 +254,8 @@ impl jobs::HostJobRun for HostState {
             return Ok(state.stop);
         }
         let id = state.id;
-        let stop = match &self.scope {
-            Some(scope) => scope.store.job_stop_requested(id).await.unwrap_or(false),
+        let stop = match &self.instance.run {
+            Some(context) => context.store.job_stop_requested(id).await.unwrap_or(false),
             None => false,
         };
         let state = self.table.get_mut(&run)?;
