@@ -1,7 +1,8 @@
 //! A module's `handle-webhook`, called at once (not from a queued job) in a
 //! fresh instance, as a job run is: same limits, same host APIs.
 
-use super::{Failure, with_instance};
+use super::Failure;
+use super::instance::with_instance;
 use crate::backend::Resolved;
 use crate::bindings::guest::{WebhookRequest, WebhookResponse};
 use crate::capabilities::session::SessionState;

@@ -1,0 +1,99 @@
+//! One fresh instance of a module: its store (limits, deadline, host state)
+//! and the call made in it, with traps turned into [`Failure`]s.
+
+use super::failure::{Failure, trap_failure};
+use super::scope::CallScope;
+use crate::backend::Resolved;
+use crate::bindings::types;
+use crate::capabilities::{HostState, InstanceRun, MemoryLimit};
+use std::sync::Arc;
+use std::time::Instant;
+
+/// A fresh store for one instance of `resolved` in `scope`.
+pub(super) fn new_store(
+    scope: &Arc<CallScope>,
+    resolved: &Resolved,
+    depth: u32,
+) -> wasmtime::Store<HostState> {
+    let run = InstanceRun {
+        context: &scope.run,
+        configs: &scope.configs,
+        states: &scope.states,
+        units: scope.clone(),
+        manifest: &resolved.module.manifest.capabilities,
+        module_backend: resolved.at.clone(),
+    };
+    let memory = MemoryLimit::new(
+        scope.engine.config().memory_limit,
+        scope.memory_used.clone(),
+    );
+    let state = HostState::new(resolved.module.name(), Some(run), depth, memory);
+    let mut store = wasmtime::Store::new(scope.engine.wasmtime(), state);
+    scope.engine.limit_store(&mut store);
+    stop_at(&mut store, scope.deadline);
+    store
+}
+
+/// Let the guest run until `deadline`, yielding to the executor at every epoch
+/// tick so that a busy guest never holds a runtime thread (and the run's timeout
+/// can fire); past the deadline the guest traps with `Interrupt`.
+pub(super) fn stop_at(store: &mut wasmtime::Store<HostState>, deadline: Instant) {
+    store.set_epoch_deadline(1);
+    store.epoch_deadline_callback(move |_| {
+        if Instant::now() >= deadline {
+            Ok(wasmtime::UpdateDeadline::Interrupt)
+        } else {
+            Ok(wasmtime::UpdateDeadline::Yield(1))
+        }
+    });
+}
+
+/// Instantiate `resolved` in a fresh store and run `f` on it, within the
+/// scope's deadline; traps become [`Failure`]s.
+pub(super) async fn with_instance<T, F>(
+    scope: &Arc<CallScope>,
+    resolved: &Resolved,
+    depth: u32,
+    f: F,
+) -> Result<T, Failure>
+where
+    F: for<'a> AsyncFnOnce(
+        &'a mut wasmtime::Store<HostState>,
+        crate::bindings::Connector,
+    ) -> wasmtime::Result<Result<T, types::Error>>,
+{
+    let budget = scope.engine.config().time_budget;
+    let Some(pre) = scope.engine.prepared(&resolved.module.content_hash) else {
+        // Every module of a registry was prepared when it was loaded.
+        return Err(Failure {
+            kind: "final",
+            message: format!(
+                "module `{}`: its component (hash {}) is not loaded",
+                resolved.module.name(),
+                resolved.module.content_hash
+            ),
+            retry_after_ms: None,
+        });
+    };
+    let mut store = new_store(scope, resolved, depth);
+    let run = async {
+        let connector = pre.instantiate_async(&mut store).await?;
+        f(&mut store, connector).await
+    };
+    let failure = match tokio::time::timeout(scope.remaining(), run).await {
+        Ok(Ok(Ok(value))) => return Ok(value),
+        Ok(Ok(Err(guest_error))) => Failure::from_wit(guest_error),
+        Ok(Err(trap)) => trap_failure(store.data(), &trap, budget),
+        Err(_) => Failure {
+            kind: "final",
+            message: format!("time budget of {budget:?} exceeded while waiting on the host"),
+            retry_after_ms: None,
+        },
+    };
+    // The guest's own message, or its panic's stderr, may hold a value it
+    // revealed or read back from a remote: it is stored with the job.
+    Err(Failure {
+        message: scope.vault.redact(&failure.message),
+        ..failure
+    })
+}
