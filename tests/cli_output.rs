@@ -258,7 +258,7 @@ async fn a_job_waiting_to_retry_says_when_it_runs_and_requeue_runs_it_now() {
                 id: slow,
                 token: claimed[0].lease_token.unwrap(),
                 error: "remote said 429 Too Many Requests".into(),
-                kind: "retryable".into(),
+                kind: ferry::error::FailureKind::Retryable,
                 retry_at: Some(later),
                 count_try: true,
                 snooze_until: Some(later),

@@ -110,7 +110,7 @@ async fn identity_keys_dedupe_waiting_jobs_and_survive_a_retry() {
         id: a,
         token,
         error: "remote down".into(),
-        kind: "retryable".into(),
+        kind: ferry::error::FailureKind::Retryable,
         retry_at: Some(now_ms()),
         count_try: true,
         snooze_until: None,

@@ -138,7 +138,7 @@ async fn a_schedule_enqueues_at_its_tick_and_never_twice_in_flight() {
         id: third[0],
         token: claimed[0].lease_token.unwrap(),
         error: "shop down".into(),
-        kind: "final".into(),
+        kind: ferry::error::FailureKind::Final,
         retry_at: None,
         count_try: true,
         snooze_until: None,

@@ -307,3 +307,46 @@ mod tests {
         )));
     }
 }
+
+/// How a guest call, or a try of a job, failed: the `error-kind` of the WIT
+/// contract, as the queue and the callers act on it (and as it is stored).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FailureKind {
+    /// Another try may succeed (the remote is down, asked to wait…).
+    Retryable,
+    /// Trying again will not help (and traps are final).
+    Final,
+    /// What the call asked for does not exist.
+    NotFound,
+    /// The call was not allowed.
+    Denied,
+}
+
+impl FailureKind {
+    /// The name stored and shown: `retryable`, `final`, `not-found`, `denied`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FailureKind::Retryable => "retryable",
+            FailureKind::Final => "final",
+            FailureKind::NotFound => "not-found",
+            FailureKind::Denied => "denied",
+        }
+    }
+
+    /// The kind of a stored name (see [`FailureKind::as_str`]).
+    pub fn parse(name: &str) -> Option<Self> {
+        Some(match name {
+            "retryable" => FailureKind::Retryable,
+            "final" => FailureKind::Final,
+            "not-found" => FailureKind::NotFound,
+            "denied" => FailureKind::Denied,
+            _ => return None,
+        })
+    }
+}
+
+impl std::fmt::Display for FailureKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}

@@ -312,20 +312,6 @@ impl Runner {
         let scope = self.ferry.scope(self.instance.clone(), "ferry", None)?;
         let start = scope.instance_key.clone();
         let out = invoke::call_unit(scope, start, 0, call).await?;
-        Ok(out.map_err(|e| Failure {
-            kind: kind_name(e.kind),
-            message: e.message,
-            retry_after_ms: e.retry_after_ms,
-        }))
-    }
-}
-
-fn kind_name(kind: crate::bindings::types::ErrorKind) -> &'static str {
-    use crate::bindings::types::ErrorKind;
-    match kind {
-        ErrorKind::Retryable => "retryable",
-        ErrorKind::Final => "final",
-        ErrorKind::NotFound => "not-found",
-        ErrorKind::Denied => "denied",
+        Ok(out.map_err(Failure::from_wit))
     }
 }

@@ -170,7 +170,7 @@ async fn pinned_registry(
         short(&now.content_hash),
     );
     let fail = |message: String| Failure {
-        kind: "final",
+        kind: crate::error::FailureKind::Final,
         message,
         retry_after_ms: None,
     };

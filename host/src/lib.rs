@@ -53,6 +53,6 @@ pub mod store;
 pub mod tokens;
 pub mod triggers;
 
-pub use error::{Error, Result};
+pub use error::{Error, FailureKind, Result};
 pub use ferry::{Ferry, FerryOptions, Runner};
 pub use install::{Installed, Modules};

@@ -2,14 +2,14 @@
 
 use crate::bindings::types;
 use crate::capabilities::HostState;
-use crate::error::Error;
+use crate::error::{Error, FailureKind};
 use std::time::Duration;
 
 /// Why a guest call did not return a value.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Failure {
-    /// `retryable`, `final`, `not-found` or `denied` (traps are `final`).
-    pub kind: &'static str,
+    /// How it failed (traps are final).
+    pub kind: FailureKind,
     /// What happened.
     pub message: String,
     /// For retryable failures: the delay the remote asked for.
@@ -19,10 +19,10 @@ pub struct Failure {
 impl Failure {
     pub(crate) fn from_wit(e: types::Error) -> Self {
         let kind = match e.kind {
-            types::ErrorKind::Retryable => "retryable",
-            types::ErrorKind::Final => "final",
-            types::ErrorKind::NotFound => "not-found",
-            types::ErrorKind::Denied => "denied",
+            types::ErrorKind::Retryable => FailureKind::Retryable,
+            types::ErrorKind::Final => FailureKind::Final,
+            types::ErrorKind::NotFound => FailureKind::NotFound,
+            types::ErrorKind::Denied => FailureKind::Denied,
         };
         Failure {
             kind,
@@ -33,7 +33,7 @@ impl Failure {
 
     /// Whether another try may succeed.
     pub fn is_retryable(&self) -> bool {
-        self.kind == "retryable"
+        self.kind == FailureKind::Retryable
     }
 }
 
@@ -61,10 +61,10 @@ impl From<ferry_manifest::Error> for types::Error {
 impl From<Failure> for types::Error {
     fn from(f: Failure) -> Self {
         let kind = match f.kind {
-            "retryable" => types::ErrorKind::Retryable,
-            "not-found" => types::ErrorKind::NotFound,
-            "denied" => types::ErrorKind::Denied,
-            _ => types::ErrorKind::Final,
+            FailureKind::Retryable => types::ErrorKind::Retryable,
+            FailureKind::NotFound => types::ErrorKind::NotFound,
+            FailureKind::Denied => types::ErrorKind::Denied,
+            FailureKind::Final => types::ErrorKind::Final,
         };
         types::Error {
             kind,
@@ -89,7 +89,7 @@ fn recursing(err: &wasmtime::Error) -> bool {
 /// Explain a trap: limits hit, a panic's message, or the trap itself.
 pub(crate) fn trap_failure(state: &HostState, err: &wasmtime::Error, budget: Duration) -> Failure {
     let fatal = |message: String| Failure {
-        kind: "final",
+        kind: crate::error::FailureKind::Final,
         message,
         retry_after_ms: None,
     };
@@ -100,7 +100,7 @@ pub(crate) fn trap_failure(state: &HostState, err: &wasmtime::Error, budget: Dur
         // Too many instances at once: a capacity problem of this host, not of the job.
         let message = format!("no free instance slot ({err}); trying again shortly");
         return Failure {
-            kind: "retryable",
+            kind: crate::error::FailureKind::Retryable,
             message,
             retry_after_ms: Some(1_000),
         };

@@ -66,7 +66,7 @@ where
     let Some(pre) = scope.engine.prepared(&resolved.module.content_hash) else {
         // Every module of a registry was prepared when it was loaded.
         return Err(Failure {
-            kind: "final",
+            kind: crate::error::FailureKind::Final,
             message: format!(
                 "module `{}`: its component (hash {}) is not loaded",
                 resolved.module.name(),
@@ -85,7 +85,7 @@ where
         Ok(Ok(Err(guest_error))) => Failure::from_wit(guest_error),
         Ok(Err(trap)) => trap_failure(store.data(), &trap, budget),
         Err(_) => Failure {
-            kind: "final",
+            kind: crate::error::FailureKind::Final,
             message: format!("time budget of {budget:?} exceeded while waiting on the host"),
             retry_after_ms: None,
         },

@@ -48,7 +48,7 @@ pub(crate) async fn call_unit(
     let max = scope.engine.config().max_unit_depth;
     if depth > max {
         return Ok(Err(Failure {
-            kind: "final",
+            kind: crate::error::FailureKind::Final,
             message: format!(
                 "unit calls nested deeper than {max} (calling {} {} in a loop?)",
                 call.kind, call.model
@@ -149,7 +149,7 @@ pub(crate) async fn run_job(
         .and_then(|out| {
             if out.len() as u64 > max.as_u64() {
                 Err(Failure {
-                    kind: "final",
+                    kind: crate::error::FailureKind::Final,
                     message: crate::limits::over(
                         format!("the job's result of {} bytes", out.len()),
                         "max_result_bytes",
@@ -189,7 +189,7 @@ async fn handle_event(
         return (
             None,
             Err(Failure {
-                kind: "final",
+                kind: crate::error::FailureKind::Final,
                 message,
                 retry_after_ms: None,
             }),

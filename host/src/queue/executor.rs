@@ -4,6 +4,7 @@
 //! runtime implements it (module versions, scopes, the guest call), so the
 //! queue knows nothing of wasm, registries or [`crate::Ferry`].
 
+use crate::error::FailureKind;
 use crate::store::{JobRow, LogLine};
 use futures_util::future::BoxFuture;
 use std::time::Duration;
@@ -11,8 +12,8 @@ use std::time::Duration;
 /// Why a try of a job gave no result.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TryFailure {
-    /// `retryable`, `final`, `not-found` or `denied`.
-    pub kind: &'static str,
+    /// How it failed.
+    pub kind: FailureKind,
     /// What happened, already bounded by the executor's limits.
     pub message: String,
     /// For retryable failures: the delay the remote (or the guest) asked for.
@@ -22,7 +23,7 @@ pub struct TryFailure {
 impl TryFailure {
     /// Whether another try may succeed.
     pub fn is_retryable(&self) -> bool {
-        self.kind == "retryable"
+        self.kind == FailureKind::Retryable
     }
 }
 

@@ -70,7 +70,7 @@ pub(crate) async fn run(
                 id: job.id,
                 token,
                 error: failure.message,
-                kind: failure.kind.to_string(),
+                kind: failure.kind,
                 retry_at,
                 count_try,
                 snooze_until,

@@ -288,7 +288,7 @@ impl Worker<'_> {
                 id,
                 token,
                 error: message,
-                kind: "retryable".into(),
+                kind: crate::error::FailureKind::Retryable,
                 retry_at: Some(now_ms()),
                 count_try: false,
                 snooze_until: None,

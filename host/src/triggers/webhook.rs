@@ -12,6 +12,7 @@ use crate::Ferry;
 use crate::backend::{BackendKey, Resolved};
 use crate::bindings::guest;
 use crate::error::Error;
+use crate::error::FailureKind;
 use crate::invoke::{self, Failure, WebhookOutcome};
 use crate::manifest::{WebhookAuth, WebhookDecl};
 use crate::secrets;
@@ -157,10 +158,10 @@ fn first_line(text: &str) -> &str {
 /// A guest error as the caller sees it.
 fn refusal_of_error(failure: Failure, module: &str, hook: &str) -> Refusal {
     let status = match failure.kind {
-        "not-found" => 404,
-        "denied" => 403,
-        "retryable" => 503,
-        _ => 422,
+        FailureKind::NotFound => 404,
+        FailureKind::Denied => 403,
+        FailureKind::Retryable => 503,
+        FailureKind::Final => 422,
     };
     tracing::info!(
         hook,

@@ -164,7 +164,7 @@ impl Store {
         .bind(state.as_str())
         .bind(failed.retry_at.filter(|_| state == JobState::Pending))
         .bind(&error)
-        .bind(&failed.kind)
+        .bind(failed.kind.as_str())
         .bind(finished)
         .bind(i64::from(!failed.count_try))
         .bind(failed.module.as_ref().map(|m| m.0.clone()))

@@ -46,8 +46,8 @@ pub struct FailedTry {
     pub token: i64,
     /// What went wrong.
     pub error: String,
-    /// retryable | final | not-found | denied
-    pub kind: String,
+    /// How the try failed.
+    pub kind: crate::error::FailureKind,
     /// Try again at this time; none: failed for good.
     pub retry_at: Option<i64>,
     /// Whether the try counts against its retries (a job that only met a lock,

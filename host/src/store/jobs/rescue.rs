@@ -62,7 +62,7 @@ impl Store {
                 id,
                 token,
                 error,
-                kind: "retryable".into(),
+                kind: crate::error::FailureKind::Retryable,
                 retry_at: retry.then(now_ms),
                 count_try: true,
                 snooze_until: None,
