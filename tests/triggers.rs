@@ -69,11 +69,21 @@ async fn a_schedule_enqueues_at_its_tick_and_never_twice_in_flight() {
     let t0 = quarter_ahead();
 
     assert!(
-        cron::tick(&ferry, t0 - 5 * MIN).await.unwrap().is_empty(),
+        cron::tick(ferry.store(), &ferry.registry(), t0 - 5 * MIN)
+            .await
+            .unwrap()
+            .is_empty(),
         "first seen: counts from now"
     );
-    assert!(cron::tick(&ferry, t0 - 1).await.unwrap().is_empty());
-    let first = cron::tick(&ferry, t0).await.unwrap();
+    assert!(
+        cron::tick(ferry.store(), &ferry.registry(), t0 - 1)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let first = cron::tick(ferry.store(), &ferry.registry(), t0)
+        .await
+        .unwrap();
     assert_eq!(first.len(), 1, "at the tick");
     let job = store.job(first[0]).await.unwrap();
     assert_eq!(
@@ -88,14 +98,24 @@ async fn a_schedule_enqueues_at_its_tick_and_never_twice_in_flight() {
     );
 
     // Pending, then running: the next ticks wait.
-    assert!(cron::tick(&ferry, t0 + 15 * MIN).await.unwrap().is_empty());
+    assert!(
+        cron::tick(ferry.store(), &ferry.registry(), t0 + 15 * MIN)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     let claimed = claim(&ferry, 1, Duration::from_secs(60)).await;
     let token = claimed[0].lease_token.unwrap();
     store
         .mark_started(&[(first[0], token, now_ms())])
         .await
         .unwrap();
-    assert!(cron::tick(&ferry, t0 + 30 * MIN).await.unwrap().is_empty());
+    assert!(
+        cron::tick(ferry.store(), &ferry.registry(), t0 + 30 * MIN)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     assert_eq!(store.job(first[0]).await.unwrap().state, JobState::Started);
 
     // Finished: the missed ticks give one catch-up run, for the latest tick.
@@ -114,7 +134,9 @@ async fn a_schedule_enqueues_at_its_tick_and_never_twice_in_flight() {
             .unwrap()
             .is_empty()
     );
-    let catch_up = cron::tick(&ferry, t0 + 31 * MIN).await.unwrap();
+    let catch_up = cron::tick(ferry.store(), &ferry.registry(), t0 + 31 * MIN)
+        .await
+        .unwrap();
     assert_eq!(catch_up.len(), 1);
     let job = store.job(catch_up[0]).await.unwrap();
     assert_eq!(
@@ -124,11 +146,18 @@ async fn a_schedule_enqueues_at_its_tick_and_never_twice_in_flight() {
     );
     assert!(job.description.contains("every-15"), "{}", job.description);
     drain(&ferry, |_| {}).await.unwrap();
-    assert!(cron::tick(&ferry, t0 + 44 * MIN).await.unwrap().is_empty());
+    assert!(
+        cron::tick(ferry.store(), &ferry.registry(), t0 + 44 * MIN)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     assert_eq!(jobs_in(&ferry, JobState::Done).await.len(), 2);
 
     // A run that failed does not move `since`: its changes are asked for again.
-    let third = cron::tick(&ferry, t0 + 45 * MIN).await.unwrap();
+    let third = cron::tick(ferry.store(), &ferry.registry(), t0 + 45 * MIN)
+        .await
+        .unwrap();
     assert_eq!(
         payload(&store.job(third[0]).await.unwrap())["since"],
         json!(t0 + 30 * MIN)
@@ -146,7 +175,9 @@ async fn a_schedule_enqueues_at_its_tick_and_never_twice_in_flight() {
         started_at: None,
     };
     store.record_failure(&failed, &[]).await.unwrap();
-    let fourth = cron::tick(&ferry, t0 + 60 * MIN).await.unwrap();
+    let fourth = cron::tick(ferry.store(), &ferry.registry(), t0 + 60 * MIN)
+        .await
+        .unwrap();
     assert_eq!(
         payload(&store.job(fourth[0]).await.unwrap())["since"],
         json!(t0 + 30 * MIN)
@@ -157,9 +188,13 @@ async fn a_schedule_enqueues_at_its_tick_and_never_twice_in_flight() {
 async fn operators_change_a_schedule_or_switch_it_off_per_instance() {
     let (_dir, ferry) = lab_with(EVERY_15).await;
     let t0 = quarter_ahead();
-    cron::tick(&ferry, now_ms()).await.unwrap();
+    cron::tick(ferry.store(), &ferry.registry(), now_ms())
+        .await
+        .unwrap();
 
-    let listed = cron::list(&ferry, None, now_ms()).await.unwrap();
+    let listed = cron::list(ferry.store(), &ferry.registry(), None, now_ms())
+        .await
+        .unwrap();
     assert_eq!(listed.len(), 1);
     assert_eq!(
         (listed[0].instance.as_str(), listed[0].name.as_str()),
@@ -169,54 +204,104 @@ async fn operators_change_a_schedule_or_switch_it_off_per_instance() {
     assert!(!listed[0].overridden);
 
     let every_5 = "*/5 * * * *".parse().unwrap();
-    let entry = cron::set(&ferry, "lab", "every-15", &every_5)
-        .await
-        .unwrap();
+    let entry = cron::set(
+        ferry.store(),
+        &ferry.registry(),
+        "lab",
+        "every-15",
+        &every_5,
+    )
+    .await
+    .unwrap();
     assert_eq!(
         (entry.schedule.as_deref(), entry.overridden),
         (Some("*/5 * * * *"), true)
     );
     assert_eq!(entry.declared, "*/15 * * * *");
     assert_eq!(
-        cron::tick(&ferry, t0 + 5 * MIN).await.unwrap().len(),
+        cron::tick(ferry.store(), &ferry.registry(), t0 + 5 * MIN)
+            .await
+            .unwrap()
+            .len(),
         1,
         "the override's tick"
     );
     drain(&ferry, |_| {}).await.unwrap();
 
-    let entry = cron::set(&ferry, "lab", "every-15", &"off".parse().unwrap())
-        .await
-        .unwrap();
+    let entry = cron::set(
+        ferry.store(),
+        &ferry.registry(),
+        "lab",
+        "every-15",
+        &"off".parse().unwrap(),
+    )
+    .await
+    .unwrap();
     assert_eq!(entry.schedule, None);
     assert!(
-        cron::tick(&ferry, t0 + 60 * MIN).await.unwrap().is_empty(),
+        cron::tick(ferry.store(), &ferry.registry(), t0 + 60 * MIN)
+            .await
+            .unwrap()
+            .is_empty(),
         "off"
     );
 
-    cron::set(&ferry, "lab", "every-15", &"default".parse().unwrap())
-        .await
-        .unwrap();
+    cron::set(
+        ferry.store(),
+        &ferry.registry(),
+        "lab",
+        "every-15",
+        &"default".parse().unwrap(),
+    )
+    .await
+    .unwrap();
     assert_eq!(
-        cron::tick(&ferry, t0 + 70 * MIN).await.unwrap().len(),
+        cron::tick(ferry.store(), &ferry.registry(), t0 + 70 * MIN)
+            .await
+            .unwrap()
+            .len(),
         1,
         "back to */15: the tick of t0 + 60 min, due since it was set"
     );
     drain(&ferry, |_| {}).await.unwrap();
-    assert!(cron::tick(&ferry, t0 + 74 * MIN).await.unwrap().is_empty());
-    assert_eq!(cron::tick(&ferry, t0 + 75 * MIN).await.unwrap().len(), 1);
+    assert!(
+        cron::tick(ferry.store(), &ferry.registry(), t0 + 74 * MIN)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        cron::tick(ferry.store(), &ferry.registry(), t0 + 75 * MIN)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
 
-    let err = cron::set(&ferry, "lab", "nightly", &"off".parse().unwrap())
-        .await
-        .unwrap_err()
-        .to_string();
+    let err = cron::set(
+        ferry.store(),
+        &ferry.registry(),
+        "lab",
+        "nightly",
+        &"off".parse().unwrap(),
+    )
+    .await
+    .unwrap_err()
+    .to_string();
     assert!(
         err.contains("lab/nightly") && err.contains("every-15"),
         "{err}"
     );
     assert!(
-        cron::set(&ferry, "nowhere", "every-15", &"off".parse().unwrap())
-            .await
-            .is_err()
+        cron::set(
+            ferry.store(),
+            &ferry.registry(),
+            "nowhere",
+            "every-15",
+            &"off".parse().unwrap()
+        )
+        .await
+        .is_err()
     );
 }
 
@@ -229,14 +314,32 @@ async fn one_scheduler_holds_the_lease_across_nodes() {
     let (a, b) = (Scheduler::new(), Scheduler::new());
     let t = now_ms();
 
-    assert!(a.step(&first_node, t).await.unwrap().is_some(), "takes it");
-    assert!(b.step(&second_node, t).await.unwrap().is_none(), "held");
     assert!(
-        a.step(&first_node, t + 20_000).await.unwrap().is_some(),
+        a.step(first_node.store(), first_node.modules(), t)
+            .await
+            .unwrap()
+            .is_some(),
+        "takes it"
+    );
+    assert!(
+        b.step(second_node.store(), second_node.modules(), t)
+            .await
+            .unwrap()
+            .is_none(),
+        "held"
+    );
+    assert!(
+        a.step(first_node.store(), first_node.modules(), t + 20_000)
+            .await
+            .unwrap()
+            .is_some(),
         "renews it"
     );
     assert!(
-        b.step(&second_node, t + 45_000).await.unwrap().is_none(),
+        b.step(second_node.store(), second_node.modules(), t + 45_000)
+            .await
+            .unwrap()
+            .is_none(),
         "renewed"
     );
     assert_eq!(
@@ -249,17 +352,36 @@ async fn one_scheduler_holds_the_lease_across_nodes() {
         Some(a.holder())
     );
     // The first node stops renewing: the second takes over after the expiry.
-    assert!(b.step(&second_node, t + 51_000).await.unwrap().is_some());
-    assert!(a.step(&first_node, t + 51_000).await.unwrap().is_none());
+    assert!(
+        b.step(second_node.store(), second_node.modules(), t + 51_000)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert!(
+        a.step(first_node.store(), first_node.modules(), t + 51_000)
+            .await
+            .unwrap()
+            .is_none()
+    );
     // Given back: taken at once.
-    b.release(&second_node).await.unwrap();
-    assert!(a.step(&first_node, t + 52_000).await.unwrap().is_some());
-    a.release(&first_node).await.unwrap();
+    b.release(second_node.store()).await.unwrap();
+    assert!(
+        a.step(first_node.store(), first_node.modules(), t + 52_000)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    a.release(first_node.store()).await.unwrap();
 
     // The scheduler of `ferry worker` holds it while it runs and gives it back
     // when stopped.
     let stop = tokio_util::sync::CancellationToken::new();
-    let running = tokio::spawn(cron::run_scheduler(first_node.clone(), stop.clone()));
+    let running = tokio::spawn(cron::run_scheduler(
+        first_node.store().clone(),
+        first_node.modules().clone(),
+        stop.clone(),
+    ));
     let store = second_node.store();
     eventually(
         Duration::from_secs(120),
@@ -273,7 +395,12 @@ async fn one_scheduler_holds_the_lease_across_nodes() {
         },
     )
     .await;
-    assert!(b.step(&second_node, now_ms()).await.unwrap().is_none());
+    assert!(
+        b.step(second_node.store(), second_node.modules(), now_ms())
+            .await
+            .unwrap()
+            .is_none()
+    );
     stop.cancel();
     running.await.unwrap();
     assert_eq!(
@@ -450,7 +577,9 @@ filter = { status = "closed" }
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_shop_imports_changed_products_every_quarter_hour() {
     let (_dir, ferry, _shop) = shop_setup("shop@2.0", 5, 0, 0).await;
-    let listed = cron::list(&ferry, Some("acme"), now_ms()).await.unwrap();
+    let listed = cron::list(ferry.store(), &ferry.registry(), Some("acme"), now_ms())
+        .await
+        .unwrap();
     assert_eq!(
         listed
             .iter()
@@ -460,8 +589,12 @@ async fn the_shop_imports_changed_products_every_quarter_hour() {
         "declared by the parent module, in effect for a shop@2.0 instance"
     );
     let t0 = quarter_ahead();
-    cron::tick(&ferry, t0 - MIN).await.unwrap();
-    let batch = cron::tick(&ferry, t0).await.unwrap();
+    cron::tick(ferry.store(), &ferry.registry(), t0 - MIN)
+        .await
+        .unwrap();
+    let batch = cron::tick(ferry.store(), &ferry.registry(), t0)
+        .await
+        .unwrap();
     drain(&ferry, |_| {}).await.unwrap();
     assert_eq!(ferry.store().count_records("product").await.unwrap(), 5);
     assert_eq!(
@@ -470,7 +603,9 @@ async fn the_shop_imports_changed_products_every_quarter_hour() {
     );
 
     // The next run asks only for what changed since the tick of the last one.
-    let next = cron::tick(&ferry, t0 + 15 * MIN).await.unwrap();
+    let next = cron::tick(ferry.store(), &ferry.registry(), t0 + 15 * MIN)
+        .await
+        .unwrap();
     drain(&ferry, |_| {}).await.unwrap();
     let job = ferry.store().job(next[0]).await.unwrap();
     assert_eq!(payload(&job), json!({ "model": "product", "since": t0 }));

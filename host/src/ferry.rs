@@ -206,21 +206,11 @@ impl Ferry {
         self.store().add_instance(name, backend, &params).await
     }
 
-    /// Enqueue a job for an instance (the job must exist along its chain).
+    /// Enqueue a job for an instance (the job must exist along its chain),
+    /// pinned to the module version that answers it now.
     pub async fn enqueue(&self, job: &NewJob) -> Result<i64> {
-        let instance = self.store().instance(&job.instance).await?;
-        let key = BackendKey::parse(&instance.backend).map_err(Error::Invalid)?;
-        let resolved = self.registry().resolve_job(&key, &job.name)?;
-        if job.pin.is_none() {
-            // Pin the job to the module version that answers it now.
-            let mut pinned = job.clone();
-            pinned.pin = Some(crate::store::Pin {
-                module: resolved.module.name().to_string(),
-                hash: resolved.module.content_hash.clone(),
-            });
-            return self.store().enqueue(&pinned).await;
-        }
-        self.store().enqueue(job).await
+        let pinned = self.modules().pinned(job).await?;
+        self.store().enqueue(&pinned).await
     }
 
     /// Call a unit of an instance directly, outside any job.

@@ -212,7 +212,7 @@ fn describe(
             });
         }
     }
-    let buttons = button::buttons(ferry, &instance.backend)?;
+    let buttons = button::buttons(&ferry.registry(), &instance.backend)?;
     let mut params = instance.params;
     for (name, value) in params.iter_mut() {
         let lower = name.to_ascii_lowercase();

@@ -128,8 +128,15 @@ impl Admin {
     ) -> Result<Pressed> {
         match self {
             Admin::Local(ferry) => {
-                let job =
-                    crate::triggers::button::press(ferry, instance, button, data, user).await?;
+                let job = crate::triggers::button::press(
+                    ferry.store(),
+                    ferry.modules(),
+                    instance,
+                    button,
+                    data,
+                    user,
+                )
+                .await?;
                 Ok(Pressed { job })
             }
             Admin::Remote(r) => {

@@ -73,7 +73,13 @@ pub(super) async fn run(ferry: &Ferry, out: &Output, command: &CronCommand) -> R
     match command {
         CronCommand::List { instance } => show(
             out,
-            &cron::list(ferry, instance.as_deref(), now_ms()).await?,
+            &cron::list(
+                ferry.store(),
+                &ferry.registry(),
+                instance.as_deref(),
+                now_ms(),
+            )
+            .await?,
         ),
         CronCommand::Set {
             instance,
@@ -81,7 +87,8 @@ pub(super) async fn run(ferry: &Ferry, out: &Output, command: &CronCommand) -> R
             schedule,
         } => {
             let setting: Setting = schedule.parse()?;
-            let entry = cron::set(ferry, instance, name, &setting).await?;
+            let entry =
+                cron::set(ferry.store(), &ferry.registry(), instance, name, &setting).await?;
             show(out, &[entry])
         }
     }

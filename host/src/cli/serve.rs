@@ -66,7 +66,8 @@ pub(super) async fn run(cli: &Globals, out: &Output, args: &ServeArgs) -> Result
     // The scheduler runs only while this node holds the scheduler lease.
     let scheduler = (!args.no_cron).then(|| {
         tokio::spawn(ferry::triggers::cron::run_scheduler(
-            ferry.clone(),
+            ferry.store().clone(),
+            ferry.modules().clone(),
             shutdown.child_token(),
         ))
     });

@@ -118,7 +118,8 @@ pub async fn work_with_cron(
 ) -> Result<()> {
     let scheduler = with_cron.then(|| {
         tokio::spawn(ferry::triggers::cron::run_scheduler(
-            ferry.clone(),
+            ferry.store().clone(),
+            ferry.modules().clone(),
             config.shutdown.child_token(),
         ))
     });

@@ -7,12 +7,12 @@ mod load;
 
 pub(crate) use load::module_file;
 
-use crate::backend::{Description, Module, Registry};
+use crate::backend::{BackendKey, Description, Module, Registry};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::invoke;
 use crate::manifest::Manifest;
-use crate::store::{InstalledModule, Store, SubscriptionRow, now_ms};
+use crate::store::{InstalledModule, NewJob, Pin, Store, SubscriptionRow, now_ms};
 use load::{
     check_against_manifest, load_module, load_registry, module_file_name, write_module_file,
 };
@@ -224,5 +224,23 @@ impl Modules {
             .unwrap_or_else(|p| p.into_inner())
             .insert(content_hash.to_string(), module.clone());
         Ok(Some(module))
+    }
+
+    /// `job` pinned to the module version that answers it now along its
+    /// instance's backend chain (unless it names a pin already). Fails when
+    /// the instance is unknown or nothing along the chain implements the job:
+    /// a job that cannot run is never stored.
+    pub async fn pinned(&self, job: &NewJob) -> Result<NewJob> {
+        let instance = self.inner.store.instance(&job.instance).await?;
+        let key = BackendKey::parse(&instance.backend).map_err(Error::Invalid)?;
+        let resolved = self.current().resolve_job(&key, &job.name)?;
+        let mut pinned = job.clone();
+        if pinned.pin.is_none() {
+            pinned.pin = Some(Pin {
+                module: resolved.module.name().to_string(),
+                hash: resolved.module.content_hash.clone(),
+            });
+        }
+        Ok(pinned)
     }
 }

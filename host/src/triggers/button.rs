@@ -2,11 +2,13 @@
 //! (`ferry trigger INSTANCE BUTTON --data JSON`, or
 //! `POST /api/instances/{instance}/buttons/{button}`). Pressing always enqueues.
 
-use crate::Ferry;
 use crate::backend::BackendKey;
+use crate::backend::Registry;
 use crate::error::{Error, Result};
+use crate::install::Modules;
 use crate::manifest::ButtonDecl;
 use crate::store::NewJob;
+use crate::store::Store;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -21,9 +23,8 @@ pub struct Button {
 
 /// The buttons of a backend on `backend` (a child's button hides a parent's of
 /// the same name).
-pub fn buttons(ferry: &Ferry, backend: &str) -> Result<Vec<Button>> {
+pub fn buttons(registry: &Registry, backend: &str) -> Result<Vec<Button>> {
     let key = BackendKey::parse(backend).map_err(Error::Invalid)?;
-    let registry = ferry.registry();
     let mut found: Vec<Button> = Vec::new();
     for at in registry.chain(&key) {
         let Some(module) = registry.module_at(&at) else {
@@ -44,14 +45,15 @@ pub fn buttons(ferry: &Ferry, backend: &str) -> Result<Vec<Button>> {
 /// Press `button` of `instance`: enqueue its job with `data` as payload, for
 /// `user`. Returns the job id.
 pub async fn press(
-    ferry: &Ferry,
+    store: &Store,
+    modules: &Modules,
     instance: &str,
     button: &str,
     data: &Value,
     user: &str,
 ) -> Result<i64> {
-    let backend = ferry.store().instance(instance).await?.backend;
-    let all = buttons(ferry, &backend)?;
+    let backend = store.instance(instance).await?.backend;
+    let all = buttons(&modules.current(), &backend)?;
     let Some(found) = all.iter().find(|b| b.decl.name == button) else {
         let names: Vec<&str> = all.iter().map(|b| b.decl.name.as_str()).collect();
         return Err(Error::NotFound {
@@ -81,5 +83,5 @@ pub async fn press(
         format!("{} (button `{button}`)", decl.description)
     };
     job.user = user.to_string();
-    ferry.enqueue(&job).await
+    store.enqueue(&modules.pinned(&job).await?).await
 }

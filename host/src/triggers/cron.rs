@@ -16,11 +16,11 @@
 //!   once: it is marked handled in the transaction that enqueues its job, only
 //!   if no one marked it first.
 
-use crate::backend::BackendKey;
+use crate::backend::{BackendKey, Registry};
 use crate::error::{Error, Result};
-use crate::ferry::Ferry;
+use crate::install::Modules;
 use crate::manifest::{CronDecl, Schedule};
-use crate::store::{CronRun, JobState, NewJob, now_ms};
+use crate::store::{CronRun, JobState, NewJob, Store, now_ms};
 use serde::Serialize;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
@@ -82,9 +82,12 @@ pub struct CronEntry {
 }
 
 /// The schedules of every backend instance (of `instance` only, if given), at `now`.
-pub async fn list(ferry: &Ferry, instance: Option<&str>, now: i64) -> Result<Vec<CronEntry>> {
-    let store = ferry.store();
-    let registry = ferry.registry();
+pub async fn list(
+    store: &Store,
+    registry: &Registry,
+    instance: Option<&str>,
+    now: i64,
+) -> Result<Vec<CronEntry>> {
     let overrides: BTreeMap<(String, String), Option<String>> = store
         .cron_overrides()
         .await?
@@ -178,14 +181,15 @@ impl std::str::FromStr for Setting {
 /// Change schedule `name` of `instance`. The new setting counts from now:
 /// ticks before it are not caught up. Returns the schedule as now in effect.
 pub async fn set(
-    ferry: &Ferry,
+    store: &Store,
+    registry: &Registry,
     instance: &str,
     name: &str,
     setting: &Setting,
 ) -> Result<CronEntry> {
-    ferry.store().instance(instance).await?;
+    store.instance(instance).await?;
     let now = now_ms();
-    let entries = list(ferry, Some(instance), now).await?;
+    let entries = list(store, registry, Some(instance), now).await?;
     if !entries.iter().any(|e| e.name == name) {
         let names: Vec<&str> = entries.iter().map(|e| e.name.as_str()).collect();
         return Err(Error::NotFound {
@@ -206,11 +210,10 @@ pub async fn set(
         Setting::Off => (None, false),
         Setting::Default => (None, true),
     };
-    ferry
-        .store()
+    store
         .set_cron_override(instance, name, schedule, reset, now)
         .await?;
-    list(ferry, Some(instance), now)
+    list(store, registry, Some(instance), now)
         .await?
         .into_iter()
         .find(|e| e.name == name)
@@ -221,11 +224,9 @@ pub async fn set(
 /// is due and has none in flight. Returns the ids of the jobs enqueued.
 /// Callers other than [`Scheduler`] must make sure no other pass runs at the
 /// same time (the lease does that for the scheduler).
-pub async fn tick(ferry: &Ferry, now: i64) -> Result<Vec<i64>> {
-    let store = ferry.store();
-    let registry = ferry.registry();
+pub async fn tick(store: &Store, registry: &Registry, now: i64) -> Result<Vec<i64>> {
     let mut enqueued = Vec::new();
-    for entry in list(ferry, None, now).await? {
+    for entry in list(store, registry, None, now).await? {
         let Some(text) = &entry.schedule else {
             continue;
         };
@@ -328,28 +329,29 @@ impl Scheduler {
 
     /// Take or renew the lease at `now`; if this scheduler holds it, run a
     /// pass ([`tick`]) and return the jobs enqueued; none if another holds it.
-    pub async fn step(&self, ferry: &Ferry, now: i64) -> Result<Option<Vec<i64>>> {
+    pub async fn step(
+        &self,
+        store: &Store,
+        modules: &Modules,
+        now: i64,
+    ) -> Result<Option<Vec<i64>>> {
         let ttl = self.ttl.as_millis() as i64;
-        if !ferry
-            .store()
+        if !store
             .acquire_lease(SCHEDULER_LEASE, &self.holder, ttl, now)
             .await?
         {
             return Ok(None);
         }
         // Modules installed by another process bring their schedules along.
-        if let Err(e) = ferry.refresh().await {
+        if let Err(e) = modules.refresh().await {
             tracing::warn!("could not check for newly installed modules: {e}");
         }
-        tick(ferry, now).await.map(Some)
+        tick(store, &modules.current(), now).await.map(Some)
     }
 
     /// Give the lease back, so that another node takes over at once.
-    pub async fn release(&self, ferry: &Ferry) -> Result<()> {
-        ferry
-            .store()
-            .release_lease(SCHEDULER_LEASE, &self.holder)
-            .await
+    pub async fn release(&self, store: &Store) -> Result<()> {
+        store.release_lease(SCHEDULER_LEASE, &self.holder).await
     }
 }
 
@@ -357,11 +359,11 @@ impl Scheduler {
 /// minute and at least every few seconds while it holds the lease, a try to
 /// take it over otherwise. Errors (database unreachable…) are logged and
 /// the pass retried; the lease is given back on shutdown.
-pub async fn run_scheduler(ferry: Ferry, shutdown: CancellationToken) {
+pub async fn run_scheduler(store: Store, modules: Modules, shutdown: CancellationToken) {
     let scheduler = Scheduler::new();
     loop {
         let now = now_ms();
-        let pause = match scheduler.step(&ferry, now).await {
+        let pause = match scheduler.step(&store, &modules, now).await {
             Ok(Some(_)) => {
                 // Wake just after the next minute starts (ticks are whole minutes).
                 let to_minute = 60_000 - now.rem_euclid(60_000) + 50;
@@ -378,7 +380,7 @@ pub async fn run_scheduler(ferry: Ferry, shutdown: CancellationToken) {
             () = tokio::time::sleep(pause) => {}
         }
     }
-    if let Err(e) = scheduler.release(&ferry).await {
+    if let Err(e) = scheduler.release(&store).await {
         tracing::warn!("cron scheduler: could not give the lease back: {e}");
     }
 }
