@@ -5,6 +5,7 @@
 mod admin_api;
 mod cli;
 mod cli_output;
+mod cron;
 mod data_dir;
 mod database;
 mod events;
