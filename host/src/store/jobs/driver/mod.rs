@@ -5,7 +5,7 @@
 //! sqlx `Any` pool, which binds scalars only: batches there travel as one
 //! JSON array and are taken apart in SQL. PostgreSQL deserves its own types,
 //! so its driver ([`postgres`]) opens a native `PgPool` on the same URL (lazily,
-//! beside the store's pool) and binds arrays: claims take `id = ANY($1)`,
+//! beside the store's pool) and binds arrays: claims join the unnested ids,
 //! batches are `UNNEST`ed, ready jobs are locked with `FOR UPDATE SKIP
 //! LOCKED` so that concurrent claims pass each other instead of queueing.
 //! Two pools on one server change nothing for correctness: each statement

@@ -1,6 +1,6 @@
 //! The queue on PostgreSQL, on a native pool beside the store's (see the
-//! [module doc](super)): batches are bound as arrays and `UNNEST`ed, claims
-//! take `id = ANY($1)`, and ready jobs are locked `FOR UPDATE SKIP LOCKED` so
+//! [module doc](super)): batches are bound as arrays and `UNNEST`ed (claims
+//! too, see `CLAIM`), and ready jobs are locked `FOR UPDATE SKIP LOCKED` so
 //! that workers of many nodes claim side by side.
 
 use super::super::{Candidate, ClaimLoad, Completion, JobRow, LogLine, StoredJob, job_columns};
@@ -17,9 +17,14 @@ const COUNTING_CLAIMS_TAKE_TURNS: &str = "SELECT pg_advisory_xact_lock(7470001)"
 
 const READY_JOBS: &str = concat!(ready_jobs!(), " FOR UPDATE SKIP LOCKED");
 
+// Driven by the batch of ids (a join with the unnested array): with
+// `id = ANY($4)`, the generic plan PostgreSQL settles on for a prepared
+// statement walks every pending job by state and tests each against the
+// array (2.7x slower execution in the queue benchmark).
 const CLAIM: &str = concat!(
-    "UPDATE jobs SET state = 'enqueued', attempts = attempts + 1, lease_token = $1, lease_until = $2, \
-     worker = $3 WHERE state = 'pending' AND id = ANY($4) RETURNING ",
+    "UPDATE jobs SET state = 'enqueued', attempts = jobs.attempts + 1, lease_token = $1, \
+     lease_until = $2, worker = $3 FROM UNNEST($4::bigint[]) AS v(claimed_id) \
+     WHERE jobs.id = v.claimed_id AND jobs.state = 'pending' RETURNING ",
     job_columns!()
 );
 
