@@ -1,10 +1,11 @@
 //! Host bindings of the WIT contract, one module per supported version.
 //!
-//! `v0_1` is `ferry:connector@0.1.0`. A later contract gets its own module next
+//! `v0_1` is `ferry:connector@0.1.1` (0.1.0 plus `@since(version = 0.1.1)`
+//! additions; components built against 0.1.0 link to it unchanged). A later contract gets its own module next
 //! to it, generated from its own folder under `wit/`, and the engine links both,
 //! so that components built against either keep loading.
 
-/// Bindings of `ferry:connector@0.1.0` (generated: the WIT files document them).
+/// Bindings of `ferry:connector@0.1.1` (generated: the WIT files document them).
 #[allow(missing_docs)]
 pub mod v0_1 {
     wasmtime::component::bindgen!({
@@ -20,8 +21,21 @@ pub mod v0_1 {
 }
 
 pub use v0_1::exports::ferry::connector::guest;
-pub use v0_1::ferry::connector::{events, jobs, links, secrets, session, types, units};
+pub use v0_1::ferry::connector::{
+    conflicts, cursors, events, jobs, links, secrets, session, types, units,
+};
 pub use v0_1::{Connector, ConnectorPre};
 
-/// The name of the interface every connector exports.
-pub const GUEST_INTERFACE: &str = "ferry:connector/guest@0.1.0";
+/// The name of the interface every connector exports, in the contract the
+/// host links.
+pub const GUEST_INTERFACE: &str = "ferry:connector/guest@0.1.1";
+
+/// Whether an export is the `guest` interface of a contract this host runs:
+/// any `0.1.x`, as wasmtime matches semver-compatible names (a component built
+/// against 0.1.0 exports `guest@0.1.0` and imports 0.1.0 interfaces, which
+/// the 0.1.1 definitions satisfy).
+pub fn is_guest_interface(export: &str) -> bool {
+    export
+        .strip_prefix("ferry:connector/guest@0.1.")
+        .is_some_and(|patch| patch.parse::<u32>().is_ok())
+}

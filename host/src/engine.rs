@@ -16,7 +16,7 @@ pub mod config;
 
 pub use config::EngineConfig;
 
-use crate::bindings::{ConnectorPre, GUEST_INTERFACE};
+use crate::bindings::{ConnectorPre, GUEST_INTERFACE, is_guest_interface};
 use crate::capabilities::{self, HostState};
 use crate::error::{Error, Result};
 use sha2::{Digest, Sha256};
@@ -198,7 +198,7 @@ impl Engine {
             .exports(&self.engine)
             .map(|(name, _)| name.to_string())
             .collect();
-        if !exports.iter().any(|e| e == GUEST_INTERFACE) {
+        if !exports.iter().any(|e| is_guest_interface(e)) {
             let found = if exports.is_empty() {
                 "nothing".to_string()
             } else {

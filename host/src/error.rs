@@ -34,7 +34,7 @@ pub enum Error {
 
     /// A component that does not implement the connector world.
     #[error(
-        "{path}: this component does not implement the Ferry connector world `ferry:connector/connector@0.1.0`: {reason}"
+        "{path}: this component does not implement the Ferry connector world `ferry:connector/connector@0.1.x`: {reason}"
     )]
     WrongWorld {
         /// The file.

@@ -11,6 +11,8 @@
 //! | [`http`] | outbound `wasi:http`, under the manifest's policy |
 //! | [`secrets`] | revealed secrets |
 //! | [`files`] | the work directory (WASI files) |
+//! | [`cursors`] | how far a job has read a stream, committed with the job |
+//! | [`conflicts`] | records changed on both sides: policies, reports |
 //!
 //! Each folder owns its configuration (from the engine configuration and the
 //! module's manifest), its state per run and per instance, the `Host` traits
@@ -53,7 +55,9 @@
 //! Nothing in [`crate::invoke`], [`crate::engine`] or `HostState` changes.
 
 pub(crate) mod capability;
+pub mod conflicts;
 pub mod context;
+pub mod cursors;
 pub mod events;
 pub mod files;
 pub mod http;
@@ -168,6 +172,8 @@ capabilities! {
     http: http::Http,
     secrets: secrets::Secrets,
     files: files::Files,
+    cursors: cursors::Cursors,
+    conflicts: conflicts::Conflicts,
 }
 
 /// The run an instance serves, for [`HostState::new`].

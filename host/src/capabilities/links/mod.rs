@@ -203,4 +203,32 @@ impl links::Host for View<'_, Links> {
         })
         .await
     }
+
+    // SCAFFOLD (issue 13): filled in by the links/cursors work.
+    async fn sync_state_of(
+        &mut self,
+        _model: String,
+        _local_id: u64,
+    ) -> WitResult<Option<links::SyncState>> {
+        Ok(Err(super::wit::final_error("links.sync-state-of: not built yet")))
+    }
+
+    async fn bind_synced(
+        &mut self,
+        _model: String,
+        _local_id: u64,
+        _external_id: String,
+        _remote_version: Option<String>,
+        _data: Option<String>,
+    ) -> WitResult<Link> {
+        Ok(Err(super::wit::final_error("links.bind-synced: not built yet")))
+    }
+
+    async fn begin_create(
+        &mut self,
+        _model: String,
+        _local_id: u64,
+    ) -> WitResult<links::CreateIntent> {
+        Ok(Err(super::wit::final_error("links.begin-create: not built yet")))
+    }
 }
