@@ -33,8 +33,8 @@ pub use audit::{AuditEntry, AuditFilter};
 pub use checkpoints::Checkpoint;
 pub use conflict_policies::{ConflictPolicy, POLICY_ACTION, PolicyRow};
 pub use conflicts::{
-    ConflictFilter, ConflictRow, ConflictState, JobRef, NewConflict, RESOLVE_ACTION, Resolved, Take,
-    field_diff,
+    ConflictFilter, ConflictRow, ConflictState, JobRef, NewConflict, RESOLVE_ACTION, Resolved,
+    Take, field_diff,
 };
 pub use db::Store;
 pub use guest_queries::GuestQueryLimits;
@@ -43,8 +43,8 @@ pub use jobs::{
     MAX_FREE_LOST_CLAIMS, NewJob, Outlook, Pin, PinPolicy, Recorded, RetryPattern, merge_payloads,
 };
 pub use links::{LinkRow, PairRow};
-pub use pairs::{InstancePair, PairFilter, UNPAIR_ACTION};
 pub use modules::{BackendInstance, InstalledModule, SubscriptionRow};
+pub use pairs::{InstancePair, PairFilter, UNPAIR_ACTION};
 pub use records::{FilterOp, RecordFilter, RecordRow};
 pub(crate) use sql::DbConn;
 pub use sql::{DbRow, Dialect, now_ms, redact_url};
