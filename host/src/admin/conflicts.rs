@@ -3,19 +3,9 @@
 
 use super::Admin;
 use super::local::MAX_LIST;
+use super::types::{ConflictInfo, PolicyRequest};
 use crate::error::Result;
-use crate::store::{ConflictFilter, ConflictPolicy, ConflictRow, PolicyRow, Resolved, Take};
-use serde::{Deserialize, Serialize};
-
-/// A conflict as operators see it: the stored conflict.
-pub type ConflictInfo = ConflictRow;
-
-/// A policy to set: `PUT /api/instances/NAME/conflict-policies/MODEL`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PolicyRequest {
-    /// The policy.
-    pub policy: ConflictPolicy,
-}
+use crate::store::{ConflictFilter, ConflictPolicy, PolicyRow, Resolved, Take};
 
 impl Admin {
     /// Conflicts matching `filter`, newest first (at most 1 000).

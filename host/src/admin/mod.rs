@@ -16,12 +16,11 @@ mod pairs;
 mod remote;
 mod types;
 
-pub use conflicts::{ConflictInfo, PolicyRequest};
-
 pub use remote::Remote;
 pub use types::{
-    ActionResult, ChainLink, Done, Health, HookInfo, InstanceInfo, JobAction, JobDetail, JobInfo,
-    LogEntry, NewInstance, Pressed, SecretName, Snooze, TokenRequest,
+    ActionResult, ChainLink, ConflictInfo, Done, Health, HookInfo, InstanceInfo, JobAction,
+    JobDetail, JobInfo, LogEntry, NewInstance, PolicyRequest, Pressed, SecretName, Snooze,
+    TokenRequest,
 };
 
 use crate::Ferry;

@@ -3,7 +3,7 @@
 //! resolution enqueued, the policies of an instance.
 
 use super::{Output, list, short, time};
-use crate::cli::terminal::Grid;
+use crate::cli::terminal::{Grid, line};
 use ferry::admin::ConflictInfo;
 use ferry::store::{ConflictState, InstancePair, JobRef, PolicyRow, Resolved, now_ms};
 use serde_json::json;
@@ -18,13 +18,17 @@ fn age(at: i64) -> String {
 }
 
 fn job_ref(job: &JobRef) -> String {
-    format!("{} {}", job.name, short(&job.payload.to_string(), 100))
+    format!(
+        "{} {}",
+        line(&job.name),
+        short(&job.payload.to_string(), 100)
+    )
 }
 
 /// How a resolved conflict was resolved, in words.
 fn resolution(c: &ConflictInfo) -> String {
     let at = c.resolved_at.map(time).unwrap_or_default();
-    let by = c.resolved_by.as_deref().unwrap_or("someone");
+    let by = line(c.resolved_by.as_deref().unwrap_or("someone"));
     match c.resolution.as_deref() {
         Some("superseded") => format!("superseded at {at} by a newer report ({by})"),
         how => format!("resolved at {at} by {by}: took {}", how.unwrap_or("a side")),
@@ -86,7 +90,11 @@ impl Output {
         self.emit(c, || {
             let mut text = format!(
                 "conflict {} of {}: {} {} (external {})\n",
-                c.id, c.instance, c.model, c.local_id, c.external_id
+                c.id,
+                line(&c.instance),
+                line(&c.model),
+                c.local_id,
+                line(&c.external_id)
             );
             let reporter = c.job_id.map(|j| format!(" by job {j}")).unwrap_or_default();
             let _ = writeln!(
@@ -148,7 +156,10 @@ impl Output {
             };
             format!(
                 "conflict {} resolved: took {took}; {merged}enqueued job {} ({}) for {}",
-                c.id, r.job, job.name, c.instance
+                c.id,
+                r.job,
+                line(&job.name),
+                line(&c.instance)
             )
         });
     }
@@ -175,8 +186,8 @@ impl Output {
         self.emit(row, || {
             format!(
                 "conflict policy of {} in {} {verb} {}",
-                row.model,
-                row.instance,
+                line(&row.model),
+                line(&row.instance),
                 row.policy.as_str()
             )
         });
@@ -208,7 +219,10 @@ impl Output {
         self.emit(&data, || {
             format!(
                 "removed couple {} {} ↔ {} of {}",
-                p.label, p.left_id, p.right_id, p.instance
+                line(&p.label),
+                line(&p.left_id),
+                line(&p.right_id),
+                line(&p.instance)
             )
         });
     }
