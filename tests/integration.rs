@@ -5,6 +5,7 @@
 mod admin_api;
 mod cli;
 mod cli_output;
+mod conflicts;
 mod cron;
 mod data_dir;
 mod database;
@@ -12,6 +13,7 @@ mod events;
 mod export;
 mod import;
 mod limits;
+mod pairs;
 mod queue;
 mod refusals;
 mod roles;

@@ -1,6 +1,7 @@
 //! The audit log: every time a secret's value is revealed to a guest (or a
 //! guest is refused one), every change of a secret and of the API tokens,
-//! with who did it.
+//! every conflict resolved, conflict policy set and couple of external ids
+//! removed by hand, with who did it.
 //! Entries name secrets, never values. Shown by `ferry logs --audit`.
 //!
 //! An *actor* says who acted: [`CLI`] for the operator's command line,
@@ -27,6 +28,13 @@ pub const REMOVE: &str = "secret.remove";
 pub const TOKEN_CREATE: &str = "token.create";
 /// An API token was revoked.
 pub const TOKEN_REVOKE: &str = "token.revoke";
+
+/// A conflict policy was set (the model is the subject, the policy the detail).
+pub use crate::store::POLICY_ACTION as CONFLICT_POLICY;
+/// A conflict was resolved (the side taken and the job enqueued in the detail).
+pub use crate::store::RESOLVE_ACTION as CONFLICT_RESOLVE;
+/// A couple of external ids was removed by an operator.
+pub use crate::store::UNPAIR_ACTION as PAIR_REMOVE;
 
 /// The operator's command line.
 pub const CLI: &str = "cli";

@@ -1,5 +1,6 @@
 //! Operating a Ferry installation: jobs (list, show, requeue, cancel, stop,
-//! done), backend instances, buttons, health. Defined once here and used by the
+//! done), backend instances, buttons, health, conflicts and their policies,
+//! couples of external ids. Defined once here and used by the
 //! CLI (`ferry jobs …`), by the admin HTTP API of `ferry serve` and, through
 //! that API, by the CLI in remote mode (`--server URL`).
 //!
@@ -9,14 +10,17 @@
 //! The types here are the API's wire format, kept apart from the store's rows
 //! so that the database can change without changing the API.
 
+mod conflicts;
 mod local;
+mod pairs;
 mod remote;
 mod types;
 
 pub use remote::Remote;
 pub use types::{
-    ActionResult, ChainLink, Done, Health, HookInfo, InstanceInfo, JobAction, JobDetail, JobInfo,
-    LogEntry, NewInstance, Pressed, SecretName, Snooze, TokenRequest,
+    ActionResult, ChainLink, ConflictInfo, Done, Health, HookInfo, InstanceInfo, JobAction,
+    JobDetail, JobInfo, LogEntry, NewInstance, PolicyRequest, Pressed, SecretName, Snooze,
+    TokenRequest,
 };
 
 use crate::Ferry;

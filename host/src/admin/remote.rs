@@ -91,6 +91,16 @@ impl Remote {
         self.send(url, request).await
     }
 
+    pub(super) async fn put<T: DeserializeOwned>(
+        &self,
+        segments: &[&str],
+        body: &impl Serialize,
+    ) -> Result<T> {
+        let url = self.url(segments);
+        let request = self.client.put(url.clone()).json(body);
+        self.send(url, request).await
+    }
+
     pub(super) async fn put_text<T: DeserializeOwned>(
         &self,
         segments: &[&str],

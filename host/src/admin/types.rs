@@ -11,6 +11,16 @@ use std::collections::BTreeMap;
 /// A job as operators see it: the stored job, as the store returns it.
 pub type JobInfo = JobRow;
 
+/// A conflict as operators see it: the stored conflict.
+pub type ConflictInfo = crate::store::ConflictRow;
+
+/// A conflict policy to set: `PUT /api/instances/NAME/conflict-policies/MODEL`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PolicyRequest {
+    /// The policy.
+    pub policy: crate::store::ConflictPolicy,
+}
+
 /// A log line of a job run.
 pub type LogEntry = LogLine;
 

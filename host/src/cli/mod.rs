@@ -2,10 +2,12 @@
 //! over the library (the same functions the demo and the tests call).
 
 mod args;
+mod conflicts;
 mod cron;
 mod demo;
 mod globals;
 mod jobs;
+mod links;
 mod logging;
 mod logs;
 mod output;
@@ -87,18 +89,35 @@ enum Command {
         #[arg(long, default_value_t = 20)]
         limit: u32,
     },
-    /// Links between local and external records.
+    /// Links between local and external records; with --pairs, couples of
+    /// external ids; `unpair` removes a couple.
+    #[command(args_conflicts_with_subcommands = true)]
     Links {
         /// Only this backend instance.
         #[arg(long)]
         instance: Option<String>,
         /// Only this model.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "pairs")]
         model: Option<String>,
         /// At most this many.
         #[arg(long, default_value_t = 20)]
         limit: u32,
+        /// Couples of external ids (label, left, right) instead of links.
+        #[arg(long)]
+        pairs: bool,
+        /// With --pairs: only this label.
+        #[arg(long, requires = "pairs")]
+        label: Option<String>,
+        /// With --pairs: the couple where this id is on either side.
+        #[arg(long, requires = "pairs")]
+        id: Option<String>,
+        #[command(subcommand)]
+        command: Option<links::LinksCommand>,
     },
+    /// Conflicts reported by connectors (a record changed on both sides):
+    /// list, show, resolve; and the policies that decide them.
+    #[command(subcommand)]
+    Conflicts(conflicts::ConflictsCommand),
     /// Records flagged for review; clear them.
     Checkpoints {
         /// Clear this checkpoint.
@@ -358,9 +377,32 @@ async fn run(cli: Cli) -> Result<()> {
             }
         }
         Command::Links {
+            command: Some(command),
+            ..
+        } => links::run(globals, &out, command).await?,
+        Command::Links {
+            instance,
+            limit,
+            pairs: true,
+            label,
+            id,
+            ..
+        } => {
+            let filter = ferry::store::PairFilter {
+                instance: instance.clone(),
+                label: label.clone(),
+                id: id.clone(),
+                limit: *limit,
+                offset: 0,
+            };
+            links::pairs(globals, &out, &filter).await?;
+        }
+        Command::Conflicts(command) => conflicts::run(globals, &out, command).await?,
+        Command::Links {
             instance,
             model,
             limit,
+            ..
         } => {
             let ferry = globals.open().await?;
             out.links(

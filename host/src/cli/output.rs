@@ -5,6 +5,7 @@
 //! output, whole, through [`block`] before it is written. `--json` is exact
 //! (serde escapes what JSON needs).
 
+mod conflicts;
 mod jobs;
 
 use super::terminal::{Cell, Grid, block, line};

@@ -8,22 +8,29 @@
 //! | viewer | `GET /api/jobs?state=&channel=&instance=&since=&limit=` | [`Admin::list_jobs`] |
 //! | viewer | `GET /api/jobs/{id}` | [`Admin::job`] (with its log) |
 //! | viewer | `GET /api/instances`, `GET /api/instances/{name}` | [`Admin::instances`], [`Admin::instance`] |
+//! | viewer | `GET /api/conflicts?instance=&model=&state=&limit=&offset=`, `GET /api/conflicts/{id}` | [`Admin::conflicts`], [`Admin::conflict`] |
+//! | viewer | `GET /api/instances/{name}/conflict-policies[/{model}]` | [`Admin::conflict_policies`], [`Admin::conflict_policy`] |
+//! | viewer | `GET /api/pairs?instance=&label=&id=&limit=&offset=` | [`Admin::pairs`] |
 //! | developer | `POST /api/jobs/{id}/requeue\|cancel\|stop\|done` | [`Admin::act`] |
 //! | developer | `POST /api/instances/{instance}/buttons/{button}` (body: the data, JSON) | [`Admin::press`] |
 //! | developer | `POST /api/instances` (body: [`NewInstance`]), `DELETE /api/instances/{name}` | [`Admin::add_instance`], [`Admin::remove_instance`] |
 //! | manager | `GET /api/secrets`, `GET /api/instances/{name}/secrets` | [`Admin::secrets`] (names only) |
 //! | manager | `PUT /api/instances/{name}/secrets/{secret}` (body: the value, text), `DELETE …` | [`Admin::set_secret`], [`Admin::remove_secret`] |
+//! | manager | `POST /api/conflicts/{id}/resolve` (body: [`Take`]) | [`Admin::resolve_conflict`] |
+//! | manager | `PUT /api/instances/{name}/conflict-policies/{model}` (body: [`PolicyRequest`]) | [`Admin::set_conflict_policy`] |
+//! | manager | `DELETE /api/instances/{name}/pairs/{label}/{left_id}` | [`Admin::unpair`] |
 //! | manager | `GET /api/tokens`, `POST /api/tokens` (body: [`TokenRequest`]), `DELETE /api/tokens/{name}` | [`Admin::tokens`], [`Admin::create_token`], [`Admin::revoke_token`] |
 //!
 //! Errors are `{"error": "…"}` with the status of [`crate::admin::http_status`]:
 //! 401 without a valid token, 403 for a role too weak, 404 for what does not
-//! exist, 409 for a job whose state forbids the action.
+//! exist, 409 for a job whose state forbids the action or a conflict already
+//! resolved.
 
 use super::app::{App, error};
 use super::auth::{Gate, gate};
-use crate::admin::{Admin, JobAction, NewInstance, TokenRequest, http_status};
+use crate::admin::{Admin, JobAction, NewInstance, PolicyRequest, TokenRequest, http_status};
 use crate::error::Error;
-use crate::store::JobFilter;
+use crate::store::{ConflictFilter, JobFilter, PairFilter, Take};
 use crate::tokens::{Caller, Role};
 use axum::body::Bytes;
 use axum::extract::rejection::JsonRejection;
@@ -43,7 +50,18 @@ pub(super) fn routes(app: &App) -> Router<App> {
         .route("/api/jobs", get(list_jobs))
         .route("/api/jobs/{id}", get(job))
         .route("/api/instances", get(instances))
-        .route("/api/instances/{name}", get(instance));
+        .route("/api/instances/{name}", get(instance))
+        .route("/api/conflicts", get(conflicts))
+        .route("/api/conflicts/{id}", get(conflict))
+        .route(
+            "/api/instances/{name}/conflict-policies",
+            get(conflict_policies),
+        )
+        .route(
+            "/api/instances/{name}/conflict-policies/{model}",
+            get(conflict_policy),
+        )
+        .route("/api/pairs", get(pairs));
     let developer = Router::new()
         .route("/api/jobs/{id}/{action}", post(act))
         .route("/api/instances/{instance}/buttons/{button}", post(press))
@@ -60,7 +78,16 @@ pub(super) fn routes(app: &App) -> Router<App> {
             put(set_secret).delete(remove_secret),
         )
         .route("/api/tokens", get(tokens).post(create_token))
-        .route("/api/tokens/{name}", axum::routing::delete(revoke_token));
+        .route("/api/tokens/{name}", axum::routing::delete(revoke_token))
+        .route("/api/conflicts/{id}/resolve", post(resolve_conflict))
+        .route(
+            "/api/instances/{name}/conflict-policies/{model}",
+            put(set_conflict_policy),
+        )
+        .route(
+            "/api/instances/{name}/pairs/{label}/{left_id}",
+            axum::routing::delete(unpair),
+        );
     let gated = |routes: Router<App>, role: Role| {
         let gate_state = Gate {
             app: app.clone(),
@@ -238,6 +265,102 @@ async fn revoke_token(
 ) -> Response {
     answer(
         admin(&app).revoke_token(&name, &caller.actor()).await,
+        StatusCode::OK,
+    )
+}
+
+async fn conflicts(
+    State(app): State<App>,
+    filter: Result<Query<ConflictFilter>, QueryRejection>,
+) -> Response {
+    match filter {
+        Ok(Query(filter)) => answer(admin(&app).conflicts(&filter).await, StatusCode::OK),
+        Err(e) => bad_request(e.body_text()),
+    }
+}
+
+async fn conflict(State(app): State<App>, id: Result<Path<i64>, PathRejection>) -> Response {
+    match id {
+        Ok(Path(id)) => answer(admin(&app).conflict(id).await, StatusCode::OK),
+        Err(e) => bad_request(e.body_text()),
+    }
+}
+
+async fn resolve_conflict(
+    State(app): State<App>,
+    Extension(caller): Extension<Caller>,
+    id: Result<Path<i64>, PathRejection>,
+    body: Result<Json<Take>, JsonRejection>,
+) -> Response {
+    let id = match id {
+        Ok(Path(id)) => id,
+        Err(e) => return bad_request(e.body_text()),
+    };
+    match body {
+        Ok(Json(take)) => answer(
+            admin(&app)
+                .resolve_conflict(id, &take, &caller.actor())
+                .await,
+            StatusCode::OK,
+        ),
+        Err(e) => bad_request(format!(
+            "{} (expected {{\"take\": \"local\"}}, {{\"take\": \"remote\"}} or \
+             {{\"take\": \"merge\", \"values\": {{…}}}})",
+            e.body_text()
+        )),
+    }
+}
+
+async fn conflict_policies(State(app): State<App>, Path(name): Path<String>) -> Response {
+    answer(admin(&app).conflict_policies(&name).await, StatusCode::OK)
+}
+
+async fn conflict_policy(
+    State(app): State<App>,
+    Path((name, model)): Path<(String, String)>,
+) -> Response {
+    answer(
+        admin(&app).conflict_policy(&name, &model).await,
+        StatusCode::OK,
+    )
+}
+
+async fn set_conflict_policy(
+    State(app): State<App>,
+    Extension(caller): Extension<Caller>,
+    Path((name, model)): Path<(String, String)>,
+    body: Result<Json<PolicyRequest>, JsonRejection>,
+) -> Response {
+    match body {
+        Ok(Json(request)) => answer(
+            admin(&app)
+                .set_conflict_policy(&name, &model, request.policy, &caller.actor())
+                .await,
+            StatusCode::OK,
+        ),
+        Err(e) => bad_request(e.body_text()),
+    }
+}
+
+async fn pairs(
+    State(app): State<App>,
+    filter: Result<Query<PairFilter>, QueryRejection>,
+) -> Response {
+    match filter {
+        Ok(Query(filter)) => answer(admin(&app).pairs(&filter).await, StatusCode::OK),
+        Err(e) => bad_request(e.body_text()),
+    }
+}
+
+async fn unpair(
+    State(app): State<App>,
+    Extension(caller): Extension<Caller>,
+    Path((name, label, left_id)): Path<(String, String, String)>,
+) -> Response {
+    answer(
+        admin(&app)
+            .unpair(&name, &label, &left_id, &caller.actor())
+            .await,
         StatusCode::OK,
     )
 }

@@ -1,7 +1,7 @@
 //! Persistence with sqlx: local records (and guests' bounded queries of
 //! them), links, jobs and their logs, subscriptions, checkpoints, installed
-//! modules and backend instances, sealed secrets, the transmission log and
-//! the audit log.
+//! modules and backend instances, sealed secrets, the transmission log, the
+//! audit log, and conflicts reported by connectors with their policies.
 //!
 //! SQLite is the embedded default: one file, created and migrated on first use.
 //! The SQL is kept portable so that PostgreSQL can serve the same store, but
@@ -10,6 +10,8 @@
 
 mod audit;
 mod checkpoints;
+mod conflict_policies;
+mod conflicts;
 mod db;
 mod guest_pool;
 mod guest_queries;
@@ -17,6 +19,7 @@ mod jobs;
 mod leases;
 mod links;
 mod modules;
+mod pairs;
 mod record_models;
 mod records;
 mod run_locks;
@@ -28,6 +31,11 @@ mod triggers;
 
 pub use audit::{AuditEntry, AuditFilter};
 pub use checkpoints::Checkpoint;
+pub use conflict_policies::{ConflictPolicy, POLICY_ACTION, PolicyRow};
+pub use conflicts::{
+    ConflictFilter, ConflictRow, ConflictState, JobRef, NewConflict, RESOLVE_ACTION, Resolved,
+    Take, field_diff,
+};
 pub use db::Store;
 pub use guest_queries::GuestQueryLimits;
 pub use jobs::{
@@ -36,6 +44,7 @@ pub use jobs::{
 };
 pub use links::{LinkRow, PairRow};
 pub use modules::{BackendInstance, InstalledModule, SubscriptionRow};
+pub use pairs::{InstancePair, PairFilter, UNPAIR_ACTION};
 pub use records::{FilterOp, RecordFilter, RecordRow};
 pub(crate) use sql::DbConn;
 pub use sql::{DbRow, Dialect, now_ms, redact_url};

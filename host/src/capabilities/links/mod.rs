@@ -210,7 +210,9 @@ impl links::Host for View<'_, Links> {
         _model: String,
         _local_id: u64,
     ) -> WitResult<Option<links::SyncState>> {
-        Ok(Err(super::wit::final_error("links.sync-state-of: not built yet")))
+        Ok(Err(super::wit::final_error(
+            "links.sync-state-of: not built yet",
+        )))
     }
 
     async fn bind_synced(
@@ -221,7 +223,9 @@ impl links::Host for View<'_, Links> {
         _remote_version: Option<String>,
         _data: Option<String>,
     ) -> WitResult<Link> {
-        Ok(Err(super::wit::final_error("links.bind-synced: not built yet")))
+        Ok(Err(super::wit::final_error(
+            "links.bind-synced: not built yet",
+        )))
     }
 
     async fn begin_create(
@@ -229,6 +233,8 @@ impl links::Host for View<'_, Links> {
         _model: String,
         _local_id: u64,
     ) -> WitResult<links::CreateIntent> {
-        Ok(Err(super::wit::final_error("links.begin-create: not built yet")))
+        Ok(Err(super::wit::final_error(
+            "links.begin-create: not built yet",
+        )))
     }
 }

@@ -259,3 +259,25 @@ fn records_say_how_many_the_model_has() {
         "no product records; there are no records of any model yet"
     );
 }
+
+#[test]
+fn a_conflict_shows_guest_values_without_obeying_or_forging_lines() {
+    let out = Output::capturing(false);
+    let conflict: ferry::admin::ConflictInfo = serde_json::from_value(json!({
+        "id": 3, "instance": "lab", "model": "note", "local_id": 1,
+        "external_id": hostile("ext"),
+        "local": { "name": hostile("mine") }, "remote": { "name": hostile("theirs") },
+        "diff": { hostile("field"): { "local": hostile("mine"), "remote": hostile("theirs") } },
+        "take_local": { "name": hostile("export"), "payload": { "x": hostile("payload") } },
+        "take_remote": { "name": "import-record", "payload": {} },
+        "state": "resolved", "created_at": 0, "job_id": null, "resolved_at": 0,
+        "resolved_by": hostile("api:"), "resolution": "local",
+    }))
+    .expect("a conflict");
+    out.conflict(&conflict);
+    out.conflicts(std::slice::from_ref(&conflict), true);
+    let text = out.captured();
+    assert_tame(&text);
+    assert!(text.contains("ext\\x1b[8m"), "{text}");
+    assert!(text.contains("field\\x1b[8m"), "{text}");
+}
