@@ -10,9 +10,11 @@
 
 mod audit;
 mod checkpoints;
+mod cursors;
 mod db;
 mod guest_pool;
 mod guest_queries;
+mod intents;
 mod jobs;
 mod leases;
 mod links;
@@ -34,6 +36,8 @@ pub use jobs::{
     Candidate, ClaimLoad, Completion, FailedTry, HeldBy, JobFilter, JobRow, JobState, LogLine,
     MAX_FREE_LOST_CLAIMS, NewJob, Outlook, Pin, PinPolicy, Recorded, RetryPattern, merge_payloads,
 };
+pub use cursors::{CursorRow, CursorWrite, MAX_CURSOR_NAME, check_cursor_name};
+pub use intents::{IntentRow, MAX_INTENT_KEY, SyncStateRow};
 pub use links::{LinkRow, PairRow};
 pub use modules::{BackendInstance, InstalledModule, SubscriptionRow};
 pub use records::{FilterOp, RecordFilter, RecordRow};

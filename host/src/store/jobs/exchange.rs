@@ -35,6 +35,9 @@ pub struct Completion {
     pub started_at: i64,
     /// Last progress reported.
     pub progress: Option<(i64, i64)>,
+    /// Cursors the run set, written in the transaction that marks the job
+    /// done, and only if it does (its lease still held).
+    pub cursors: Vec<crate::store::CursorWrite>,
 }
 
 /// A try that failed, and what comes next.

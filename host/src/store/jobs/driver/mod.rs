@@ -95,6 +95,18 @@ fn in_run_order(mut jobs: Vec<JobRow>) -> Vec<JobRow> {
     jobs
 }
 
+/// The cursor writes of the completions of `done` that were `written`: the
+/// last of each stream, with the job that set it.
+fn cursor_writes<'a>(
+    done: &'a [Completion],
+    written: &[i64],
+) -> Vec<(i64, &'a crate::store::CursorWrite)> {
+    let writes = done
+        .iter()
+        .flat_map(|c| c.cursors.iter().map(move |w| (c.id, w)));
+    crate::store::cursors::last_writes(writes, written)
+}
+
 /// The jobs of `done` whose id is not among `written`.
 fn fenced(done: &[Completion], written: &[i64]) -> Vec<i64> {
     if written.len() == done.len() {
