@@ -9,10 +9,12 @@
 //! The types here are the API's wire format, kept apart from the store's rows
 //! so that the database can change without changing the API.
 
+mod cursors;
 mod local;
 mod remote;
 mod types;
 
+pub use cursors::{CURSOR_CLEAR, CURSOR_SET, CursorInfo};
 pub use remote::Remote;
 pub use types::{
     ActionResult, ChainLink, Done, Health, HookInfo, InstanceInfo, JobAction, JobDetail, JobInfo,

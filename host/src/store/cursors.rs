@@ -184,7 +184,11 @@ mod tests {
 
     #[test]
     fn only_matched_jobs_move_cursors_and_the_last_write_wins() {
-        let (a, b, c) = (write("i", "s", "1"), write("i", "s", "2"), write("i", "t", "3"));
+        let (a, b, c) = (
+            write("i", "s", "1"),
+            write("i", "s", "2"),
+            write("i", "t", "3"),
+        );
         let writes = [(1, &a), (2, &b), (3, &c)];
         let kept = last_writes(writes, &[1, 2]);
         assert_eq!(kept, vec![(2, &b)]);

@@ -170,13 +170,12 @@ impl Store {
         let (remote_version, synced_revision) = match versions {
             Versions::KeepIfSame => (kept_version, kept_revision),
             Versions::Synced(version) => {
-                let revision: Option<i64> = sqlx::query_scalar(
-                    "SELECT revision FROM records WHERE model = $1 AND id = $2",
-                )
-                .bind(model)
-                .bind(local_id)
-                .fetch_optional(&mut *tx)
-                .await?;
+                let revision: Option<i64> =
+                    sqlx::query_scalar("SELECT revision FROM records WHERE model = $1 AND id = $2")
+                        .bind(model)
+                        .bind(local_id)
+                        .fetch_optional(&mut *tx)
+                        .await?;
                 let revision = revision.ok_or_else(|| {
                     Error::not_found("record", format!("{model} {local_id} (to bind as synced)"))
                 })?;

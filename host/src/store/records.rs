@@ -274,12 +274,14 @@ impl Store {
 
     /// Read a record of `model`.
     pub async fn read_record(&self, model: &str, id: i64) -> Result<RecordRow> {
-        let row = sqlx::query(&format!("SELECT {RECORD_COLUMNS} FROM records WHERE model = $1 AND id = $2"))
-            .bind(model)
-            .bind(id)
-            .fetch_optional(self.pool())
-            .await?
-            .ok_or_else(|| Error::not_found("record", format!("{model} {id}")))?;
+        let row = sqlx::query(&format!(
+            "SELECT {RECORD_COLUMNS} FROM records WHERE model = $1 AND id = $2"
+        ))
+        .bind(model)
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await?
+        .ok_or_else(|| Error::not_found("record", format!("{model} {id}")))?;
         row_to_record(&row)
     }
 
@@ -303,12 +305,14 @@ impl Store {
         // IMMEDIATE: take the write lock first, so that two writers of one record
         // serialise instead of losing an update.
         let mut tx = self.begin_write().await?;
-        let row = sqlx::query(&format!("SELECT {RECORD_COLUMNS} FROM records WHERE model = $1 AND id = $2"))
-            .bind(model)
-            .bind(id)
-            .fetch_optional(&mut *tx)
-            .await?
-            .ok_or_else(|| Error::not_found("record", format!("{model} {id}")))?;
+        let row = sqlx::query(&format!(
+            "SELECT {RECORD_COLUMNS} FROM records WHERE model = $1 AND id = $2"
+        ))
+        .bind(model)
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or_else(|| Error::not_found("record", format!("{model} {id}")))?;
         let mut row = row_to_record(&row)?;
         let mut changed = Vec::new();
         for (k, v) in values {

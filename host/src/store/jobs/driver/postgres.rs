@@ -205,9 +205,24 @@ impl PostgresDriver {
             let cursors = cursor_writes(done, &written);
             if !cursors.is_empty() {
                 sqlx::query(UPSERT_CURSORS)
-                    .bind(cursors.iter().map(|(_, w)| w.instance.as_str()).collect::<Vec<_>>())
-                    .bind(cursors.iter().map(|(_, w)| w.name.as_str()).collect::<Vec<_>>())
-                    .bind(cursors.iter().map(|(_, w)| w.value.as_str()).collect::<Vec<_>>())
+                    .bind(
+                        cursors
+                            .iter()
+                            .map(|(_, w)| w.instance.as_str())
+                            .collect::<Vec<_>>(),
+                    )
+                    .bind(
+                        cursors
+                            .iter()
+                            .map(|(_, w)| w.name.as_str())
+                            .collect::<Vec<_>>(),
+                    )
+                    .bind(
+                        cursors
+                            .iter()
+                            .map(|(_, w)| w.value.as_str())
+                            .collect::<Vec<_>>(),
+                    )
                     .bind(cursors.iter().map(|(job, _)| *job).collect::<Vec<i64>>())
                     .bind(now_ms())
                     .execute(&mut *tx)
