@@ -1,9 +1,10 @@
-//! Operators' view of cursors (how far a job has read a stream, per backend
+//! The operations of [`super::Admin`] on cursors, on the store of this
+//! installation. Operators' view of cursors (how far a job has read a stream, per backend
 //! instance): list them, set one (to replay a stream from a point, or skip
 //! ahead), clear one (the next run reads from the start). Changes are
 //! written to the audit log with who made them.
 
-use super::{Admin, Done};
+use super::types::Done;
 use crate::Ferry;
 use crate::audit;
 use crate::error::{Error, Result};
@@ -43,64 +44,29 @@ impl From<CursorRow> for CursorInfo {
     }
 }
 
-impl Admin {
-    /// The cursors of backend instance `instance`, by name.
-    pub async fn cursors(&self, instance: &str) -> Result<Vec<CursorInfo>> {
-        match self {
-            Admin::Local(ferry) => {
-                ferry.store().instance(instance).await?;
-                let rows = ferry.store().cursors(instance).await?;
-                Ok(rows.into_iter().map(CursorInfo::from).collect())
-            }
-            Admin::Remote(r) => r.get(&["api", "instances", instance, "cursors"]).await,
-        }
-    }
-
-    /// Set cursor `name` of `instance` to `value` at once, for `actor`.
-    pub async fn set_cursor(
-        &self,
-        instance: &str,
-        name: &str,
-        value: &Value,
-        actor: &str,
-    ) -> Result<CursorInfo> {
-        match self {
-            Admin::Local(ferry) => set_local(ferry, instance, name, value, actor).await,
-            Admin::Remote(r) => {
-                r.put_text(
-                    &["api", "instances", instance, "cursors", name],
-                    &value.to_string(),
-                )
-                .await
-            }
-        }
-    }
-
-    /// Remove cursor `name` of `instance`, for `actor`: the next run reads
-    /// its stream from the start. Not found if there was none.
-    pub async fn clear_cursor(&self, instance: &str, name: &str, actor: &str) -> Result<Done> {
-        match self {
-            Admin::Local(ferry) => {
-                ferry.store().instance(instance).await?;
-                if !ferry.store().clear_cursor(instance, name).await? {
-                    return Err(Error::not_found(
-                        "cursor",
-                        format!("{name} of backend instance {instance}"),
-                    ));
-                }
-                let entry = audit::entry(actor, CURSOR_CLEAR, instance, name);
-                audit::record(ferry.store(), &entry).await?;
-                Ok(Done { done: true })
-            }
-            Admin::Remote(r) => {
-                r.delete(&["api", "instances", instance, "cursors", name])
-                    .await
-            }
-        }
-    }
+/// The cursors of `instance`, by name.
+pub(super) async fn list(ferry: &Ferry, instance: &str) -> Result<Vec<CursorInfo>> {
+    ferry.store().instance(instance).await?;
+    let rows = ferry.store().cursors(instance).await?;
+    Ok(rows.into_iter().map(CursorInfo::from).collect())
 }
 
-async fn set_local(
+/// Remove cursor `name` of `instance`, for `actor`; not found if none.
+pub(super) async fn clear(ferry: &Ferry, instance: &str, name: &str, actor: &str) -> Result<Done> {
+    ferry.store().instance(instance).await?;
+    if !ferry.store().clear_cursor(instance, name).await? {
+        return Err(Error::not_found(
+            "cursor",
+            format!("{name} of backend instance {instance}"),
+        ));
+    }
+    let entry = audit::entry(actor, CURSOR_CLEAR, instance, name);
+    audit::record(ferry.store(), &entry).await?;
+    Ok(Done { done: true })
+}
+
+/// Set cursor `name` of `instance` to `value` at once, for `actor`.
+pub(super) async fn set(
     ferry: &Ferry,
     instance: &str,
     name: &str,

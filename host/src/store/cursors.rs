@@ -4,7 +4,8 @@
 //! **Why they commit with the job.** A cursor moved before the job's writes
 //! commit skips what a crash lost; one moved after them reads it twice. So a
 //! job's `set` is staged in its run and written by the queue driver in the
-//! transaction that marks the job done, fenced by the same lease token
+//! transaction that marks the job done (as a `CursorWrite` of the job's
+//! `Completion`), fenced by the same lease token
 //! (see `record_completions` of `jobs::driver`): a completion that matches
 //! no row (its lease was lost) moves no cursor. Operators and runs outside a
 //! job write at once ([`Store::set_cursor`]).
@@ -13,7 +14,6 @@ use super::{Store, now_ms};
 use crate::error::{Error, Result};
 use serde::Serialize;
 use serde_json::Value;
-use std::collections::HashMap;
 
 /// Longest cursor name.
 pub const MAX_CURSOR_NAME: usize = 128;
@@ -33,17 +33,6 @@ pub struct CursorRow {
     pub job_id: Option<i64>,
 }
 
-/// A cursor value staged by a job, written with its completion.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CursorWrite {
-    /// Backend instance.
-    pub instance: String,
-    /// Stream name (checked by [`check_cursor_name`]).
-    pub name: String,
-    /// Value, JSON text.
-    pub value: String,
-}
-
 /// Refuse a cursor name that is not 1 to [`MAX_CURSOR_NAME`] letters,
 /// digits and `:._-/` (names show in the CLI and key the table).
 pub fn check_cursor_name(name: &str) -> Result<()> {
@@ -60,29 +49,6 @@ pub fn check_cursor_name(name: &str) -> Result<()> {
              (e.g. `import:product`)"
         )))
     }
-}
-
-/// The writes of `writes` whose job is among `matched`, the last of each
-/// (instance, name) only (a statement may not update a row twice), in order.
-pub(super) fn last_writes<'a>(
-    writes: impl IntoIterator<Item = (i64, &'a CursorWrite)>,
-    matched: &[i64],
-) -> Vec<(i64, &'a CursorWrite)> {
-    let mut at: HashMap<(&str, &str), usize> = HashMap::new();
-    let mut out: Vec<(i64, &CursorWrite)> = Vec::new();
-    for (job, w) in writes {
-        if !matched.contains(&job) {
-            continue;
-        }
-        match at.get(&(w.instance.as_str(), w.name.as_str())) {
-            Some(&i) => out[i] = (job, w),
-            None => {
-                at.insert((&w.instance, &w.name), out.len());
-                out.push((job, w));
-            }
-        }
-    }
-    out
 }
 
 fn row(
@@ -165,14 +131,6 @@ impl Store {
 mod tests {
     use super::*;
 
-    fn write(instance: &str, name: &str, value: &str) -> CursorWrite {
-        CursorWrite {
-            instance: instance.into(),
-            name: name.into(),
-            value: value.into(),
-        }
-    }
-
     #[test]
     fn cursor_names_are_bounded_and_plain() {
         assert!(check_cursor_name("import:product").is_ok());
@@ -180,18 +138,5 @@ mod tests {
         assert!(check_cursor_name("").is_err());
         assert!(check_cursor_name("has space").is_err());
         assert!(check_cursor_name(&"x".repeat(MAX_CURSOR_NAME + 1)).is_err());
-    }
-
-    #[test]
-    fn only_matched_jobs_move_cursors_and_the_last_write_wins() {
-        let (a, b, c) = (
-            write("i", "s", "1"),
-            write("i", "s", "2"),
-            write("i", "t", "3"),
-        );
-        let writes = [(1, &a), (2, &b), (3, &c)];
-        let kept = last_writes(writes, &[1, 2]);
-        assert_eq!(kept, vec![(2, &b)]);
-        assert!(last_writes(writes, &[]).is_empty());
     }
 }

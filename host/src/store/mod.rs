@@ -30,13 +30,14 @@ mod triggers;
 
 pub use audit::{AuditEntry, AuditFilter};
 pub use checkpoints::Checkpoint;
-pub use cursors::{CursorRow, CursorWrite, MAX_CURSOR_NAME, check_cursor_name};
+pub use cursors::{CursorRow, MAX_CURSOR_NAME, check_cursor_name};
 pub use db::Store;
 pub use guest_queries::GuestQueryLimits;
 pub use intents::{IntentRow, MAX_INTENT_KEY, SyncStateRow};
 pub use jobs::{
-    Candidate, ClaimLoad, Completion, FailedTry, HeldBy, JobFilter, JobRow, JobState, LogLine,
-    MAX_FREE_LOST_CLAIMS, NewJob, Outlook, Pin, PinPolicy, Recorded, RetryPattern, merge_payloads,
+    Candidate, ClaimLoad, Completion, CursorWrite, FailedTry, HeldBy, JobFilter, JobRow, JobState,
+    LogLine, MAX_FREE_LOST_CLAIMS, NewJob, Outlook, Pin, PinPolicy, Recorded, RetryPattern,
+    merge_payloads,
 };
 pub use links::{LinkRow, PairRow};
 pub use modules::{BackendInstance, InstalledModule, SubscriptionRow};
