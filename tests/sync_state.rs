@@ -395,6 +395,8 @@ async fn operators_list_set_and_clear_cursors_locally_and_on_a_server() {
     let list = cli(&ferry, dir.path(), &["--json", "cursors", "list", "lab"]);
     let listed: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();
     assert_eq!(listed[0]["value"], json!("2026-01-01"));
+    remote.clear_cursor("lab", "export:x", "x").await.unwrap();
+    assert!(remote.cursors("lab").await.unwrap().is_empty());
 
     // Every change is in the audit log, with who made it.
     let audit = ferry
