@@ -20,6 +20,7 @@ mod roles;
 mod sandbox;
 mod scheduling;
 mod secrets;
+mod sync_state;
 mod triggers;
 mod webhooks;
 mod workers;

@@ -39,3 +39,26 @@ pub fn is_guest_interface(export: &str) -> bool {
         .strip_prefix("ferry:connector/guest@0.1.")
         .is_some_and(|patch| patch.parse::<u32>().is_ok())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::is_guest_interface;
+
+    #[test]
+    fn components_of_every_0_1_contract_are_guests() {
+        // Built against 0.1.0 (before the bump) and against 0.1.1 and later patches.
+        assert!(is_guest_interface("ferry:connector/guest@0.1.0"));
+        assert!(is_guest_interface("ferry:connector/guest@0.1.1"));
+        assert!(is_guest_interface("ferry:connector/guest@0.1.12"));
+        // Another minor or major version is another contract.
+        assert!(!is_guest_interface("ferry:connector/guest@0.2.0"));
+        assert!(!is_guest_interface("ferry:connector/guest@1.0.0"));
+        // Not a version, not the guest interface, pre-releases.
+        assert!(!is_guest_interface("ferry:connector/guest"));
+        assert!(!is_guest_interface("ferry:connector/guest@0.1."));
+        assert!(!is_guest_interface("ferry:connector/guest@0.1.x"));
+        assert!(!is_guest_interface("ferry:connector/guest@0.1.1-rc1"));
+        assert!(!is_guest_interface("ferry:connector/session@0.1.1"));
+        assert!(!is_guest_interface("other:connector/guest@0.1.1"));
+    }
+}

@@ -67,6 +67,7 @@ impl FerryExecutor {
         let mut module = None;
         let mut lock_contended = false;
         let mut remote_asked_to_wait = false;
+        let mut cursors = Vec::new();
         let limits = ferry.engine().config().limits.clone();
         let outcome = match self.instance(&job.instance).await {
             Err(e) => Err(Failure::from(e)),
@@ -94,6 +95,9 @@ impl FerryExecutor {
                             logs.extend(scope.take_logs());
                             lock_contended = scope.lock_contended();
                             remote_asked_to_wait = scope.remote_asked_to_wait();
+                            // Taken whatever the outcome: the queue commits
+                            // them with a completion, never with a failure.
+                            cursors = scope.states.cursors.take(&scope.instance.name);
                             result
                         }
                     }
@@ -115,6 +119,7 @@ impl FerryExecutor {
             logs,
             lock_contended,
             snooze_cap: remote_asked_to_wait.then_some(limits.max_snooze),
+            cursors,
         }
     }
 }

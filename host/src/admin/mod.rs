@@ -11,11 +11,13 @@
 //! so that the database can change without changing the API.
 
 mod conflicts;
+mod cursors;
 mod local;
 mod pairs;
 mod remote;
 mod types;
 
+pub use cursors::{CURSOR_CLEAR, CURSOR_SET, CursorInfo};
 pub use remote::Remote;
 pub use types::{
     ActionResult, ChainLink, ConflictInfo, Done, Health, HookInfo, InstanceInfo, JobAction,
@@ -201,6 +203,44 @@ impl Admin {
             Admin::Local(ferry) => local::remove_secret(ferry, instance, name, actor).await,
             Admin::Remote(r) => {
                 r.delete(&["api", "instances", instance, "secrets", name])
+                    .await
+            }
+        }
+    }
+
+    /// The cursors of backend instance `instance`, by name.
+    pub async fn cursors(&self, instance: &str) -> Result<Vec<CursorInfo>> {
+        match self {
+            Admin::Local(ferry) => cursors::list(ferry, instance).await,
+            Admin::Remote(r) => r.get(&["api", "instances", instance, "cursors"]).await,
+        }
+    }
+
+    /// Set cursor `name` of `instance` to `value` at once, for `actor`: the
+    /// next run reads its stream from there.
+    pub async fn set_cursor(
+        &self,
+        instance: &str,
+        name: &str,
+        value: &Value,
+        actor: &str,
+    ) -> Result<CursorInfo> {
+        match self {
+            Admin::Local(ferry) => cursors::set(ferry, instance, name, value, actor).await,
+            Admin::Remote(r) => {
+                let path = ["api", "instances", instance, "cursors", name];
+                r.put_text(&path, &value.to_string()).await
+            }
+        }
+    }
+
+    /// Remove cursor `name` of `instance`, for `actor`: the next run reads
+    /// its stream from the start. Not found if there was none.
+    pub async fn clear_cursor(&self, instance: &str, name: &str, actor: &str) -> Result<Done> {
+        match self {
+            Admin::Local(ferry) => cursors::clear(ferry, instance, name, actor).await,
+            Admin::Remote(r) => {
+                r.delete(&["api", "instances", instance, "cursors", name])
                     .await
             }
         }

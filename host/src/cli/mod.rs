@@ -4,6 +4,7 @@
 mod args;
 mod conflicts;
 mod cron;
+mod cursors;
 mod demo;
 mod globals;
 mod jobs;
@@ -68,6 +69,9 @@ enum Command {
     /// Cron schedules of the backend instances: list them, change or switch one off.
     #[command(subcommand)]
     Cron(cron::CronCommand),
+    /// Cursors of a backend instance (how far its jobs read each stream): list, set, clear.
+    #[command(subcommand)]
+    Cursors(cursors::CursorsCommand),
     /// Jobs: list them (the default), show one with its log, requeue, cancel, stop.
     Jobs(jobs::JobsArgs),
     /// Serve webhooks and the admin API over HTTP, and run jobs.
@@ -422,6 +426,7 @@ async fn run(cli: Cli) -> Result<()> {
             }
         }
         Command::Logs(args) => logs::run(&globals.open().await?, &out, args).await?,
+        Command::Cursors(command) => cursors::run(&globals.admin().await?, &out, command).await?,
         Command::Secret(command) => secret::run(&globals.admin().await?, &out, command).await?,
         Command::Token(command) => token::run(&globals.admin().await?, &out, command).await?,
         Command::Demo { products } => demo::run(&globals.data_dir, *products, &out).await?,

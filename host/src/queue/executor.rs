@@ -5,7 +5,7 @@
 //! queue knows nothing of wasm, registries or [`crate::Ferry`].
 
 use crate::error::FailureKind;
-use crate::store::{JobRow, LogLine};
+use crate::store::{CursorWrite, JobRow, LogLine};
 use futures_util::future::BoxFuture;
 use std::time::Duration;
 
@@ -41,6 +41,9 @@ pub struct Execution {
     /// Set when a remote asked every job of the instance to wait (429/503 with
     /// `Retry-After`): the longest that wait may be.
     pub snooze_cap: Option<Duration>,
+    /// Cursors the run set: committed with the job's `done` state if the
+    /// try succeeded (and its lease still holds), dropped otherwise.
+    pub cursors: Vec<CursorWrite>,
 }
 
 impl Execution {
@@ -52,6 +55,7 @@ impl Execution {
             logs: Vec::new(),
             lock_contended: false,
             snooze_cap: None,
+            cursors: Vec::new(),
         }
     }
 }

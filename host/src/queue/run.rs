@@ -36,6 +36,7 @@ pub(crate) async fn run(
         mut logs,
         lock_contended,
         snooze_cap,
+        cursors,
     } = executor.execute(job).await;
     match outcome {
         Ok(result) => {
@@ -46,6 +47,7 @@ pub(crate) async fn run(
                 module,
                 started_at,
                 progress: None,
+                cursors,
             };
             let _ = report.send(Report::Done(done, logs));
             Ended::Done

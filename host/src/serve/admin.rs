@@ -13,6 +13,8 @@
 //! | viewer | `GET /api/pairs?instance=&label=&id=&limit=&offset=` | [`Admin::pairs`] |
 //! | developer | `POST /api/jobs/{id}/requeue\|cancel\|stop\|done` | [`Admin::act`] |
 //! | developer | `POST /api/instances/{instance}/buttons/{button}` (body: the data, JSON) | [`Admin::press`] |
+//! | viewer | `GET /api/instances/{name}/cursors` | [`Admin::cursors`] |
+//! | developer | `PUT /api/instances/{name}/cursors/{cursor}` (body: the value, JSON), `DELETE …` | [`Admin::set_cursor`], [`Admin::clear_cursor`] |
 //! | developer | `POST /api/instances` (body: [`NewInstance`]), `DELETE /api/instances/{name}` | [`Admin::add_instance`], [`Admin::remove_instance`] |
 //! | manager | `GET /api/secrets`, `GET /api/instances/{name}/secrets` | [`Admin::secrets`] (names only) |
 //! | manager | `PUT /api/instances/{name}/secrets/{secret}` (body: the value, text), `DELETE …` | [`Admin::set_secret`], [`Admin::remove_secret`] |
@@ -61,11 +63,16 @@ pub(super) fn routes(app: &App) -> Router<App> {
             "/api/instances/{name}/conflict-policies/{model}",
             get(conflict_policy),
         )
-        .route("/api/pairs", get(pairs));
+        .route("/api/pairs", get(pairs))
+        .route("/api/instances/{name}/cursors", get(cursors));
     let developer = Router::new()
         .route("/api/jobs/{id}/{action}", post(act))
         .route("/api/instances/{instance}/buttons/{button}", post(press))
         .route("/api/instances", post(add_instance))
+        .route(
+            "/api/instances/{name}/cursors/{cursor}",
+            put(set_cursor).delete(clear_cursor),
+        )
         .route(
             "/api/instances/{name}",
             axum::routing::delete(remove_instance),
@@ -198,6 +205,41 @@ async fn add_instance(
 
 async fn remove_instance(State(app): State<App>, Path(name): Path<String>) -> Response {
     answer(admin(&app).remove_instance(&name).await, StatusCode::OK)
+}
+
+async fn cursors(State(app): State<App>, Path(name): Path<String>) -> Response {
+    answer(admin(&app).cursors(&name).await, StatusCode::OK)
+}
+
+async fn set_cursor(
+    State(app): State<App>,
+    Extension(caller): Extension<Caller>,
+    Path((instance, name)): Path<(String, String)>,
+    body: Bytes,
+) -> Response {
+    let value: Value = match serde_json::from_slice(&body) {
+        Ok(v) => v,
+        Err(e) => return bad_request(format!("the body (the cursor's value) is not JSON: {e}")),
+    };
+    answer(
+        admin(&app)
+            .set_cursor(&instance, &name, &value, &caller.actor())
+            .await,
+        StatusCode::OK,
+    )
+}
+
+async fn clear_cursor(
+    State(app): State<App>,
+    Extension(caller): Extension<Caller>,
+    Path((instance, name)): Path<(String, String)>,
+) -> Response {
+    answer(
+        admin(&app)
+            .clear_cursor(&instance, &name, &caller.actor())
+            .await,
+        StatusCode::OK,
+    )
 }
 
 async fn all_secrets(State(app): State<App>) -> Response {

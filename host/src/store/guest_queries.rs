@@ -286,7 +286,7 @@ impl Store {
         model: &str,
         id: i64,
     ) -> Result<RecordRow> {
-        let sql = "SELECT id, model, data, created_at, updated_at FROM records \
+        let sql = "SELECT id, model, data, created_at, updated_at, revision FROM records \
                    WHERE model = $1 AND id = $2";
         let binds = vec![Bind::Text(model.to_string()), Bind::Int(id)];
         let what = format!("read {model} {id}");

@@ -1,7 +1,7 @@
 //! Links (bindings) per backend instance, and couples of external ids.
 
 use super::{Store, now_ms};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use serde::Serialize;
 use serde_json::Value;
 use sqlx::Row;
@@ -21,6 +21,12 @@ pub struct LinkRow {
     pub sync_date: Option<i64>,
     /// Connector data.
     pub data: Value,
+    /// Version of the external record at the last sync, as the connector
+    /// gave it (`updated_at`, an ETag, a hash); none if never given.
+    pub remote_version: Option<String>,
+    /// Revision of the local record at the last sync; none for a link made
+    /// by a plain bind (which does not record versions).
+    pub synced_revision: Option<i64>,
 }
 
 /// A stored couple of external ids.
@@ -38,9 +44,21 @@ pub struct PairRow {
     pub updated_at: i64,
 }
 
-const LINK_COLUMNS: &str = "instance, model, local_id, external_id, sync_date, data";
+pub(super) const LINK_COLUMNS: &str =
+    "instance, model, local_id, external_id, sync_date, data, remote_version, synced_revision";
 
-fn link(row: &super::DbRow) -> Result<LinkRow> {
+/// What a bind records of the versions of both sides.
+enum Versions {
+    /// A plain bind: the versions stay as they were if the link is the
+    /// same (same external id), else none (another remote record has
+    /// another version history).
+    KeepIfSame,
+    /// Both sides are synced: this external version, and the local record's
+    /// current revision.
+    Synced(Option<String>),
+}
+
+pub(super) fn link(row: &super::DbRow) -> Result<LinkRow> {
     let data: String = row.try_get("data")?;
     Ok(LinkRow {
         instance: row.try_get("instance")?,
@@ -49,6 +67,8 @@ fn link(row: &super::DbRow) -> Result<LinkRow> {
         external_id: row.try_get("external_id")?,
         sync_date: row.try_get("sync_date")?,
         data: serde_json::from_str(&data).unwrap_or(Value::Null),
+        remote_version: row.try_get("remote_version")?,
+        synced_revision: row.try_get("synced_revision")?,
     })
 }
 
@@ -66,6 +86,8 @@ fn pair(row: &super::DbRow) -> Result<PairRow> {
 impl Store {
     /// Bind a local record to an external id (dropping any other binding of
     /// either) and stamp the sync date. `data` of `None` keeps the stored data.
+    /// The versions of the link are kept if the external id is the same,
+    /// else cleared; the record's create intent, if any, ends.
     pub async fn bind(
         &self,
         instance: &str,
@@ -80,6 +102,35 @@ impl Store {
         Ok(row)
     }
 
+    /// Bind like [`Store::bind`], and record both sides as synced: the
+    /// external record's `remote_version` and the local record's current
+    /// revision (the record must exist). Ends the record's create intent in
+    /// the same transaction.
+    pub async fn bind_synced(
+        &self,
+        instance: &str,
+        model: &str,
+        local_id: i64,
+        external_id: &str,
+        remote_version: Option<&str>,
+        data: Option<Value>,
+    ) -> Result<LinkRow> {
+        let mut tx = self.begin_write().await?;
+        let versions = Versions::Synced(remote_version.map(str::to_string));
+        let row = Self::bind_with(
+            &mut tx,
+            instance,
+            model,
+            local_id,
+            external_id,
+            data,
+            versions,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(row)
+    }
+
     /// [`Store::bind`] inside a transaction of the caller.
     pub(crate) async fn bind_in(
         tx: &mut super::DbConn,
@@ -89,8 +140,22 @@ impl Store {
         external_id: &str,
         data: Option<Value>,
     ) -> Result<LinkRow> {
-        let kept: Option<String> = sqlx::query_scalar(
-            "SELECT data FROM links WHERE instance = $1 AND model = $2 AND local_id = $3 AND external_id = $4",
+        let versions = Versions::KeepIfSame;
+        Self::bind_with(tx, instance, model, local_id, external_id, data, versions).await
+    }
+
+    async fn bind_with(
+        tx: &mut super::DbConn,
+        instance: &str,
+        model: &str,
+        local_id: i64,
+        external_id: &str,
+        data: Option<Value>,
+        versions: Versions,
+    ) -> Result<LinkRow> {
+        let kept: Option<(String, Option<String>, Option<i64>)> = sqlx::query_as(
+            "SELECT data, remote_version, synced_revision FROM links \
+             WHERE instance = $1 AND model = $2 AND local_id = $3 AND external_id = $4",
         )
         .bind(instance)
         .bind(model)
@@ -98,9 +163,28 @@ impl Store {
         .bind(external_id)
         .fetch_optional(&mut *tx)
         .await?;
+        let (kept_data, kept_version, kept_revision) = match kept {
+            Some((data, version, revision)) => (Some(data), version, revision),
+            None => (None, None, None),
+        };
+        let (remote_version, synced_revision) = match versions {
+            Versions::KeepIfSame => (kept_version, kept_revision),
+            Versions::Synced(version) => {
+                let revision: Option<i64> =
+                    sqlx::query_scalar("SELECT revision FROM records WHERE model = $1 AND id = $2")
+                        .bind(model)
+                        .bind(local_id)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                let revision = revision.ok_or_else(|| {
+                    Error::not_found("record", format!("{model} {local_id} (to bind as synced)"))
+                })?;
+                (version, Some(revision))
+            }
+        };
         let data = data
             .map(|d| d.to_string())
-            .or(kept)
+            .or(kept_data)
             .unwrap_or_else(|| "{}".into());
         sqlx::query("DELETE FROM links WHERE instance = $1 AND model = $2 AND (local_id = $3 OR external_id = $4)")
             .bind(instance)
@@ -110,7 +194,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         let row = sqlx::query(&format!(
-            "INSERT INTO links ({LINK_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6) RETURNING {LINK_COLUMNS}"
+            "INSERT INTO links ({LINK_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING {LINK_COLUMNS}"
         ))
         .bind(instance)
         .bind(model)
@@ -118,8 +202,12 @@ impl Store {
         .bind(external_id)
         .bind(now_ms())
         .bind(data)
+        .bind(remote_version)
+        .bind(synced_revision)
         .fetch_one(&mut *tx)
         .await?;
+        // The twin exists and is bound: a later try has nothing to find again.
+        Self::end_intent_in(tx, instance, model, local_id).await?;
         link(&row)
     }
 

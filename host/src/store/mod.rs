@@ -12,9 +12,11 @@ mod audit;
 mod checkpoints;
 mod conflict_policies;
 mod conflicts;
+mod cursors;
 mod db;
 mod guest_pool;
 mod guest_queries;
+mod intents;
 mod jobs;
 mod leases;
 mod links;
@@ -36,11 +38,14 @@ pub use conflicts::{
     ConflictFilter, ConflictRow, ConflictState, JobRef, NewConflict, RESOLVE_ACTION, Resolved,
     Take, field_diff,
 };
+pub use cursors::{CursorRow, MAX_CURSOR_NAME, check_cursor_name};
 pub use db::Store;
 pub use guest_queries::GuestQueryLimits;
+pub use intents::{IntentRow, MAX_INTENT_KEY, SyncStateRow};
 pub use jobs::{
-    Candidate, ClaimLoad, Completion, FailedTry, HeldBy, JobFilter, JobRow, JobState, LogLine,
-    MAX_FREE_LOST_CLAIMS, NewJob, Outlook, Pin, PinPolicy, Recorded, RetryPattern, merge_payloads,
+    Candidate, ClaimLoad, Completion, CursorWrite, FailedTry, HeldBy, JobFilter, JobRow, JobState,
+    LogLine, MAX_FREE_LOST_CLAIMS, NewJob, Outlook, Pin, PinPolicy, Recorded, RetryPattern,
+    merge_payloads,
 };
 pub use links::{LinkRow, PairRow};
 pub use modules::{BackendInstance, InstalledModule, SubscriptionRow};

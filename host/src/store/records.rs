@@ -18,6 +18,9 @@ pub struct RecordRow {
     pub created_at: i64,
     /// Last write time, ms.
     pub updated_at: i64,
+    /// Grows by one with every write that changes a value (1 at creation):
+    /// what a link's `synced_revision` is compared with.
+    pub revision: i64,
 }
 
 /// Comparison of a [`RecordFilter`]: the operator of a manifest's conditions.
@@ -38,8 +41,10 @@ fn row_to_record(row: &super::DbRow) -> Result<RecordRow> {
     record_of(row).map(|(record, _)| record)
 }
 
-/// A record from a row of `id, model, data, created_at, updated_at`, and the
-/// size of its `data` text.
+/// The columns [`record_of`] reads, in a statement's select list.
+pub(super) const RECORD_COLUMNS: &str = "id, model, data, created_at, updated_at, revision";
+
+/// A record from a row of [`RECORD_COLUMNS`], and the size of its `data` text.
 pub(super) fn record_of<R: sqlx::Row>(row: &R) -> Result<(RecordRow, usize)>
 where
     for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
@@ -57,6 +62,7 @@ where
         values,
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
+        revision: row.try_get("revision")?,
     };
     Ok((record, data.len()))
 }
@@ -135,7 +141,7 @@ pub(super) fn search_statement(
     // Each value is pushed as its parameter is written: SQLite binds them in
     // that order (see `Dialect::param`).
     let mut sql = format!(
-        "SELECT id, model, data, created_at, updated_at FROM records WHERE model = {}",
+        "SELECT {RECORD_COLUMNS} FROM records WHERE model = {}",
         dialect.param(1)
     );
     let mut binds = vec![Bind::Text(model.to_string())];
@@ -244,10 +250,10 @@ impl Store {
     ) -> Result<RecordRow> {
         let values = object(values, &format!("create {model}"))?;
         let mut tx = self.begin_write().await?;
-        let row = sqlx::query(
-            "INSERT INTO records (model, data, created_at, updated_at) VALUES ($1, $2, $3, $3) \
-             RETURNING id, model, data, created_at, updated_at",
-        )
+        let row = sqlx::query(&format!(
+            "INSERT INTO records (model, data, created_at, updated_at, revision) VALUES ($1, $2, $3, $3, 1) \
+             RETURNING {RECORD_COLUMNS}"
+        ))
         .bind(model)
         .bind(Value::Object(values).to_string())
         .bind(now_ms())
@@ -268,12 +274,14 @@ impl Store {
 
     /// Read a record of `model`.
     pub async fn read_record(&self, model: &str, id: i64) -> Result<RecordRow> {
-        let row = sqlx::query("SELECT id, model, data, created_at, updated_at FROM records WHERE model = $1 AND id = $2")
-            .bind(model)
-            .bind(id)
-            .fetch_optional(self.pool())
-            .await?
-            .ok_or_else(|| Error::not_found("record", format!("{model} {id}")))?;
+        let row = sqlx::query(&format!(
+            "SELECT {RECORD_COLUMNS} FROM records WHERE model = $1 AND id = $2"
+        ))
+        .bind(model)
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await?
+        .ok_or_else(|| Error::not_found("record", format!("{model} {id}")))?;
         row_to_record(&row)
     }
 
@@ -297,12 +305,14 @@ impl Store {
         // IMMEDIATE: take the write lock first, so that two writers of one record
         // serialise instead of losing an update.
         let mut tx = self.begin_write().await?;
-        let row = sqlx::query("SELECT id, model, data, created_at, updated_at FROM records WHERE model = $1 AND id = $2")
-            .bind(model)
-            .bind(id)
-            .fetch_optional(&mut *tx)
-            .await?
-            .ok_or_else(|| Error::not_found("record", format!("{model} {id}")))?;
+        let row = sqlx::query(&format!(
+            "SELECT {RECORD_COLUMNS} FROM records WHERE model = $1 AND id = $2"
+        ))
+        .bind(model)
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or_else(|| Error::not_found("record", format!("{model} {id}")))?;
         let mut row = row_to_record(&row)?;
         let mut changed = Vec::new();
         for (k, v) in values {
@@ -313,8 +323,11 @@ impl Store {
         }
         if !changed.is_empty() {
             row.updated_at = now_ms();
+            // The write lock is held since the read: the revision read is current.
+            row.revision += 1;
             sqlx::query(
-                "UPDATE records SET data = $1, updated_at = $2 WHERE model = $3 AND id = $4",
+                "UPDATE records SET data = $1, updated_at = $2, revision = revision + 1 \
+                 WHERE model = $3 AND id = $4",
             )
             .bind(Value::Object(row.values.clone()).to_string())
             .bind(row.updated_at)
@@ -332,7 +345,8 @@ impl Store {
         Ok(changed)
     }
 
-    /// Delete a record, with its links and checkpoints; returns its last values.
+    /// Delete a record, with its links, checkpoints and create intents;
+    /// returns its last values.
     pub async fn unlink_record(&self, model: &str, id: i64) -> Result<RecordRow> {
         self.unlink_record_with(model, id, |_| Vec::new()).await
     }
@@ -346,9 +360,9 @@ impl Store {
         jobs: impl FnOnce(&RecordRow) -> Vec<EventJob>,
     ) -> Result<RecordRow> {
         let mut tx = self.begin_write().await?;
-        let row = sqlx::query(
-            "DELETE FROM records WHERE model = $1 AND id = $2 RETURNING id, model, data, created_at, updated_at",
-        )
+        let row = sqlx::query(&format!(
+            "DELETE FROM records WHERE model = $1 AND id = $2 RETURNING {RECORD_COLUMNS}"
+        ))
         .bind(model)
         .bind(id)
         .fetch_optional(&mut *tx)
@@ -356,7 +370,11 @@ impl Store {
         .ok_or_else(|| Error::not_found("record", format!("{model} {id}")))?;
         let row = row_to_record(&row)?;
         // A link to a deleted record would make the next import write to nothing.
-        for (table, column) in [("links", "local_id"), ("checkpoints", "record_id")] {
+        for (table, column) in [
+            ("links", "local_id"),
+            ("checkpoints", "record_id"),
+            ("create_intents", "local_id"),
+        ] {
             sqlx::query(&format!(
                 "DELETE FROM {table} WHERE model = $1 AND {column} = $2"
             ))

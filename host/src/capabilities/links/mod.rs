@@ -6,7 +6,7 @@ use super::session::MAX_SEARCH;
 use super::wit::{WitResult, check_model, parse_json, record_id};
 use crate::bindings::links::{self, Link, Pair};
 use crate::engine::config::EngineConfig;
-use crate::store::{LinkRow, PairRow, Store};
+use crate::store::{LinkRow, PairRow, Store, SyncStateRow};
 use serde_json::Value;
 use wasmtime::component::Linker;
 
@@ -37,6 +37,17 @@ fn link(row: LinkRow) -> Link {
         external_id: row.external_id,
         sync_date: row.sync_date,
         data: row.data.to_string(),
+    }
+}
+
+fn sync_state(row: SyncStateRow) -> links::SyncState {
+    links::SyncState {
+        remote_version: row.link.remote_version.clone(),
+        // Revisions start at 1 and only grow: never negative.
+        synced_revision: row.link.synced_revision.map(|r| r.max(0) as u64),
+        revision: row.revision.max(0) as u64,
+        local_updated_at: row.local_updated_at,
+        link: link(row.link),
     }
 }
 
@@ -204,37 +215,74 @@ impl links::Host for View<'_, Links> {
         .await
     }
 
-    // SCAFFOLD (issue 13): filled in by the links/cursors work.
     async fn sync_state_of(
         &mut self,
-        _model: String,
-        _local_id: u64,
+        model: String,
+        local_id: u64,
     ) -> WitResult<Option<links::SyncState>> {
-        Ok(Err(super::wit::final_error(
-            "links.sync-state-of: not built yet",
-        )))
+        self.with_run(async move |run| {
+            check_model(&model)?;
+            let state = run
+                .store
+                .sync_state(&run.instance.name, &model, record_id(local_id)?)
+                .await?;
+            Ok(state.map(sync_state))
+        })
+        .await
     }
 
     async fn bind_synced(
         &mut self,
-        _model: String,
-        _local_id: u64,
-        _external_id: String,
-        _remote_version: Option<String>,
-        _data: Option<String>,
+        model: String,
+        local_id: u64,
+        external_id: String,
+        remote_version: Option<String>,
+        extra: Option<String>,
     ) -> WitResult<Link> {
-        Ok(Err(super::wit::final_error(
-            "links.bind-synced: not built yet",
-        )))
+        self.with_run(async move |run| {
+            run.charge(Produced::Links)?;
+            check_model(&model)?;
+            run.check_key("external id", &external_id)?;
+            if let Some(version) = &remote_version {
+                run.check_key("remote version", version)?;
+            }
+            if let Some(extra) = &extra {
+                run.check_payload("link data", extra)?;
+            }
+            let row = run
+                .store
+                .bind_synced(
+                    &run.instance.name,
+                    &model,
+                    record_id(local_id)?,
+                    &external_id,
+                    remote_version.as_deref(),
+                    data(extra)?,
+                )
+                .await?;
+            Ok(link(row))
+        })
+        .await
     }
 
     async fn begin_create(
         &mut self,
-        _model: String,
-        _local_id: u64,
+        model: String,
+        local_id: u64,
     ) -> WitResult<links::CreateIntent> {
-        Ok(Err(super::wit::final_error(
-            "links.begin-create: not built yet",
-        )))
+        self.with_run(async move |run| {
+            run.charge(Produced::Links)?;
+            check_model(&model)?;
+            let intent = run
+                .store
+                .begin_create(&run.instance.name, &model, record_id(local_id)?)
+                .await?;
+            Ok(links::CreateIntent {
+                key: intent.key,
+                resumed: intent.resumed,
+                created_at: intent.created_at,
+            })
+        })
+        .await
     }
 }

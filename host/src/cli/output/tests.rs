@@ -143,6 +143,7 @@ fn tables_of_records_links_and_checkpoints_escape_every_cell() {
             values,
             created_at: 0,
             updated_at: 0,
+            revision: 1,
         }],
         Some(1),
         &[],
@@ -154,6 +155,8 @@ fn tables_of_records_links_and_checkpoints_escape_every_cell() {
         external_id: hostile("ext"),
         sync_date: None,
         data: json!({ "note": hostile("data") }),
+        remote_version: None,
+        synced_revision: None,
     }]);
     out.checkpoints(&[Checkpoint {
         id: 1,
@@ -233,6 +236,7 @@ fn records_say_how_many_the_model_has() {
         values: Default::default(),
         created_at: 0,
         updated_at: 0,
+        revision: 1,
     };
     let out = Output::capturing(false);
     out.records("product", &[row(1), row(2)], Some(1203), &[]);

@@ -44,9 +44,9 @@ impl Store {
         self.queue.mark_started(started).await
     }
 
-    /// Record jobs that ended well, with the log lines of their runs, in one
-    /// transaction. Returns the ids whose lease was lost (nothing written for
-    /// them but their log).
+    /// Record jobs that ended well, with the log lines of their runs and the
+    /// cursors they set, in one transaction. Returns the ids whose lease was
+    /// lost (nothing written for them but their log: no state, no cursor).
     pub async fn record_completions(
         &self,
         done: &[Completion],

@@ -35,6 +35,21 @@ pub struct Completion {
     pub started_at: i64,
     /// Last progress reported.
     pub progress: Option<(i64, i64)>,
+    /// Cursors the run set, written in the transaction that marks the job
+    /// done, and only if it does (its lease still held).
+    pub cursors: Vec<CursorWrite>,
+}
+
+/// A cursor value staged by a job, written with its completion (see
+/// `store::cursors` for why).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CursorWrite {
+    /// Backend instance.
+    pub instance: String,
+    /// Stream name (checked by `check_cursor_name`).
+    pub name: String,
+    /// Value, JSON text.
+    pub value: String,
 }
 
 /// A try that failed, and what comes next.

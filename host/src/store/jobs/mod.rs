@@ -14,7 +14,7 @@ mod outlook;
 mod rescue;
 
 pub use crate::queue::policy::{MAX_FREE_LOST_CLAIMS, merge_payloads};
-pub use exchange::{Candidate, ClaimLoad, Completion, FailedTry, Recorded};
+pub use exchange::{Candidate, ClaimLoad, Completion, CursorWrite, FailedTry, Recorded};
 use model::insert_row;
 pub(super) use model::{JOB_COLUMNS, StoredJob, job, job_columns};
 pub use model::{JobFilter, JobRow, JobState, LogLine, NewJob, Pin, PinPolicy, RetryPattern};

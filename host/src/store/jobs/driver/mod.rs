@@ -26,9 +26,10 @@
 pub(crate) mod postgres;
 pub(crate) mod sqlite;
 
-use super::{Candidate, ClaimLoad, Completion, JobRow, LogLine};
+use super::{Candidate, ClaimLoad, Completion, CursorWrite, JobRow, LogLine};
 use crate::error::Result;
 use futures_util::future::BoxFuture;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::time::Duration;
 
@@ -95,6 +96,30 @@ fn in_run_order(mut jobs: Vec<JobRow>) -> Vec<JobRow> {
     jobs
 }
 
+/// The cursor writes of the completions of `done` that were `written` (a
+/// fenced completion moves no cursor), the last of each (instance, stream)
+/// only: one statement may not update a row twice. In the batch's order.
+fn cursor_writes<'a>(done: &'a [Completion], written: &[i64]) -> Vec<(i64, &'a CursorWrite)> {
+    if done.iter().all(|c| c.cursors.is_empty()) {
+        return Vec::new();
+    }
+    let written: HashSet<i64> = written.iter().copied().collect();
+    let mut at: HashMap<(&str, &str), usize> = HashMap::new();
+    let mut out: Vec<(i64, &CursorWrite)> = Vec::new();
+    for c in done.iter().filter(|c| written.contains(&c.id)) {
+        for w in &c.cursors {
+            match at.get(&(w.instance.as_str(), w.name.as_str())) {
+                Some(&i) => out[i] = (c.id, w),
+                None => {
+                    at.insert((&w.instance, &w.name), out.len());
+                    out.push((c.id, w));
+                }
+            }
+        }
+    }
+    out
+}
+
 /// The jobs of `done` whose id is not among `written`.
 fn fenced(done: &[Completion], written: &[i64]) -> Vec<i64> {
     if written.len() == done.len() {
@@ -104,4 +129,34 @@ fn fenced(done: &[Completion], written: &[i64]) -> Vec<i64> {
         .map(|c| c.id)
         .filter(|id| !written.contains(id))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn done(id: i64, value: &str) -> Completion {
+        Completion {
+            id,
+            token: 1,
+            result: "{}".into(),
+            module: None,
+            started_at: 0,
+            progress: None,
+            cursors: vec![CursorWrite {
+                instance: "i".into(),
+                name: "s".into(),
+                value: value.into(),
+            }],
+        }
+    }
+
+    #[test]
+    fn only_written_completions_move_cursors_and_the_last_wins() {
+        let batch = [done(1, "1"), done(2, "2"), done(3, "3")];
+        let kept = cursor_writes(&batch, &[1, 2]);
+        assert_eq!(kept.len(), 1);
+        assert_eq!((kept[0].0, kept[0].1.value.as_str()), (2, "2"));
+        assert!(cursor_writes(&batch, &[]).is_empty());
+    }
 }

@@ -4,7 +4,9 @@
 //! that workers of many nodes claim side by side.
 
 use super::super::{Candidate, ClaimLoad, Completion, JobRow, LogLine, StoredJob, job_columns};
-use super::{Pick, QueueDriver, RUNNING_PER_CHANNEL, fenced, in_run_order, ready_jobs, scan};
+use super::{
+    Pick, QueueDriver, RUNNING_PER_CHANNEL, cursor_writes, fenced, in_run_order, ready_jobs, scan,
+};
 use crate::error::Result;
 use crate::store::now_ms;
 use futures_util::future::BoxFuture;
@@ -41,6 +43,12 @@ const COMPLETE: &str = "UPDATE jobs SET state = 'done', result = v.result, error
                  $7::bigint[], $8::bigint[]) AS v(id, token, result, module, hash, started, total, done) \
      WHERE jobs.id = v.id AND jobs.lease_token = v.token \
      AND jobs.state IN ('enqueued', 'started') RETURNING jobs.id";
+
+/// Cursors of completed jobs: instances, names, values, jobs; `$5` now.
+const UPSERT_CURSORS: &str = "INSERT INTO cursors (instance, name, value, updated_at, job_id) \
+     SELECT i, n, v, $5, j FROM UNNEST($1::text[], $2::text[], $3::text[], $4::bigint[]) AS c(i, n, v, j) \
+     ON CONFLICT (instance, name) DO UPDATE SET value = excluded.value, \
+     updated_at = excluded.updated_at, job_id = excluded.job_id";
 
 const INSERT_LOGS: &str = "INSERT INTO job_logs (job_id, attempt, at, level, module, message) \
      SELECT * FROM UNNEST($1::bigint[], $2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::text[])";
@@ -194,6 +202,32 @@ impl PostgresDriver {
                 .fetch_all(&mut *tx)
                 .await?;
             fenced_ids = fenced(done, &written);
+            let cursors = cursor_writes(done, &written);
+            if !cursors.is_empty() {
+                sqlx::query(UPSERT_CURSORS)
+                    .bind(
+                        cursors
+                            .iter()
+                            .map(|(_, w)| w.instance.as_str())
+                            .collect::<Vec<_>>(),
+                    )
+                    .bind(
+                        cursors
+                            .iter()
+                            .map(|(_, w)| w.name.as_str())
+                            .collect::<Vec<_>>(),
+                    )
+                    .bind(
+                        cursors
+                            .iter()
+                            .map(|(_, w)| w.value.as_str())
+                            .collect::<Vec<_>>(),
+                    )
+                    .bind(cursors.iter().map(|(job, _)| *job).collect::<Vec<i64>>())
+                    .bind(now_ms())
+                    .execute(&mut *tx)
+                    .await?;
+            }
         }
         tx.commit().await?;
         Ok(fenced_ids)

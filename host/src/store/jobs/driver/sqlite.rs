@@ -10,7 +10,9 @@
 //! instead of 5 ms). Driven by the batch, each job is one rowid lookup.
 
 use super::super::{Candidate, ClaimLoad, Completion, JobRow, LogLine, StoredJob, job_columns};
-use super::{Pick, QueueDriver, RUNNING_PER_CHANNEL, fenced, in_run_order, ready_jobs, scan};
+use super::{
+    Pick, QueueDriver, RUNNING_PER_CHANNEL, cursor_writes, fenced, in_run_order, ready_jobs, scan,
+};
 use crate::error::Result;
 use crate::store::now_ms;
 use futures_util::future::BoxFuture;
@@ -42,6 +44,14 @@ const COMPLETE: &str = "UPDATE jobs SET state = 'done', result = v.result, error
       json_extract(o, '$.total') AS total, json_extract(o, '$.done') AS done FROM e) AS v \
      WHERE jobs.id = v.id AND jobs.lease_token = v.token \
      AND +jobs.state IN ('enqueued', 'started') RETURNING jobs.id";
+
+/// Cursors of many completed jobs (`$1`, a JSON array; `$2` now). `WHERE
+/// true` keeps SQLite from reading `ON` as a join's.
+const UPSERT_CURSORS: &str = "INSERT INTO cursors (instance, name, value, updated_at, job_id) \
+     SELECT json_extract(value, '$.instance'), json_extract(value, '$.name'), \
+     json_extract(value, '$.value'), $2, json_extract(value, '$.job') FROM json_each($1) WHERE true \
+     ON CONFLICT (instance, name) DO UPDATE SET value = excluded.value, \
+     updated_at = excluded.updated_at, job_id = excluded.job_id";
 
 /// Log lines of many jobs (`$1`, a JSON array), in one statement.
 pub(in crate::store) const INSERT_LOGS: &str = "INSERT INTO job_logs (job_id, attempt, at, level, module, message) \
@@ -169,6 +179,19 @@ impl SqliteDriver {
                 .fetch_all(&mut *tx)
                 .await?;
             fenced_ids = fenced(done, &written);
+            let cursors: Vec<Value> = cursor_writes(done, &written)
+                .into_iter()
+                .map(|(job, w)| {
+                    json!({ "instance": w.instance, "name": w.name, "value": w.value, "job": job })
+                })
+                .collect();
+            if !cursors.is_empty() {
+                sqlx::query(UPSERT_CURSORS)
+                    .bind(Value::Array(cursors).to_string())
+                    .bind(now_ms())
+                    .execute(&mut *tx)
+                    .await?;
+            }
         }
         tx.commit().await?;
         Ok(fenced_ids)
