@@ -92,7 +92,15 @@ async fn a_create_intent_is_resumed_with_its_key_until_a_bind_ends_it() {
 
     // The bind that records the sync ends the intent and stores both versions.
     let link = store
-        .bind_synced("acme", "customer", record.id, "C-1", Some("etag-1"), None)
+        .bind_synced(
+            "acme",
+            "customer",
+            record.id,
+            "C-1",
+            Some("etag-1"),
+            1,
+            None,
+        )
         .await
         .unwrap();
     assert_eq!(link.remote_version.as_deref(), Some("etag-1"));
@@ -143,7 +151,7 @@ async fn the_sync_state_tells_which_side_changed_since_the_last_sync() {
     );
 
     store
-        .bind_synced("acme", "product", record.id, "P-9", Some("v1"), None)
+        .bind_synced("acme", "product", record.id, "P-9", Some("v1"), 1, None)
         .await
         .unwrap();
     let synced = store
@@ -186,10 +194,32 @@ async fn the_sync_state_tells_which_side_changed_since_the_last_sync() {
 
     // Binding as synced a record that does not exist says so.
     let err = store
-        .bind_synced("acme", "product", record.id + 1000, "P-11", None, None)
+        .bind_synced("acme", "product", record.id + 1000, "P-11", None, 1, None)
         .await
         .unwrap_err();
     assert!(err.to_string().contains("product"), "{err}");
+
+    // A revision the record never had is refused: it would mark its next
+    // change as synced.
+    let err = store
+        .bind_synced("acme", "product", record.id, "P-9", Some("v2"), 3, None)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("revision 3"), "{err}");
+
+    // Synced at an older revision than the record's now (a change made while
+    // the export was on its way): that change stays unsynced.
+    let link = store
+        .bind_synced("acme", "product", record.id, "P-9", Some("v2"), 1, None)
+        .await
+        .unwrap();
+    assert_eq!(link.synced_revision, Some(1));
+    let state = store
+        .sync_state("acme", "product", record.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(state.revision, 2, "the write above is still to export");
 }
 
 /// An executor that runs nothing: each job sets cursor `stream` of its

@@ -402,13 +402,21 @@ async fn merge_into_record(
         .await?
         .ok_or_else(|| Error::not_found("record", format!("{model} {id}")))?;
     let mut data: Map<String, Value> = serde_json::from_str(&data)?;
+    if values.iter().all(|(k, v)| data.get(k) == Some(v)) {
+        return Ok(());
+    }
     data.extend(values.clone());
-    sqlx::query("UPDATE records SET data = $1, updated_at = $2 WHERE model = $3 AND id = $4")
-        .bind(Value::Object(data).to_string())
-        .bind(now_ms())
-        .bind(model)
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
+    // A change bumps the revision as every record write does: links compare it
+    // with the revision they last synced.
+    sqlx::query(
+        "UPDATE records SET data = $1, updated_at = $2, revision = revision + 1 \
+         WHERE model = $3 AND id = $4",
+    )
+    .bind(Value::Object(data).to_string())
+    .bind(now_ms())
+    .bind(model)
+    .bind(id)
+    .execute(&mut *tx)
+    .await?;
     Ok(())
 }

@@ -53,9 +53,10 @@ enum Versions {
     /// same (same external id), else none (another remote record has
     /// another version history).
     KeepIfSame,
-    /// Both sides are synced: this external version, and the local record's
-    /// current revision.
-    Synced(Option<String>),
+    /// Both sides are synced: this external version, and this revision of
+    /// the local record (the one the caller sent or wrote, which may be older
+    /// than the record's revision now: a change made meanwhile stays unsynced).
+    Synced(Option<String>, i64),
 }
 
 pub(super) fn link(row: &super::DbRow) -> Result<LinkRow> {
@@ -113,10 +114,11 @@ impl Store {
         local_id: i64,
         external_id: &str,
         remote_version: Option<&str>,
+        synced_revision: i64,
         data: Option<Value>,
     ) -> Result<LinkRow> {
         let mut tx = self.begin_write().await?;
-        let versions = Versions::Synced(remote_version.map(str::to_string));
+        let versions = Versions::Synced(remote_version.map(str::to_string), synced_revision);
         let row = Self::bind_with(
             &mut tx,
             instance,
@@ -169,7 +171,7 @@ impl Store {
         };
         let (remote_version, synced_revision) = match versions {
             Versions::KeepIfSame => (kept_version, kept_revision),
-            Versions::Synced(version) => {
+            Versions::Synced(version, synced) => {
                 let revision: Option<i64> =
                     sqlx::query_scalar("SELECT revision FROM records WHERE model = $1 AND id = $2")
                         .bind(model)
@@ -179,7 +181,13 @@ impl Store {
                 let revision = revision.ok_or_else(|| {
                     Error::not_found("record", format!("{model} {local_id} (to bind as synced)"))
                 })?;
-                (version, Some(revision))
+                // A revision the record never had would mark future changes as synced.
+                if !(1..=revision).contains(&synced) {
+                    return Err(Error::Invalid(format!(
+                        "{model} {local_id} is at revision {revision}: it cannot have been synced at revision {synced}"
+                    )));
+                }
+                (version, Some(synced))
             }
         };
         let data = data

@@ -237,6 +237,7 @@ impl links::Host for View<'_, Links> {
         local_id: u64,
         external_id: String,
         remote_version: Option<String>,
+        synced_revision: u64,
         extra: Option<String>,
     ) -> WitResult<Link> {
         self.with_run(async move |run| {
@@ -257,6 +258,7 @@ impl links::Host for View<'_, Links> {
                     record_id(local_id)?,
                     &external_id,
                     remote_version.as_deref(),
+                    i64::try_from(synced_revision).unwrap_or(i64::MAX),
                     data(extra)?,
                 )
                 .await?;
