@@ -70,8 +70,10 @@
 #![warn(missing_docs)]
 
 pub mod bindings;
+pub mod conflicts;
 pub mod connector;
 pub mod context;
+pub mod cursors;
 pub mod error;
 pub mod generic;
 pub mod http;
@@ -80,10 +82,12 @@ pub mod mapper;
 pub mod unit;
 pub mod webhook;
 
+pub use conflicts::{Conflict, ConflictPolicy, Conflicts, JobRef};
 pub use connector::{Connector, Event};
 pub use context::{Context, Filter, Job, NO_EXPORT, Record};
+pub use cursors::Cursors;
 pub use error::{Error, ErrorKind, Result};
-pub use links::{Binder, Link, Links, Pair};
+pub use links::{Binder, CreateIntent, Link, Links, Pair, SyncState};
 pub use unit::Unit;
 
 /// The names most connectors use.
