@@ -63,6 +63,9 @@
 //! ```
 //!
 //! Build and install it with `ferry build DIR` and `ferry install DIR`.
+//! The `shop` and `shop-v2` connectors in `example-connectors/` are complete,
+//! tested examples (with a v2 module that overrides only its adapter and one
+//! mapper field).
 //!
 //! ## Two-way sync that survives crashes and conflicts
 //!
@@ -88,9 +91,6 @@
 //!   reads the record once more).
 //! - importer and exporter `run` take `resolution` (`"remote"`, `"local"`):
 //!   the jobs a person's conflict resolution enqueues.
-//! The `shop` and `shop-v2` connectors in `example-connectors/` are complete,
-//! tested examples (with a v2 module that overrides only its adapter and one
-//! mapper field).
 
 #![warn(missing_docs)]
 
