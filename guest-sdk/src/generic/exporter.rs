@@ -73,7 +73,7 @@ impl Exporter {
         let model = &self.model;
         let intent = ctx.links().begin_create(model, record.id)?;
         if intent.resumed {
-            if let Some((external_id, answer)) = find(ctx, model, &intent.key, record.id)? {
+            if let Found::Yes(external_id, answer) = find(ctx, model, &intent.key, record.id)? {
                 let version = self.version_after(ctx, &answer, &external_id)?;
                 ctx.links()
                     .bind_synced(model, record.id, &external_id, Some(&version), None)?;
@@ -86,10 +86,6 @@ impl Exporter {
                     json!({ "external_id": external_id, "created": false, "reconciled": true }),
                 );
             }
-            ctx.info_log(&format!(
-                "{model} {}: an earlier try did not finish; the remote has no record with key {}: creating it",
-                record.id, intent.key
-            ));
         }
         let data = ctx.call(
             kind::MAPPER,
@@ -204,12 +200,21 @@ impl Exporter {
     }
 }
 
+/// What `find` says about the record an earlier try may have created.
+enum Found {
+    /// The remote holds it: its id, and the adapter's answer (`version`).
+    Yes(String, Value),
+    /// The remote holds no record made with the key (or the adapter cannot
+    /// tell): create.
+    No,
+}
+
 /// Ask the adapter for the record an earlier try created with `key`:
 /// `find` `{idempotency_key, local_id}` → `{id, version?}` or `{id: null}`.
 /// An adapter without `find` answers not-found, which counts as "not there"
 /// (with a warning: only a remote that honours the idempotency key then
 /// keeps the create from making a second record).
-fn find(ctx: &Context, model: &str, key: &str, local_id: u64) -> Result<Option<(String, Value)>> {
+fn find(ctx: &Context, model: &str, key: &str, local_id: u64) -> Result<Found> {
     let answer = match ctx.call(
         kind::ADAPTER,
         model,
@@ -219,17 +224,23 @@ fn find(ctx: &Context, model: &str, key: &str, local_id: u64) -> Result<Option<(
         Ok(answer) => answer,
         Err(err) if err.kind == ErrorKind::NotFound => {
             ctx.warn_log(&format!(
-                "{model} {local_id}: the adapter could not look for key {key} ({}); \
-                 creating again with the same idempotency key",
+                "{model} {local_id}: an earlier try did not finish, and the adapter cannot look \
+                 for its record ({}); creating again with the same idempotency key {key}",
                 err.message
             ));
-            return Ok(None);
+            return Ok(Found::No);
         }
         Err(err) => return Err(err),
     };
     match answer.get("id") {
-        None | Some(Value::Null) => Ok(None),
-        Some(_) => Ok(Some((id_field(&answer, "id")?, answer))),
+        None | Some(Value::Null) => {
+            ctx.info_log(&format!(
+                "{model} {local_id}: an earlier try did not finish; the remote has no record \
+                 with key {key}: creating it"
+            ));
+            Ok(Found::No)
+        }
+        Some(_) => Ok(Found::Yes(id_field(&answer, "id")?, answer)),
     }
 }
 
