@@ -4,7 +4,7 @@
 
 use super::conflict::{self, Clash, Settled, Side};
 use super::payload::{forced, id_field, local_id_field, only_run};
-use super::version::{version_of, version_text};
+use super::version::{named_version, version_of, version_text};
 use crate::unit::kind;
 use crate::{Context, ErrorKind, Record, Result, Unit};
 use serde_json::{Value, json};
@@ -27,7 +27,8 @@ use serde_json::{Value, json};
 /// - `resolution: "local"` (a person's or a policy's decision) writes without
 ///   asking.
 ///
-/// Writes carry `if_match` (the remote version just read), so that an
+/// Writes carry `if_match` (the version the remote record carried when just
+/// read; null when it carries none, since a hash means nothing to it), so that an
 /// adapter whose remote supports it refuses a write over a change made in
 /// between; the next try then sees that change.
 pub struct Exporter {
@@ -72,20 +73,19 @@ impl Exporter {
     fn create(&self, ctx: &Context, record: &Record) -> Result<Value> {
         let model = &self.model;
         let intent = ctx.links().begin_create(model, record.id)?;
-        if intent.resumed {
-            if let Found::Yes(external_id, answer) = find(ctx, model, &intent.key, record.id)? {
-                let version = self.version_after(ctx, &answer, &external_id)?;
-                ctx.links()
-                    .bind_synced(model, record.id, &external_id, Some(&version), None)?;
-                ctx.info_log(&format!(
-                    "{model} {}: an earlier try created it as {external_id} (found by key {}); \
+        // An earlier try that did not bind may have created the record.
+        if intent.resumed
+            && let Found::Yes(external_id, answer) = find(ctx, model, &intent.key, record.id)?
+        {
+            let version = self.version_after(ctx, &answer, &external_id)?;
+            ctx.links()
+                .bind_synced(model, record.id, &external_id, Some(&version), None)?;
+            ctx.info_log(&format!(
+                "{model} {}: an earlier try created it as {external_id} (found by key {}); \
                      bound instead of created again",
-                    record.id, intent.key
-                ));
-                return Ok(
-                    json!({ "external_id": external_id, "created": false, "reconciled": true }),
-                );
-            }
+                record.id, intent.key
+            ));
+            return Ok(json!({ "external_id": external_id, "created": false, "reconciled": true }));
         }
         let data = ctx.call(
             kind::MAPPER,
@@ -136,7 +136,9 @@ impl Exporter {
             return Ok(json!({ "external_id": external_id, "created": false, "skipped": true }));
         }
         let remote = ctx.call(kind::ADAPTER, model, "read", &json!({ "id": external_id }))?;
-        let version = version_of(&remote, self.version_field.as_deref());
+        let field = self.version_field.as_deref();
+        let version = version_of(&remote, field);
+        let if_match = named_version(&remote, field);
         let mut fields = fields;
         let mut decided = None;
         if let Some(state) = &state
@@ -187,7 +189,7 @@ impl Exporter {
             kind::ADAPTER,
             model,
             "write",
-            &json!({ "id": external_id, "values": data, "if_match": version }),
+            &json!({ "id": external_id, "values": data, "if_match": if_match }),
         )?;
         let version = self.version_after(ctx, &answer, &external_id)?;
         ctx.links()

@@ -20,7 +20,8 @@
 //!     adapter without it counts as "not found" (then only a remote that
 //!     honours `Idempotency-Key` keeps a retried create from duplicating).
 //!   - `write` `{id, values, if_match}` → `{version?}`. `if_match` is the
-//!     version read just before: send it as `If-Match` where the remote
+//!     version the record carried when read just before (null when it
+//!     carries none): send it as `If-Match` where the remote
 //!     supports it, and answer a refusal (HTTP 412) with a retryable error, so
 //!     that the next try sees the change and checks for a conflict.
 //!   - a `version` left out of an answer costs one more `read`.
@@ -59,4 +60,4 @@ pub use binder::LinkBinder;
 pub use exporter::Exporter;
 pub use importer::Importer;
 pub use jobs::{export_record, import_batch, import_cursor, import_record};
-pub use version::{remote_version, updated_at_ms, version_of, version_text};
+pub use version::{named_version, remote_version, updated_at_ms, version_of, version_text};

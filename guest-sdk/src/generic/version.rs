@@ -37,11 +37,18 @@ pub fn remote_version(record: &Value) -> Option<String> {
 /// unit names one, else [`remote_version`]; when the record has neither, a
 /// hash of its canonical JSON (`hash:` and 16 hex digits).
 pub fn version_of(record: &Value, field: Option<&str>) -> String {
-    let named = match field {
+    named_version(record, field)
+        .unwrap_or_else(|| format!("hash:{:016x}", fnv1a(canonical(record).as_bytes())))
+}
+
+/// The version the record itself carries (the named field, else
+/// [`remote_version`]), without the hash fallback: what may go to the remote
+/// as `If-Match`, which only knows its own versions.
+pub fn named_version(record: &Value, field: Option<&str>) -> Option<String> {
+    match field {
         Some(field) => record.get(field).and_then(version_text),
         None => remote_version(record),
-    };
-    named.unwrap_or_else(|| format!("hash:{:016x}", fnv1a(canonical(record).as_bytes())))
+    }
 }
 
 /// The record's `updated_at` in milliseconds, when it is a number (or a
@@ -128,6 +135,11 @@ mod tests {
             v,
             version_of(&a, Some("missing")),
             "a named field that is absent falls back to the hash"
+        );
+        assert_eq!(
+            named_version(&a, None),
+            None,
+            "a hash is never sent as If-Match: the remote does not know it"
         );
         // Pinned: the version is stored, so it must not change between builds.
         assert_eq!(version_of(&json!({}), None), "hash:08f44b07b5901a25");
