@@ -1,8 +1,8 @@
 //! Admin endpoints for tests and the demo (`/_admin/…`), and the sandbox
 //! tests' helpers (`/_test/…`).
 
-use crate::Shop;
 use crate::api::KINDS;
+use crate::shop::Shop;
 use axum::Json;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, Uri};

@@ -1,7 +1,7 @@
 //! The shop's REST API in its two layouts (v1 and v2): lists, reads,
 //! creates (idempotent by key in v1) and updates (conditional on `If-Match`).
 
-use crate::Shop;
+use crate::shop::Shop;
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};

@@ -32,52 +32,18 @@
 mod admin;
 mod api;
 mod data;
+mod shop;
 #[cfg(test)]
 mod tests;
 
 pub use data::ShopData;
+pub use shop::{DEFAULT_API_KEY, DEFAULT_TOKEN, Shop};
 
 use axum::Router;
 use axum::routing::{get, post};
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex, MutexGuard};
-
-/// API key the v1 layout expects by default.
-pub const DEFAULT_API_KEY: &str = "demo-key";
-/// Bearer token the v2 layout expects by default.
-pub const DEFAULT_TOKEN: &str = "demo-token";
-
-/// Shared state of a running simulator.
-#[derive(Clone)]
-pub struct Shop {
-    data: Arc<Mutex<ShopData>>,
-    api_key: String,
-    token: String,
-}
-
-impl Default for Shop {
-    fn default() -> Self {
-        Self::new(DEFAULT_API_KEY, DEFAULT_TOKEN)
-    }
-}
 
 impl Shop {
-    /// An empty shop accepting these credentials.
-    pub fn new(api_key: &str, token: &str) -> Self {
-        Shop {
-            data: Arc::default(),
-            api_key: api_key.into(),
-            token: token.into(),
-        }
-    }
-
-    /// Lock the data (for tests and the demo: look or change directly).
-    pub fn data(&self) -> MutexGuard<'_, ShopData> {
-        self.data
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
     /// The HTTP routes of the shop.
     pub fn router(&self) -> Router {
         Router::new()
