@@ -80,15 +80,16 @@ async fn a_second_import_updates_and_duplicates_nothing() {
         .unwrap()
         .unwrap();
 
-    // The shop renames product 7; the next import updates the same local record.
-    if let Some(p) = shop
-        .data()
-        .records
-        .get_mut("products")
-        .and_then(|r| r.get_mut(&7))
-    {
-        p["name"] = json!("Renamed in the shop");
-    }
+    // The shop renames product 7 (its `updated_at` moves, as an edit in the
+    // shop does); the next import updates the same local record.
+    let renamed = json!({ "name": "Renamed in the shop" });
+    shop.data()
+        .update(
+            "products",
+            7,
+            renamed.as_object().cloned().unwrap_or_default(),
+        )
+        .expect("product 7 is in the shop");
     enqueue_import(&ferry, "acme", "product").await.unwrap();
     let stats = drain(&ferry, |_| {}).await.unwrap();
     assert_eq!(stats.failed, 0);

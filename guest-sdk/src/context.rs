@@ -1,7 +1,9 @@
-//! [`Context`]: the session of one call, plus jobs, events, links, units and
-//! revealed secrets.
+//! [`Context`]: the session of one call, plus jobs, events, links, cursors,
+//! conflicts, units and revealed secrets.
 
 use crate::bindings::ferry::connector::{events, jobs, secrets, session, units};
+use crate::conflicts::Conflicts;
+use crate::cursors::Cursors;
 use crate::links::Links;
 use crate::{Error, Result};
 use serde_json::Value;
@@ -338,6 +340,18 @@ impl<'a> Context<'a> {
     /// Links (bindings) of this backend instance.
     pub fn links(&self) -> Links {
         Links
+    }
+
+    /// Cursors of this backend instance: how far a job has read a stream of
+    /// changes, committed with the job's `done` state.
+    pub fn cursors(&self) -> Cursors {
+        Cursors
+    }
+
+    /// Conflicts of this backend instance: the operator's policy per model,
+    /// and where a conflict for a person to resolve is reported.
+    pub fn conflicts(&self) -> Conflicts {
+        Conflicts
     }
 
     /// The value of secret `name` of this call's backend instance, in guest

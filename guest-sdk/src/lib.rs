@@ -66,12 +66,39 @@
 //! The `shop` and `shop-v2` connectors in `example-connectors/` are complete,
 //! tested examples (with a v2 module that overrides only its adapter and one
 //! mapper field).
+//!
+//! ## Two-way sync that survives crashes and conflicts
+//!
+//! The generic units ([`generic::Importer`], [`generic::Exporter`],
+//! [`generic::import_batch`]) make a sync safe to run twice, which a queue
+//! that delivers at least once needs. What they ask of an adapter (see the
+//! [`generic`] module for the whole protocol):
+//! - `search` `{since}` may answer a `cursor` (e.g. the newest `updated_at`
+//!   listed); the batch keeps it in the committed cursor `import:{model}`
+//!   ([`Context::cursors`]), so a batch that fails asks again for the same
+//!   changes.
+//! - `read` answers records with a version (`updated_at`, `etag` or
+//!   `version`; else the SDK hashes the record): with the local revision, it
+//!   is how a change of one side is told from a change of both, a conflict
+//!   decided by the operator's policy ([`Context::conflicts`]).
+//! - `create` gets an `idempotency_key`: send it as `Idempotency-Key` or keep
+//!   it in an external reference field, and answer `find`
+//!   `{idempotency_key}` → `{id}` / `{id: null}`, so that a create cut short
+//!   before its bind is found and bound, not made twice.
+//! - `write` gets `if_match`, the version read just before: send it as
+//!   `If-Match` and answer 412 with a retryable error.
+//! - `create`, `find` and `write` may answer the new `version` (else the SDK
+//!   reads the record once more).
+//! - importer and exporter `run` take `resolution` (`"remote"`, `"local"`):
+//!   the jobs a person's conflict resolution enqueues.
 
 #![warn(missing_docs)]
 
 pub mod bindings;
+pub mod conflicts;
 pub mod connector;
 pub mod context;
+pub mod cursors;
 pub mod error;
 pub mod generic;
 pub mod http;
@@ -80,10 +107,12 @@ pub mod mapper;
 pub mod unit;
 pub mod webhook;
 
+pub use conflicts::{Conflict, ConflictPolicy, Conflicts, JobRef};
 pub use connector::{Connector, Event};
 pub use context::{Context, Filter, Job, NO_EXPORT, Record};
+pub use cursors::Cursors;
 pub use error::{Error, ErrorKind, Result};
-pub use links::{Binder, Link, Links, Pair};
+pub use links::{Binder, CreateIntent, Link, Links, Pair, SyncState};
 pub use unit::Unit;
 
 /// The names most connectors use.

@@ -1,4 +1,11 @@
 //! Links (bindings) between local and external records, and a [`Binder`] over them.
+//!
+//! Since contract 0.1.1 a link also remembers what both sides looked like at
+//! the last sync ([`SyncState`]: the remote version, the local revision), which
+//! is how the generic importer and exporter tell a one-sided change from a
+//! conflict; and an exporter commits a [`CreateIntent`] before it creates the
+//! remote twin of a record, so that a try cut short between the remote create
+//! and the bind finds the record again instead of creating a second one.
 
 use crate::bindings::ferry::connector::links as wit_links;
 use crate::{Context, Result};
@@ -63,6 +70,65 @@ impl Pair {
     }
 }
 
+/// What a link knew at the last sync, and where the local record stands now.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SyncState {
+    /// The link itself.
+    pub link: Link,
+    /// Version of the external record at the last sync (`updated_at`, an
+    /// ETag, a hash, as the connector gave it); none if never given.
+    pub remote_version: Option<String>,
+    /// Revision of the local record at the last sync; none for a link made by
+    /// [`Links::bind`], which records no versions.
+    pub synced_revision: Option<u64>,
+    /// Revision of the local record now (one more per write that changed a value).
+    pub revision: u64,
+    /// When the local record last changed, ms since the epoch.
+    pub local_updated_at: i64,
+}
+
+impl SyncState {
+    fn from_wit(s: wit_links::SyncState) -> Result<Self> {
+        Ok(SyncState {
+            link: Link::from_wit(s.link)?,
+            remote_version: s.remote_version,
+            synced_revision: s.synced_revision,
+            revision: s.revision,
+            local_updated_at: s.local_updated_at,
+        })
+    }
+
+    /// Whether the local record changed since the last sync. A link that
+    /// recorded no revision (made by [`Links::bind`]) says nothing either
+    /// way: `false`, so that such links keep the behaviour they had.
+    pub fn local_changed(&self) -> bool {
+        self.synced_revision
+            .is_some_and(|synced| synced != self.revision)
+    }
+
+    /// Whether the external record changed since the last sync, given its
+    /// version now. Unknown (no version recorded) counts as not changed.
+    pub fn remote_changed(&self, version_now: &str) -> bool {
+        self.remote_version
+            .as_deref()
+            .is_some_and(|seen| seen != version_now)
+    }
+}
+
+/// An intent to create the external twin of a local record, committed before
+/// the create is sent; see [`Links::begin_create`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CreateIntent {
+    /// The same on every try until the record is bound: send it as
+    /// `Idempotency-Key`, or store it in the remote's external reference field.
+    pub key: String,
+    /// An earlier try made this intent and did not bind: the remote may
+    /// already hold the record; find it by `key` before creating again.
+    pub resumed: bool,
+    /// When the intent was first made, ms since the epoch.
+    pub created_at: i64,
+}
+
 /// The links of the current backend instance.
 #[derive(Debug, Clone, Copy)]
 pub struct Links;
@@ -112,6 +178,46 @@ impl Links {
     /// Remove the link of a local record.
     pub fn unbind(&self, model: &str, local_id: u64) -> Result<bool> {
         Ok(wit_links::unbind(model, local_id)?)
+    }
+    /// The sync state of a local record's link (versions of both sides at
+    /// the last sync, and the local revision now); none if it has no link.
+    pub fn sync_state_of(&self, model: &str, local_id: u64) -> Result<Option<SyncState>> {
+        wit_links::sync_state_of(model, local_id)?
+            .map(SyncState::from_wit)
+            .transpose()
+    }
+    /// Bind like [`Links::bind`] and record both sides as synced: the external
+    /// record's `remote_version` and the local record's current revision.
+    /// Ends any create intent of the record, in the same transaction.
+    pub fn bind_synced(
+        &self,
+        model: &str,
+        local_id: u64,
+        external_id: &str,
+        remote_version: Option<&str>,
+        data: Option<&Value>,
+    ) -> Result<Link> {
+        let data = data.map(Value::to_string);
+        Link::from_wit(wit_links::bind_synced(
+            model,
+            local_id,
+            external_id,
+            remote_version,
+            data.as_deref(),
+        )?)
+    }
+    /// Commit (at once, not with the job) an intent to create the external
+    /// twin of a local record, or get back the unfinished one an earlier try
+    /// left (`resumed`): a crash between the remote create and the bind then
+    /// leaves the intent, and the next try looks for the record (by its
+    /// `key`) before it creates again. A bind of the record ends the intent.
+    pub fn begin_create(&self, model: &str, local_id: u64) -> Result<CreateIntent> {
+        let intent = wit_links::begin_create(model, local_id)?;
+        Ok(CreateIntent {
+            key: intent.key,
+            resumed: intent.resumed,
+            created_at: intent.created_at,
+        })
     }
     /// Couple two external ids under a label.
     pub fn bind_pair(

@@ -7,7 +7,8 @@ use serde_json::Value;
 pub mod kind {
     /// Turns external records into local values and back.
     pub const MAPPER: &str = "mapper";
-    /// Speaks the external system's protocol (`search`, `read`, `create`, `write`, `delete`).
+    /// Speaks the external system's protocol (`search`, `read`, `create`,
+    /// `find`, `write`, `delete`; see [`crate::generic`] for their payloads).
     pub const ADAPTER: &str = "adapter";
     /// Keeps the links between local and external ids.
     pub const BINDER: &str = "binder";

@@ -4,6 +4,11 @@
 //! layout, cursor paging, bearer auth, `{data: …}` envelopes) and one field of
 //! the product mapper (`title` instead of `name`). Importers, exporters, binders,
 //! the other mappers and the jobs fall back to the `shop` module.
+//!
+//! v2 has no idempotency keys: the adapter stores the exporter's key in the
+//! record's `external_ref` and answers `find` by listing records with that
+//! reference, so a create cut short before its bind is found, not repeated.
+//! Writes carry `If-Match`, as in v1.
 
 use ferry_sdk::http;
 use ferry_sdk::mapper::id_text;
@@ -29,49 +34,119 @@ impl V2Adapter {
             self.collection
         ))
     }
-    fn send(&self, ctx: &Context, request: http::Request) -> Result<Value> {
+    fn call_shop(&self, ctx: &Context, request: http::Request) -> Result<http::Response> {
         let token = ctx.param("token").unwrap_or_default();
         request
             .header("authorization", &format!("Bearer {token}"))
-            .send()?
-            .error_for_status()?
-            .json()
+            .send()
     }
+    fn send(&self, ctx: &Context, request: http::Request) -> Result<Value> {
+        self.call_shop(ctx, request)?.error_for_status()?.json()
+    }
+
+    /// The ids changed since `since`, cursor page by cursor page, and the
+    /// batch's next cursor: the newest `updated_at` listed, or `since` again.
+    fn search(&self, ctx: &Context, since: &Value) -> Result<Value> {
+        let filter = since
+            .as_i64()
+            .map(|s| format!("&changed_since={s}"))
+            .unwrap_or_default();
+        let mut ids = Vec::new();
+        let mut newest: Option<i64> = None;
+        let mut page = 0;
+        loop {
+            let body = self.send(
+                ctx,
+                http::Request::get(&self.url(ctx, &format!("?cursor={page}&limit=200{filter}"))?),
+            )?;
+            let data = body["data"]
+                .as_array()
+                .ok_or_else(|| Error::fatal("list without `data`"))?;
+            for item in data {
+                ids.push(item["id"].clone());
+                newest = newest.max(item["updated_at"].as_i64());
+            }
+            match body["next_cursor"].as_u64() {
+                Some(next) => page = next,
+                None => break,
+            }
+        }
+        let cursor = newest.map(Value::from).unwrap_or_else(|| since.clone());
+        Ok(json!({ "ids": ids, "cursor": cursor }))
+    }
+
+    /// Create with the exporter's key in the record's `external_ref`: v2 has
+    /// no idempotency keys, but it lists records by that field (see `find`).
+    fn create(&self, ctx: &Context, payload: &Value) -> Result<Value> {
+        let mut values = payload["values"].clone();
+        if let (Some(fields), Some(key)) =
+            (values.as_object_mut(), payload["idempotency_key"].as_str())
+        {
+            fields.insert("external_ref".into(), json!(key));
+        }
+        let body = self.send(ctx, http::Request::post(&self.url(ctx, "")?).json(&values))?;
+        Ok(json!({ "id": body["data"]["id"], "version": body["data"]["updated_at"] }))
+    }
+
+    /// The record an earlier create made with this key, if the shop has it.
+    fn find(&self, ctx: &Context, payload: &Value) -> Result<Value> {
+        let key = payload["idempotency_key"]
+            .as_str()
+            .ok_or_else(|| Error::fatal("find needs an `idempotency_key`"))?;
+        let url = self.url(ctx, "")?;
+        let url = format!("{url}?external_ref={}", encode_query(key));
+        let body = self.send(ctx, http::Request::get(&url))?;
+        let found = body["data"].as_array().and_then(|d| d.first());
+        Ok(match found {
+            Some(record) => json!({ "id": record["id"], "version": record["updated_at"] }),
+            None => json!({ "id": null }),
+        })
+    }
+
+    /// Patch only over the version the exporter read (`If-Match`); a change
+    /// in the shop in between is refused (412) and retried.
+    fn write(&self, ctx: &Context, payload: &Value) -> Result<Value> {
+        let id = id_text(&payload["id"]);
+        let mut request = http::Request::new("PATCH", &self.url(ctx, &format!("/{id}"))?)
+            .json(&payload["values"]);
+        if let Some(version) = ferry_sdk::generic::version_text(&payload["if_match"]) {
+            request = request.header("if-match", &format!("\"{version}\""));
+        }
+        let response = self.call_shop(ctx, request)?;
+        if response.status == 412 {
+            return Err(Error::retryable(format!(
+                "{} {id} changed in the shop meanwhile: the next try checks for a conflict",
+                self.collection
+            )));
+        }
+        let body = response.error_for_status()?.json()?;
+        Ok(json!({ "version": body["data"]["updated_at"] }))
+    }
+}
+
+/// Percent-encode a query value (keys are ours, but never trust a string
+/// into a URL as is).
+fn encode_query(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            other => format!("%{other:02X}"),
+        })
+        .collect()
 }
 
 impl Unit for V2Adapter {
     fn methods(&self) -> Vec<String> {
-        ["search", "read", "create", "write"]
+        ["search", "read", "create", "find", "write"]
             .map(String::from)
             .to_vec()
     }
     fn call(&self, ctx: &Context, method: &str, payload: Value) -> Result<Value> {
         match method {
-            "search" => {
-                let since = payload["since"]
-                    .as_i64()
-                    .map(|s| format!("&changed_since={s}"))
-                    .unwrap_or_default();
-                let mut ids = Vec::new();
-                let mut cursor = 0;
-                loop {
-                    let body = self.send(
-                        ctx,
-                        http::Request::get(
-                            &self.url(ctx, &format!("?cursor={cursor}&limit=200{since}"))?,
-                        ),
-                    )?;
-                    let data = body["data"]
-                        .as_array()
-                        .ok_or_else(|| Error::fatal("list without `data`"))?;
-                    ids.extend(data.iter().map(|r| r["id"].clone()));
-                    match body["next_cursor"].as_u64() {
-                        Some(next) => cursor = next,
-                        None => break,
-                    }
-                }
-                Ok(json!({ "ids": ids }))
-            }
+            "search" => self.search(ctx, &payload["since"]),
             "read" => {
                 let body = self.send(
                     ctx,
@@ -79,21 +154,9 @@ impl Unit for V2Adapter {
                 )?;
                 Ok(body["data"].clone())
             }
-            "create" => {
-                let body = self.send(
-                    ctx,
-                    http::Request::post(&self.url(ctx, "")?).json(&payload["values"]),
-                )?;
-                Ok(json!({ "id": body["data"]["id"] }))
-            }
-            "write" => {
-                let url = self.url(ctx, &format!("/{}", id_text(&payload["id"])))?;
-                Ok(self.send(
-                    ctx,
-                    http::Request::new("PATCH", &url).json(&payload["values"]),
-                )?["data"]
-                    .clone())
-            }
+            "create" => self.create(ctx, &payload),
+            "find" => self.find(ctx, &payload),
+            "write" => self.write(ctx, &payload),
             other => Err(Error::not_found(format!("adapter has no method `{other}`"))),
         }
     }

@@ -6,6 +6,13 @@
 //! per changed record; `record.updated` on a product enqueues its export (see
 //! `connector.toml`). The shop notifies changed products on the webhook
 //! `product-changed`, which enqueues their import at once.
+//!
+//! What makes the two-way sync safe on the v1 API: creates carry the
+//! exporter's `Idempotency-Key` (a create retried after a crash gets back the
+//! record made the first time), writes carry `If-Match` with the version read
+//! just before (a change in the shop in between is refused with 412, and the
+//! retry checks for a conflict), and the search returns the newest
+//! `updated_at` it listed as the batch's cursor.
 
 use ferry_sdk::mapper::{Mapper, MapperUnit, convert, id_text};
 use ferry_sdk::prelude::*;
@@ -32,13 +39,75 @@ impl V1Adapter {
             self.collection
         ))
     }
-    fn send(&self, ctx: &Context, request: http::Request) -> Result<Value> {
+    fn call_shop(&self, ctx: &Context, request: http::Request) -> Result<http::Response> {
         let key = ctx.param("api_key").unwrap_or_default();
-        request
-            .header("x-api-key", &key)
-            .send()?
-            .error_for_status()?
-            .json()
+        request.header("x-api-key", &key).send()
+    }
+    fn send(&self, ctx: &Context, request: http::Request) -> Result<Value> {
+        self.call_shop(ctx, request)?.error_for_status()?.json()
+    }
+
+    /// The ids changed since `since`, page by page, and the cursor of the
+    /// next search: the newest `updated_at` listed (the shop lists what
+    /// changed strictly after it), or `since` again when nothing changed.
+    fn search(&self, ctx: &Context, since: &Value) -> Result<Value> {
+        let filter = since
+            .as_i64()
+            .map(|s| format!("&updated_since={s}"))
+            .unwrap_or_default();
+        let mut ids = Vec::new();
+        let mut newest: Option<i64> = None;
+        let mut page = 1;
+        loop {
+            let url = self.url(ctx, &format!("?page={page}&per_page=200{filter}"))?;
+            let body = self.send(ctx, http::Request::get(&url))?;
+            let items = body["items"]
+                .as_array()
+                .ok_or_else(|| Error::fatal("list without `items`"))?;
+            for item in items {
+                ids.push(item["id"].clone());
+                newest = newest.max(item["updated_at"].as_i64());
+            }
+            if page >= body["pages"].as_u64().unwrap_or(0) {
+                break;
+            }
+            page += 1;
+        }
+        let cursor = newest.map(Value::from).unwrap_or_else(|| since.clone());
+        Ok(json!({ "ids": ids, "cursor": cursor }))
+    }
+
+    /// Create with the exporter's key as `Idempotency-Key`: the shop answers
+    /// a repeated key with the record it made the first time, so a create
+    /// retried after a crash does not make a second one.
+    fn create(&self, ctx: &Context, payload: &Value) -> Result<Value> {
+        let mut request = http::Request::post(&self.url(ctx, "")?).json(&payload["values"]);
+        if let Some(key) = payload["idempotency_key"].as_str() {
+            request = request.header("idempotency-key", key);
+        }
+        let created = self.send(ctx, request)?;
+        Ok(json!({ "id": created["id"], "version": created["updated_at"] }))
+    }
+
+    /// Write only over the version the exporter read (`If-Match`): a change
+    /// made in the shop in between makes the shop refuse (412), and the next
+    /// try sees that change and checks for a conflict.
+    fn write(&self, ctx: &Context, payload: &Value) -> Result<Value> {
+        let id = id_text(&payload["id"]);
+        let mut request =
+            http::Request::put(&self.url(ctx, &format!("/{id}"))?).json(&payload["values"]);
+        if let Some(version) = ferry_sdk::generic::version_text(&payload["if_match"]) {
+            request = request.header("if-match", &format!("\"{version}\""));
+        }
+        let response = self.call_shop(ctx, request)?;
+        if response.status == 412 {
+            return Err(Error::retryable(format!(
+                "{} {id} changed in the shop meanwhile: the next try checks for a conflict",
+                self.collection
+            )));
+        }
+        let written = response.error_for_status()?.json()?;
+        Ok(json!({ "version": written["updated_at"] }))
     }
 }
 
@@ -50,42 +119,13 @@ impl Unit for V1Adapter {
     }
     fn call(&self, ctx: &Context, method: &str, payload: Value) -> Result<Value> {
         match method {
-            "search" => {
-                let since = payload["since"]
-                    .as_i64()
-                    .map(|s| format!("&updated_since={s}"))
-                    .unwrap_or_default();
-                let mut ids = Vec::new();
-                let mut page = 1;
-                loop {
-                    let url = self.url(ctx, &format!("?page={page}&per_page=200{since}"))?;
-                    let body = self.send(ctx, http::Request::get(&url))?;
-                    let items = body["items"]
-                        .as_array()
-                        .ok_or_else(|| Error::fatal("list without `items`"))?;
-                    ids.extend(items.iter().map(|r| r["id"].clone()));
-                    if page >= body["pages"].as_u64().unwrap_or(0) {
-                        break;
-                    }
-                    page += 1;
-                }
-                Ok(json!({ "ids": ids }))
-            }
+            "search" => self.search(ctx, &payload["since"]),
             "read" => self.send(
                 ctx,
                 http::Request::get(&self.url(ctx, &format!("/{}", id_text(&payload["id"])))?),
             ),
-            "create" => {
-                let created = self.send(
-                    ctx,
-                    http::Request::post(&self.url(ctx, "")?).json(&payload["values"]),
-                )?;
-                Ok(json!({ "id": created["id"] }))
-            }
-            "write" => {
-                let url = self.url(ctx, &format!("/{}", id_text(&payload["id"])))?;
-                self.send(ctx, http::Request::put(&url).json(&payload["values"]))
-            }
+            "create" => self.create(ctx, &payload),
+            "write" => self.write(ctx, &payload),
             other => Err(Error::not_found(format!("adapter has no method `{other}`"))),
         }
     }
@@ -101,7 +141,9 @@ impl Unit for ProductImporter {
     }
     fn call(&self, ctx: &Context, method: &str, payload: Value) -> Result<Value> {
         let out = self.0.call(ctx, method, payload)?;
-        if let Some(id) = out["local_id"].as_u64() {
+        // Only a record this run wrote: a skipped one was checked when it was.
+        let written = out["skipped"].as_bool() != Some(true);
+        if written && let Some(id) = out["local_id"].as_u64() {
             let product = ctx.read("product", id)?;
             if product.values["list_price"].as_f64() == Some(0.0) {
                 ctx.checkpoint(
