@@ -127,6 +127,9 @@ pub struct CreateIntent {
     pub resumed: bool,
     /// When the intent was first made, ms since the epoch.
     pub created_at: i64,
+    /// The local record's revision when asked: read the values after it, and
+    /// bind as synced at this revision.
+    pub revision: u64,
 }
 
 /// The links of the current backend instance.
@@ -187,14 +190,18 @@ impl Links {
             .transpose()
     }
     /// Bind like [`Links::bind`] and record both sides as synced: the external
-    /// record's `remote_version` and the local record's current revision.
-    /// Ends any create intent of the record, in the same transaction.
+    /// record at `remote_version`, the local record at `synced_revision`,
+    /// the revision whose values were sent (read the revision first, then the
+    /// values) or written: never a later one, which would mark a change made
+    /// meanwhile as synced. Ends any create intent of the record, in the same
+    /// transaction.
     pub fn bind_synced(
         &self,
         model: &str,
         local_id: u64,
         external_id: &str,
         remote_version: Option<&str>,
+        synced_revision: u64,
         data: Option<&Value>,
     ) -> Result<Link> {
         let data = data.map(Value::to_string);
@@ -203,6 +210,7 @@ impl Links {
             local_id,
             external_id,
             remote_version,
+            synced_revision,
             data.as_deref(),
         )?)
     }
@@ -217,6 +225,7 @@ impl Links {
             key: intent.key,
             resumed: intent.resumed,
             created_at: intent.created_at,
+            revision: intent.revision,
         })
     }
     /// Couple two external ids under a label.

@@ -6,7 +6,7 @@ use super::conflict::{self, Clash, Settled, Side};
 use super::payload::{forced, id_field, local_id_field, only_run};
 use super::version::{named_version, version_of, version_text};
 use crate::unit::kind;
-use crate::{Context, ErrorKind, Record, Result, Unit};
+use crate::{Context, Error, ErrorKind, Result, Unit};
 use serde_json::{Value, json};
 
 /// The `exporter` unit of a model: read locally, map, create or write
@@ -70,16 +70,26 @@ impl Exporter {
 
     /// Export a record that has no link: reconcile with a create an earlier
     /// try made, or create.
-    fn create(&self, ctx: &Context, record: &Record) -> Result<Value> {
+    fn create(&self, ctx: &Context, local_id: u64) -> Result<Value> {
         let model = &self.model;
-        let intent = ctx.links().begin_create(model, record.id)?;
+        let intent = ctx.links().begin_create(model, local_id)?;
+        // Read after the intent: the values sent are at least as new as
+        // `intent.revision`, the revision bound as synced (never newer, which
+        // would mark a change made meanwhile as sent).
+        let record = ctx.read(model, local_id)?;
         // An earlier try that did not bind may have created the record.
         if intent.resumed
             && let Found::Yes(external_id, answer) = find(ctx, model, &intent.key, record.id)?
         {
             let version = self.version_after(ctx, &answer, &external_id)?;
-            ctx.links()
-                .bind_synced(model, record.id, &external_id, Some(&version), None)?;
+            ctx.links().bind_synced(
+                model,
+                record.id,
+                &external_id,
+                Some(&version),
+                intent.revision,
+                None,
+            )?;
             ctx.info_log(&format!(
                 "{model} {}: an earlier try created it as {external_id} (found by key {}); \
                      bound instead of created again",
@@ -101,8 +111,14 @@ impl Exporter {
         )?;
         let external_id = id_field(&answer, "id")?;
         let version = self.version_after(ctx, &answer, &external_id)?;
-        ctx.links()
-            .bind_synced(model, record.id, &external_id, Some(&version), None)?;
+        ctx.links().bind_synced(
+            model,
+            record.id,
+            &external_id,
+            Some(&version),
+            intent.revision,
+            None,
+        )?;
         Ok(json!({ "external_id": external_id, "created": true }))
     }
 
@@ -111,12 +127,22 @@ impl Exporter {
     fn update(
         &self,
         ctx: &Context,
-        record: &Record,
+        local_id: u64,
         external_id: String,
         fields: Option<Value>,
         forced: bool,
     ) -> Result<Value> {
         let model = &self.model;
+        let Some(sync) = ctx.links().sync_state_of(model, local_id)? else {
+            return Err(Error::retryable(format!(
+                "{model} {local_id}: its link to {external_id} was removed meanwhile"
+            )));
+        };
+        // The revision bound as synced is the one read before the values, so
+        // that a change made meanwhile is never marked as sent.
+        let sent_revision = sync.revision;
+        let record = ctx.read(model, local_id)?;
+        let record = &record;
         let state = if forced {
             ctx.info_log(&format!(
                 "{model} {}: exporting over {external_id} (resolution: local)",
@@ -124,7 +150,7 @@ impl Exporter {
             ));
             None
         } else {
-            ctx.links().sync_state_of(model, record.id)?
+            Some(sync)
         };
         if let Some(state) = &state
             && state.synced_revision == Some(state.revision)
@@ -192,8 +218,14 @@ impl Exporter {
             &json!({ "id": external_id, "values": data, "if_match": if_match }),
         )?;
         let version = self.version_after(ctx, &answer, &external_id)?;
-        ctx.links()
-            .bind_synced(model, record.id, &external_id, Some(&version), None)?;
+        ctx.links().bind_synced(
+            model,
+            record.id,
+            &external_id,
+            Some(&version),
+            sent_revision,
+            None,
+        )?;
         let mut out = json!({ "external_id": external_id, "created": false });
         if let Some(policy) = decided {
             out["conflict"] = json!(policy.name());
@@ -255,7 +287,6 @@ impl Unit for Exporter {
         let model = &self.model;
         let local_id = local_id_field(&payload, "local_id")?;
         let forced = forced(&payload, "exporter", "local")?;
-        let record = ctx.read(model, local_id)?;
         let bound = ctx.call(
             kind::BINDER,
             model,
@@ -269,9 +300,9 @@ impl Unit for Exporter {
                 } else {
                     payload.get("fields").cloned()
                 };
-                self.update(ctx, &record, id.to_string(), fields, forced)
+                self.update(ctx, local_id, id.to_string(), fields, forced)
             }
-            None => self.create(ctx, &record),
+            None => self.create(ctx, local_id),
         }
     }
 }

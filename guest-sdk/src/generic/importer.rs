@@ -76,17 +76,26 @@ impl Unit for Importer {
             // Record and link in one transaction: a crash between the two would
             // make the next try create the record again. The versions follow.
             let local_id = writer.create_linked(model, &values, &external_id)?;
+            // A new record is at revision 1: what was just written.
             ctx.links()
-                .bind_synced(model, local_id, &external_id, Some(&version), None)?;
+                .bind_synced(model, local_id, &external_id, Some(&version), 1, None)?;
             return Ok(json!({ "local_id": local_id, "created": true }));
         };
 
         let mut decided = None;
+        // The revision before this import's write, read before the values it
+        // is compared with (see below).
+        let Some(before) = ctx.links().sync_state_of(model, local_id)? else {
+            return Err(crate::Error::retryable(format!(
+                "{model} {local_id}: its link to {external_id} was removed meanwhile"
+            )));
+        };
         if forced {
             ctx.info_log(&format!(
                 "{model} {local_id}: importing {external_id} over the local version (resolution: remote)"
             ));
-        } else if let Some(state) = ctx.links().sync_state_of(model, local_id)? {
+        } else {
+            let state = &before;
             if state.remote_version.as_deref() == Some(version.as_str()) {
                 ctx.log(
                     crate::context::LogLevel::Debug,
@@ -135,9 +144,23 @@ impl Unit for Importer {
             "to_local",
             &json!({ "record": record, "for_create": false }),
         )?;
-        writer.write(model, local_id, &values)?;
+        // The revision this import leaves synced: the one before it if it
+        // writes nothing new, else the next one. A local change made
+        // meanwhile makes the write land one revision later, so the link
+        // claims less than the record holds and that change still goes out;
+        // it never claims more.
+        let current = ctx.read(model, local_id)?;
+        let changes = values
+            .as_object()
+            .is_some_and(|v| v.iter().any(|(k, v)| current.values.get(k) != Some(v)));
+        let synced = if changes {
+            writer.write(model, local_id, &values)?;
+            before.revision + 1
+        } else {
+            before.revision
+        };
         ctx.links()
-            .bind_synced(model, local_id, &external_id, Some(&version), None)?;
+            .bind_synced(model, local_id, &external_id, Some(&version), synced, None)?;
         let mut out = json!({ "local_id": local_id, "created": false });
         if let Some(policy) = decided {
             out["conflict"] = json!(policy.name());

@@ -167,17 +167,19 @@ pub struct Resolved {
     pub job: i64,
 }
 
-/// The fields whose values differ between `local` and `remote` (a field
-/// missing on one side is `null` there): `{field: {"local": …, "remote": …}}`.
+/// The fields whose values differ between `local` and `remote`:
+/// `{field: {"local": …, "remote": …}}`. Only the fields of `remote` count
+/// (the external record mapped to local fields: what the sync carries);
+/// fields only the local side keeps (`origin`, a computed band) are not in
+/// conflict with anything. A field the local record lacks is `null` there.
 pub fn field_diff(local: &Map<String, Value>, remote: &Map<String, Value>) -> Map<String, Value> {
     let mut diff = Map::new();
-    for key in local.keys().chain(remote.keys()) {
-        let (l, r) = (local.get(key), remote.get(key));
-        if l != r && !diff.contains_key(key) {
-            let value = |v: Option<&Value>| v.cloned().unwrap_or(Value::Null);
+    for (key, r) in remote {
+        let l = local.get(key);
+        if l != Some(r) {
             diff.insert(
                 key.clone(),
-                serde_json::json!({ "local": value(l), "remote": value(r) }),
+                serde_json::json!({ "local": l.cloned().unwrap_or(Value::Null), "remote": r }),
             );
         }
     }

@@ -39,6 +39,11 @@ pub struct IntentRow {
     pub resumed: bool,
     /// When it was first made, ms.
     pub created_at: i64,
+    /// The local record's revision when the intent was asked for (by
+    /// `begin_create`; 0 from `create_intent`): an exporter reads the
+    /// values after it, so binding as synced at this revision never claims a
+    /// change it did not send.
+    pub revision: i64,
 }
 
 /// A fresh intent key: `ferry-{instance}-{model}-{local_id}-{random}`. The
@@ -147,11 +152,20 @@ impl Store {
         .bind(local_id)
         .fetch_one(&mut *tx)
         .await?;
+        let revision: Option<i64> =
+            sqlx::query_scalar("SELECT revision FROM records WHERE model = $1 AND id = $2")
+                .bind(model)
+                .bind(local_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let revision = revision
+            .ok_or_else(|| Error::not_found("record", format!("{model} {local_id} (to export)")))?;
         tx.commit().await?;
         Ok(IntentRow {
             resumed: stored != key,
             key: stored,
             created_at,
+            revision,
         })
     }
 
@@ -175,6 +189,7 @@ impl Store {
             key,
             resumed: true,
             created_at,
+            revision: 0,
         }))
     }
 

@@ -283,6 +283,7 @@ impl links::Host for View<'_, Links> {
                 key: intent.key,
                 resumed: intent.resumed,
                 created_at: intent.created_at,
+                revision: intent.revision as u64,
             })
         })
         .await
