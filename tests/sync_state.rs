@@ -7,7 +7,7 @@
 
 use ferry::admin::{Admin, Remote};
 use ferry::queue::{Execution, Executor, TryFailure, WorkerConfig};
-use ferry::store::{Completion, CursorWrite, JobRow, JobState, NewJob, now_ms};
+use ferry::store::{Completion, CursorWrite, JobRow, JobState, NewJob, SyncedAt, now_ms};
 use ferry::{FailureKind, Ferry};
 use ferry_tests::*;
 use serde_json::json;
@@ -97,8 +97,7 @@ async fn a_create_intent_is_resumed_with_its_key_until_a_bind_ends_it() {
             "customer",
             record.id,
             "C-1",
-            Some("etag-1"),
-            1,
+            synced_at(Some("etag-1"), 1),
             None,
         )
         .await
@@ -151,7 +150,14 @@ async fn the_sync_state_tells_which_side_changed_since_the_last_sync() {
     );
 
     store
-        .bind_synced("acme", "product", record.id, "P-9", Some("v1"), 1, None)
+        .bind_synced(
+            "acme",
+            "product",
+            record.id,
+            "P-9",
+            synced_at(Some("v1"), 1),
+            None,
+        )
         .await
         .unwrap();
     let synced = store
@@ -194,7 +200,14 @@ async fn the_sync_state_tells_which_side_changed_since_the_last_sync() {
 
     // Binding as synced a record that does not exist says so.
     let err = store
-        .bind_synced("acme", "product", record.id + 1000, "P-11", None, 1, None)
+        .bind_synced(
+            "acme",
+            "product",
+            record.id + 1000,
+            "P-11",
+            synced_at(None, 1),
+            None,
+        )
         .await
         .unwrap_err();
     assert!(err.to_string().contains("product"), "{err}");
@@ -202,7 +215,14 @@ async fn the_sync_state_tells_which_side_changed_since_the_last_sync() {
     // A revision the record never had is refused: it would mark its next
     // change as synced.
     let err = store
-        .bind_synced("acme", "product", record.id, "P-9", Some("v2"), 3, None)
+        .bind_synced(
+            "acme",
+            "product",
+            record.id,
+            "P-9",
+            synced_at(Some("v2"), 3),
+            None,
+        )
         .await
         .unwrap_err();
     assert!(err.to_string().contains("revision 3"), "{err}");
@@ -210,7 +230,14 @@ async fn the_sync_state_tells_which_side_changed_since_the_last_sync() {
     // Synced at an older revision than the record's now (a change made while
     // the export was on its way): that change stays unsynced.
     let link = store
-        .bind_synced("acme", "product", record.id, "P-9", Some("v2"), 1, None)
+        .bind_synced(
+            "acme",
+            "product",
+            record.id,
+            "P-9",
+            synced_at(Some("v2"), 1),
+            None,
+        )
         .await
         .unwrap();
     assert_eq!(link.synced_revision, Some(1));
@@ -499,4 +526,12 @@ async fn a_connector_built_against_the_0_1_0_contract_still_loads_and_imports() 
         .unwrap();
     assert_eq!(links.len(), 25);
     assert!(shop.data().requests.keys().any(|k| k.contains("products")));
+}
+
+/// Synced at `revision`, the remote at `version`.
+fn synced_at(version: Option<&str>, revision: i64) -> SyncedAt<'_> {
+    SyncedAt {
+        remote_version: version,
+        revision,
+    }
 }

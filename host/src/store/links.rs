@@ -48,6 +48,16 @@ pub(super) const LINK_COLUMNS: &str =
     "instance, model, local_id, external_id, sync_date, data, remote_version, synced_revision";
 
 /// What a bind records of the versions of both sides.
+/// What [`Store::bind_synced`] records as synced: the external record's
+/// version and the local record's revision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SyncedAt<'a> {
+    /// Version of the external record (`updated_at`, ETag, hash), if known.
+    pub remote_version: Option<&'a str>,
+    /// Revision of the local record whose values were sent or written.
+    pub revision: i64,
+}
+
 enum Versions {
     /// A plain bind: the versions stay as they were if the link is the
     /// same (same external id), else none (another remote record has
@@ -113,12 +123,11 @@ impl Store {
         model: &str,
         local_id: i64,
         external_id: &str,
-        remote_version: Option<&str>,
-        synced_revision: i64,
+        synced: SyncedAt<'_>,
         data: Option<Value>,
     ) -> Result<LinkRow> {
         let mut tx = self.begin_write().await?;
-        let versions = Versions::Synced(remote_version.map(str::to_string), synced_revision);
+        let versions = Versions::Synced(synced.remote_version.map(str::to_string), synced.revision);
         let row = Self::bind_with(
             &mut tx,
             instance,

@@ -47,7 +47,7 @@ pub use jobs::{
     LogLine, MAX_FREE_LOST_CLAIMS, NewJob, Outlook, Pin, PinPolicy, Recorded, RetryPattern,
     merge_payloads,
 };
-pub use links::{LinkRow, PairRow};
+pub use links::{LinkRow, PairRow, SyncedAt};
 pub use modules::{BackendInstance, InstalledModule, SubscriptionRow};
 pub use pairs::{InstancePair, PairFilter, UNPAIR_ACTION};
 pub use records::{FilterOp, RecordFilter, RecordRow};

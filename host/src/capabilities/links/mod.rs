@@ -6,7 +6,7 @@ use super::session::MAX_SEARCH;
 use super::wit::{WitResult, check_model, parse_json, record_id};
 use crate::bindings::links::{self, Link, Pair};
 use crate::engine::config::EngineConfig;
-use crate::store::{LinkRow, PairRow, Store, SyncStateRow};
+use crate::store::{LinkRow, PairRow, Store, SyncStateRow, SyncedAt};
 use serde_json::Value;
 use wasmtime::component::Linker;
 
@@ -257,8 +257,10 @@ impl links::Host for View<'_, Links> {
                     &model,
                     record_id(local_id)?,
                     &external_id,
-                    remote_version.as_deref(),
-                    i64::try_from(synced_revision).unwrap_or(i64::MAX),
+                    SyncedAt {
+                        remote_version: remote_version.as_deref(),
+                        revision: i64::try_from(synced_revision).unwrap_or(i64::MAX),
+                    },
                     data(extra)?,
                 )
                 .await?;
