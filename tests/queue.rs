@@ -159,7 +159,19 @@ async fn a_locally_deleted_record_is_imported_again() {
         "its link went with it"
     );
 
+    // The next batch reads from its cursor: the shop did not change that
+    // product, so an incremental import does not bring it back…
     enqueue_import(&ferry, "acme", "product").await.unwrap();
+    let stats = drain(&ferry, |_| {}).await.unwrap();
+    assert_eq!(stats.failed, 0);
+    assert_eq!(store.count_records("product").await.unwrap(), 2);
+    // …a full one does (an explicit `since` leaves the cursor where it is).
+    let full = NewJob::new(
+        "acme",
+        "import-batch",
+        &json!({ "model": "product", "since": 0 }),
+    );
+    ferry.enqueue(&full).await.unwrap();
     let stats = drain(&ferry, |_| {}).await.unwrap();
     assert_eq!(stats.failed, 0);
     assert_eq!(store.count_records("product").await.unwrap(), 3);
