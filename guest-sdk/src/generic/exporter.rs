@@ -55,6 +55,28 @@ impl Exporter {
     /// The remote version after a create or write: the adapter's `version`
     /// when it gave one, else the record read again (one more call, but the
     /// version recorded must be the one the importer will compare with).
+    /// Bind `local_id` to `external_id` as synced at `revision`, with the
+    /// remote version the adapter's `answer` gives (or a fresh read).
+    fn bind_synced(
+        &self,
+        ctx: &Context,
+        local_id: u64,
+        external_id: &str,
+        answer: &Value,
+        revision: u64,
+    ) -> Result<()> {
+        let version = self.version_after(ctx, answer, external_id)?;
+        ctx.links().bind_synced(
+            &self.model,
+            local_id,
+            external_id,
+            Some(&version),
+            revision,
+            None,
+        )?;
+        Ok(())
+    }
+
     fn version_after(&self, ctx: &Context, answer: &Value, external_id: &str) -> Result<String> {
         if let Some(version) = answer.get("version").and_then(version_text) {
             return Ok(version);
@@ -81,15 +103,7 @@ impl Exporter {
         if intent.resumed
             && let Found::Yes(external_id, answer) = find(ctx, model, &intent.key, record.id)?
         {
-            let version = self.version_after(ctx, &answer, &external_id)?;
-            ctx.links().bind_synced(
-                model,
-                record.id,
-                &external_id,
-                Some(&version),
-                intent.revision,
-                None,
-            )?;
+            self.bind_synced(ctx, record.id, &external_id, &answer, intent.revision)?;
             ctx.info_log(&format!(
                 "{model} {}: an earlier try created it as {external_id} (found by key {}); \
                      bound instead of created again",
@@ -110,15 +124,7 @@ impl Exporter {
             &json!({ "values": data, "idempotency_key": intent.key }),
         )?;
         let external_id = id_field(&answer, "id")?;
-        let version = self.version_after(ctx, &answer, &external_id)?;
-        ctx.links().bind_synced(
-            model,
-            record.id,
-            &external_id,
-            Some(&version),
-            intent.revision,
-            None,
-        )?;
+        self.bind_synced(ctx, record.id, &external_id, &answer, intent.revision)?;
         Ok(json!({ "external_id": external_id, "created": true }))
     }
 
@@ -217,15 +223,7 @@ impl Exporter {
             "write",
             &json!({ "id": external_id, "values": data, "if_match": if_match }),
         )?;
-        let version = self.version_after(ctx, &answer, &external_id)?;
-        ctx.links().bind_synced(
-            model,
-            record.id,
-            &external_id,
-            Some(&version),
-            sent_revision,
-            None,
-        )?;
+        self.bind_synced(ctx, record.id, &external_id, &answer, sent_revision)?;
         let mut out = json!({ "external_id": external_id, "created": false });
         if let Some(policy) = decided {
             out["conflict"] = json!(policy.name());
