@@ -1,7 +1,7 @@
 //! [`Connector`]: what a module implements, and the glue to the WIT exports.
 
-use crate::bindings::exports::ferry::connector::guest as wit;
-use crate::bindings::ferry::connector::{events, jobs, session, types};
+use crate::bindings::exports::ferry::connector0_2_0::guest as wit;
+use crate::bindings::ferry::connector0_1_1::{events, jobs, session, types};
 use crate::unit::Unit;
 use crate::webhook;
 use crate::{Context, Error, Result};
@@ -153,7 +153,7 @@ impl Connector {
 pub mod glue {
     use super::*;
 
-    pub use crate::bindings::exports::ferry::connector::guest::Guest;
+    pub use crate::bindings::exports::ferry::connector0_2_0::guest::Guest;
     pub use session::Session;
     pub use types::Error as WitError;
     pub use wit::Description;
@@ -161,7 +161,51 @@ pub mod glue {
     pub type JobRun = jobs::JobRun;
     /// An event, as the host passes it.
     pub type WitEvent = events::Event;
-    pub use wit::{WebhookRequest, WebhookResponse};
+    pub use wit::{Chunk, Processed, StepContext, WebhookRequest, WebhookResponse, Written};
+
+    fn no_steps(step: &StepContext) -> WitError {
+        Error::not_found(format!(
+            "this module has no step `{}` in job `{}`",
+            step.step, step.job
+        ))
+        .into()
+    }
+
+    pub fn run_tasklet(
+        _c: &Connector,
+        _session: &Session,
+        step: StepContext,
+    ) -> Result<String, WitError> {
+        Err(no_steps(&step))
+    }
+
+    pub fn read_chunk(
+        _c: &Connector,
+        _session: &Session,
+        step: StepContext,
+        _position: Option<String>,
+        _size: u32,
+    ) -> Result<Chunk, WitError> {
+        Err(no_steps(&step))
+    }
+
+    pub fn process_chunk(
+        _c: &Connector,
+        _session: &Session,
+        step: StepContext,
+        _items: Vec<String>,
+    ) -> Result<Vec<Processed>, WitError> {
+        Err(no_steps(&step))
+    }
+
+    pub fn write_chunk(
+        _c: &Connector,
+        _session: &Session,
+        step: StepContext,
+        _items: Vec<String>,
+    ) -> Result<Written, WitError> {
+        Err(no_steps(&step))
+    }
 
     pub fn describe(c: &Connector) -> wit::Description {
         wit::Description {
@@ -180,6 +224,8 @@ pub mod glue {
                 .map(|j| wit::JobDecl {
                     name: j.name.clone(),
                     description: j.description.clone(),
+                    params: Vec::new(),
+                    steps: Vec::new(),
                 })
                 .collect(),
             events: c.events.clone(),
@@ -324,6 +370,37 @@ macro_rules! export_connector {
                 $crate::connector::glue::WitError,
             > {
                 $crate::connector::glue::handle_webhook(__ferry_connector(), session, hook, request)
+            }
+            fn run_tasklet(
+                session: &$crate::connector::glue::Session,
+                step: $crate::connector::glue::StepContext,
+            ) -> ::std::result::Result<::std::string::String, $crate::connector::glue::WitError> {
+                $crate::connector::glue::run_tasklet(__ferry_connector(), session, step)
+            }
+            fn read_chunk(
+                session: &$crate::connector::glue::Session,
+                step: $crate::connector::glue::StepContext,
+                position: ::std::option::Option<::std::string::String>,
+                size: u32,
+            ) -> ::std::result::Result<$crate::connector::glue::Chunk, $crate::connector::glue::WitError> {
+                $crate::connector::glue::read_chunk(__ferry_connector(), session, step, position, size)
+            }
+            fn process_chunk(
+                session: &$crate::connector::glue::Session,
+                step: $crate::connector::glue::StepContext,
+                items: ::std::vec::Vec<::std::string::String>,
+            ) -> ::std::result::Result<
+                ::std::vec::Vec<$crate::connector::glue::Processed>,
+                $crate::connector::glue::WitError,
+            > {
+                $crate::connector::glue::process_chunk(__ferry_connector(), session, step, items)
+            }
+            fn write_chunk(
+                session: &$crate::connector::glue::Session,
+                step: $crate::connector::glue::StepContext,
+                items: ::std::vec::Vec<::std::string::String>,
+            ) -> ::std::result::Result<$crate::connector::glue::Written, $crate::connector::glue::WitError> {
+                $crate::connector::glue::write_chunk(__ferry_connector(), session, step, items)
             }
         }
 

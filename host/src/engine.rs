@@ -16,7 +16,7 @@ pub mod config;
 
 pub use config::EngineConfig;
 
-use crate::bindings::{ConnectorPre, GUEST_INTERFACE, is_guest_interface};
+use crate::bindings::{GUEST_INTERFACE, GuestPre, guest_contract};
 use crate::capabilities::{self, HostState};
 use crate::error::{Error, Result};
 use sha2::{Digest, Sha256};
@@ -42,7 +42,7 @@ pub struct Engine {
     /// snapshot that a run still holds, or a module version a job is pinned
     /// to, may name any component loaded since the start, and there are only
     /// as many as installs (the compiled code is mapped from the disk cache).
-    prepared: RwLock<HashMap<String, ConnectorPre<HostState>>>,
+    prepared: RwLock<HashMap<String, GuestPre>>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -188,7 +188,7 @@ impl Engine {
     }
 
     /// Check that `component` implements the connector world and pre-link it.
-    pub fn prepare(&self, path: &Path, component: &Component) -> Result<ConnectorPre<HostState>> {
+    pub fn prepare(&self, path: &Path, component: &Component) -> Result<GuestPre> {
         let wrong = |reason: String| Error::WrongWorld {
             path: path.to_path_buf(),
             reason,
@@ -198,7 +198,9 @@ impl Engine {
             .exports(&self.engine)
             .map(|(name, _)| name.to_string())
             .collect();
-        if !exports.iter().any(|e| is_guest_interface(e)) {
+        // The newest contract the component exports a `guest` of.
+        let contract = exports.iter().filter_map(|e| guest_contract(e)).max();
+        let Some(contract) = contract else {
             let found = if exports.is_empty() {
                 "nothing".to_string()
             } else {
@@ -207,17 +209,17 @@ impl Engine {
             return Err(wrong(format!(
                 "it does not export `{GUEST_INTERFACE}` (it exports: {found})"
             )));
-        }
+        };
         let pre = self
             .linker
             .instantiate_pre(component)
             .map_err(|e| wrong(format!("{e:#}")))?;
-        ConnectorPre::new(pre).map_err(|e| wrong(format!("{e:#}")))
+        GuestPre::new(contract, pre).map_err(|e| wrong(format!("{e:#}")))
     }
 
     /// Keep a component [`Engine::prepare`]d for its modules' runs, under its
     /// content hash.
-    pub(crate) fn keep_prepared(&self, content_hash: &str, pre: ConnectorPre<HostState>) {
+    pub(crate) fn keep_prepared(&self, content_hash: &str, pre: GuestPre) {
         self.prepared
             .write()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
@@ -225,7 +227,7 @@ impl Engine {
     }
 
     /// The pre-linked component of this content hash, if it was kept.
-    pub(crate) fn prepared(&self, content_hash: &str) -> Option<ConnectorPre<HostState>> {
+    pub(crate) fn prepared(&self, content_hash: &str) -> Option<GuestPre> {
         self.prepared
             .read()
             .unwrap_or_else(|poisoned| poisoned.into_inner())

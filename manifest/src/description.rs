@@ -1,6 +1,7 @@
 //! What a component reports through `describe`: its units, jobs and events,
 //! checked before the host trusts any of it.
 
+use crate::jobs::{JobParam, StepDecl};
 use crate::names::valid_name;
 use crate::subscription::is_record_event;
 use serde::{Deserialize, Serialize};
@@ -17,16 +18,22 @@ pub struct UnitDecl {
 }
 
 /// A job a module implements (from `describe`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct JobDecl {
     /// Job name.
     pub name: String,
     /// What it does.
     pub description: String,
+    /// Its typed parameters (contract 0.2; none from a 0.1 component).
+    #[serde(default)]
+    pub params: Vec<JobParam>,
+    /// Its steps, in order; empty for a plain job (`run-job`).
+    #[serde(default)]
+    pub steps: Vec<StepDecl>,
 }
 
 /// What a component reports through `describe`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Description {
     /// Its units.
     pub units: Vec<UnitDecl>,

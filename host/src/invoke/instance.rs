@@ -59,7 +59,7 @@ pub(super) async fn with_instance<T, F>(
 where
     F: for<'a> AsyncFnOnce(
         &'a mut wasmtime::Store<HostState>,
-        crate::bindings::Connector,
+        crate::bindings::Guest,
     ) -> wasmtime::Result<Result<T, types::Error>>,
 {
     let budget = scope.engine.config().time_budget;

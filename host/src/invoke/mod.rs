@@ -22,8 +22,8 @@ pub(crate) use scope::JobScope;
 pub use webhook::WebhookOutcome;
 pub(crate) use webhook::handle_webhook;
 
-use crate::backend::{BackendKey, Description, JobDecl, Resolved, UnitDecl};
-use crate::bindings::{ConnectorPre, events as wit_events, guest};
+use crate::backend::{BackendKey, Description, Resolved};
+use crate::bindings::{GuestPre, events as wit_events};
 use crate::capabilities::context::UnitCaller;
 use crate::capabilities::jobs::JobRunState;
 use crate::capabilities::session::SessionState;
@@ -66,9 +66,8 @@ pub(crate) async fn call_unit(
         let module = resolved.module.name().to_string();
         let result = with_instance(&scope, &resolved, depth, async |store, connector| {
             let session = store.data_mut().table.push(SessionState::default())?;
-            let guest = connector.ferry_connector_guest();
-            guest
-                .call_invoke(
+            connector
+                .invoke(
                     store,
                     session,
                     &call.kind,
@@ -125,10 +124,7 @@ pub(crate) async fn run_job(
             .data_mut()
             .table
             .push(JobRunState::new(id, attempt, unsaved.clone()))?;
-        connector
-            .ferry_connector_guest()
-            .call_run_job(store, session, run, name, payload)
-            .await
+        connector.run_job(store, session, run, name, payload).await
     })
     .await;
     // The last progress report, if throttling held it back.
@@ -205,10 +201,7 @@ async fn handle_event(
             changed_fields: event.changed_fields.clone(),
             payload: event.payload.to_string(),
         };
-        let out = connector
-            .ferry_connector_guest()
-            .call_handle_event(store, session, &event)
-            .await?;
+        let out = connector.handle_event(store, session, &event).await?;
         Ok(out.map(|()| "null".to_string()))
     })
     .await;
@@ -216,11 +209,7 @@ async fn handle_event(
 }
 
 /// Ask a prepared component what it implements. Host APIs are denied meanwhile.
-pub(crate) async fn describe(
-    engine: &Engine,
-    pre: &ConnectorPre<HostState>,
-    module: &str,
-) -> Result<Description> {
+pub(crate) async fn describe(engine: &Engine, pre: &GuestPre, module: &str) -> Result<Description> {
     let memory = MemoryLimit::new(engine.config().memory_limit, Arc::default());
     let state = HostState::new(module, None, 0, memory);
     let mut store = wasmtime::Store::new(engine.wasmtime(), state);
@@ -228,12 +217,9 @@ pub(crate) async fn describe(
     stop_at(&mut store, Instant::now() + Duration::from_secs(10));
     let call = async {
         let connector = pre.instantiate_async(&mut store).await?;
-        connector
-            .ferry_connector_guest()
-            .call_describe(&mut store)
-            .await
+        connector.describe(&mut store).await
     };
-    let d: guest::Description = match tokio::time::timeout(Duration::from_secs(10), call).await {
+    let description = match tokio::time::timeout(Duration::from_secs(10), call).await {
         Ok(Ok(d)) => d,
         Ok(Err(trap)) => {
             let f = trap_failure(store.data(), &trap, Duration::from_secs(10));
@@ -247,27 +233,6 @@ pub(crate) async fn describe(
                 "module `{module}`: `describe` did not return within 10 s"
             )));
         }
-    };
-    let description = Description {
-        units: d
-            .units
-            .into_iter()
-            .map(|u| UnitDecl {
-                kind: u.kind,
-                model: u.model,
-                methods: u.methods,
-            })
-            .collect(),
-        jobs: d
-            .jobs
-            .into_iter()
-            .map(|j| JobDecl {
-                name: j.name,
-                description: j.description,
-            })
-            .collect(),
-        events: d.events,
-        sdk_version: d.sdk_version,
     };
     description
         .check()

@@ -33,8 +33,7 @@ pub(crate) async fn handle_webhook(
     let result = with_instance(scope, resolved, 0, async |store, connector| {
         let session = store.data_mut().table.push(SessionState::default())?;
         let answer = connector
-            .ferry_connector_guest()
-            .call_handle_webhook(store, session, hook, request)
+            .handle_webhook(store, session, hook, request)
             .await?;
         Ok(Ok(answer))
     })

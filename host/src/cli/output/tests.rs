@@ -100,6 +100,8 @@ fn an_install_summary_cannot_be_forged() {
         jobs: vec![JobDecl {
             name: hostile("import"),
             description: String::new(),
+            params: vec![],
+            steps: vec![],
         }],
         ..Default::default()
     };
