@@ -102,8 +102,10 @@ pub mod cursors;
 pub mod error;
 pub mod generic;
 pub mod http;
+pub mod job;
 pub mod links;
 pub mod mapper;
+pub mod step;
 pub mod unit;
 pub mod webhook;
 
@@ -112,12 +114,16 @@ pub use connector::{Connector, Event};
 pub use context::{Context, Filter, Job, NO_EXPORT, Record};
 pub use cursors::Cursors;
 pub use error::{Error, ErrorKind, Result};
+pub use job::{JobDef, Param, ParamType};
 pub use links::{Binder, CreateIntent, Link, Links, Pair, SyncState};
+pub use step::{Chunk, LocalWrites, Processed, Step, StepCall, Written};
 pub use unit::Unit;
 
 /// The names most connectors use.
 pub mod prelude {
+    pub use crate::step::{Chunk, Processed, Step, StepCall, Written};
     pub use crate::unit::{self, Unit, kind};
     pub use crate::webhook;
     pub use crate::{Connector, Context, Error, Event, Filter, Job, NO_EXPORT, Record, Result};
+    pub use crate::{JobDef, Param};
 }
