@@ -29,6 +29,7 @@ pub(super) async fn health(ferry: &Ferry) -> Result<Health> {
         JobState::Done,
         JobState::Failed,
         JobState::Cancelled,
+        JobState::Paused,
     ] {
         jobs.insert(
             state.as_str().to_string(),
