@@ -65,7 +65,7 @@ impl StepStatus {
 }
 
 /// A step of a job as stored.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct StepRow {
     /// The job.
     pub job_id: i64,
@@ -102,7 +102,7 @@ pub struct StepRow {
 }
 
 /// An item a step did not write, and why.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct StepWarning {
     /// Id.
     pub id: i64,
