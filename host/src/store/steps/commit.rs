@@ -5,7 +5,7 @@
 //! Either all of it is stored or none: a worker killed before the commit
 //! leaves the step at the previous chunk, and the next try reads it again.
 
-use super::{MAX_STEP_WARNINGS, holds_lease};
+use super::status::{MAX_STEP_WARNINGS, holds_lease};
 use crate::error::Result;
 use crate::store::{EventJob, RecordRow, Store, SyncedAt, now_ms};
 use serde_json::Value;
