@@ -21,6 +21,7 @@ mod roles;
 mod sandbox;
 mod scheduling;
 mod secrets;
+mod shop_batch;
 mod steps;
 mod sync_state;
 mod triggers;
