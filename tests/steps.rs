@@ -63,6 +63,7 @@ async fn commit(
         filtered: 0,
         warnings,
         writes,
+        cursors: &[],
     };
     ferry
         .store()
@@ -177,6 +178,7 @@ async fn a_chunk_whose_claim_was_lost_or_whose_write_fails_stores_nothing() {
         filtered: 0,
         warnings: &warned,
         writes: &[product(2), missing],
+        cursors: &[],
     };
     assert!(store.commit_chunk(&c, &|_| Vec::new()).await.is_err());
 

@@ -138,6 +138,7 @@ impl Driver<'_> {
                             StepStatus::Failed,
                             None,
                             Some(&failure.message),
+                            &[],
                         )
                         .await;
                     if let Err(e) = marked {
@@ -211,6 +212,7 @@ impl Driver<'_> {
         let scope = self.scope.renewed().map_err(Failure::from)?;
         let out = run_tasklet(&scope, self.resolved, &self.context(&decl.name, 0)).await;
         self.scope.extend_logs(scope.take_logs());
+        let cursors = scope.states.cursors.take(&scope.instance.name);
         let result = scope.vault.redact_json(&out?);
         let max = self.scope.limits().max_result_bytes.as_u64();
         if result.len() as u64 > max {
@@ -230,6 +232,7 @@ impl Driver<'_> {
                 StepStatus::Completed,
                 Some(&result),
                 None,
+                &cursors,
             )
             .await
             .map_err(store_failure)?;
@@ -300,6 +303,7 @@ impl Driver<'_> {
             filtered: answer.filtered as i64,
             warnings: &warnings,
             writes: &local,
+            cursors: &scope.states.cursors.take(&scope.instance.name),
         };
         let events = |change: RecordChange<'_>| subscribers.jobs(change);
         let committed = scope

@@ -13,7 +13,7 @@ pub use operators::Halt;
 use status::holds_lease;
 pub use status::{MAX_STEP_WARNINGS, StepStatus};
 
-use super::{Store, now_ms};
+use super::{CursorWrite, Store, now_ms};
 use crate::error::Result;
 use serde::Serialize;
 use serde_json::Value;
@@ -219,8 +219,10 @@ impl Store {
         Ok(Some(row))
     }
 
-    /// End a step of a running job (completed with a tasklet's `result`, or
-    /// failed with `error`), if the claim `token` still holds the job.
+    /// End a step of a running job (completed with a tasklet's `result` and
+    /// the cursors it set, or failed with `error`), if the claim `token`
+    /// still holds the job.
+    #[allow(clippy::too_many_arguments)] // one row's columns
     pub async fn end_step(
         &self,
         job_id: i64,
@@ -229,11 +231,13 @@ impl Store {
         status: StepStatus,
         result: Option<&str>,
         error: Option<&str>,
+        cursors: &[CursorWrite],
     ) -> Result<bool> {
         let mut tx = self.begin_write().await?;
         if !holds_lease(self, &mut tx, job_id, token).await? {
             return Ok(false);
         }
+        Store::set_cursors_in(&mut tx, cursors, job_id).await?;
         sqlx::query(
             "UPDATE job_steps SET status = $1, ended_at = $2, result = COALESCE($3, result), error = $4 \
              WHERE job_id = $5 AND step = $6",
