@@ -154,7 +154,12 @@ impl Store {
              warnings_dropped = warnings_dropped + $7, status = $8, ended_at = $9 \
              WHERE job_id = $10 AND step = $11",
         )
-        .bind(c.chunk + 1)
+        // A reader's empty last chunk (it could not know it was at the end)
+        // only completes the step: it is not counted.
+        .bind(match (c.read, c.next) {
+            (0, None) => c.chunk,
+            _ => c.chunk + 1,
+        })
         .bind(c.next.map(Value::to_string))
         .bind(c.read)
         .bind(c.written)
