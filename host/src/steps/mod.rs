@@ -6,7 +6,9 @@
 //! warnings). Between chunks the driver looks whether an operator asked the
 //! job to stop or pause. A new try of the job skips completed steps and
 //! resumes the others from their last committed position: a chunk is never
-//! committed twice.
+//! committed twice. A step left `started` by a worker that died is resumed
+//! the same way (one row per step, no `abandoned` state): its history is in
+//! the job's log, one line per start or resume.
 
 mod writes;
 
