@@ -23,6 +23,7 @@ mod scheduling;
 mod secrets;
 mod shop_batch;
 mod steps;
+mod steps_run;
 mod sync_state;
 mod triggers;
 mod two_way;

@@ -74,8 +74,6 @@ async fn import_products_pages_through_the_shop_and_writes_only_what_changed() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "the step driver runs each chunk in a renewed call scope whose staged cursors \
-            are dropped (host/src/steps, `CallScope::renewed`): a cursor set in a step never commits"]
 async fn import_products_moves_its_cursor_and_a_second_run_lists_nothing() {
     let (_dir, ferry, shop) = shop_setup("shop", 30, 0, 0).await;
     run(&ferry, "import-products", json!({ "chunk_size": 8 })).await;

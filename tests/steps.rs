@@ -63,6 +63,7 @@ async fn commit(
         filtered: 0,
         warnings,
         writes,
+        cursors: &[],
     };
     ferry
         .store()
@@ -177,6 +178,7 @@ async fn a_chunk_whose_claim_was_lost_or_whose_write_fails_stores_nothing() {
         filtered: 0,
         warnings: &warned,
         writes: &[product(2), missing],
+        cursors: &[],
     };
     assert!(store.commit_chunk(&c, &|_| Vec::new()).await.is_err());
 
@@ -368,4 +370,110 @@ async fn a_0_1_component_installs_and_imports_next_to_a_0_2_one() {
         assert_eq!(links.len(), n, "products imported through `{instance}`");
     }
     assert_eq!(ferry.store().count_records("product").await.unwrap(), 50);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_admin_api_shows_steps_and_warnings_and_pauses_and_resumes_jobs() {
+    use ferry::admin::{Admin, JobAction, Remote};
+    let (_dir, ferry) = fresh(|_| {}).await;
+    let job = claimed_job(&ferry).await;
+    let store = ferry.store();
+    store
+        .begin_step(job.0, job.1, "fetch", 0, "items")
+        .await
+        .unwrap();
+    let warned = [(json!({"id": 4}), "`name` is empty".to_string())];
+    assert!(commit(&ferry, job, 0, Some(&json!(2)), &[product(0)], &warned).await);
+
+    let url = start_server(&ferry, ferry::serve::ServeOptions::default()).await;
+    let viewer = api_token(&ferry, ferry::tokens::Role::Viewer).await;
+    let developer = api_token(&ferry, ferry::tokens::Role::Developer).await;
+    let as_viewer = Admin::Remote(Remote::new(&url).unwrap().with_token(Some(viewer)));
+    let as_developer = Admin::Remote(Remote::new(&url).unwrap().with_token(Some(developer)));
+
+    let steps = as_viewer.job_steps(job.0).await.unwrap();
+    assert_eq!(steps.len(), 1);
+    assert_eq!(
+        (steps[0].step.as_str(), steps[0].read, steps[0].skipped),
+        ("fetch", 2, 1)
+    );
+    assert_eq!(steps[0].position, Some(json!(2)));
+    let warnings = as_viewer.job_warnings(job.0, 10).await.unwrap();
+    assert_eq!((warnings.kept, warnings.dropped), (1, 0));
+    assert_eq!(warnings.warnings[0].reason, "`name` is empty");
+    assert!(
+        as_viewer.act(job.0, JobAction::Pause).await.is_err(),
+        "a viewer may not pause"
+    );
+
+    let paused = as_developer.act(job.0, JobAction::Pause).await.unwrap();
+    assert_eq!(
+        paused.state,
+        JobState::Started,
+        "asked to pause at its next chunk"
+    );
+    assert_eq!(
+        store.step_halt(job.0, job.1).await.unwrap(),
+        Some(Halt::Pause)
+    );
+    let resumed = as_developer.act(job.0, JobAction::Resume).await.unwrap();
+    assert_eq!(resumed.state, JobState::Started, "no longer asked");
+    assert_eq!(
+        store.step_halt(job.0, job.1).await.unwrap(),
+        Some(Halt::Run)
+    );
+    let error = as_developer
+        .act(job.0, JobAction::Resume)
+        .await
+        .unwrap_err();
+    assert_eq!(ferry::admin::http_status(&error), 409, "{error}");
+    assert_eq!(
+        ferry::admin::http_status(&as_viewer.job_steps(999_999).await.unwrap_err()),
+        404
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ferry_jobs_show_lists_the_steps_and_their_warnings() {
+    let (dir, ferry) = fresh(|_| {}).await;
+    let job = claimed_job(&ferry).await;
+    let store = ferry.store();
+    store
+        .begin_step(job.0, job.1, "fetch", 0, "items")
+        .await
+        .unwrap();
+    let warned = [(json!({"id": 4}), "`name` is empty".to_string())];
+    assert!(commit(&ferry, job, 0, Some(&json!(2)), &[product(0)], &warned).await);
+    let bin = tokio::task::spawn_blocking(ferry_bin).await.unwrap();
+    let show = |json: bool| {
+        let mut command = std::process::Command::new(&bin);
+        command
+            .arg("--data-dir")
+            .arg(dir.path())
+            .arg("--database")
+            .arg(ferry.store().url());
+        if json {
+            command.arg("--json");
+        }
+        let out = command
+            .args(["jobs", "show", &job.0.to_string(), "--steps", "--warnings"])
+            .output()
+            .expect("run ferry");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let text = show(false);
+    assert!(
+        text.contains("fetch") && text.contains("items") && text.contains("started"),
+        "{text}"
+    );
+    assert!(text.contains("1 warnings kept; showing 1"), "{text}");
+    assert!(text.contains("`name` is empty"), "{text}");
+    let data: Value = serde_json::from_str(&show(true)).unwrap();
+    assert_eq!(data["steps"][0]["read"], json!(2));
+    assert_eq!(data["warnings"]["warnings"][0]["item"], json!({"id": 4}));
 }

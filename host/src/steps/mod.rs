@@ -6,7 +6,9 @@
 //! warnings). Between chunks the driver looks whether an operator asked the
 //! job to stop or pause. A new try of the job skips completed steps and
 //! resumes the others from their last committed position: a chunk is never
-//! committed twice.
+//! committed twice. A step left `started` by a worker that died is resumed
+//! the same way (one row per step, no `abandoned` state): its history is in
+//! the job's log, one line per start or resume.
 
 mod writes;
 
@@ -138,6 +140,7 @@ impl Driver<'_> {
                             StepStatus::Failed,
                             None,
                             Some(&failure.message),
+                            &[],
                         )
                         .await;
                     if let Err(e) = marked {
@@ -211,6 +214,7 @@ impl Driver<'_> {
         let scope = self.scope.renewed().map_err(Failure::from)?;
         let out = run_tasklet(&scope, self.resolved, &self.context(&decl.name, 0)).await;
         self.scope.extend_logs(scope.take_logs());
+        let cursors = scope.states.cursors.take(&scope.instance.name);
         let result = scope.vault.redact_json(&out?);
         let max = self.scope.limits().max_result_bytes.as_u64();
         if result.len() as u64 > max {
@@ -230,6 +234,7 @@ impl Driver<'_> {
                 StepStatus::Completed,
                 Some(&result),
                 None,
+                &cursors,
             )
             .await
             .map_err(store_failure)?;
@@ -300,6 +305,7 @@ impl Driver<'_> {
             filtered: answer.filtered as i64,
             warnings: &warnings,
             writes: &local,
+            cursors: &scope.states.cursors.take(&scope.instance.name),
         };
         let events = |change: RecordChange<'_>| subscribers.jobs(change);
         let committed = scope

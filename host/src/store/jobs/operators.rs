@@ -63,7 +63,7 @@ impl Store {
         if done.rows_affected() == 0 {
             let job = self.job(id).await?;
             return Err(Error::Conflict(format!(
-                "job {id} is {}: only pending, enqueued or paused jobs can be cancelled (ask a running one to stop with `ferry jobs stop {id}`)",
+                "job {id} is {}: only pending or enqueued jobs can be cancelled, and paused ones (ask a running one to stop with `ferry jobs stop {id}`)",
                 job.state
             )));
         }

@@ -1,13 +1,13 @@
 //! A chunk's commit: in one write transaction, fenced by the job's lease,
 //! the local writes its writer returned (with the jobs their record events
-//! give subscribers), the reader's position after the chunk, the step's
+//! give subscribers), the cursors its calls set, the reader's position after the chunk, the step's
 //! counts and chunk index, its warnings (bounded) and the job's progress.
 //! Either all of it is stored or none: a worker killed before the commit
 //! leaves the step at the previous chunk, and the next try reads it again.
 
-use super::{MAX_STEP_WARNINGS, holds_lease};
+use super::status::{MAX_STEP_WARNINGS, holds_lease};
 use crate::error::Result;
-use crate::store::{EventJob, RecordRow, Store, SyncedAt, now_ms};
+use crate::store::{CursorWrite, EventJob, RecordRow, Store, SyncedAt, now_ms};
 use serde_json::Value;
 
 /// A local write a writer returned, committed with its chunk.
@@ -98,6 +98,8 @@ pub struct ChunkCommit<'a> {
     pub warnings: &'a [(Value, String)],
     /// The writer's local writes, in order.
     pub writes: &'a [LocalWrite],
+    /// Cursors the chunk's calls set: they move with the chunk.
+    pub cursors: &'a [CursorWrite],
 }
 
 impl Store {
@@ -116,6 +118,7 @@ impl Store {
         for write in c.writes {
             self.apply_write(&mut tx, c, write, events).await?;
         }
+        Store::set_cursors_in(&mut tx, c.cursors, c.job_id).await?;
         let kept: i64 = sqlx::query_scalar(
             "SELECT COUNT(*) FROM step_warnings WHERE job_id = $1 AND step = $2",
         )
@@ -151,7 +154,12 @@ impl Store {
              warnings_dropped = warnings_dropped + $7, status = $8, ended_at = $9 \
              WHERE job_id = $10 AND step = $11",
         )
-        .bind(c.chunk + 1)
+        // A reader's empty last chunk (it could not know it was at the end)
+        // only completes the step: it is not counted.
+        .bind(match (c.read, c.next) {
+            (0, None) => c.chunk,
+            _ => c.chunk + 1,
+        })
         .bind(c.next.map(Value::to_string))
         .bind(c.read)
         .bind(c.written)

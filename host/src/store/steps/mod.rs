@@ -6,63 +6,18 @@
 
 mod commit;
 mod operators;
+mod status;
 
 pub use commit::{ChunkCommit, LocalWrite, RecordChange};
 pub use operators::Halt;
+use status::holds_lease;
+pub use status::{MAX_STEP_WARNINGS, StepStatus};
 
-use super::{Store, now_ms};
-use crate::error::{Error, Result};
+use super::{CursorWrite, Store, now_ms};
+use crate::error::Result;
 use serde::Serialize;
 use serde_json::Value;
 use sqlx::Row;
-
-/// Warnings kept per step; past it they are counted (`warnings_dropped`).
-pub const MAX_STEP_WARNINGS: i64 = 10_000;
-
-/// Where a step is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum StepStatus {
-    /// Running (or its worker died: the next try resumes it).
-    Started,
-    /// Ran to its end.
-    Completed,
-    /// A call or a commit failed: the job's next try resumes it.
-    Failed,
-    /// Stopped by an operator at a chunk boundary.
-    Stopped,
-    /// Paused by an operator at a chunk boundary: resumed with the job.
-    Paused,
-}
-
-impl StepStatus {
-    /// The name stored in the database.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            StepStatus::Started => "started",
-            StepStatus::Completed => "completed",
-            StepStatus::Failed => "failed",
-            StepStatus::Stopped => "stopped",
-            StepStatus::Paused => "paused",
-        }
-    }
-
-    /// Parse a stored name.
-    pub fn parse(s: &str) -> Result<Self> {
-        Ok(match s {
-            "started" => StepStatus::Started,
-            "completed" => StepStatus::Completed,
-            "failed" => StepStatus::Failed,
-            "stopped" => StepStatus::Stopped,
-            "paused" => StepStatus::Paused,
-            other => {
-                return Err(Error::Invalid(format!(
-                    "unknown step status `{other}` (started, completed, failed, stopped, paused)"
-                )));
-            }
-        })
-    }
-}
 
 /// A step of a job as stored.
 #[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
@@ -146,29 +101,6 @@ fn step_row(row: &super::DbRow) -> Result<StepRow> {
         result: json_column(row.try_get("result")?),
         error: row.try_get("error")?,
     })
-}
-
-/// The lease check every write of a running step makes first: the job is
-/// still claimed under `token` (on PostgreSQL its row is locked until the
-/// transaction ends, so a rescue waits for the commit instead of passing it).
-pub(super) async fn holds_lease(
-    store: &Store,
-    tx: &mut super::DbConn,
-    job_id: i64,
-    token: i64,
-) -> Result<bool> {
-    let lock = match store.dialect() {
-        super::Dialect::Postgres => " FOR UPDATE",
-        super::Dialect::Sqlite => "",
-    };
-    let held: Option<i64> = sqlx::query_scalar(&format!(
-        "SELECT id FROM jobs WHERE id = $1 AND lease_token = $2 AND state IN ('enqueued', 'started'){lock}"
-    ))
-    .bind(job_id)
-    .bind(token)
-    .fetch_optional(&mut *tx)
-    .await?;
-    Ok(held.is_some())
 }
 
 impl Store {
@@ -287,8 +219,10 @@ impl Store {
         Ok(Some(row))
     }
 
-    /// End a step of a running job (completed with a tasklet's `result`, or
-    /// failed with `error`), if the claim `token` still holds the job.
+    /// End a step of a running job (completed with a tasklet's `result` and
+    /// the cursors it set, or failed with `error`), if the claim `token`
+    /// still holds the job.
+    #[allow(clippy::too_many_arguments)] // one row's columns
     pub async fn end_step(
         &self,
         job_id: i64,
@@ -297,11 +231,13 @@ impl Store {
         status: StepStatus,
         result: Option<&str>,
         error: Option<&str>,
+        cursors: &[CursorWrite],
     ) -> Result<bool> {
         let mut tx = self.begin_write().await?;
         if !holds_lease(self, &mut tx, job_id, token).await? {
             return Ok(false);
         }
+        Store::set_cursors_in(&mut tx, cursors, job_id).await?;
         sqlx::query(
             "UPDATE job_steps SET status = $1, ended_at = $2, result = COALESCE($3, result), error = $4 \
              WHERE job_id = $5 AND step = $6",

@@ -2,7 +2,7 @@
 //! `paused`, which no worker claims), resume it, and how its driver sees a
 //! stop or a pause at a chunk boundary.
 
-use super::{StepStatus, holds_lease};
+use super::status::{StepStatus, holds_lease};
 use crate::error::{Error, Result};
 use crate::store::{JobState, Store, now_ms};
 
