@@ -2,6 +2,7 @@
 
 use crate::bindings::exports::ferry::connector0_2_0::guest as wit;
 use crate::bindings::ferry::connector0_1_1::{events, jobs, session, types};
+use crate::job::JobDef;
 use crate::unit::Unit;
 use crate::webhook;
 use crate::{Context, Error, Result};
@@ -33,9 +34,9 @@ struct UnitEntry {
 }
 
 struct JobEntry {
-    name: String,
-    description: String,
-    run: Box<JobFn>,
+    def: JobDef,
+    /// The function of a plain job; none for a batch job (made of steps).
+    run: Option<Box<JobFn>>,
 }
 
 struct WebhookEntry {
@@ -72,18 +73,38 @@ impl Connector {
         self
     }
 
-    /// Register a job.
+    /// Register a plain job that declares no parameters: its payload may be
+    /// any JSON value, and `run` gets it as given.
     pub fn job(
-        mut self,
+        self,
         name: &str,
         description: &str,
         run: impl Fn(&Context, Value) -> Result<Value> + Send + Sync + 'static,
     ) -> Self {
+        self.job_with(JobDef::new(name, description), run)
+    }
+
+    /// Register a plain job with typed parameters (see [`crate::job`]): the
+    /// host validates the payload against them and fills in defaults, and
+    /// `run` gets that object. Steps added to `def` are ignored: a job is
+    /// either plain or a [`Connector::batch`].
+    pub fn job_with(
+        mut self,
+        mut def: JobDef,
+        run: impl Fn(&Context, Value) -> Result<Value> + Send + Sync + 'static,
+    ) -> Self {
+        def.steps.clear();
         self.jobs.push(JobEntry {
-            name: name.to_string(),
-            description: description.to_string(),
-            run: Box::new(run),
+            def,
+            run: Some(Box::new(run)),
         });
+        self
+    }
+
+    /// Register a batch job: its parameters and its steps, which the host
+    /// runs in order, an item step chunk by chunk (see [`crate::step`]).
+    pub fn batch(mut self, def: JobDef) -> Self {
+        self.jobs.push(JobEntry { def, run: None });
         self
     }
 
@@ -148,6 +169,10 @@ impl Connector {
     }
 }
 
+mod dispatch;
+#[cfg(test)]
+mod dispatch_tests;
+
 /// Glue called by the code that [`crate::export_connector!`] generates.
 #[doc(hidden)]
 pub mod glue {
@@ -163,74 +188,63 @@ pub mod glue {
     pub type WitEvent = events::Event;
     pub use wit::{Chunk, Processed, StepContext, WebhookRequest, WebhookResponse, Written};
 
-    fn no_steps(step: &StepContext) -> WitError {
-        Error::not_found(format!(
-            "this module has no step `{}` in job `{}`",
-            step.step, step.job
-        ))
-        .into()
-    }
-
     pub fn run_tasklet(
-        _c: &Connector,
-        _session: &Session,
+        c: &Connector,
+        session: &Session,
         step: StepContext,
     ) -> Result<String, WitError> {
-        Err(no_steps(&step))
+        let ctx = Context::new(session, None);
+        let call = dispatch::step_call(step)?;
+        Ok(c.run_tasklet(&ctx, &call)?.to_string())
     }
 
     pub fn read_chunk(
-        _c: &Connector,
-        _session: &Session,
+        c: &Connector,
+        session: &Session,
         step: StepContext,
-        _position: Option<String>,
-        _size: u32,
+        position: Option<String>,
+        size: u32,
     ) -> Result<Chunk, WitError> {
-        Err(no_steps(&step))
+        let ctx = Context::new(session, None);
+        let call = dispatch::step_call(step)?;
+        let position = position
+            .map(|p| serde_json::from_str(&p))
+            .transpose()
+            .map_err(Error::from)?;
+        Ok(dispatch::chunk_to_wit(
+            c.read_chunk(&ctx, &call, position, size)?,
+        ))
     }
 
     pub fn process_chunk(
-        _c: &Connector,
-        _session: &Session,
+        c: &Connector,
+        session: &Session,
         step: StepContext,
-        _items: Vec<String>,
+        items: Vec<String>,
     ) -> Result<Vec<Processed>, WitError> {
-        Err(no_steps(&step))
+        let ctx = Context::new(session, None);
+        let call = dispatch::step_call(step)?;
+        let items = dispatch::items_from_wit(items)?;
+        Ok(c.process_chunk(&ctx, &call, items)?
+            .into_iter()
+            .map(dispatch::processed_to_wit)
+            .collect())
     }
 
     pub fn write_chunk(
-        _c: &Connector,
-        _session: &Session,
+        c: &Connector,
+        session: &Session,
         step: StepContext,
-        _items: Vec<String>,
+        items: Vec<String>,
     ) -> Result<Written, WitError> {
-        Err(no_steps(&step))
+        let ctx = Context::new(session, None);
+        let call = dispatch::step_call(step)?;
+        let items = dispatch::items_from_wit(items)?;
+        Ok(dispatch::written_to_wit(c.write_chunk(&ctx, &call, items)?))
     }
 
     pub fn describe(c: &Connector) -> wit::Description {
-        wit::Description {
-            units: c
-                .units
-                .iter()
-                .map(|u| wit::UnitDecl {
-                    kind: u.kind.clone(),
-                    model: u.model.clone(),
-                    methods: u.unit.methods(),
-                })
-                .collect(),
-            jobs: c
-                .jobs
-                .iter()
-                .map(|j| wit::JobDecl {
-                    name: j.name.clone(),
-                    description: j.description.clone(),
-                    params: Vec::new(),
-                    steps: Vec::new(),
-                })
-                .collect(),
-            events: c.events.clone(),
-            sdk_version: env!("CARGO_PKG_VERSION").to_string(),
-        }
+        c.describe()
     }
 
     pub fn invoke(
@@ -254,16 +268,9 @@ pub mod glue {
         name: String,
         payload: String,
     ) -> Result<String, WitError> {
-        let entry = c.jobs.iter().find(|j| j.name == name).ok_or_else(|| {
-            let known: Vec<&str> = c.jobs.iter().map(|j| j.name.as_str()).collect();
-            Error::not_found(format!(
-                "this module has no job `{name}` (it has: {})",
-                known.join(", ")
-            ))
-        })?;
         let ctx = Context::new(session, Some(job));
         let payload: Value = serde_json::from_str(&payload).map_err(Error::from)?;
-        Ok((entry.run)(&ctx, payload)?.to_string())
+        Ok(c.run_job(&ctx, &name, payload)?.to_string())
     }
 
     pub fn handle_event(c: &Connector, session: &Session, event: WitEvent) -> Result<(), WitError> {

@@ -139,6 +139,9 @@ impl Job {
 enum SessionRef<'a> {
     Borrowed(&'a session::Session),
     Owned(session::Session),
+    /// No host at all: native unit tests of code that does not call it.
+    #[cfg(test)]
+    Detached,
 }
 
 /// Everything a unit, job or event handler can do, for one call.
@@ -159,10 +162,22 @@ impl<'a> Context<'a> {
         }
     }
 
+    /// A context without a host, for native tests of dispatch code that
+    /// never reaches the session.
+    #[cfg(test)]
+    pub(crate) fn detached() -> Context<'static> {
+        Context {
+            session: SessionRef::Detached,
+            job: None,
+        }
+    }
+
     fn session(&self) -> &session::Session {
         match &self.session {
             SessionRef::Borrowed(s) => s,
             SessionRef::Owned(s) => s,
+            #[cfg(test)]
+            SessionRef::Detached => panic!("a detached test context has no host session"),
         }
     }
 

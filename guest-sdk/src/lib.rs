@@ -67,6 +67,43 @@
 //! tested examples (with a v2 module that overrides only its adapter and one
 //! mapper field).
 //!
+//! ## Typed parameters and batch jobs (contract 0.2)
+//!
+//! A job may declare its parameters ([`job::JobDef`], [`job::Param`]): the
+//! host checks a payload against them before storing it and fills in the
+//! defaults. A **batch job** is made of [`step::Step`]s the host runs in
+//! order: a tasklet is one call, an item step a [`step::Reader`], a
+//! [`step::Processor`] and a [`step::Writer`] the host drives chunk by
+//! chunk, committing each chunk's local writes with its position, so that
+//! a stopped or killed job resumes where it was:
+//!
+//! ```
+//! use ferry_sdk::prelude::*;
+//! use ferry_sdk::generic::LocalRecords;
+//! use ferry_sdk::step::keep_all;
+//! use serde_json::{json, Value};
+//!
+//! fn touch(_: &Context, _: &StepCall, items: Vec<Value>, out: &mut Written) -> Result<()> {
+//!     for item in items {
+//!         out.writes.write("note", item["id"].as_u64().unwrap_or(0), json!({ "seen": true }), None);
+//!         out.count += 1;
+//!     }
+//!     Ok(())
+//! }
+//!
+//! fn connector() -> Connector {
+//!     Connector::new().batch(
+//!         JobDef::new("touch-notes", "Mark every note as seen")
+//!             .param(Param::integer("chunk_size").minimum(1.0))
+//!             .step(Step::items("touch", 500, LocalRecords::new("note"), keep_all, touch)),
+//!     )
+//! }
+//! # let _ = connector();
+//! ```
+//!
+//! The shop connector's `export-products` and `import-products` are
+//! complete examples; see the [`step`] module for the contract of each part.
+//!
 //! ## Two-way sync that survives crashes and conflicts
 //!
 //! The generic units ([`generic::Importer`], [`generic::Exporter`],
@@ -102,8 +139,10 @@ pub mod cursors;
 pub mod error;
 pub mod generic;
 pub mod http;
+pub mod job;
 pub mod links;
 pub mod mapper;
+pub mod step;
 pub mod unit;
 pub mod webhook;
 
@@ -112,12 +151,16 @@ pub use connector::{Connector, Event};
 pub use context::{Context, Filter, Job, NO_EXPORT, Record};
 pub use cursors::Cursors;
 pub use error::{Error, ErrorKind, Result};
+pub use job::{JobDef, Param, ParamType};
 pub use links::{Binder, CreateIntent, Link, Links, Pair, SyncState};
+pub use step::{Chunk, LocalWrites, Processed, Step, StepCall, Written};
 pub use unit::Unit;
 
 /// The names most connectors use.
 pub mod prelude {
+    pub use crate::step::{Chunk, Processed, Step, StepCall, Written};
     pub use crate::unit::{self, Unit, kind};
     pub use crate::webhook;
     pub use crate::{Connector, Context, Error, Event, Filter, Job, NO_EXPORT, Record, Result};
+    pub use crate::{JobDef, Param};
 }

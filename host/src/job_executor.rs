@@ -5,7 +5,7 @@
 
 use crate::backend::{BackendKey, Registry};
 use crate::ferry::Ferry;
-use crate::invoke::{self, Failure, JobScope};
+use crate::invoke::{Failure, JobScope};
 use crate::limits::truncate;
 use crate::queue::{self, Execution, Executor, TryFailure, WorkerConfig, WorkerStats};
 use crate::store::{BackendInstance, JobRow, LogLine, PinPolicy, now_ms};
@@ -88,7 +88,7 @@ impl FerryExecutor {
                         Err(e) => Err(Failure::from(e)),
                         Ok(scope) => {
                             let (resolved, result) =
-                                invoke::run_job(&scope, &job.name, &job.payload).await;
+                                crate::steps::run_job(&scope, &job.name, &job.payload).await;
                             module = resolved.map(|r| {
                                 (r.module.name().to_string(), r.module.content_hash.clone())
                             });

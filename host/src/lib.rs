@@ -49,6 +49,7 @@ pub mod manifest;
 pub mod queue;
 pub mod secrets;
 pub mod serve;
+mod steps;
 pub mod store;
 pub mod tokens;
 pub mod triggers;

@@ -26,8 +26,10 @@ pub const MODELS: [(&str, &str); 3] = [
     ("order", "orders"),
 ];
 
+mod batch;
+
 /// The v1 adapter of one collection: `X-Api-Key` auth, page-numbered lists.
-struct V1Adapter {
+pub(crate) struct V1Adapter {
     collection: &'static str,
 }
 
@@ -45,6 +47,22 @@ impl V1Adapter {
     }
     fn send(&self, ctx: &Context, request: http::Request) -> Result<Value> {
         self.call_shop(ctx, request)?.error_for_status()?.json()
+    }
+
+    /// One page of the records changed after `since` (all when none):
+    /// `{items, page, pages, total}`.
+    pub(crate) fn list_page(
+        &self,
+        ctx: &Context,
+        since: Option<i64>,
+        page: u64,
+        per_page: u64,
+    ) -> Result<Value> {
+        let filter = since
+            .map(|s| format!("&updated_since={s}"))
+            .unwrap_or_default();
+        let url = self.url(ctx, &format!("?page={page}&per_page={per_page}{filter}"))?;
+        self.send(ctx, http::Request::get(&url))
     }
 
     /// The ids changed since `since`, page by page, and the cursor of the
@@ -289,6 +307,8 @@ pub fn connector() -> Connector {
         generic::export_record,
     )
     .webhook("product-changed", product_changed)
+    .batch(batch::export_products())
+    .batch(batch::import_products())
 }
 
 ferry_sdk::export_connector!(connector);

@@ -54,10 +54,12 @@ mod exporter;
 mod importer;
 mod jobs;
 mod payload;
+mod records;
 mod version;
 
 pub use binder::LinkBinder;
-pub use exporter::Exporter;
+pub use exporter::{Exported, Exporter, Outgoing, SyncedExport};
 pub use importer::Importer;
 pub use jobs::{export_record, import_batch, import_cursor, import_record};
+pub use records::LocalRecords;
 pub use version::{named_version, remote_version, updated_at_ms, version_of, version_text};

@@ -2,7 +2,7 @@
 
 use super::types::{
     ActionResult, ChainLink, Done, Health, HookInfo, InstanceInfo, JobAction, JobDetail, JobInfo,
-    NewInstance, SecretName, Snooze,
+    NewInstance, SecretName, Snooze, StepInfo, StepWarnings,
 };
 use crate::Ferry;
 use crate::backend::BackendKey;
@@ -29,6 +29,7 @@ pub(super) async fn health(ferry: &Ferry) -> Result<Health> {
         JobState::Done,
         JobState::Failed,
         JobState::Cancelled,
+        JobState::Paused,
     ] {
         jobs.insert(
             state.as_str().to_string(),
@@ -87,6 +88,8 @@ pub(super) async fn act(ferry: &Ferry, id: i64, action: JobAction) -> Result<Act
             store.set_job_done(id, None).await?;
             JobState::Done
         }
+        JobAction::Pause => store.pause_job(id).await?,
+        JobAction::Resume => store.resume_job(id).await?,
     };
     Ok(ActionResult {
         id,
@@ -229,5 +232,22 @@ fn describe(
         chain,
         webhooks,
         buttons,
+    })
+}
+
+pub(super) async fn job_steps(ferry: &Ferry, id: i64) -> Result<Vec<StepInfo>> {
+    ferry.store().job(id).await?;
+    ferry.store().job_steps(id).await
+}
+
+pub(super) async fn job_warnings(ferry: &Ferry, id: i64, limit: u32) -> Result<StepWarnings> {
+    let store = ferry.store();
+    store.job(id).await?;
+    let (kept, dropped) = store.count_step_warnings(id).await?;
+    Ok(StepWarnings {
+        job: id,
+        warnings: store.step_warnings(id, limit.min(MAX_LIST)).await?,
+        kept,
+        dropped,
     })
 }

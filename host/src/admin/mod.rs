@@ -22,7 +22,7 @@ pub use remote::Remote;
 pub use types::{
     ActionResult, ChainLink, ConflictInfo, Done, Health, HookInfo, InstanceInfo, JobAction,
     JobDetail, JobInfo, LogEntry, NewInstance, PolicyRequest, Pressed, SecretName, Snooze,
-    TokenRequest,
+    StepInfo, StepWarningInfo, StepWarnings, TokenRequest,
 };
 
 use crate::Ferry;
@@ -30,6 +30,18 @@ use crate::error::{Error, Result};
 use crate::store::{JobFilter, TokenRow};
 use crate::tokens::{NewToken, Role};
 use serde_json::Value;
+
+/// The query of `GET /api/jobs/ID/warnings`.
+#[derive(Debug, Clone, Copy, serde::Serialize, serde::Deserialize)]
+pub struct WarningsQuery {
+    /// At most this many warnings.
+    #[serde(default = "default_warnings")]
+    pub limit: u32,
+}
+
+fn default_warnings() -> u32 {
+    100
+}
 
 /// Where the operations run: on a local installation or on a server.
 #[derive(Clone)]
@@ -93,7 +105,28 @@ impl Admin {
         }
     }
 
-    /// Requeue, cancel, stop or set done a job. A job whose state does not
+    /// The steps of a job made of steps, in order (empty for a plain job).
+    pub async fn job_steps(&self, id: i64) -> Result<Vec<StepInfo>> {
+        match self {
+            Admin::Local(ferry) => local::job_steps(ferry, id).await,
+            Admin::Remote(r) => r.get(&["api", "jobs", &id.to_string(), "steps"]).await,
+        }
+    }
+
+    /// The first `limit` warnings of a job's steps (items not written, and
+    /// why), with how many there are.
+    pub async fn job_warnings(&self, id: i64, limit: u32) -> Result<StepWarnings> {
+        match self {
+            Admin::Local(ferry) => local::job_warnings(ferry, id, limit).await,
+            Admin::Remote(r) => {
+                let query = WarningsQuery { limit };
+                r.get_with(&["api", "jobs", &id.to_string(), "warnings"], &query)
+                    .await
+            }
+        }
+    }
+
+    /// Requeue, cancel, stop, set done, pause or resume a job. A job whose state does not
     /// allow it is an [`Error::Conflict`]. Requeueing a pending job (one that
     /// waits for its retry) makes it due now.
     pub async fn act(&self, id: i64, action: JobAction) -> Result<ActionResult> {

@@ -62,6 +62,11 @@ pub enum JobAction {
     Stop,
     /// Mark a job done by hand.
     Done,
+    /// Pause a job made of steps: a pending one at once, a running one at
+    /// its next chunk boundary; no worker claims it until it is resumed.
+    Pause,
+    /// Resume a paused job from where its steps are.
+    Resume,
 }
 
 impl JobAction {
@@ -72,6 +77,8 @@ impl JobAction {
             JobAction::Cancel => "cancel",
             JobAction::Stop => "stop",
             JobAction::Done => "done",
+            JobAction::Pause => "pause",
+            JobAction::Resume => "resume",
         }
     }
 
@@ -82,11 +89,13 @@ impl JobAction {
             "cancel" => JobAction::Cancel,
             "stop" => JobAction::Stop,
             "done" => JobAction::Done,
+            "pause" => JobAction::Pause,
+            "resume" => JobAction::Resume,
             other => {
                 return Err(Error::NotFound {
                     kind: "job action",
                     name: other.into(),
-                    hint: " (requeue, cancel, stop, done)".into(),
+                    hint: " (requeue, cancel, stop, done, pause, resume)".into(),
                 });
             }
         })
@@ -212,4 +221,23 @@ pub struct TokenRequest {
 pub struct Done {
     /// Always true: a failure is an error instead.
     pub done: bool,
+}
+
+/// A step of a job (contract 0.2) as the API shows it.
+pub type StepInfo = crate::store::StepRow;
+
+/// An item a step did not write, and why.
+pub type StepWarningInfo = crate::store::StepWarning;
+
+/// The warnings of a job's steps: the first ones, and how many there are.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StepWarnings {
+    /// The job.
+    pub job: i64,
+    /// The first warnings, oldest first (at most the limit asked for).
+    pub warnings: Vec<StepWarningInfo>,
+    /// How many warnings are kept for the job.
+    pub kept: i64,
+    /// How many more there were past the bound per step (counted, not kept).
+    pub dropped: i64,
 }

@@ -130,6 +130,19 @@ impl RunContext {
         });
     }
 
+    /// Add lines another scope of the same run logged (a step's chunks each
+    /// run in a scope of their own), within the run's bound.
+    pub(crate) fn extend_logs(&self, lines: Vec<LogLine>) {
+        let mut logs = self.logs.lock().unwrap_or_else(|p| p.into_inner());
+        for line in lines {
+            if logs.0.len() >= MAX_LOG_LINES {
+                logs.1 += 1;
+            } else {
+                logs.0.push(line);
+            }
+        }
+    }
+
     /// The run's log lines, with a note of any dropped.
     pub(crate) fn take_logs(&self) -> Vec<LogLine> {
         let mut logs = self.logs.lock().unwrap_or_else(|p| p.into_inner());

@@ -21,7 +21,7 @@ pub(super) struct JobsArgs {
 /// Which jobs to list.
 #[derive(Args)]
 pub(super) struct ListArgs {
-    /// Only jobs in this state (pending, enqueued, started, done, failed, cancelled).
+    /// Only jobs in this state (pending, enqueued, started, done, failed, cancelled, paused).
     #[arg(long)]
     state: Option<String>,
     /// Only jobs of this backend instance.
@@ -60,8 +60,29 @@ pub(super) enum JobsCommand {
     Show {
         /// Job id.
         id: i64,
+        /// Also its steps (jobs made of steps): status, position, counts.
+        #[arg(long)]
+        steps: bool,
+        /// Also the items its steps did not write, and why (the first --limit).
+        #[arg(long)]
+        warnings: bool,
+        /// At most this many warnings.
+        #[arg(long, default_value_t = 100)]
+        limit: u32,
     },
-    /// Put a done, failed or cancelled job back in the queue, its tries reset;
+    /// Pause a job made of steps: a pending one at once, a running one at its
+    /// next chunk boundary. No worker runs it until it is resumed.
+    Pause {
+        /// Job id.
+        id: i64,
+    },
+    /// Resume a paused job: it continues from where its steps are.
+    Resume {
+        /// Job id.
+        id: i64,
+    },
+    /// Put a done, failed or cancelled job back in the queue, its tries reset
+    /// (a job made of steps resumes its unfinished steps from their position);
     /// a pending job waiting for its retry runs now.
     Requeue {
         /// Job id.
@@ -96,10 +117,26 @@ pub(super) async fn run(cli: &Globals, out: &Output, args: &JobsArgs) -> Result<
             out.jobs(&admin.list_jobs(&list.filter()?).await?);
             return Ok(());
         }
-        Some(JobsCommand::Show { id }) => {
-            out.job(&admin.job(*id).await?);
+        Some(JobsCommand::Show {
+            id,
+            steps,
+            warnings,
+            limit,
+        }) => {
+            let detail = admin.job(*id).await?;
+            let steps = match steps {
+                true => Some(admin.job_steps(*id).await?),
+                false => None,
+            };
+            let warnings = match warnings {
+                true => Some(admin.job_warnings(*id, *limit).await?),
+                false => None,
+            };
+            out.job_with(&detail, steps.as_deref(), warnings.as_ref());
             return Ok(());
         }
+        Some(JobsCommand::Pause { id }) => (*id, JobAction::Pause),
+        Some(JobsCommand::Resume { id }) => (*id, JobAction::Resume),
         Some(JobsCommand::Requeue { id }) => (*id, JobAction::Requeue),
         Some(JobsCommand::Cancel { id }) => (*id, JobAction::Cancel),
         Some(JobsCommand::Stop { id }) => (*id, JobAction::Stop),

@@ -9,6 +9,7 @@
 mod failure;
 mod instance;
 mod scope;
+pub(crate) mod steps;
 mod webhook;
 
 pub use crate::capabilities::UnitCall;

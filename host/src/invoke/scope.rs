@@ -72,6 +72,20 @@ impl CallScope {
         }))
     }
 
+    /// A fresh scope for the same run (instance, user, job, registry) with
+    /// a time budget of its own: each chunk of a step gets the whole budget.
+    pub(crate) fn renewed(&self) -> Result<Arc<Self>> {
+        CallScope::new(
+            self.run.store.clone(),
+            self.engine.clone(),
+            self.run.registry.clone(),
+            self.configs.clone(),
+            self.run.instance.clone(),
+            &self.run.user,
+            self.run.job.clone(),
+        )
+    }
+
     /// Whether `lock-or-retry` found a lock taken during the run: such a
     /// retry is not a failure.
     pub(crate) fn lock_contended(&self) -> bool {

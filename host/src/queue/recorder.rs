@@ -4,7 +4,7 @@
 //! the database is unreachable the batch is kept and written when it is back
 //! (a lease that expires meanwhile is fenced: the late write matches no row).
 
-use crate::store::{Completion, FailedTry, LogLine, Recorded, Store};
+use crate::store::{Completion, FailedTry, JobState, LogLine, Recorded, Store};
 use std::collections::HashSet;
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
@@ -130,7 +130,9 @@ async fn write(store: &Store, reports: &mut Vec<Report>) -> crate::Result<()> {
     }
     reports.retain(|r| matches!(r, Report::Failed(..)));
     while let Some(Report::Failed(failed, lines)) = reports.first() {
-        if store.record_failure(failed, lines).await? == Recorded::Fenced {
+        if store.record_failure(failed, lines).await? == Recorded::Fenced
+            && !ended_by_operator(store, failed.id).await
+        {
             tracing::warn!(
                 job = failed.id,
                 "job {} failed after its lease was lost: outcome not recorded",
@@ -140,4 +142,14 @@ async fn write(store: &Store, reports: &mut Vec<Report>) -> crate::Result<()> {
         reports.remove(0);
     }
     Ok(())
+}
+
+/// Whether an operator ended the job while it ran (cancelled it, or a step
+/// driver paused or stopped it at a chunk boundary on an operator's request):
+/// then a fenced outcome is expected, not a lost lease.
+async fn ended_by_operator(store: &Store, id: i64) -> bool {
+    matches!(
+        store.job(id).await.map(|j| j.state),
+        Ok(JobState::Cancelled | JobState::Paused)
+    )
 }

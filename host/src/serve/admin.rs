@@ -7,11 +7,12 @@
 //! | viewer | `GET /api/health` | [`Admin::health`] |
 //! | viewer | `GET /api/jobs?state=&channel=&instance=&since=&limit=` | [`Admin::list_jobs`] |
 //! | viewer | `GET /api/jobs/{id}` | [`Admin::job`] (with its log) |
+//! | viewer | `GET /api/jobs/{id}/steps`, `GET /api/jobs/{id}/warnings?limit=` | [`Admin::job_steps`], [`Admin::job_warnings`] |
 //! | viewer | `GET /api/instances`, `GET /api/instances/{name}` | [`Admin::instances`], [`Admin::instance`] |
 //! | viewer | `GET /api/conflicts?instance=&model=&state=&limit=&offset=`, `GET /api/conflicts/{id}` | [`Admin::conflicts`], [`Admin::conflict`] |
 //! | viewer | `GET /api/instances/{name}/conflict-policies[/{model}]` | [`Admin::conflict_policies`], [`Admin::conflict_policy`] |
 //! | viewer | `GET /api/pairs?instance=&label=&id=&limit=&offset=` | [`Admin::pairs`] |
-//! | developer | `POST /api/jobs/{id}/requeue\|cancel\|stop\|done` | [`Admin::act`] |
+//! | developer | `POST /api/jobs/{id}/requeue\|cancel\|stop\|done\|pause\|resume` | [`Admin::act`] |
 //! | developer | `POST /api/instances/{instance}/buttons/{button}` (body: the data, JSON) | [`Admin::press`] |
 //! | viewer | `GET /api/instances/{name}/cursors` | [`Admin::cursors`] |
 //! | developer | `PUT /api/instances/{name}/cursors/{cursor}` (body: the value, JSON), `DELETE …` | [`Admin::set_cursor`], [`Admin::clear_cursor`] |
@@ -30,7 +31,9 @@
 
 use super::app::{App, error};
 use super::auth::{Gate, gate};
-use crate::admin::{Admin, JobAction, NewInstance, PolicyRequest, TokenRequest, http_status};
+use crate::admin::{
+    Admin, JobAction, NewInstance, PolicyRequest, TokenRequest, WarningsQuery, http_status,
+};
 use crate::error::Error;
 use crate::store::{ConflictFilter, JobFilter, PairFilter, Take};
 use crate::tokens::{Caller, Role};
@@ -51,6 +54,8 @@ pub(super) fn routes(app: &App) -> Router<App> {
         .route("/api/health", get(health))
         .route("/api/jobs", get(list_jobs))
         .route("/api/jobs/{id}", get(job))
+        .route("/api/jobs/{id}/steps", get(job_steps))
+        .route("/api/jobs/{id}/warnings", get(job_warnings))
         .route("/api/instances", get(instances))
         .route("/api/instances/{name}", get(instance))
         .route("/api/conflicts", get(conflicts))
@@ -150,6 +155,29 @@ async fn job(State(app): State<App>, id: Result<Path<i64>, PathRejection>) -> Re
         Ok(Path(id)) => answer(admin(&app).job(id).await, StatusCode::OK),
         Err(e) => bad_request(e.body_text()),
     }
+}
+
+async fn job_steps(State(app): State<App>, id: Result<Path<i64>, PathRejection>) -> Response {
+    match id {
+        Ok(Path(id)) => answer(admin(&app).job_steps(id).await, StatusCode::OK),
+        Err(e) => bad_request(e.body_text()),
+    }
+}
+
+async fn job_warnings(
+    State(app): State<App>,
+    id: Result<Path<i64>, PathRejection>,
+    query: Result<Query<WarningsQuery>, QueryRejection>,
+) -> Response {
+    let (id, query) = match (id, query) {
+        (Ok(Path(id)), Ok(Query(query))) => (id, query),
+        (Err(e), _) => return bad_request(e.body_text()),
+        (_, Err(e)) => return bad_request(e.body_text()),
+    };
+    answer(
+        admin(&app).job_warnings(id, query.limit).await,
+        StatusCode::OK,
+    )
 }
 
 async fn act(State(app): State<App>, path: Result<Path<(i64, String)>, PathRejection>) -> Response {

@@ -34,6 +34,19 @@ impl Store {
         message: &str,
         job_id: Option<i64>,
     ) -> Result<i64> {
+        let mut conn = self.pool().acquire().await?;
+        Self::add_checkpoint_in(&mut conn, instance, model, record_id, message, job_id).await
+    }
+
+    /// [`Store::add_checkpoint`] on the caller's connection or transaction.
+    pub(crate) async fn add_checkpoint_in(
+        tx: &mut super::DbConn,
+        instance: &str,
+        model: &str,
+        record_id: i64,
+        message: &str,
+        job_id: Option<i64>,
+    ) -> Result<i64> {
         Ok(sqlx::query_scalar(
             "INSERT INTO checkpoints (instance, model, record_id, message, job_id, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
@@ -44,7 +57,7 @@ impl Store {
         .bind(message)
         .bind(job_id)
         .bind(now_ms())
-        .fetch_one(self.pool())
+        .fetch_one(&mut *tx)
         .await?)
     }
 

@@ -103,6 +103,30 @@ impl Store {
         Ok(row(fields))
     }
 
+    /// Set the cursors a run staged, in the caller's write transaction (a
+    /// step's chunk commits the cursors its calls set with its position).
+    pub(crate) async fn set_cursors_in(
+        tx: &mut super::DbConn,
+        cursors: &[super::CursorWrite],
+        job_id: i64,
+    ) -> Result<()> {
+        for c in cursors {
+            sqlx::query(
+                "INSERT INTO cursors (instance, name, value, updated_at, job_id) VALUES ($1, $2, $3, $4, $5) \
+                 ON CONFLICT (instance, name) DO UPDATE SET value = excluded.value, \
+                 updated_at = excluded.updated_at, job_id = excluded.job_id",
+            )
+            .bind(&c.instance)
+            .bind(&c.name)
+            .bind(&c.value)
+            .bind(now_ms())
+            .bind(job_id)
+            .execute(&mut *tx)
+            .await?;
+        }
+        Ok(())
+    }
+
     /// The cursors of `instance`, by name.
     pub async fn cursors(&self, instance: &str) -> Result<Vec<CursorRow>> {
         let rows: Vec<(String, String, String, i64, Option<i64>)> = sqlx::query_as(

@@ -127,19 +127,33 @@ impl Store {
         data: Option<Value>,
     ) -> Result<LinkRow> {
         let mut tx = self.begin_write().await?;
-        let versions = Versions::Synced(synced.remote_version.map(str::to_string), synced.revision);
-        let row = Self::bind_with(
+        let row = Self::bind_synced_in(
             &mut tx,
             instance,
             model,
             local_id,
             external_id,
+            synced,
             data,
-            versions,
         )
         .await?;
         tx.commit().await?;
         Ok(row)
+    }
+
+    /// [`Store::bind_synced`] inside a write transaction of the caller (a
+    /// step's chunk commits its links with its records).
+    pub(crate) async fn bind_synced_in(
+        tx: &mut super::DbConn,
+        instance: &str,
+        model: &str,
+        local_id: i64,
+        external_id: &str,
+        synced: SyncedAt<'_>,
+        data: Option<Value>,
+    ) -> Result<LinkRow> {
+        let versions = Versions::Synced(synced.remote_version.map(str::to_string), synced.revision);
+        Self::bind_with(tx, instance, model, local_id, external_id, data, versions).await
     }
 
     /// [`Store::bind`] inside a transaction of the caller.

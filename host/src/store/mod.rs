@@ -27,6 +27,7 @@ mod records;
 mod run_locks;
 mod secrets;
 mod sql;
+mod steps;
 mod tokens;
 mod transmissions;
 mod triggers;
@@ -53,6 +54,10 @@ pub use pairs::{InstancePair, PairFilter, UNPAIR_ACTION};
 pub use records::{FilterOp, RecordFilter, RecordRow};
 pub(crate) use sql::DbConn;
 pub use sql::{DbRow, Dialect, now_ms, redact_url};
+pub use steps::{
+    ChunkCommit, Halt, LocalWrite, MAX_STEP_WARNINGS, RecordChange, StepRow, StepStatus,
+    StepWarning,
+};
 pub use tokens::TokenRow;
 pub use transmissions::{Transmission, TransmissionFilter};
 pub use triggers::{CronOverride, CronRun, EventJob, timed_key};

@@ -248,8 +248,28 @@ impl Store {
         link: Option<(&str, &str)>,
         jobs: impl FnOnce(&RecordRow) -> Vec<EventJob>,
     ) -> Result<RecordRow> {
-        let values = object(values, &format!("create {model}"))?;
         let mut tx = self.begin_write().await?;
+        let row = self
+            .insert_record_in(&mut tx, model, values, link, jobs)
+            .await?;
+        self.announce_jobs(&mut tx).await?;
+        tx.commit().await?;
+        self.wake_workers();
+        Ok(row)
+    }
+
+    /// Create a record (bound to `link`, if any: a plain binding, no versions)
+    /// and the jobs `jobs` makes of it, in the caller's transaction `tx`: the
+    /// caller announces the jobs and commits (a step's chunk shares it).
+    pub(crate) async fn insert_record_in(
+        &self,
+        tx: &mut super::DbConn,
+        model: &str,
+        values: Value,
+        link: Option<(&str, &str)>,
+        jobs: impl FnOnce(&RecordRow) -> Vec<EventJob>,
+    ) -> Result<RecordRow> {
+        let values = object(values, &format!("create {model}"))?;
         let row = sqlx::query(&format!(
             "INSERT INTO records (model, data, created_at, updated_at, revision) VALUES ($1, $2, $3, $3, 1) \
              RETURNING {RECORD_COLUMNS}"
@@ -261,14 +281,11 @@ impl Store {
         .await?;
         let row = row_to_record(&row)?;
         if let Some((instance, external_id)) = link {
-            Store::bind_in(&mut tx, instance, model, row.id, external_id, None).await?;
+            Store::bind_in(tx, instance, model, row.id, external_id, None).await?;
         }
         for job in jobs(&row) {
-            self.store_event_job_in(&mut tx, &job).await?;
+            self.store_event_job_in(tx, &job).await?;
         }
-        self.announce_jobs(&mut tx).await?;
-        tx.commit().await?;
-        self.wake_workers();
         Ok(row)
     }
 
@@ -301,10 +318,31 @@ impl Store {
         values: Value,
         jobs: impl FnOnce(&RecordRow, &[String]) -> Vec<EventJob>,
     ) -> Result<Vec<String>> {
-        let values = object(values, &format!("write {model} {id}"))?;
         // IMMEDIATE: take the write lock first, so that two writers of one record
         // serialise instead of losing an update.
         let mut tx = self.begin_write().await?;
+        let (_, changed) = self
+            .write_record_in(&mut tx, model, id, values, jobs)
+            .await?;
+        self.announce_jobs(&mut tx).await?;
+        tx.commit().await?;
+        self.wake_workers();
+        Ok(changed)
+    }
+
+    /// Merge `values` into a record and store the jobs `jobs` makes of the
+    /// change, in the caller's write transaction `tx` (the caller announces
+    /// the jobs and commits). Returns the record after the write and the
+    /// fields that changed.
+    pub(crate) async fn write_record_in(
+        &self,
+        tx: &mut super::DbConn,
+        model: &str,
+        id: i64,
+        values: Value,
+        jobs: impl FnOnce(&RecordRow, &[String]) -> Vec<EventJob>,
+    ) -> Result<(RecordRow, Vec<String>)> {
+        let values = object(values, &format!("write {model} {id}"))?;
         let row = sqlx::query(&format!(
             "SELECT {RECORD_COLUMNS} FROM records WHERE model = $1 AND id = $2"
         ))
@@ -336,13 +374,10 @@ impl Store {
             .execute(&mut *tx)
             .await?;
             for job in jobs(&row, &changed) {
-                self.store_event_job_in(&mut tx, &job).await?;
+                self.store_event_job_in(tx, &job).await?;
             }
         }
-        self.announce_jobs(&mut tx).await?;
-        tx.commit().await?;
-        self.wake_workers();
-        Ok(changed)
+        Ok((row, changed))
     }
 
     /// Delete a record, with its links, checkpoints and create intents;

@@ -3,8 +3,8 @@
 
 use super::{Output, short, short_hash, time};
 use crate::cli::terminal::{Grid, line};
-use ferry::admin::{ActionResult, JobAction, JobDetail, JobInfo};
-use ferry::store::{JobState, now_ms};
+use ferry::admin::{ActionResult, JobAction, JobDetail, JobInfo, StepInfo, StepWarnings};
+use ferry::store::{JobState, MAX_STEP_WARNINGS, now_ms};
 use serde_json::json;
 use std::fmt::Write;
 
@@ -94,49 +94,146 @@ impl Output {
 
     /// One job with its log (every guest-written field on one line of its own).
     pub fn job(&self, detail: &JobDetail) {
-        let (job, logs) = (&detail.job, &detail.logs);
-        self.emit(detail, || {
-            let mut s = format!(
-                "job {} `{}` for {}: {} after {} tries\n  payload: {}\n",
-                job.id,
-                line(&job.name),
-                line(&job.instance),
-                job.state,
-                job.attempts,
-                short(&line(&job.payload), 200)
-            );
-            if let Some(next) = next_run(detail, now_ms()) {
-                s.push_str(&next);
-            }
-            if let Some(m) = &job.module {
-                let hash = job.module_hash.as_deref().map(short_hash).unwrap_or("");
-                let _ = writeln!(s, "  module:  {} ({})", line(m), line(hash));
-            }
-            if let (Some(t), Some(d)) = (job.progress_total, job.progress_done) {
-                let _ = writeln!(s, "  progress: {d}/{t}");
-            }
-            if let Some(r) = &job.result {
-                let _ = writeln!(s, "  result:  {}", short(&line(r), 400));
-            }
-            if let Some(e) = &job.error {
-                let kind = job.error_kind.as_deref().unwrap_or("?");
-                let _ = writeln!(s, "  error ({}): {}", line(kind), line(e));
-            }
-            for l in logs {
-                let _ = writeln!(
-                    s,
-                    "  {} try {} {:5} [{}] {}",
-                    time(l.at),
-                    l.attempt,
-                    line(&l.level),
-                    line(&l.module),
-                    line(&l.message)
-                );
-            }
-            s.trim_end().to_string()
-        });
+        self.job_with(detail, None, None);
     }
 
+    /// One job with its log and, when given, its steps and its steps'
+    /// warnings (`--json`: one object with `steps` and `warnings` beside).
+    pub fn job_with(
+        &self,
+        detail: &JobDetail,
+        steps: Option<&[StepInfo]>,
+        warnings: Option<&StepWarnings>,
+    ) {
+        if steps.is_none() && warnings.is_none() {
+            return self.emit(detail, || job_text(detail));
+        }
+        let mut data = json!(detail);
+        data["steps"] = json!(steps);
+        data["warnings"] = json!(warnings);
+        self.emit(&data, || {
+            let mut s = job_text(detail);
+            if let Some(steps) = steps {
+                s.push_str("\n\n");
+                s.push_str(&steps_text(steps));
+            }
+            if let Some(w) = warnings {
+                s.push_str("\n\n");
+                s.push_str(&warnings_text(w));
+            }
+            s
+        });
+    }
+}
+
+/// The steps of a job, one row each.
+fn steps_text(steps: &[StepInfo]) -> String {
+    if steps.is_empty() {
+        return "no steps run (a plain job, or not started yet)".into();
+    }
+    let mut t = Grid::new(&[
+        "#",
+        "step",
+        "kind",
+        "status",
+        "chunks",
+        "read",
+        "written",
+        "filtered",
+        "skipped",
+        "position / result / error",
+    ]);
+    for st in steps {
+        let note = match (&st.error, &st.result, &st.position) {
+            (Some(e), _, _) => e.clone(),
+            (None, Some(r), _) => r.to_string(),
+            (None, None, Some(p)) => format!("at {p}"),
+            _ => String::new(),
+        };
+        t.row([
+            st.ordinal.to_string(),
+            st.step.clone(),
+            st.kind.clone(),
+            st.status.as_str().to_string(),
+            st.chunks.to_string(),
+            st.read.to_string(),
+            st.written.to_string(),
+            st.filtered.to_string(),
+            st.skipped.to_string(),
+            short(&line(&note), 60),
+        ]);
+    }
+    t.to_string()
+}
+
+/// The warnings of a job's steps, and how many are not shown.
+fn warnings_text(w: &StepWarnings) -> String {
+    let mut s = format!(
+        "{} warnings kept{}; showing {}",
+        w.kept,
+        match w.dropped {
+            0 => String::new(),
+            n => format!(" and {n} more counted only (past {MAX_STEP_WARNINGS} per step)"),
+        },
+        w.warnings.len()
+    );
+    for warning in &w.warnings {
+        let _ = write!(
+            s,
+            "\n  {} chunk {}: {} ({})",
+            line(&warning.step),
+            warning.chunk,
+            line(&warning.reason),
+            short(&line(&warning.item.to_string()), 120)
+        );
+    }
+    s
+}
+
+/// One job with its log, for people.
+fn job_text(detail: &JobDetail) -> String {
+    let (job, logs) = (&detail.job, &detail.logs);
+    let mut s = format!(
+        "job {} `{}` for {}: {} after {} tries\n  payload: {}\n",
+        job.id,
+        line(&job.name),
+        line(&job.instance),
+        job.state,
+        job.attempts,
+        short(&line(&job.payload), 200)
+    );
+    if let Some(next) = next_run(detail, now_ms()) {
+        s.push_str(&next);
+    }
+    if let Some(m) = &job.module {
+        let hash = job.module_hash.as_deref().map(short_hash).unwrap_or("");
+        let _ = writeln!(s, "  module:  {} ({})", line(m), line(hash));
+    }
+    if let (Some(t), Some(d)) = (job.progress_total, job.progress_done) {
+        let _ = writeln!(s, "  progress: {d}/{t}");
+    }
+    if let Some(r) = &job.result {
+        let _ = writeln!(s, "  result:  {}", short(&line(r), 400));
+    }
+    if let Some(e) = &job.error {
+        let kind = job.error_kind.as_deref().unwrap_or("?");
+        let _ = writeln!(s, "  error ({}): {}", line(kind), line(e));
+    }
+    for l in logs {
+        let _ = writeln!(
+            s,
+            "  {} try {} {:5} [{}] {}",
+            time(l.at),
+            l.attempt,
+            line(&l.level),
+            line(&l.module),
+            line(&l.message)
+        );
+    }
+    s.trim_end().to_string()
+}
+
+impl Output {
     /// What an operator's action on a job did.
     pub fn action(&self, done: &ActionResult) {
         let id = done.id;
@@ -157,6 +254,14 @@ impl Output {
             (JobAction::Stop, JobState::Started) => format!("job {id} was asked to stop"),
             (JobAction::Stop, state) => format!("job {id} is {state}"),
             (JobAction::Done, _) => format!("job {id} set done"),
+            (JobAction::Pause, JobState::Paused) => format!("job {id} is paused"),
+            (JobAction::Pause, state) => {
+                format!("job {id} ({state}) was asked to pause at its next chunk boundary")
+            }
+            (JobAction::Resume, JobState::Pending) => format!("job {id} is pending again"),
+            (JobAction::Resume, state) => {
+                format!("job {id} ({state}) is no longer asked to pause")
+            }
         };
         let mut data = json!(done);
         data["message"] = json!(text);

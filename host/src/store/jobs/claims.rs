@@ -198,7 +198,7 @@ impl Store {
 
     /// Fail the pending jobs that wait for job `id` (directly or through its
     /// group), and those that wait for them, saying why.
-    pub(super) async fn fail_dependents(
+    pub(in crate::store) async fn fail_dependents(
         &self,
         tx: &mut super::super::DbConn,
         id: i64,

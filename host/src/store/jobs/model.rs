@@ -21,6 +21,9 @@ pub enum JobState {
     Failed,
     /// Cancelled by an operator.
     Cancelled,
+    /// A job made of steps paused by an operator at a chunk boundary: no
+    /// worker claims it until it is resumed (then it continues from there).
+    Paused,
 }
 
 impl JobState {
@@ -33,6 +36,7 @@ impl JobState {
             JobState::Done => "done",
             JobState::Failed => "failed",
             JobState::Cancelled => "cancelled",
+            JobState::Paused => "paused",
         }
     }
     /// Parse a stored name.
@@ -44,9 +48,10 @@ impl JobState {
             "done" => JobState::Done,
             "failed" => JobState::Failed,
             "cancelled" => JobState::Cancelled,
+            "paused" => JobState::Paused,
             other => {
                 return Err(Error::Invalid(format!(
-                    "unknown job state `{other}` (pending, enqueued, started, done, failed, cancelled)"
+                    "unknown job state `{other}` (pending, enqueued, started, done, failed, cancelled, paused)"
                 )));
             }
         })

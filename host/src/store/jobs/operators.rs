@@ -21,7 +21,7 @@ impl Store {
     pub async fn stop_job(&self, id: i64) -> Result<JobState> {
         let job = self.job(id).await?;
         match job.state {
-            JobState::Pending | JobState::Enqueued => {
+            JobState::Pending | JobState::Enqueued | JobState::Paused => {
                 self.cancel_job(id).await?;
                 Ok(JobState::Cancelled)
             }
@@ -43,7 +43,7 @@ impl Store {
         let mut tx = self.begin_write().await?;
         let done = sqlx::query(
             "UPDATE jobs SET state = 'cancelled', finished_at = $1, lease_token = NULL, lease_until = NULL, \
-             worker = NULL WHERE id = $2 AND state IN ('pending', 'enqueued')",
+             worker = NULL WHERE id = $2 AND state IN ('pending', 'enqueued', 'paused')",
         )
         .bind(now_ms())
         .bind(id)
@@ -51,12 +51,19 @@ impl Store {
         .await?;
         if done.rows_affected() > 0 {
             self.fail_dependents(&mut tx, id, "cancelled").await?;
+            // A paused step of it is stopped for good (a requeue resumes it).
+            sqlx::query(
+                "UPDATE job_steps SET status = 'stopped' WHERE job_id = $1 AND status = 'paused'",
+            )
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
         }
         tx.commit().await?;
         if done.rows_affected() == 0 {
             let job = self.job(id).await?;
             return Err(Error::Conflict(format!(
-                "job {id} is {}: only pending or enqueued jobs can be cancelled (ask a running one to stop with `ferry jobs stop {id}`)",
+                "job {id} is {}: only pending or enqueued jobs can be cancelled, and paused ones (ask a running one to stop with `ferry jobs stop {id}`)",
                 job.state
             )));
         }
@@ -105,7 +112,7 @@ impl Store {
         } else {
             sqlx::query(
                 "UPDATE jobs SET state = 'pending', attempts = 0, eta = NULL, stop_requested = 0, \
-                 finished_at = NULL, lease_token = NULL, lease_until = NULL, worker = NULL \
+                 pause_requested = 0, finished_at = NULL, lease_token = NULL, lease_until = NULL, worker = NULL \
                  WHERE id = $1 AND state = $2",
             )
             .bind(id)
@@ -121,6 +128,16 @@ impl Store {
                 "job {id} is {} now: try again",
                 current.state
             )));
+        }
+        if job.state == JobState::Done {
+            // Run again from the first step; a failed, cancelled (stopped) or
+            // paused job resumes from where its steps are.
+            for table in ["job_steps", "step_warnings"] {
+                sqlx::query(&format!("DELETE FROM {table} WHERE job_id = $1"))
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
         }
         self.announce_jobs(&mut tx).await?;
         tx.commit().await?;
