@@ -38,10 +38,12 @@ pub use cron::{CronDecl, Schedule};
 pub use description::{Description, JobDecl, UnitDecl};
 pub use error::{Error, Result};
 pub use host_rules::{HostMatch, HostRule, PathMatch, Target};
-pub use jobs::{DEFAULT_CHUNK_SIZE, JobParam, ParamType, StepDecl, StepKind};
+pub use jobs::{
+    DEFAULT_CHUNK_SIZE, JobParam, ManifestJob, ParamError, ParamType, Problem, StepDecl, StepKind,
+};
 pub use manifest::{BackendDecl, Manifest, ModuleInfo};
 pub use names::{check_secret_name, valid_name};
-pub use params::ParamDecl;
+pub use params::{ParamDecl, check_instance_params};
 pub use registry::{Module, Registry, Resolved};
 pub use subscription::{
     After, AfterDecl, Conditions, EventSource, FieldCondition, FilterOp, RECORD_EVENT_PREFIX,

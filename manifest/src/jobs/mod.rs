@@ -3,15 +3,30 @@
 //! (contract 0.2) or declared in `connector.toml`; the host validates a job's
 //! payload, a profile and a one-off override against the parameters before
 //! anything is stored, and runs the steps in order.
+//!
+//! - [`validate`]: a payload against a job's parameters (defaults applied);
+//! - [`check_params`]: a declaration itself (an `enum` without `one_of`, a
+//!   default of the wrong type, a pattern that is not a regular expression…);
+//! - [`duration`]: the text of durations (`90s`, `15m`, `2h`, `2d`, `1w`).
+
+mod check;
+pub mod duration;
+mod effective;
+mod validate;
+
+pub use check::{MAX_CHUNK_SIZE, check_params, check_steps};
+pub use effective::{ManifestJob, agree, effective};
+pub use validate::{ParamError, Problem, parse_value, validate};
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// The type of a job parameter; each type says which JSON values it accepts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ParamType {
-    /// A JSON string.
+    /// A JSON string (the type of a backend param that names none).
+    #[default]
     String,
     /// A JSON number without a fraction.
     Integer,
@@ -36,7 +51,8 @@ pub enum ParamType {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct JobParam {
-    /// Its key in the payload.
+    /// Its key in the payload (in `connector.toml`, the key of its table).
+    #[serde(default)]
     pub name: String,
     /// Its type.
     #[serde(rename = "type")]
@@ -62,6 +78,29 @@ pub struct JobParam {
     /// What it is, shown to operators.
     #[serde(default)]
     pub description: String,
+}
+
+impl ParamType {
+    /// Its name in declarations and messages.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ParamType::String => "string",
+            ParamType::Integer => "integer",
+            ParamType::Number => "number",
+            ParamType::Boolean => "boolean",
+            ParamType::Enum => "enum",
+            ParamType::List => "list",
+            ParamType::Date => "date",
+            ParamType::Duration => "duration",
+            ParamType::Url => "url",
+        }
+    }
+}
+
+impl std::fmt::Display for ParamType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// How a step runs.
@@ -96,3 +135,6 @@ pub const DEFAULT_CHUNK_SIZE: u32 = 100;
 fn default_chunk_size() -> u32 {
     DEFAULT_CHUNK_SIZE
 }
+
+#[cfg(test)]
+mod tests;
