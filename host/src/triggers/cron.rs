@@ -16,7 +16,7 @@
 //!   once: it is marked handled in the transaction that enqueues its job, only
 //!   if no one marked it first.
 
-use crate::backend::{BackendKey, Registry};
+use crate::backend::{BackendKey, Registry, checked_payload};
 use crate::error::{Error, Result};
 use crate::install::Modules;
 use crate::manifest::{CronDecl, Schedule};
@@ -253,10 +253,13 @@ pub async fn tick(store: &Store, registry: &Registry, now: i64) -> Result<Vec<i6
         }
         let instance = store.instance(&entry.instance).await?;
         let start = BackendKey::parse(&instance.backend).map_err(Error::Invalid)?;
-        if let Err(e) = registry.resolve_job(&start, &entry.job) {
-            tracing::warn!(instance = %entry.instance, "schedule `{}` not run: {e}", entry.name);
-            continue;
-        }
+        let resolved = match registry.resolve_job(&start, &entry.job) {
+            Ok(resolved) => resolved,
+            Err(e) => {
+                tracing::warn!(instance = %entry.instance, "schedule `{}` not run: {e}", entry.name);
+                continue;
+            }
+        };
         // `since` is the tick of the last run that finished done: a failed run's
         // changes are asked for again.
         let mut done_tick = run.done_tick;
@@ -272,6 +275,15 @@ pub async fn tick(store: &Store, registry: &Registry, now: i64) -> Result<Vec<i6
             map.insert(key.clone(), Value::from(since));
         }
         let mut job = NewJob::new(&entry.instance, &entry.job, &payload);
+        // Checked like an operator's run: a schedule never stores a job its
+        // parameters refuse.
+        job.payload = match checked_payload(&resolved.module, &entry.job, &job.payload) {
+            Ok(payload) => payload,
+            Err(e) => {
+                tracing::warn!(instance = %entry.instance, "schedule `{}` not run: {e}", entry.name);
+                continue;
+            }
+        };
         job.priority = i64::from(entry.decl.priority);
         job.identity_key = Some(key);
         if let Some(channel) = &entry.decl.channel {
