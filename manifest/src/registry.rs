@@ -35,10 +35,10 @@ impl Module {
 
     /// The declaration of job `name` the host uses (validation, steps): what
     /// the component reports, refined by the manifest's `[jobs.NAME]` (see
-    /// [`crate::jobs::effective`]). None if the component has no such job.
+    /// [`crate::job_decl`]). None if the component has no such job.
     pub fn job_decl(&self, name: &str) -> Option<JobDecl> {
         let component = self.description.jobs.iter().find(|j| j.name == name)?;
-        Some(crate::jobs::effective(
+        Some(crate::job_decl::effective(
             component,
             self.manifest.jobs.get(name),
         ))

@@ -182,7 +182,7 @@ pub(crate) fn check_against_manifest(
                 }
             )));
         };
-        ferry_manifest::jobs::agree(component, declared).map_err(mismatch)?;
+        ferry_manifest::job_decl::agree(component, declared).map_err(mismatch)?;
     }
     if description.units.is_empty() && description.jobs.is_empty() {
         return Err(mismatch(

@@ -1,7 +1,6 @@
 //! Each rule of a job's parameters, on payloads and on declarations.
 
 use super::*;
-use crate::description::JobDecl;
 use serde_json::json;
 
 fn param(name: &str, ty: ParamType) -> JobParam {
@@ -281,45 +280,4 @@ fn steps_need_unique_names_and_a_usable_chunk_size() {
             .unwrap_err()
             .contains("chunk_size 0")
     );
-}
-
-#[test]
-fn the_manifest_refines_what_the_component_declares() {
-    let component = JobDecl {
-        name: "import-batch".into(),
-        description: "Import".into(),
-        params: import_batch(),
-        steps: Vec::new(),
-    };
-    let mut manifest = ManifestJob::default();
-    // Same names and types; an installation's own default wins.
-    for p in import_batch() {
-        manifest.params.insert(p.name.clone(), p);
-    }
-    manifest.params.get_mut("since").unwrap().default = Some(json!("1w"));
-    agree(&component, &manifest).unwrap();
-    let decl = effective(&component, Some(&manifest));
-    let names: Vec<_> = decl.params.iter().map(|p| p.name.as_str()).collect();
-    assert_eq!(names, ["model", "since", "limit"]);
-    assert_eq!(decl.params[1].default, Some(json!("1w")));
-
-    manifest.params.get_mut("limit").unwrap().ty = ParamType::Number;
-    assert_eq!(
-        agree(&component, &manifest).unwrap_err(),
-        "[jobs.import-batch.params.limit]: type number here, integer in the component"
-    );
-    manifest.params.remove("limit");
-    assert!(
-        agree(&component, &manifest)
-            .unwrap_err()
-            .contains("declares parameter `limit`")
-    );
-
-    // A component without params (contract 0.1) takes the manifest's.
-    let plain = JobDecl {
-        params: Vec::new(),
-        ..component
-    };
-    agree(&plain, &manifest).unwrap();
-    assert_eq!(effective(&plain, Some(&manifest)).params.len(), 2);
 }

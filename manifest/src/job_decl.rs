@@ -1,5 +1,6 @@
 //! `[jobs.NAME]` in `connector.toml`, and the one declaration of a job the
-//! host uses: what the component's `describe` reports, refined by the manifest.
+//! host uses: what the component's `describe` reports ([`crate::description`]),
+//! refined by the manifest (see [`crate::jobs`] for what a declaration holds).
 //!
 //! The rule: a job the manifest declares must exist in the component. When
 //! only one side declares parameters (a 0.1 component declares none), that
@@ -10,8 +11,8 @@
 //! Steps follow the same rule: same names and kinds in the same order, the
 //! manifest's `chunk_size` wins.
 
-use super::{JobParam, StepDecl};
 use crate::description::JobDecl;
+use crate::jobs::{JobParam, StepDecl};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -126,3 +127,6 @@ pub fn effective(component: &JobDecl, manifest: Option<&ManifestJob>) -> JobDecl
     }
     decl
 }
+
+#[cfg(test)]
+mod tests;
