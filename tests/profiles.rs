@@ -525,3 +525,55 @@ async fn through_the_api_viewers_read_profiles_and_developers_make_and_run_them(
     assert_eq!(payload["limit"], 20);
     assert_eq!(jobs(&lab.ferry).await.len(), 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_schedule_can_run_a_profile() {
+    use ferry::triggers::cron;
+    const MIN: i64 = 60_000;
+    let lab = lab().await;
+    let (store, registry) = (lab.ferry.store(), lab.ferry.registry());
+    let admin = Admin::Local(lab.ferry.clone());
+    admin
+        .create_profile(
+            &nightly(text(&[("model", "product"), ("limit", "7")])),
+            "test",
+        )
+        .await
+        .unwrap();
+    let now = ferry::store::now_ms();
+    cron::tick(store, &registry, now).await.unwrap(); // first seen: counts from now
+    let every_minute: cron::Setting = "* * * * *".parse().unwrap();
+    let e = cron::set_with_profile(
+        store,
+        &registry,
+        "acme",
+        "import-products",
+        &"off".parse().unwrap(),
+        Some("nightly"),
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        e.to_string().contains("give the schedule it runs on"),
+        "{e}"
+    );
+    let entry = cron::set_with_profile(
+        store,
+        &registry,
+        "acme",
+        "import-products",
+        &every_minute,
+        Some("nightly"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(entry.profile.as_deref(), Some("nightly"));
+    let ids = cron::tick(store, &registry, now + 2 * MIN).await.unwrap();
+    assert_eq!(ids.len(), 1);
+    let job = admin.job(ids[0]).await.unwrap();
+    let payload: Value = serde_json::from_str(&job.job.payload).unwrap();
+    assert_eq!(
+        payload,
+        json!({ "model": "product", "limit": 7, "window": "2d" })
+    );
+}

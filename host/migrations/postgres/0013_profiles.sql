@@ -12,3 +12,7 @@ CREATE TABLE job_profiles (
     updated_at   BIGINT NOT NULL
 );
 CREATE INDEX job_profiles_instance ON job_profiles (instance);
+
+-- `ferry cron set … --profile NAME`: a schedule that runs a profile (its job,
+-- with the profile's parameters instead of the manifest's payload).
+ALTER TABLE cron_overrides ADD COLUMN profile TEXT;
