@@ -94,6 +94,26 @@ async fn lab_with(jobs: &str) -> Lab {
     }
 }
 
+/// Run the `ferry` binary on the lab's installation.
+async fn cli(lab: &Lab, args: &[&str]) -> std::process::Output {
+    let mut all = vec![
+        "--data-dir".to_string(),
+        lab.dir.path().display().to_string(),
+    ];
+    if let Some(db) = &lab.database {
+        all.extend(["--database".into(), db.clone()]);
+    }
+    all.extend(args.iter().map(|a| a.to_string()));
+    tokio::process::Command::new(tokio::task::spawn_blocking(ferry_bin).await.unwrap())
+        .args(&all)
+        .env_remove("FERRY_SERVER")
+        .env_remove("FERRY_TOKEN")
+        .env_remove("FERRY_DATABASE_URL")
+        .output()
+        .await
+        .unwrap()
+}
+
 fn text(pairs: &[(&str, &str)]) -> ParamInput {
     ParamInput {
         text_params: pairs
@@ -345,30 +365,17 @@ async fn every_enqueue_is_checked_and_a_refused_one_stores_no_job() {
     assert_eq!(jobs(ferry).await.len(), 1, "only the batch");
 
     // `ferry run` with an undeclared parameter: refused, nothing stored.
-    let mut args = vec![
-        "--data-dir".to_string(),
-        lab.dir.path().display().to_string(),
-    ];
-    if let Some(db) = &lab.database {
-        args.extend(["--database".into(), db.clone()]);
-    }
-    args.extend(
-        [
+    let out = cli(
+        &lab,
+        &[
             "run",
             "acme",
             "import-batch",
             "--payload",
             r#"{"model": "product", "modle": 1}"#,
-        ]
-        .map(String::from),
-    );
-    let out = tokio::process::Command::new(tokio::task::spawn_blocking(ferry_bin).await.unwrap())
-        .args(&args)
-        .env_remove("FERRY_SERVER")
-        .env_remove("FERRY_DATABASE_URL")
-        .output()
-        .await
-        .unwrap();
+        ],
+    )
+    .await;
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
     assert!(
@@ -576,4 +583,71 @@ async fn a_schedule_can_run_a_profile() {
         payload,
         json!({ "model": "product", "limit": 7, "window": "2d" })
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_profile_commands_save_show_and_run_a_profile() {
+    let lab = lab().await;
+    let out = cli(
+        &lab,
+        &[
+            "profile",
+            "create",
+            "nightly",
+            "--instance",
+            "acme",
+            "--job",
+            "import-batch",
+            "--param",
+            "model=product",
+            "--param",
+            "since=0",
+            "--param",
+            "tags=a,b",
+            "--param-json",
+            "dry=true",
+        ],
+    )
+    .await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = cli(&lab, &["--json", "profile", "show", "nightly"]).await;
+    let shown: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(shown["params"]["tags"], json!(["a", "b"]));
+    assert_eq!(shown["params"]["dry"], true);
+    assert_eq!(shown["effective"]["window"], "2d");
+
+    let out = cli(&lab, &["profile", "run", "nightly", "--param", "limit=0"]).await;
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("profile `nightly`: parameter `limit`: 0 is less than the minimum 1"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(jobs(&lab.ferry).await.is_empty());
+    let out = cli(
+        &lab,
+        &[
+            "--json", "profile", "run", "nightly", "--param", "limit=9", "--wait",
+        ],
+    )
+    .await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let listed = jobs(&lab.ferry).await;
+    let batch = listed.iter().find(|j| j.name == "import-batch").unwrap();
+    assert_eq!(batch.state, JobState::Done);
+    assert_eq!(lab.ferry.store().count_records("product").await.unwrap(), 5);
+
+    let out = cli(&lab, &["profile", "remove", "nightly"]).await;
+    assert!(out.status.success());
+    let out = cli(&lab, &["profile", "list"]).await;
+    assert!(String::from_utf8_lossy(&out.stdout).contains("no profiles"));
 }
