@@ -450,3 +450,37 @@ async fn a_profile_whose_instance_is_gone_says_so_when_run() {
     let e = admin.profile("nightly").await.unwrap_err();
     assert_eq!(ferry::admin::http_status(&e), 404);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_manifest_must_declare_jobs_the_component_has_with_its_types() {
+    let (dir, ferry) = fresh(|_| {}).await;
+    let shop = tokio::task::block_in_place(|| built("shop"));
+    let text = std::fs::read_to_string(&shop.manifest).unwrap();
+    let manifest = dir.path().join("connector.toml");
+    let install = async |jobs: &str| {
+        std::fs::write(&manifest, format!("{text}\n{jobs}")).unwrap();
+        ferry.install(&manifest, &shop.wasm).await.map(|_| ())
+    };
+    let e = install("[jobs.import-all.params.model]\ntype = \"string\"")
+        .await
+        .unwrap_err();
+    assert!(
+        e.to_string().contains(
+            "[jobs.import-all] declares a job the component does not export (it exports: import-batch, import-record, export-record)"
+        ),
+        "{e}"
+    );
+    let e = install("[jobs.import-batch.params.model]\ntype = \"enum\"")
+        .await
+        .unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("job `import-batch`: parameter `model`: an `enum` needs `one_of`"),
+        "{e}"
+    );
+    assert!(
+        ferry.registry().modules().next().is_none(),
+        "nothing installed"
+    );
+    install(JOBS).await.unwrap();
+}
