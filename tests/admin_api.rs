@@ -210,7 +210,7 @@ async fn operators_requeue_cancel_stop_and_finish_jobs() {
 async fn instances_show_their_chain_and_triggers_but_not_their_secrets() {
     let (_dir, ferry, _shop) = shop_setup("shop@2.0", 1, 0, 0).await;
     let (_shop2, shop_url) = start_shop(1, 0, 0).await.unwrap();
-    let mut params = shop_params(&shop_url);
+    let mut params = shop_params("shop@1.7", &shop_url);
     params.insert("api_key".into(), json!("do-not-show"));
     ferry
         .add_instance("notify", "shop@1.7", params)

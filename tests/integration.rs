@@ -15,6 +15,7 @@ mod import;
 mod limits;
 mod mirror;
 mod pairs;
+mod profiles;
 mod queue;
 mod refusals;
 mod roles;

@@ -60,6 +60,18 @@ fn every_endpoint(job: i64) -> Vec<Endpoint> {
             json!({ "name": "lab2", "backend": "hostile" }),
         ),
         endpoint(Method::DELETE, "/api/instances/nobody", Developer),
+        endpoint(Method::GET, "/api/profiles", Viewer),
+        endpoint(Method::GET, "/api/profiles/nobody", Viewer),
+        json_body(
+            endpoint(Method::POST, "/api/profiles", Developer),
+            json!({ "name": "echo", "instance": "lab", "job": "ok" }),
+        ),
+        json_body(
+            endpoint(Method::PUT, "/api/profiles/nobody", Developer),
+            json!({ "description": "x" }),
+        ),
+        endpoint(Method::POST, "/api/profiles/nobody/run", Developer),
+        endpoint(Method::DELETE, "/api/profiles/nobody", Developer),
         endpoint(Method::GET, "/api/secrets", Manager),
         endpoint(Method::GET, "/api/instances/lab/secrets", Manager),
         Endpoint {

@@ -350,11 +350,11 @@ async fn a_0_1_component_installs_and_imports_next_to_a_0_2_one() {
     let (_old_shop, old_url) = start_shop(20, 0, 0).await.unwrap();
     let (_new_shop, new_url) = start_shop(30, 0, 0).await.unwrap();
     ferry
-        .add_instance("old", "shop-old", shop_params(&old_url))
+        .add_instance("old", "shop-old", shop_params("shop-old", &old_url))
         .await
         .unwrap();
     ferry
-        .add_instance("new", "shop", shop_params(&new_url))
+        .add_instance("new", "shop", shop_params("shop", &new_url))
         .await
         .unwrap();
     enqueue_import(&ferry, "old", "product").await.unwrap();

@@ -171,7 +171,7 @@ pub async fn shop_setup(
         .await
         .expect("start shop");
     ferry
-        .add_instance("acme", backend, shop_params(&url))
+        .add_instance("acme", backend, shop_params(backend, &url))
         .await
         .expect("add instance");
     (dir, ferry, shop)

@@ -512,7 +512,7 @@ async fn a_connector_built_against_the_0_1_0_contract_still_loads_and_imports() 
         .expect("the 0.1.0 component installs");
     let (shop, url) = start_shop(25, 0, 0).await.unwrap();
     ferry
-        .add_instance("old", "shop", shop_params(&url))
+        .add_instance("old", "shop", shop_params("shop", &url))
         .await
         .unwrap();
     enqueue_import(&ferry, "old", "product").await.unwrap();

@@ -23,7 +23,7 @@ fn sign(body: &[u8]) -> String {
 async fn notify_instance(ferry: &Ferry, backend: &str, products: u64) -> shop_simulator::Shop {
     let (shop, shop_url) = start_shop(products, 0, 0).await.unwrap();
     ferry
-        .add_instance("notify", backend, shop_params(&shop_url))
+        .add_instance("notify", backend, shop_params(backend, &shop_url))
         .await
         .unwrap();
     set_secret(ferry, "notify", "webhook_secret", SECRET).await;

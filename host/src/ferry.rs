@@ -168,8 +168,8 @@ impl Ferry {
         CallScope::new(store, engine, registry, capabilities, instance, user, job)
     }
 
-    /// Add a backend instance: its backend must be installed and its required
-    /// params set.
+    /// Add a backend instance: its backend must be installed, and its params
+    /// those the backend declares, of their types, the required ones set.
     pub async fn add_instance(
         &self,
         name: &str,
@@ -202,6 +202,7 @@ impl Ferry {
             params: params.clone(),
             created_at: now_ms(),
         };
+        crate::backend::check_instance_params(&registry, &key, name, &params)?;
         invoke::effective_params(&registry, &key, &instance)?;
         self.store().add_instance(name, backend, &params).await
     }

@@ -1,7 +1,7 @@
 //! What a component reports through `describe`: its units, jobs and events,
 //! checked before the host trusts any of it.
 
-use crate::jobs::{JobParam, StepDecl};
+use crate::jobs::{JobParam, StepDecl, check_params, check_steps};
 use crate::names::valid_name;
 use crate::subscription::is_record_event;
 use serde::{Deserialize, Serialize};
@@ -97,6 +97,8 @@ impl Description {
                     j.name
                 ));
             }
+            check_params(&j.name, &j.params)?;
+            check_steps(&j.name, &j.steps)?;
         }
         for e in &self.events {
             name("event", e)?;

@@ -21,6 +21,7 @@ pub mod cron;
 pub mod description;
 pub mod error;
 pub mod host_rules;
+pub mod job_decl;
 pub mod jobs;
 pub mod manifest;
 pub mod names;
@@ -38,10 +39,11 @@ pub use cron::{CronDecl, Schedule};
 pub use description::{Description, JobDecl, UnitDecl};
 pub use error::{Error, Result};
 pub use host_rules::{HostMatch, HostRule, PathMatch, Target};
-pub use jobs::{DEFAULT_CHUNK_SIZE, JobParam, ParamType, StepDecl, StepKind};
+pub use job_decl::ManifestJob;
+pub use jobs::{DEFAULT_CHUNK_SIZE, JobParam, ParamError, ParamType, Problem, StepDecl, StepKind};
 pub use manifest::{BackendDecl, Manifest, ModuleInfo};
 pub use names::{check_secret_name, valid_name};
-pub use params::ParamDecl;
+pub use params::{ParamDecl, check_instance_params};
 pub use registry::{Module, Registry, Resolved};
 pub use subscription::{
     After, AfterDecl, Conditions, EventSource, FieldCondition, FilterOp, RECORD_EVENT_PREFIX,

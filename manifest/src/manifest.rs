@@ -31,6 +31,15 @@
 //! priority = 4
 //! fields = ["name", "list_price"]   # conditions: see `subscription`
 //!
+//! [jobs.import-batch]      # parameters (and steps) of a job: see `jobs`
+//! description = "Import a batch of records"
+//! [jobs.import-batch.params.model]
+//! type = "string"
+//! required = true
+//! [jobs.import-batch.params.since]
+//! type = "duration"
+//! default = "2d"
+//!
 //! [[cron]]                 # schedules: see `cron`
 //! name = "import-products"
 //! schedule = "*/15 * * * *"
@@ -46,6 +55,8 @@ use crate::buttons::{self, ButtonDecl};
 use crate::capabilities::Capabilities;
 use crate::cron::CronDecl;
 use crate::error::{Error, Result};
+use crate::job_decl::ManifestJob;
+use crate::jobs::{check_params, check_steps};
 use crate::names::valid_name;
 use crate::params::ParamDecl;
 use crate::subscription::SubscriptionDecl;
@@ -81,6 +92,9 @@ pub struct Manifest {
     /// Schedules that enqueue jobs of this module.
     #[serde(default, rename = "cron", skip_serializing_if = "Vec::is_empty")]
     pub crons: Vec<CronDecl>,
+    /// `[jobs.NAME]`: parameters and steps of jobs the component implements.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub jobs: BTreeMap<String, ManifestJob>,
 }
 
 /// `[module]`.
@@ -191,6 +205,16 @@ impl Manifest {
                     "[params.{name}]: a required param cannot have a default"
                 ));
             }
+        }
+        for (name, p) in &self.params {
+            p.check(name)?;
+        }
+        for (name, job) in &self.jobs {
+            if !valid_name(name) {
+                return Err(format!("[jobs.{name}]: not a valid job name"));
+            }
+            check_params(name, &job.param_list()).map_err(|e| format!("[jobs.{name}] {e}"))?;
+            check_steps(name, &job.steps).map_err(|e| format!("[jobs.{name}] {e}"))?;
         }
         self.capabilities.check(&self.params)?;
         for (i, s) in self.subscriptions.iter().enumerate() {

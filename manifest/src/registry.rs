@@ -9,7 +9,7 @@
 //! and runs already going keep the snapshot they started with.
 
 use crate::backend_key::BackendKey;
-use crate::description::Description;
+use crate::description::{Description, JobDecl};
 use crate::error::{Error, Result};
 use crate::manifest::Manifest;
 use std::collections::BTreeMap;
@@ -31,6 +31,17 @@ impl Module {
     /// The module's name.
     pub fn name(&self) -> &str {
         &self.manifest.module.name
+    }
+
+    /// The declaration of job `name` the host uses (validation, steps): what
+    /// the component reports, refined by the manifest's `[jobs.NAME]` (see
+    /// [`crate::job_decl`]). None if the component has no such job.
+    pub fn job_decl(&self, name: &str) -> Option<JobDecl> {
+        let component = self.description.jobs.iter().find(|j| j.name == name)?;
+        Some(crate::job_decl::effective(
+            component,
+            self.manifest.jobs.get(name),
+        ))
     }
 }
 

@@ -1,5 +1,5 @@
 //! Operating a Ferry installation: jobs (list, show, requeue, cancel, stop,
-//! done), backend instances, buttons, health, conflicts and their policies,
+//! done), backend instances, buttons, job profiles, health, conflicts and their policies,
 //! couples of external ids. Defined once here and used by the
 //! CLI (`ferry jobs …`), by the admin HTTP API of `ferry serve` and, through
 //! that API, by the CLI in remote mode (`--server URL`).
@@ -14,6 +14,7 @@ mod conflicts;
 mod cursors;
 mod local;
 mod pairs;
+mod profiles;
 mod remote;
 mod types;
 

@@ -26,6 +26,10 @@ pub(super) enum CronCommand {
         name: String,
         /// Cron expression, `off` or `default`.
         schedule: String,
+        /// Run this job profile on the schedule: its parameters instead of
+        /// the manifest's payload (with a cron expression).
+        #[arg(long)]
+        profile: Option<String>,
     },
 }
 
@@ -52,7 +56,11 @@ fn show(out: &Output, entries: &[CronEntry]) -> Result<()> {
             e.name.clone(),
             e.job.clone(),
             e.schedule.clone().unwrap_or_else(|| "off".into()),
-            if e.overridden { "operator" } else { "manifest" }.into(),
+            match (&e.profile, e.overridden) {
+                (Some(p), _) => format!("operator (profile {p})"),
+                (None, true) => "operator".into(),
+                (None, false) => "manifest".into(),
+            },
             time(e.last_tick),
             e.last_job
                 .map(|id| id.to_string())
@@ -85,10 +93,18 @@ pub(super) async fn run(ferry: &Ferry, out: &Output, command: &CronCommand) -> R
             instance,
             name,
             schedule,
+            profile,
         } => {
             let setting: Setting = schedule.parse()?;
-            let entry =
-                cron::set(ferry.store(), &ferry.registry(), instance, name, &setting).await?;
+            let entry = cron::set_with_profile(
+                ferry.store(),
+                &ferry.registry(),
+                instance,
+                name,
+                &setting,
+                profile.as_deref(),
+            )
+            .await?;
             show(out, &[entry])
         }
     }

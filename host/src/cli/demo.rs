@@ -27,7 +27,7 @@ pub async fn run(data_dir: &Path, products: u64, out: &Output) -> Result<()> {
         "2. shop simulator on {url}: {products} products, {customers} customers, {orders} orders"
     ));
     ferry
-        .add_instance("acme", "shop@2.0", demo::shop_params(&url))
+        .add_instance("acme", "shop@2.0", demo::shop_params("shop@2.0", &url))
         .await?;
     say("   backend instance `acme` on shop@2.0");
 

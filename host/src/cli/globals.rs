@@ -46,7 +46,7 @@ impl Globals {
         if let Some(server) = &self.server {
             bail!(
                 "this command works on the local installation only, but --server (or FERRY_SERVER) \
-                 names {server}: drop it, or use a command that the server offers (jobs, trigger, \
+                 names {server}: drop it, or use a command that the server offers (jobs, trigger, profile, \
                  backend, secret, token)"
             );
         }

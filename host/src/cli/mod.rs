@@ -12,6 +12,7 @@ mod links;
 mod logging;
 mod logs;
 mod output;
+mod profile;
 mod secret;
 mod serve;
 mod terminal;
@@ -64,6 +65,10 @@ enum Command {
     Backend(BackendCommand),
     /// Enqueue a job for a backend instance.
     Run(RunArgs),
+    /// Job profiles: a job of an instance with saved, checked parameters,
+    /// run by name: create, list, show, edit, remove, run.
+    #[command(subcommand)]
+    Profile(profile::ProfileCommand),
     /// Run jobs.
     Worker(worker::WorkerArgs),
     /// Cron schedules of the backend instances: list them, change or switch one off.
@@ -337,6 +342,7 @@ async fn run(cli: Cli) -> Result<()> {
             worker::work_with_cron(&ferry, &out, config, !args.no_cron).await?;
         }
         Command::Jobs(args) => jobs::run(globals, &out, args).await?,
+        Command::Profile(command) => profile::run(globals, &out, command).await?,
         Command::Serve(args) => serve::run(globals, &out, args).await?,
         Command::Trigger(args) => trigger::run(globals, &out, args).await?,
         Command::Cron(command) => cron::run(&globals.open().await?, &out, command).await?,

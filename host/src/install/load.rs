@@ -171,6 +171,19 @@ pub(crate) fn check_against_manifest(
             )));
         }
     }
+    for (name, declared) in &manifest.jobs {
+        let Some(component) = description.jobs.iter().find(|j| &j.name == name) else {
+            return Err(mismatch(format!(
+                "[jobs.{name}] declares a job the component does not export (it exports: {})",
+                if jobs.is_empty() {
+                    "no jobs".into()
+                } else {
+                    jobs.join(", ")
+                }
+            )));
+        };
+        ferry_manifest::job_decl::agree(component, declared).map_err(mismatch)?;
+    }
     if description.units.is_empty() && description.jobs.is_empty() {
         return Err(mismatch(
             "the component implements no unit and no job".into(),

@@ -7,7 +7,7 @@ mod load;
 
 pub(crate) use load::module_file;
 
-use crate::backend::{BackendKey, Description, Module, Registry};
+use crate::backend::{BackendKey, Description, Module, Registry, checked_payload};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::invoke;
@@ -227,14 +227,16 @@ impl Modules {
     }
 
     /// `job` pinned to the module version that answers it now along its
-    /// instance's backend chain (unless it names a pin already). Fails when
-    /// the instance is unknown or nothing along the chain implements the job:
-    /// a job that cannot run is never stored.
+    /// instance's backend chain (unless it names a pin already), its payload
+    /// checked against the job's declared parameters (defaults applied).
+    /// Fails when the instance is unknown, nothing along the chain implements
+    /// the job or the payload is refused: a job that cannot run is never stored.
     pub async fn pinned(&self, job: &NewJob) -> Result<NewJob> {
         let instance = self.inner.store.instance(&job.instance).await?;
         let key = BackendKey::parse(&instance.backend).map_err(Error::Invalid)?;
         let resolved = self.current().resolve_job(&key, &job.name)?;
         let mut pinned = job.clone();
+        pinned.payload = checked_payload(&resolved.module, &job.name, &job.payload)?;
         if pinned.pin.is_none() {
             pinned.pin = Some(Pin {
                 module: resolved.module.name().to_string(),

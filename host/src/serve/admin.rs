@@ -15,6 +15,9 @@
 //! | developer | `POST /api/jobs/{id}/requeue\|cancel\|stop\|done\|pause\|resume` | [`Admin::act`] |
 //! | developer | `POST /api/instances/{instance}/buttons/{button}` (body: the data, JSON) | [`Admin::press`] |
 //! | viewer | `GET /api/instances/{name}/cursors` | [`Admin::cursors`] |
+//! | viewer | `GET /api/profiles`, `GET /api/profiles/{name}` | [`Admin::profiles`], [`Admin::profile`] |
+//! | developer | `POST /api/profiles` (body: [`NewProfile`]), `PUT /api/profiles/{name}` (body: [`ProfileEdit`]), `DELETE …` | [`Admin::create_profile`], [`Admin::edit_profile`], [`Admin::remove_profile`] |
+//! | developer | `POST /api/profiles/{name}/run` (body: [`ParamInput`], the one-off overrides) | [`Admin::run_profile`] |
 //! | developer | `PUT /api/instances/{name}/cursors/{cursor}` (body: the value, JSON), `DELETE …` | [`Admin::set_cursor`], [`Admin::clear_cursor`] |
 //! | developer | `POST /api/instances` (body: [`NewInstance`]), `DELETE /api/instances/{name}` | [`Admin::add_instance`], [`Admin::remove_instance`] |
 //! | manager | `GET /api/secrets`, `GET /api/instances/{name}/secrets` | [`Admin::secrets`] (names only) |
@@ -35,6 +38,7 @@ use crate::admin::{
     Admin, JobAction, NewInstance, PolicyRequest, TokenRequest, WarningsQuery, http_status,
 };
 use crate::error::Error;
+use crate::profiles::{NewProfile, ParamInput, ProfileEdit};
 use crate::store::{ConflictFilter, JobFilter, PairFilter, Take};
 use crate::tokens::{Caller, Role};
 use axum::body::Bytes;
@@ -69,11 +73,19 @@ pub(super) fn routes(app: &App) -> Router<App> {
             get(conflict_policy),
         )
         .route("/api/pairs", get(pairs))
-        .route("/api/instances/{name}/cursors", get(cursors));
+        .route("/api/instances/{name}/cursors", get(cursors))
+        .route("/api/profiles", get(profiles))
+        .route("/api/profiles/{name}", get(profile));
     let developer = Router::new()
         .route("/api/jobs/{id}/{action}", post(act))
         .route("/api/instances/{instance}/buttons/{button}", post(press))
         .route("/api/instances", post(add_instance))
+        .route("/api/profiles", post(create_profile))
+        .route(
+            "/api/profiles/{name}",
+            put(edit_profile).delete(remove_profile),
+        )
+        .route("/api/profiles/{name}/run", post(run_profile))
         .route(
             "/api/instances/{name}/cursors/{cursor}",
             put(set_cursor).delete(clear_cursor),
@@ -432,5 +444,77 @@ async fn unpair(
             .unpair(&name, &label, &left_id, &caller.actor())
             .await,
         StatusCode::OK,
+    )
+}
+
+async fn profiles(State(app): State<App>) -> Response {
+    answer(admin(&app).profiles().await, StatusCode::OK)
+}
+
+async fn profile(State(app): State<App>, Path(name): Path<String>) -> Response {
+    answer(admin(&app).profile(&name).await, StatusCode::OK)
+}
+
+async fn create_profile(
+    State(app): State<App>,
+    Extension(caller): Extension<Caller>,
+    body: Result<Json<NewProfile>, JsonRejection>,
+) -> Response {
+    match body {
+        Ok(Json(new)) => answer(
+            admin(&app).create_profile(&new, &caller.actor()).await,
+            StatusCode::CREATED,
+        ),
+        Err(e) => bad_request(e.body_text()),
+    }
+}
+
+async fn edit_profile(
+    State(app): State<App>,
+    Extension(caller): Extension<Caller>,
+    Path(name): Path<String>,
+    body: Result<Json<ProfileEdit>, JsonRejection>,
+) -> Response {
+    match body {
+        Ok(Json(edit)) => answer(
+            admin(&app)
+                .edit_profile(&name, &edit, &caller.actor())
+                .await,
+            StatusCode::OK,
+        ),
+        Err(e) => bad_request(e.body_text()),
+    }
+}
+
+async fn remove_profile(
+    State(app): State<App>,
+    Extension(caller): Extension<Caller>,
+    Path(name): Path<String>,
+) -> Response {
+    answer(
+        admin(&app).remove_profile(&name, &caller.actor()).await,
+        StatusCode::OK,
+    )
+}
+
+async fn run_profile(
+    State(app): State<App>,
+    Extension(caller): Extension<Caller>,
+    Path(name): Path<String>,
+    body: Bytes,
+) -> Response {
+    let overrides: ParamInput = if body.iter().all(u8::is_ascii_whitespace) {
+        ParamInput::default()
+    } else {
+        match serde_json::from_slice(&body) {
+            Ok(v) => v,
+            Err(e) => return bad_request(format!("the body (the overrides) is not valid: {e}")),
+        }
+    };
+    answer(
+        admin(&app)
+            .run_profile(&name, &overrides, &caller.actor())
+            .await,
+        StatusCode::CREATED,
     )
 }

@@ -22,6 +22,7 @@ mod leases;
 mod links;
 mod modules;
 mod pairs;
+mod profiles;
 mod record_models;
 mod records;
 mod run_locks;
@@ -51,6 +52,7 @@ pub use jobs::{
 pub use links::{LinkRow, PairRow, SyncedAt};
 pub use modules::{BackendInstance, InstalledModule, SubscriptionRow};
 pub use pairs::{InstancePair, PairFilter, UNPAIR_ACTION};
+pub use profiles::{PROFILE_CREATE, PROFILE_EDIT, PROFILE_REMOVE, PROFILE_RUN, ProfileRow};
 pub use records::{FilterOp, RecordFilter, RecordRow};
 pub(crate) use sql::DbConn;
 pub use sql::{DbRow, Dialect, now_ms, redact_url};

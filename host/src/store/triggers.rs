@@ -84,6 +84,8 @@ pub struct CronOverride {
     pub name: String,
     /// The schedule to use instead of the manifest's; none: switched off.
     pub schedule: Option<String>,
+    /// The profile whose parameters its runs take instead of the manifest's payload.
+    pub profile: Option<String>,
     /// When it was set, ms.
     pub updated_at: i64,
 }
@@ -175,7 +177,8 @@ impl Store {
     /// Every schedule an operator changed.
     pub async fn cron_overrides(&self) -> Result<Vec<CronOverride>> {
         let rows = sqlx::query(
-            "SELECT instance, name, schedule, updated_at FROM cron_overrides ORDER BY instance, name",
+            "SELECT instance, name, schedule, profile, updated_at FROM cron_overrides \
+             ORDER BY instance, name",
         )
         .fetch_all(self.pool())
         .await?;
@@ -185,20 +188,23 @@ impl Store {
                     instance: r.try_get("instance")?,
                     name: r.try_get("name")?,
                     schedule: r.try_get("schedule")?,
+                    profile: r.try_get("profile")?,
                     updated_at: r.try_get("updated_at")?,
                 })
             })
             .collect()
     }
 
-    /// Set the schedule of `name` for `instance` (none: switch it off), or
-    /// with `reset` go back to the manifest's. Ticks before `now` are taken as
-    /// handled: a changed schedule starts afresh instead of catching up.
+    /// Set the schedule of `name` for `instance` (none: switch it off), and
+    /// the profile its runs take their parameters from, or with `reset` go
+    /// back to the manifest's. Ticks before `now` are taken as handled: a
+    /// changed schedule starts afresh instead of catching up.
     pub async fn set_cron_override(
         &self,
         instance: &str,
         name: &str,
         schedule: Option<&str>,
+        profile: Option<&str>,
         reset: bool,
         now: i64,
     ) -> Result<()> {
@@ -211,13 +217,15 @@ impl Store {
                 .await?;
         } else {
             sqlx::query(
-                "INSERT INTO cron_overrides (instance, name, schedule, updated_at) VALUES ($1, $2, $3, $4) \
-                 ON CONFLICT (instance, name) DO UPDATE SET schedule = excluded.schedule, updated_at = excluded.updated_at",
+                "INSERT INTO cron_overrides (instance, name, schedule, updated_at, profile) \
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (instance, name) DO UPDATE SET \
+                 schedule = excluded.schedule, updated_at = excluded.updated_at, profile = excluded.profile",
             )
             .bind(instance)
             .bind(name)
             .bind(schedule)
             .bind(now)
+            .bind(profile)
             .execute(&mut *tx)
             .await?;
         }

@@ -16,7 +16,7 @@
 //!   once: it is marked handled in the transaction that enqueues its job, only
 //!   if no one marked it first.
 
-use crate::backend::{BackendKey, Registry};
+use crate::backend::{BackendKey, Registry, checked_payload};
 use crate::error::{Error, Result};
 use crate::install::Modules;
 use crate::manifest::{CronDecl, Schedule};
@@ -67,6 +67,9 @@ pub struct CronEntry {
     pub schedule: Option<String>,
     /// Whether an operator changed it (`ferry cron set`).
     pub overridden: bool,
+    /// The profile its runs take their parameters from (`ferry cron set
+    /// --profile`); none: the manifest's payload.
+    pub profile: Option<String>,
     /// The last tick handled, ms.
     pub last_tick: Option<i64>,
     /// The last job enqueued.
@@ -88,11 +91,11 @@ pub async fn list(
     instance: Option<&str>,
     now: i64,
 ) -> Result<Vec<CronEntry>> {
-    let overrides: BTreeMap<(String, String), Option<String>> = store
+    let overrides: BTreeMap<(String, String), (Option<String>, Option<String>)> = store
         .cron_overrides()
         .await?
         .into_iter()
-        .map(|o| ((o.instance, o.name), o.schedule))
+        .map(|o| ((o.instance, o.name), (o.schedule, o.profile)))
         .collect();
     let mut runs: BTreeMap<(String, String), CronRun> = store
         .cron_runs()
@@ -118,9 +121,9 @@ pub async fn list(
                     continue;
                 }
                 let id = (inst.name.clone(), decl.name.clone());
-                let (schedule, overridden) = match overrides.get(&id) {
-                    Some(set) => (set.clone(), true),
-                    None => (Some(decl.schedule.clone()), false),
+                let (schedule, profile, overridden) = match overrides.get(&id) {
+                    Some((set, profile)) => (set.clone(), profile.clone(), true),
+                    None => (Some(decl.schedule.clone()), None, false),
                 };
                 let run = runs.remove(&id);
                 let next_tick = schedule
@@ -139,6 +142,7 @@ pub async fn list(
                     declared: decl.schedule.clone(),
                     schedule,
                     overridden,
+                    profile,
                     last_tick: run.as_ref().map(|r| r.last_tick),
                     last_job: run.as_ref().and_then(|r| r.job_id),
                     next_tick,
@@ -187,6 +191,19 @@ pub async fn set(
     name: &str,
     setting: &Setting,
 ) -> Result<CronEntry> {
+    set_with_profile(store, registry, instance, name, setting, None).await
+}
+
+/// [`set`], the runs of a schedule taking their parameters from `profile`
+/// (which must run the schedule's job on `instance`), checked when each runs.
+pub async fn set_with_profile(
+    store: &Store,
+    registry: &Registry,
+    instance: &str,
+    name: &str,
+    setting: &Setting,
+    profile: Option<&str>,
+) -> Result<CronEntry> {
     store.instance(instance).await?;
     let now = now_ms();
     let entries = list(store, registry, Some(instance), now).await?;
@@ -210,8 +227,27 @@ pub async fn set(
         Setting::Off => (None, false),
         Setting::Default => (None, true),
     };
+    if let Some(profile) = profile {
+        let Setting::Schedule(_) = setting else {
+            return Err(Error::Invalid(format!(
+                "--profile {profile}: give the schedule it runs on (a cron expression), not `off` or `default`"
+            )));
+        };
+        let row = store.profile(profile).await?;
+        let job = entries
+            .iter()
+            .find(|e| e.name == name)
+            .map(|e| e.job.clone())
+            .unwrap_or_default();
+        if row.instance != instance || row.job != job {
+            return Err(Error::Invalid(format!(
+                "profile `{profile}` runs job `{}` of `{}`; schedule `{name}` runs job `{job}` of `{instance}`",
+                row.job, row.instance
+            )));
+        }
+    }
     store
-        .set_cron_override(instance, name, schedule, reset, now)
+        .set_cron_override(instance, name, schedule, profile, reset, now)
         .await?;
     list(store, registry, Some(instance), now)
         .await?
@@ -253,10 +289,13 @@ pub async fn tick(store: &Store, registry: &Registry, now: i64) -> Result<Vec<i6
         }
         let instance = store.instance(&entry.instance).await?;
         let start = BackendKey::parse(&instance.backend).map_err(Error::Invalid)?;
-        if let Err(e) = registry.resolve_job(&start, &entry.job) {
-            tracing::warn!(instance = %entry.instance, "schedule `{}` not run: {e}", entry.name);
-            continue;
-        }
+        let resolved = match registry.resolve_job(&start, &entry.job) {
+            Ok(resolved) => resolved,
+            Err(e) => {
+                tracing::warn!(instance = %entry.instance, "schedule `{}` not run: {e}", entry.name);
+                continue;
+            }
+        };
         // `since` is the tick of the last run that finished done: a failed run's
         // changes are asked for again.
         let mut done_tick = run.done_tick;
@@ -265,13 +304,37 @@ pub async fn tick(store: &Store, registry: &Registry, now: i64) -> Result<Vec<i6
         {
             done_tick = Some(t);
         }
-        let mut payload = entry.decl.payload().map_err(Error::Invalid)?;
+        let mut payload = match &entry.profile {
+            None => entry.decl.payload().map_err(Error::Invalid)?,
+            Some(profile) => match store.profile(profile).await {
+                Ok(row) if row.instance == entry.instance && row.job == entry.job => {
+                    Value::Object(row.params)
+                }
+                Ok(_) => {
+                    tracing::warn!(instance = %entry.instance, "schedule `{}` not run: profile `{profile}` no longer runs its job", entry.name);
+                    continue;
+                }
+                Err(e) => {
+                    tracing::warn!(instance = %entry.instance, "schedule `{}` not run: {e}", entry.name);
+                    continue;
+                }
+            },
+        };
         if let (Some(key), Some(since), Value::Object(map)) =
             (&entry.decl.since_key, done_tick, &mut payload)
         {
             map.insert(key.clone(), Value::from(since));
         }
         let mut job = NewJob::new(&entry.instance, &entry.job, &payload);
+        // Checked like an operator's run: a schedule never stores a job its
+        // parameters refuse.
+        job.payload = match checked_payload(&resolved.module, &entry.job, &job.payload) {
+            Ok(payload) => payload,
+            Err(e) => {
+                tracing::warn!(instance = %entry.instance, "schedule `{}` not run: {e}", entry.name);
+                continue;
+            }
+        };
         job.priority = i64::from(entry.decl.priority);
         job.identity_key = Some(key);
         if let Some(channel) = &entry.decl.channel {

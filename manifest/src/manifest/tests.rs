@@ -109,3 +109,101 @@ fn errors_name_the_key_and_reason() {
         "{err}"
     );
 }
+
+#[test]
+fn jobs_declare_typed_params_and_steps() {
+    let text = format!(
+        r#"{GOOD}
+[jobs.import-batch]
+description = "Import a batch"
+[jobs.import-batch.params.model]
+type = "string"
+required = true
+[jobs.import-batch.params.since]
+type = "duration"
+default = "2d"
+[[jobs.import-batch.steps]]
+name = "read"
+kind = "items"
+chunk_size = 50
+[[jobs.import-batch.steps]]
+name = "report"
+kind = "tasklet"
+"#
+    );
+    let m = Manifest::parse(&text).unwrap();
+    let job = &m.jobs["import-batch"];
+    let params = job.param_list();
+    assert_eq!(params[0].name, "model");
+    assert_eq!(params[1].ty, crate::jobs::ParamType::Duration);
+    assert_eq!(job.steps[0].chunk_size, 50);
+    assert_eq!(job.steps[1].chunk_size, crate::jobs::DEFAULT_CHUNK_SIZE);
+}
+
+#[test]
+fn a_bad_job_declaration_names_the_job_and_the_param() {
+    for (decl, expected) in [
+        (
+            "[jobs.sync.params.level]\ntype = \"enum\"",
+            "[jobs.sync] job `sync`: parameter `level`: an `enum` needs `one_of`",
+        ),
+        (
+            "[jobs.sync.params.since]\ntype = \"duration\"\ndefault = \"later\"",
+            "[jobs.sync] job `sync`: parameter `since`: its default: `later` is not a duration",
+        ),
+        (
+            "[jobs.sync.params.code]\ntype = \"string\"\npattern = \"(\"",
+            "[jobs.sync] job `sync`: parameter `code`: the pattern `(` is not a regular expression",
+        ),
+        (
+            "[jobs.sync.params.n]\ntype = \"integer\"\nminimum = 5\nmaximum = 1",
+            "[jobs.sync] job `sync`: parameter `n`: `minimum` 5 is more than `maximum` 1",
+        ),
+        (
+            "[jobs.sync.params.n]\ntype = \"colour\"",
+            "unknown variant `colour`",
+        ),
+    ] {
+        let e = Manifest::parse(&format!("{GOOD}\n{decl}\n")).unwrap_err();
+        assert!(e.contains(expected), "{decl}: {e}");
+    }
+}
+
+#[test]
+fn backend_params_are_typed() {
+    let text = GOOD.replace(
+        "[params.url]\nrequired = true",
+        "[params.url]\ntype = \"url\"\nrequired = true\n\n[params.pages]\ntype = \"integer\"\ndefault = \"10\"\nmaximum = 100",
+    );
+    let m = Manifest::parse(&text).unwrap();
+    assert_eq!(m.params["url"].ty, crate::jobs::ParamType::Url);
+    let given = |pairs: &[(&str, &str)]| {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), serde_json::Value::from(*v)))
+            .collect::<serde_json::Map<_, _>>()
+    };
+    let check = |pairs: &[(&str, &str)]| {
+        crate::params::check_instance_params("acme", &m.params, &given(pairs))
+            .map_err(|e| e.to_string())
+    };
+    check(&[("url", "https://shop.example"), ("pages", "20")]).unwrap();
+    assert_eq!(
+        check(&[("url", "https://shop.example"), ("tokn", "x")]).unwrap_err(),
+        "backend instance `acme`: parameter `tokn`: not declared (the declared parameters: pages, url)"
+    );
+    assert_eq!(
+        check(&[("url", "not-a-url")]).unwrap_err(),
+        "backend instance `acme`: parameter `url`: `not-a-url` is not an absolute http or https URL"
+    );
+    assert!(check(&[("url", "https://x.example"), ("pages", "500")]).is_err());
+    assert!(check(&[]).unwrap_err().contains("`url`: required"));
+    let bad = GOOD.replace(
+        "[params.url]\nrequired = true",
+        "[params.url]\ntype = \"url\"\ndefault = \"nope\"",
+    );
+    assert!(
+        Manifest::parse(&bad).unwrap_err().contains("[params.url]"),
+        "bad default"
+    );
+}

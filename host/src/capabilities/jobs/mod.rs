@@ -7,6 +7,7 @@ pub use locks::RunLocks;
 use super::capability::{Capability, HasCapability, Setup, View, ViewOf};
 use super::context::{Produced, RunContext};
 use super::wit::{WitResult, final_error, parse_json};
+use crate::backend::checked_payload;
 use crate::bindings::jobs::{self, JobSpec};
 use crate::engine::config::EngineConfig;
 use crate::manifest::valid_name;
@@ -131,6 +132,10 @@ impl jobs::Host for View<'_, Jobs> {
             }
             let payload = parse_json(&spec.payload, &format!("payload of job {}", spec.name))?;
             let mut job = NewJob::new(&run.instance.name, &spec.name, &payload);
+            // A payload the job's parameters refuse would fail however often
+            // it is retried.
+            job.payload = checked_payload(&resolved.module, &spec.name, &job.payload)
+                .map_err(|e| final_error(e.to_string()))?;
             job.priority = i64::from(spec.priority.unwrap_or(10));
             job.eta = spec.eta.or(spec
                 .delay_ms

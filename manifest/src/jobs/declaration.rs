@@ -1,17 +1,15 @@
-//! What a job declares beyond its name: typed parameters (the payload is an
-//! object of them) and, for a batch job, its steps. Reported by `describe`
-//! (contract 0.2) or declared in `connector.toml`; the host validates a job's
-//! payload, a profile and a one-off override against the parameters before
-//! anything is stored, and runs the steps in order.
+//! The declaration of a job's parameters and steps: plain data, as
+//! `describe` reports it or `connector.toml` declares it.
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// The type of a job parameter; each type says which JSON values it accepts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ParamType {
-    /// A JSON string.
+    /// A JSON string (the type of a backend param that names none).
+    #[default]
     String,
     /// A JSON number without a fraction.
     Integer,
@@ -36,7 +34,8 @@ pub enum ParamType {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct JobParam {
-    /// Its key in the payload.
+    /// Its key in the payload (in `connector.toml`, the key of its table).
+    #[serde(default)]
     pub name: String,
     /// Its type.
     #[serde(rename = "type")]
@@ -62,6 +61,29 @@ pub struct JobParam {
     /// What it is, shown to operators.
     #[serde(default)]
     pub description: String,
+}
+
+impl ParamType {
+    /// Its name in declarations and messages.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ParamType::String => "string",
+            ParamType::Integer => "integer",
+            ParamType::Number => "number",
+            ParamType::Boolean => "boolean",
+            ParamType::Enum => "enum",
+            ParamType::List => "list",
+            ParamType::Date => "date",
+            ParamType::Duration => "duration",
+            ParamType::Url => "url",
+        }
+    }
+}
+
+impl std::fmt::Display for ParamType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// How a step runs.
