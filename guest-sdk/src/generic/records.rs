@@ -7,13 +7,10 @@ use serde_json::{Value, json};
 /// A [`Reader`] of the local records of a model, in id order, from the
 /// position after the last one read: items `{id, values, updated_at}`.
 ///
-/// The position is `{after, offset}`: the last id read and how many records
-/// the search had passed. The host's search filters on field values, not on
-/// the record id, so the reader pages by offset over the search (ordered by
-/// id) and drops what it already read: it starts each chunk up to one chunk
-/// early, which makes up for as many records deleted before the position
-/// while the step runs (more deletions than that skip records). Records
-/// created while it runs have larger ids and are read at the end.
+/// The position is `{after}`, the last id read: each chunk searches
+/// `id > after` (the record's own column), so records deleted or created
+/// while the step runs never shift what comes next; records created while
+/// it runs have larger ids and are read at the end.
 pub struct LocalRecords {
     model: String,
     filters: Vec<Filter>,
@@ -28,7 +25,8 @@ impl LocalRecords {
         }
     }
 
-    /// Only the records matching `filter` (on field values) too.
+    /// Only the records matching `filter` (on field values, or `id`,
+    /// `created_at`, `updated_at`) too.
     pub fn filter(mut self, filter: Filter) -> Self {
         self.filters.push(filter);
         self
@@ -43,34 +41,24 @@ impl Reader for LocalRecords {
         position: Option<Value>,
         size: u32,
     ) -> Result<Chunk> {
-        let position = position.unwrap_or(Value::Null);
-        let after = position["after"].as_u64().unwrap_or(0);
-        let offset = position["offset"]
-            .as_u64()
-            .map(|o| u32::try_from(o).unwrap_or(u32::MAX))
+        let after = position
+            .as_ref()
+            .and_then(|p| p["after"].as_u64())
             .unwrap_or(0);
-        let margin = size.min(offset);
-        let start = offset - margin;
-        let records = ctx.search(&self.model, &self.filters, Some(size + margin), start)?;
-        let full = records.len() >= (size + margin) as usize;
-        let mut items = Vec::new();
-        let mut passed = start;
-        let mut last = after;
-        for (i, record) in records.iter().enumerate() {
-            if items.len() >= size as usize {
-                break;
-            }
-            if record.id <= after {
-                continue;
-            }
-            items.push(json!({
-                "id": record.id, "values": record.values, "updated_at": record.updated_at,
-            }));
-            passed = start + i as u32 + 1;
-            last = record.id;
-        }
-        let more = items.len() >= size as usize || (full && !items.is_empty());
-        let next = more.then(|| json!({ "after": last, "offset": passed }));
+        let mut filters = self.filters.clone();
+        filters.push(Filter::gt("id", after));
+        let records = ctx.search(&self.model, &filters, Some(size), 0)?;
+        let full = records.len() >= size as usize;
+        let last = records.last().map(|r| r.id);
+        let items = records
+            .into_iter()
+            .map(|r| json!({ "id": r.id, "values": r.values, "updated_at": r.updated_at }))
+            .collect();
+        // A full chunk may have more after it; a short one is the end.
+        let next = match (full, last) {
+            (true, Some(last)) => Some(json!({ "after": last })),
+            _ => None,
+        };
         Ok(Chunk::new(items, next))
     }
 }

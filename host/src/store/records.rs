@@ -154,6 +154,12 @@ pub(super) fn search_statement(
             )));
         }
         let like = f.op == FilterOp::Like;
+        if let Some(column) = record_column(&f.field) {
+            let (sql_part, more) = column_filter(dialect, model, column, f, binds.len())?;
+            binds.extend(more);
+            sql.push_str(&sql_part);
+            continue;
+        }
         let field = match (dialect, like) {
             // LIKE compares text: the value itself, not its JSON form.
             (Dialect::Postgres, true) => format!("((data)::jsonb ->> '{}')", f.field),
@@ -204,6 +210,67 @@ pub(super) fn search_statement(
         limit.map(i64::from).unwrap_or(i64::MAX)
     ));
     Ok(Some((sql, binds)))
+}
+
+/// The record columns a search can filter on by name, instead of a value
+/// field: `id` (a reader that pages by id after its position),
+/// `created_at` and `updated_at` (records changed since a time).
+fn record_column(field: &str) -> Option<&'static str> {
+    ["id", "created_at", "updated_at"]
+        .into_iter()
+        .find(|c| *c == field)
+}
+
+/// ` AND column op …` for a filter on a record column (integers only), and
+/// the values it binds after the `bound` ones already there.
+fn column_filter(
+    dialect: Dialect,
+    model: &str,
+    column: &str,
+    f: &RecordFilter,
+    bound: usize,
+) -> Result<(String, Vec<Bind>)> {
+    let integer = |v: &Value| {
+        v.as_i64().map(Bind::Int).ok_or_else(|| {
+            Error::Invalid(format!(
+                "search {model}: `{column}` is the record's own column and takes whole numbers, not {v}"
+            ))
+        })
+    };
+    let op = match f.op {
+        FilterOp::Eq => "=",
+        FilterOp::Ne => "!=",
+        FilterOp::Lt => "<",
+        FilterOp::Le => "<=",
+        FilterOp::Gt => ">",
+        FilterOp::Ge => ">=",
+        FilterOp::Like => {
+            return Err(Error::Invalid(format!(
+                "search {model}: `like` does not apply to `{column}`, a number"
+            )));
+        }
+        FilterOp::OneOf => {
+            let values = f.value.as_array().ok_or_else(|| {
+                Error::Invalid(format!(
+                    "search {model}: `one-of` on {column} needs a JSON array"
+                ))
+            })?;
+            let binds = values.iter().map(integer).collect::<Result<Vec<_>>>()?;
+            if binds.is_empty() {
+                // Matches nothing, as `one-of []` on a field.
+                return Ok((" AND 1 = 0".to_string(), binds));
+            }
+            let params: Vec<String> = (1..=binds.len())
+                .map(|i| dialect.param(bound + i))
+                .collect();
+            return Ok((format!(" AND {column} IN ({})", params.join(", ")), binds));
+        }
+    };
+    let bind = integer(&f.value)?;
+    Ok((
+        format!(" AND {column} {op} {}", dialect.param(bound + 1)),
+        vec![bind],
+    ))
 }
 
 /// A field name a search may use: letters, digits and `_` (it is written
