@@ -159,8 +159,9 @@ fn gcd(a: u64, b: u64) -> u64 {
 /// The position `{since, offset, newest}` keeps the `since` of the first
 /// chunk, so that every chunk pages through the same question, and the
 /// newest `updated_at` read so far. After the last page the cursor
-/// `import:product` is set to it; a cursor commits with the job's end, so a
-/// job that fails leaves it where it was. The shop pages by number; the
+/// `import:product` is set to it; a cursor set in a step commits with its
+/// chunk (here the last), so a job that fails before leaves it where it was
+/// and, resumed, reads on from its position. The shop pages by number; the
 /// page size is chosen so that `offset` falls on a page boundary.
 fn read_shop(ctx: &Context, step: &StepCall, position: Option<Value>, size: u32) -> Result<Chunk> {
     let cursor = generic::import_cursor(PRODUCT);
@@ -290,20 +291,20 @@ fn store_import(
     Ok(())
 }
 
-/// Tasklet: say where the import stands (the cursor moves when the job
-/// ends, see [`read_shop`]).
+/// Tasklet: say where the import stands (the cursor moved with the fetch
+/// step's last chunk, see [`read_shop`]).
 fn report(ctx: &Context, step: &StepCall) -> Result<Value> {
     let cursor = generic::import_cursor(PRODUCT);
     let committed = ctx.cursors().get::<Value>(&cursor)?;
     let linked = ctx.links().search(PRODUCT, None, None, 0)?.len();
     ctx.info_log(&format!(
         "import-products (job {}) done: {linked} products linked to the shop; cursor `{cursor}` \
-         was {} and moves to the newest change read when the job ends",
+         is now {}",
         step.job_id,
         committed
             .as_ref()
             .map(Value::to_string)
             .unwrap_or("unset".into()),
     ));
-    Ok(json!({ "linked": linked, "cursor_was": committed }))
+    Ok(json!({ "linked": linked, "cursor": committed }))
 }
