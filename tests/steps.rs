@@ -329,6 +329,11 @@ async fn a_pending_job_pauses_at_once_and_a_paused_one_can_be_stopped() {
         store.pause_job(id).await.is_err(),
         "a cancelled job does not pause"
     );
+
+    // A plain job running now has no chunk boundary to pause at.
+    let (plain, _) = claimed_job(&ferry).await;
+    let refused = store.pause_job(plain).await.unwrap_err().to_string();
+    assert!(refused.contains("ferry jobs stop"), "{refused}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

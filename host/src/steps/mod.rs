@@ -81,7 +81,8 @@ fn lease_lost(job_id: i64) -> Failure {
     }
 }
 
-/// A store error met while driving steps: the try fails, to be retried.
+/// A store error met while driving steps (not a chunk's commit): the try
+/// fails, to be retried.
 fn store_failure(e: crate::Error) -> Failure {
     Failure {
         kind: FailureKind::Retryable,
@@ -312,7 +313,18 @@ impl Driver<'_> {
             .store
             .commit_chunk(&commit, &events)
             .await
-            .map_err(|e| bad(format!("its commit failed: {e}")))?;
+            .map_err(|e| {
+                // A database that may come back retries; a write it refuses
+                // (a record that does not exist) fails the same on every try.
+                let f = Failure::from(e);
+                Failure {
+                    message: format!(
+                        "step `{step}`, chunk {chunk}: its commit failed: {}",
+                        f.message
+                    ),
+                    ..f
+                }
+            })?;
         if !committed {
             return Err(Stop::LeaseLost);
         }

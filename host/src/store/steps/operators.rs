@@ -91,6 +91,19 @@ impl Store {
     /// steps only: a plain job runs to its end). Returns its state now.
     pub async fn pause_job(&self, id: i64) -> Result<JobState> {
         let job = self.job(id).await?;
+        if job.state == JobState::Started {
+            // A job made of steps has its first step row from its start.
+            let steps: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM job_steps WHERE job_id = $1")
+                .bind(id)
+                .fetch_one(self.pool())
+                .await?;
+            if steps == 0 {
+                return Err(Error::Conflict(format!(
+                    "job {id} is a plain job running now: only jobs made of steps pause (at a chunk \
+                     boundary); ask it to stop with `ferry jobs stop {id}`"
+                )));
+            }
+        }
         let sql = match job.state {
             JobState::Pending => {
                 "UPDATE jobs SET state = 'paused' WHERE id = $1 AND state = 'pending'"
