@@ -8,8 +8,10 @@
 //! same types; the manifest's entry then wins for everything else (default,
 //! required, constraints, description), so that an installation can give a
 //! parameter a default or narrow its range without rebuilding the component.
-//! Steps follow the same rule: same names and kinds in the same order, the
-//! manifest's `chunk_size` wins.
+//! Steps are code, not configuration: only a component that declares steps
+//! (contract 0.2) has them. The manifest may repeat them (same names and
+//! kinds in the same order) to set their `chunk_size`; steps that only the
+//! manifest declares are refused, as a 0.1 component cannot run them.
 
 use crate::description::JobDecl;
 use crate::jobs::{JobParam, StepDecl};
@@ -75,6 +77,13 @@ pub fn agree(component: &JobDecl, manifest: &ManifestJob) -> Result<(), String> 
                 "[jobs.{job}.params.{extra}]: the component declares no such parameter"
             ));
         }
+    }
+    if component.steps.is_empty() && !manifest.steps.is_empty() {
+        return Err(format!(
+            "[[jobs.{job}.steps]]: the component declares no steps for this job (a plain job, \
+             or a component built against contract 0.1); steps come from the component's code, \
+             the manifest may only set their `chunk_size`"
+        ));
     }
     if !component.steps.is_empty() && !manifest.steps.is_empty() {
         let shape = |s: &[StepDecl]| {

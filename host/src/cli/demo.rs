@@ -3,9 +3,12 @@
 use super::output::Output;
 use anyhow::{Context, Result};
 use ferry::Ferry;
+use ferry::admin::Admin;
 use ferry::demo;
+use ferry::profiles::{NewProfile, ParamInput};
 use ferry::store::{JobFilter, JobState};
 use serde_json::json;
+use shop_simulator::Shop;
 use std::path::Path;
 
 pub async fn run(data_dir: &Path, products: u64, out: &Output) -> Result<()> {
@@ -121,9 +124,76 @@ pub async fn run(data_dir: &Path, products: u64, out: &Output) -> Result<()> {
     say(&format!(
         "   product writes received by the shop: {writes} (exported once, no loop)"
     ));
+    batch_export(&ferry, &shop, out).await?;
     say(&format!(
-        "done. Look around with: ferry --data-dir {} jobs | records product | links",
+        "done. Look around with: ferry --data-dir {} jobs | records product | links | profile list",
         dir.display()
+    ));
+    Ok(())
+}
+
+/// Step 5: a job profile runs `export-products`, a job made of an item step,
+/// over new local products (one of them invalid).
+async fn batch_export(ferry: &Ferry, shop: &Shop, out: &Output) -> Result<()> {
+    let say = |text: &str| out.message(text);
+    say("5. new products are made locally, and a job profile exports them in chunks…");
+    let new = [
+        ("Kayak", 480.0),
+        ("Paddle", 35.5),
+        ("Life vest", 59.0),
+        ("Dry bag", -4.0),
+    ];
+    for (name, price) in new {
+        let values = json!({ "name": name, "list_price": price, "active": true });
+        ferry.create_record("product", values, "demo").await?;
+    }
+    let admin = Admin::Local(ferry.clone());
+    let mut params = ParamInput::default();
+    params.text_params.insert("since".into(), "1h".into());
+    params.text_params.insert("chunk_size".into(), "10".into());
+    admin
+        .create_profile(
+            &NewProfile {
+                name: "catalog-export".into(),
+                instance: "acme".into(),
+                job: "export-products".into(),
+                description: "Products changed in the last hour, to the shop".into(),
+                params,
+            },
+            "demo",
+        )
+        .await?;
+    let run = admin
+        .run_profile("catalog-export", &ParamInput::default(), "demo")
+        .await?;
+    say(&format!(
+        "   profile `catalog-export` → job {} export-products {}",
+        run.job_id, run.payload
+    ));
+    let before = shop.data().writes.get("products").copied().unwrap_or(0);
+    demo::drain(ferry, |_| {}).await?;
+    for step in admin.job_steps(run.job_id).await? {
+        say(&format!(
+            "   step `{}`: {}, {} chunks: read {}, written {}, filtered {} (unchanged), skipped {}",
+            step.step,
+            step.status.as_str(),
+            step.chunks,
+            step.read,
+            step.written,
+            step.filtered,
+            step.skipped
+        ));
+    }
+    for warning in admin.job_warnings(run.job_id, 10).await?.warnings {
+        say(&format!(
+            "   warning: {} ({})",
+            warning.reason, warning.item
+        ));
+    }
+    let after = shop.data().writes.get("products").copied().unwrap_or(0);
+    say(&format!(
+        "   product writes received by the shop: {} more (the valid new ones, once)",
+        after - before
     ));
     Ok(())
 }

@@ -33,13 +33,8 @@ pub(crate) async fn run_job(
         .resolve_job(&scope.instance_key, name)
         .ok()
         .and_then(|resolved| {
-            let decl = resolved
-                .module
-                .description
-                .jobs
-                .iter()
-                .find(|j| j.name == *name)?;
-            let steps = decl.steps.clone();
+            // The component's steps, with the manifest's chunk sizes.
+            let steps = resolved.module.job_decl(name)?.steps;
             (!steps.is_empty()).then_some((resolved, steps))
         });
     let Some((resolved, steps)) = stepped else {

@@ -1,7 +1,7 @@
 //! The manifest's declaration of a job refining the component's.
 
 use super::*;
-use crate::jobs::{JobParam, ParamType};
+use crate::jobs::{JobParam, ParamType, StepDecl, StepKind};
 use serde_json::json;
 
 fn param(name: &str, ty: ParamType) -> JobParam {
@@ -77,4 +77,38 @@ fn the_manifest_refines_what_the_component_declares() {
     };
     agree(&plain, &manifest).unwrap();
     assert_eq!(effective(&plain, Some(&manifest)).params.len(), 2);
+}
+
+#[test]
+fn steps_only_the_manifest_declares_are_refused() {
+    let plain = JobDecl {
+        name: "export-products".into(),
+        description: String::new(),
+        params: Vec::new(),
+        steps: Vec::new(),
+    };
+    let manifest = ManifestJob {
+        steps: vec![StepDecl {
+            name: "export".into(),
+            kind: StepKind::Items,
+            chunk_size: 50,
+            description: String::new(),
+        }],
+        ..ManifestJob::default()
+    };
+    let e = agree(&plain, &manifest).unwrap_err();
+    assert!(
+        e.starts_with("[[jobs.export-products.steps]]: the component declares no steps"),
+        "{e}"
+    );
+    // Declared by the component too: the manifest sets the chunk size.
+    let stepped = JobDecl {
+        steps: vec![StepDecl {
+            chunk_size: 100,
+            ..manifest.steps[0].clone()
+        }],
+        ..plain
+    };
+    agree(&stepped, &manifest).unwrap();
+    assert_eq!(effective(&stepped, Some(&manifest)).steps[0].chunk_size, 50);
 }
