@@ -9,44 +9,7 @@ use ferry::Ferry;
 use ferry::store::{JobState, NewJob, StepRow, StepStatus};
 use ferry_tests::*;
 use serde_json::json;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-
-/// Start `ferry worker` on the same data directory and database as `ferry`.
-fn spawn_worker(dir: &std::path::Path, ferry: &Ferry, args: &[&str]) -> Child {
-    Command::new(ferry_bin())
-        .arg("--data-dir")
-        .arg(dir)
-        .arg("--database")
-        .arg(ferry.store().url())
-        .arg("worker")
-        .args(args)
-        .env("FERRY_LOG", "error")
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("start a ferry worker")
-}
-
-/// Wait for a worker started with `--until-idle` to end well.
-async fn finish(mut worker: Child) {
-    let status = tokio::task::spawn_blocking(move || {
-        let start = Instant::now();
-        loop {
-            if let Some(status) = worker.try_wait().unwrap() {
-                return status;
-            }
-            if start.elapsed() > Duration::from_secs(600) {
-                let _ = worker.kill();
-                panic!("the worker did not finish within 10 minutes");
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    })
-    .await
-    .unwrap();
-    assert!(status.success(), "the worker ended with {status}");
-}
 
 /// `n` local products, every `invalid_every`th one with an empty name (the
 /// shop would refuse it): how many are invalid. Created in the store

@@ -277,3 +277,44 @@ pub async fn eventually(limit: Duration, what: &str, mut check: impl AsyncFnMut(
         pause = (pause * 2).min(Duration::from_millis(100));
     }
 }
+
+/// Start `ferry worker` on the same data directory and database as `ferry`.
+pub fn spawn_worker(dir: &std::path::Path, ferry: &Ferry, args: &[&str]) -> std::process::Child {
+    std::process::Command::new(ferry_bin())
+        .arg("--data-dir")
+        .arg(dir)
+        .arg("--database")
+        .arg(ferry.store().url())
+        .arg("worker")
+        .args(args)
+        .env("FERRY_LOG", "error")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::inherit())
+        .spawn()
+        .expect("start a ferry worker")
+}
+
+/// Wait for a worker process to exit, at most `limit` (then kill it and fail).
+pub fn wait_exit(child: &mut std::process::Child, limit: Duration) -> std::process::ExitStatus {
+    let start = std::time::Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().expect("the worker's status") {
+            return status;
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            panic!("the worker did not finish within {limit:?}");
+        }
+        // A blocking wait on a process (no async child here): poll its status.
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Wait (off the async runtime) for a worker process to end well, within 10 minutes.
+pub async fn finish(mut worker: std::process::Child) {
+    let status =
+        tokio::task::spawn_blocking(move || wait_exit(&mut worker, Duration::from_secs(600)))
+            .await
+            .expect("the waiting task");
+    assert!(status.success(), "the worker ended with {status}");
+}

@@ -8,42 +8,11 @@ use ferry::store::{JobFilter, JobState, NewJob};
 use ferry_tests::*;
 use serde_json::json;
 use std::collections::HashMap;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
-
-/// Start `ferry worker` on the same data directory and database as `ferry`.
-fn spawn_worker(dir: &std::path::Path, ferry: &Ferry, args: &[&str]) -> Child {
-    Command::new(ferry_bin())
-        .arg("--data-dir")
-        .arg(dir)
-        .arg("--database")
-        .arg(ferry.store().url())
-        .arg("worker")
-        .args(args)
-        .env("FERRY_LOG", "error")
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("start a ferry worker")
-}
+use std::process::Command;
+use std::time::Duration;
 
 async fn count(ferry: &Ferry, state: JobState) -> i64 {
     ferry.store().count_jobs(state).await.unwrap()
-}
-
-fn wait_exit(child: &mut Child, limit: Duration) -> std::process::ExitStatus {
-    let start = Instant::now();
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            return status;
-        }
-        if start.elapsed() > limit {
-            let _ = child.kill();
-            panic!("the worker did not finish within {limit:?}");
-        }
-        // A blocking wait on a process (no async child here): poll its status.
-        std::thread::sleep(Duration::from_millis(50));
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
