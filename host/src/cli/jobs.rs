@@ -48,6 +48,7 @@ impl ListArgs {
                 .since
                 .map(|age| ferry::store::now_ms() - age.as_millis() as i64),
             limit: self.limit,
+            ..Default::default()
         })
     }
 }

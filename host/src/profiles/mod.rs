@@ -230,6 +230,7 @@ pub async fn run(
         format!("{} (profile `{name}`)", profile.description)
     };
     job.user = actor.to_string();
+    job.trigger = crate::store::Trigger::of_actor(actor);
     let job = ferry.modules().pinned(&job).await?;
     let job_id = ferry
         .store()

@@ -8,7 +8,9 @@
 mod admin;
 mod app;
 mod auth;
+mod console;
 mod hooks;
+mod metrics;
 
 pub use app::ServeOptions;
 
@@ -36,6 +38,8 @@ pub fn router_with(ferry: Ferry, options: ServeOptions) -> Router {
     Router::new()
         .merge(hooks::routes())
         .merge(admin::routes(&app))
+        .merge(metrics::routes(&app))
+        .merge(console::routes(&app))
         .fallback(|| async { error(StatusCode::NOT_FOUND, "no such endpoint".into()) })
         .with_state(app)
 }

@@ -358,6 +358,7 @@ impl Store {
         job.identity_key = Some(format!("conflict:{id}"));
         job.description = format!("conflict {id}: take {}", take.as_str());
         job.user = by.to_string();
+        job.trigger = super::Trigger::of_actor(by);
         let job_id = self.enqueue_in(&mut tx, &job).await?;
         let entry = super::AuditEntry {
             at: now,

@@ -47,7 +47,7 @@ pub use intents::{IntentRow, MAX_INTENT_KEY, SyncStateRow};
 pub use jobs::{
     Candidate, ClaimLoad, Completion, CursorWrite, FailedTry, HeldBy, JobFilter, JobRow, JobState,
     LogLine, MAX_FREE_LOST_CLAIMS, NewJob, Outlook, Pin, PinPolicy, Recorded, RetryPattern,
-    merge_payloads,
+    TRIGGERS, Trigger, merge_payloads,
 };
 pub use links::{LinkRow, PairRow, SyncedAt};
 pub use modules::{BackendInstance, InstalledModule, SubscriptionRow};

@@ -83,5 +83,6 @@ pub async fn press(
         format!("{} (button `{button}`)", decl.description)
     };
     job.user = user.to_string();
+    job.trigger = crate::store::Trigger::Button;
     store.enqueue(&modules.pinned(&job).await?).await
 }

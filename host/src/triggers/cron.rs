@@ -341,6 +341,7 @@ pub async fn tick(store: &Store, registry: &Registry, now: i64) -> Result<Vec<i6
             job.channel = channel.clone();
         }
         job.user = "cron".into();
+        job.trigger = crate::store::Trigger::Cron;
         job.description = format!(
             "cron {} ({text}) tick {}",
             entry.name,

@@ -66,6 +66,7 @@ impl Target {
         new.priority = self.priority;
         new.pin = self.pin.clone();
         new.user = user.to_string();
+        new.trigger = crate::store::Trigger::Event;
         new.description = match event.record_id {
             Some(id) => format!("{} on {} {id}", event.name, event.model),
             None => format!("{} on {}", event.name, event.model),

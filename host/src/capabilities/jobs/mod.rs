@@ -150,6 +150,12 @@ impl jobs::Host for View<'_, Jobs> {
                 )));
             }
             job.user = run.user.clone();
+            // A guest outside a job is a webhook handler (or a direct call).
+            job.trigger = if run.job.is_some() {
+                crate::store::Trigger::Job
+            } else {
+                crate::store::Trigger::Webhook
+            };
             job.pin = Some(crate::store::Pin {
                 module: resolved.module.name().to_string(),
                 hash: resolved.module.content_hash.clone(),

@@ -9,17 +9,17 @@ macro_rules! insert_columns {
     () => {
         "instance, name, payload, priority, eta, max_retries, retry_pattern, identity_key, \
          merge_key, channel, description, user_name, pinned_module, pinned_hash, pin_policy, \
-         group_name, has_deps"
+         group_name, has_deps, triggered_by"
     };
 }
 
-/// A new job, its columns bound as `$1`…`$17` in the order of
-/// [`insert_columns`] and its creation time as `$18`; nothing (no row
+/// A new job, its columns bound as `$1`…`$18` in the order of
+/// [`insert_columns`] and its creation time as `$19`; nothing (no row
 /// returned) when a pending or enqueued job of the instance has its identity key.
 const INSERT_ONE: &str = concat!(
     "INSERT INTO jobs (",
     insert_columns!(),
-    ", state, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, 'pending', $18) \
+    ", state, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, 'pending', $19) \
      ON CONFLICT (instance, identity_key) WHERE identity_key IS NOT NULL AND state IN ('pending', 'enqueued') \
      DO NOTHING RETURNING id"
 );
@@ -42,7 +42,7 @@ const INSERT_MANY_SQLITE: &str = concat!(
      json_extract(o, '$.user_name') AS user_name, json_extract(o, '$.pinned_module') AS \
      pinned_module, json_extract(o, '$.pinned_hash') AS pinned_hash, json_extract(o, \
      '$.pin_policy') AS pin_policy, json_extract(o, '$.group_name') AS group_name, \
-     json_extract(o, '$.has_deps') AS has_deps \
+     json_extract(o, '$.has_deps') AS has_deps, json_extract(o, '$.triggered_by') AS triggered_by \
      FROM e) AS v RETURNING id"
 );
 
@@ -56,7 +56,7 @@ const INSERT_MANY_POSTGRES: &str = concat!(
      instance text, name text, payload text, priority bigint, eta bigint, max_retries bigint, \
      retry_pattern text, identity_key text, merge_key text, channel text, description text, \
      user_name text, pinned_module text, pinned_hash text, pin_policy text, group_name text, \
-     has_deps bigint) \
+     has_deps bigint, triggered_by text) \
      RETURNING id"
 );
 
@@ -156,6 +156,7 @@ impl Store {
             .bind(i64::from(
                 !new.depends_on.is_empty() || !new.after_groups.is_empty(),
             ))
+            .bind(new.trigger.as_str())
             .bind(now_ms())
             .fetch_optional(&mut *tx)
             .await?;

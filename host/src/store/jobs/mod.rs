@@ -12,6 +12,8 @@ mod model;
 mod operators;
 mod outlook;
 mod rescue;
+mod search;
+mod trigger;
 
 pub use crate::queue::policy::{MAX_FREE_LOST_CLAIMS, merge_payloads};
 pub use exchange::{Candidate, ClaimLoad, Completion, CursorWrite, FailedTry, Recorded};
@@ -19,3 +21,5 @@ use model::insert_row;
 pub(super) use model::{JOB_COLUMNS, StoredJob, job, job_columns};
 pub use model::{JobFilter, JobRow, JobState, LogLine, NewJob, Pin, PinPolicy, RetryPattern};
 pub use outlook::{HeldBy, Outlook};
+pub(in crate::store) use search::{Conditions, contains};
+pub use trigger::{TRIGGERS, Trigger};

@@ -2,7 +2,7 @@
 //! the logs of runs.
 
 use super::super::{Store, now_ms};
-use super::{JOB_COLUMNS, JobFilter, JobRow, JobState, LogLine, job};
+use super::{JOB_COLUMNS, JobRow, JobState, LogLine, job};
 use crate::error::{Error, Result};
 use sqlx::Row;
 
@@ -153,23 +153,6 @@ impl Store {
             .await?
             .ok_or_else(|| Error::not_found("job", id.to_string()))?;
         job(&row)
-    }
-
-    /// Jobs matching `filter`, newest first.
-    pub async fn list_jobs(&self, filter: &JobFilter) -> Result<Vec<JobRow>> {
-        let rows = sqlx::query(&format!(
-            "SELECT {JOB_COLUMNS} FROM jobs WHERE ($1 IS NULL OR state = $1) AND ($2 IS NULL OR instance = $2) \
-             AND ($3 IS NULL OR channel = $3 OR channel LIKE $3 || '.%') AND ($4 IS NULL OR created_at >= $4) \
-             ORDER BY id DESC LIMIT $5"
-        ))
-        .bind(filter.state.map(JobState::as_str))
-        .bind(filter.instance.as_deref())
-        .bind(filter.channel.as_deref())
-        .bind(filter.since)
-        .bind(i64::from(filter.limit))
-        .fetch_all(self.pool())
-        .await?;
-        rows.iter().map(job).collect()
     }
 
     /// Mark a job done by hand (an operator did its work another way). A running

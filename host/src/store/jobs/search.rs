@@ -1,0 +1,145 @@
+//! Finding jobs for operators: the filters of `ferry jobs`, the admin API and
+//! the console, as one query whose WHERE clause holds only the filters given,
+//! so that the database can walk the index of the one that narrows most
+//! (`jobs_state_id`, `jobs_instance_id`, … end in the id: newest first is the
+//! index order).
+
+use super::super::{Dialect, Store};
+use super::{JOB_COLUMNS, JobFilter, JobRow, job};
+use crate::error::Result;
+
+/// A value bound to a placeholder of a filter query.
+enum Bound {
+    Text(String),
+    Number(i64),
+}
+
+/// A WHERE clause being built: conditions joined by AND, each with its values
+/// bound as `$N` in order.
+#[derive(Default)]
+pub(in crate::store) struct Conditions {
+    sql: Vec<String>,
+    values: Vec<Bound>,
+}
+
+impl Conditions {
+    /// The placeholder of the next value.
+    fn next(&self) -> String {
+        format!("${}", self.values.len() + 1)
+    }
+
+    /// `column = value`, when there is a value.
+    pub(in crate::store) fn text_equals(&mut self, column: &str, value: Option<&str>) {
+        if let Some(value) = value {
+            self.sql.push(format!("{column} = {}", self.next()));
+            self.values.push(Bound::Text(value.to_string()));
+        }
+    }
+
+    /// A condition written with `{}` for the placeholder of `value`, used
+    /// once per `{}` (each a value of its own).
+    pub(in crate::store) fn text_with(&mut self, template: &str, value: &str) {
+        let mut sql = String::new();
+        for (i, part) in template.split("{}").enumerate() {
+            if i > 0 {
+                sql.push_str(&self.next());
+                self.values.push(Bound::Text(value.to_string()));
+            }
+            sql.push_str(part);
+        }
+        self.sql.push(sql);
+    }
+
+    /// `column op value`, when there is a value.
+    pub(in crate::store) fn number(&mut self, column: &str, op: &str, value: Option<i64>) {
+        if let Some(value) = value {
+            self.sql.push(format!("{column} {op} {}", self.next()));
+            self.values.push(Bound::Number(value));
+        }
+    }
+
+    /// ` WHERE …` (empty without conditions).
+    pub(in crate::store) fn clause(&self) -> String {
+        if self.sql.is_empty() {
+            String::new()
+        } else {
+            format!(" WHERE {}", self.sql.join(" AND "))
+        }
+    }
+
+    /// The placeholder the next value would take (for a LIMIT after the clause).
+    pub(in crate::store) fn placeholder(&self) -> String {
+        self.next()
+    }
+
+    /// Bind every value, in order, to `query`.
+    pub(in crate::store) fn bind<'q>(
+        &'q self,
+        mut query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    ) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+        for value in &self.values {
+            query = match value {
+                Bound::Text(text) => query.bind(text.as_str()),
+                Bound::Number(n) => query.bind(*n),
+            };
+        }
+        query
+    }
+}
+
+/// A `LIKE` pattern matching `text` anywhere, its wildcards escaped (`\`).
+pub(in crate::store) fn contains(text: &str) -> String {
+    let mut pattern = String::from("%");
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
+}
+
+impl Store {
+    /// Jobs matching `filter`, newest first (see [`JobFilter`]).
+    pub async fn list_jobs(&self, filter: &JobFilter) -> Result<Vec<JobRow>> {
+        let mut when = Conditions::default();
+        when.text_equals("state", filter.state.map(|s| s.as_str()));
+        when.text_equals("instance", filter.instance.as_deref());
+        if let Some(channel) = &filter.channel {
+            when.text_with("(channel = {} OR channel LIKE {} || '.%')", channel);
+        }
+        if let Some(module) = &filter.module {
+            when.text_with("(module = {} OR pinned_module = {})", module);
+        }
+        when.text_equals("name", filter.name.as_deref());
+        when.text_equals("triggered_by", filter.trigger.map(|t| t.as_str()));
+        if let Some(text) = filter.text.as_deref().filter(|t| !t.is_empty()) {
+            let like = match self.dialect() {
+                Dialect::Sqlite => "LIKE",
+                Dialect::Postgres => "ILIKE",
+            };
+            when.text_with(
+                &format!(
+                    "(error {like} {{}} ESCAPE '\\' OR EXISTS (SELECT 1 FROM job_logs l \
+                     WHERE l.job_id = jobs.id AND l.message {like} {{}} ESCAPE '\\'))"
+                ),
+                &contains(text),
+            );
+        }
+        when.number("created_at", ">=", filter.since);
+        when.number("created_at", "<", filter.until);
+        when.number("id", "<", filter.before);
+        let sql = format!(
+            "SELECT {JOB_COLUMNS} FROM jobs{} ORDER BY id DESC LIMIT {}",
+            when.clause(),
+            when.placeholder()
+        );
+        let rows = when
+            .bind(sqlx::query(&sql))
+            .bind(i64::from(filter.limit))
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter().map(job).collect()
+    }
+}
