@@ -184,7 +184,14 @@ async fn refused_calls_never_reach_the_guest_and_enqueue_nothing() {
     let _shop2 = notify_instance(&ferry, "shop@1.7", 3).await;
     install(&ferry, &["hostile"]).await;
     hooks_instance(&ferry).await;
-    let url = start_server(&ferry, ServeOptions { max_body: 1024 }).await;
+    let url = start_server(
+        &ferry,
+        ServeOptions {
+            max_body: 1024,
+            ..ServeOptions::default()
+        },
+    )
+    .await;
     let client = reqwest::Client::new();
     let hook = format!("{url}/hooks/notify/product-changed");
     let good = br#"{"id": 1}"#;

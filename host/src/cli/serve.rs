@@ -25,6 +25,10 @@ pub(super) struct ServeArgs {
     /// Largest webhook body accepted, in bytes (larger ones get 413).
     #[arg(long, default_value_t = ferry::triggers::webhook::DEFAULT_MAX_BODY)]
     max_body: usize,
+    /// Mark the console's session cookie `Secure` (when users reach this
+    /// server over HTTPS, through a TLS proxy).
+    #[arg(long)]
+    secure_cookies: bool,
 }
 
 pub(super) async fn run(cli: &Globals, out: &Output, args: &ServeArgs) -> Result<()> {
@@ -40,7 +44,7 @@ pub(super) async fn run(cli: &Globals, out: &Output, args: &ServeArgs) -> Result
     out.value(
         &serde_json::json!({ "listening": format!("http://{address}") }),
         &format!(
-            "listening on http://{address}: webhooks at /hooks/INSTANCE/HOOK, admin API at /api{}",
+            "listening on http://{address}: webhooks at /hooks/INSTANCE/HOOK, admin API at /api, console at /{}",
             match &worker {
                 Some(w) => format!(", {} job(s) at once", w.concurrency),
                 None => ", no worker".into(),
@@ -56,6 +60,7 @@ pub(super) async fn run(cli: &Globals, out: &Output, args: &ServeArgs) -> Result
     }
     let options = ServeOptions {
         max_body: args.max_body,
+        secure_cookies: args.secure_cookies,
     };
     let shutdown = tokio_util::sync::CancellationToken::new();
     let on_signal = shutdown.clone();

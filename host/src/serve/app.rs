@@ -12,12 +12,18 @@ use axum::response::{IntoResponse, Response};
 pub struct ServeOptions {
     /// Largest webhook body accepted, in bytes (larger: 413).
     pub max_body: usize,
+    /// Mark the console's session cookie `Secure` (browsers then send it over
+    /// HTTPS only): set it when the server is reached through a TLS proxy.
+    /// A request that says it came over HTTPS (`X-Forwarded-Proto: https`)
+    /// gets a `Secure` cookie either way.
+    pub secure_cookies: bool,
 }
 
 impl Default for ServeOptions {
     fn default() -> Self {
         ServeOptions {
             max_body: DEFAULT_MAX_BODY,
+            secure_cookies: false,
         }
     }
 }

@@ -3,15 +3,22 @@
 //! valid token is answered 401, one whose token's role is too weak 403; the
 //! handler then finds the [`Caller`] in the request's extensions.
 //!
+//! The console's pages call the same API from the browser with their session
+//! cookie instead of a token ([`super::console::session`]): the session's
+//! token and role count as if the token were presented, and a write must
+//! also carry the session's CSRF secret in `X-CSRF-Token` and come from this
+//! server's origin.
+//!
 //! Webhooks are not behind this gate: each hook authenticates its callers with
 //! its own secret ([`crate::triggers::webhook`]).
 
 use super::app::{App, error};
+use super::console::session;
 use crate::admin::http_status;
 use crate::error::Error;
 use crate::tokens::{self, Caller, Role};
 use axum::extract::{Request, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::Response;
 
@@ -30,13 +37,51 @@ pub(super) async fn gate(State(gate): State<Gate>, mut request: Request, next: N
         .headers()
         .get(header::AUTHORIZATION)
         .map(|v| v.to_str().unwrap_or_default().trim().to_string());
-    match caller(&gate, &route, presented.as_deref()).await {
+    let found = match presented {
+        None if request.headers().contains_key(header::COOKIE) => {
+            let read_only = request.method() == Method::GET || request.method() == Method::HEAD;
+            from_session(&gate, &route, request.headers(), read_only).await
+        }
+        _ => caller(&gate, &route, presented.as_deref()).await,
+    };
+    match found {
         Ok(caller) => {
             request.extensions_mut().insert(caller);
             next.run(request).await
         }
         Err(e) => refuse(&e),
     }
+}
+
+/// The caller of a request that presents a console session cookie instead
+/// of a token (a write also needs the session's CSRF header).
+async fn from_session(
+    gate: &Gate,
+    route: &str,
+    headers: &axum::http::HeaderMap,
+    read_only: bool,
+) -> crate::Result<Caller> {
+    let Some(session) = session::from_headers(gate.app.ferry.store(), headers).await? else {
+        return caller(gate, route, None).await;
+    };
+    if !read_only && !session::api_write_allowed(&session, headers) {
+        return Err(Error::Forbidden(format!(
+            "{route} with a console session needs the session's CSRF token in `{}` and a \
+             request from the console's own origin",
+            session::CSRF_HEADER
+        )));
+    }
+    allowed(gate, route, session.caller)
+}
+
+fn allowed(gate: &Gate, route: &str, caller: Caller) -> crate::Result<Caller> {
+    if !caller.role.allows(gate.role) {
+        return Err(Error::Forbidden(format!(
+            "{route} needs role {} or above; token `{}` is a {}",
+            gate.role, caller.name, caller.role,
+        )));
+    }
+    Ok(caller)
 }
 
 async fn caller(gate: &Gate, route: &str, presented: Option<&str>) -> crate::Result<Caller> {
@@ -55,13 +100,7 @@ async fn caller(gate: &Gate, route: &str, presented: Option<&str>) -> crate::Res
         })?
         .trim();
     let caller = tokens::verify(gate.app.ferry.store(), token).await?;
-    if !caller.role.allows(gate.role) {
-        return Err(Error::Forbidden(format!(
-            "{route} needs role {} or above; token `{}` is a {}",
-            gate.role, caller.name, caller.role,
-        )));
-    }
-    Ok(caller)
+    allowed(gate, route, caller)
 }
 
 fn refuse(e: &Error) -> Response {

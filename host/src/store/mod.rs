@@ -12,6 +12,7 @@ mod audit;
 mod checkpoints;
 mod conflict_policies;
 mod conflicts;
+mod console_sessions;
 mod cursors;
 mod db;
 mod guest_pool;
@@ -40,6 +41,7 @@ pub use conflicts::{
     ConflictFilter, ConflictRow, ConflictState, JobRef, NewConflict, RESOLVE_ACTION, Resolved,
     Take, field_diff,
 };
+pub use console_sessions::ConsoleSession;
 pub use cursors::{CursorRow, MAX_CURSOR_NAME, check_cursor_name};
 pub use db::Store;
 pub use guest_queries::GuestQueryLimits;
