@@ -1,5 +1,6 @@
 //! Operating a Ferry installation: jobs (list, show, requeue, cancel, stop,
-//! done), backend instances, buttons, job profiles, health, conflicts and their policies,
+//! done, one or a filtered set), logs (job lines, transmissions, audit), the
+//! overview, modules, cron schedules, checkpoints, links, backend instances, buttons, job profiles, health, conflicts and their policies,
 //! couples of external ids. Defined once here and used by the
 //! CLI (`ferry jobs …`), by the admin HTTP API of `ferry serve` and, through
 //! that API, by the CLI in remote mode (`--server URL`).
@@ -10,15 +11,23 @@
 //! The types here are the API's wire format, kept apart from the store's rows
 //! so that the database can change without changing the API.
 
+mod bulk;
+mod catalog;
 mod conflicts;
 mod cursors;
 mod local;
+mod logs;
+mod overview;
 mod pairs;
 mod profiles;
 mod remote;
 mod types;
 
+pub use bulk::{BulkOutcome, MAX_BULK, Skipped};
+pub use catalog::{Cleared, CronSchedule, InstanceQuery, MAX_LINKS, ModuleInfo, ModuleVersion};
 pub use cursors::{CURSOR_CLEAR, CURSOR_SET, CursorInfo};
+pub use logs::MAX_ENTRIES;
+pub use overview::{FAILED_WINDOW_MS, OVERVIEW_JOBS, Overview, RunningJob};
 pub use remote::Remote;
 pub use types::{
     ActionResult, ChainLink, ConflictInfo, Done, Health, HookInfo, InstanceInfo, JobAction,

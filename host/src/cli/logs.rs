@@ -53,6 +53,7 @@ pub(super) async fn run(ferry: &Ferry, out: &Output, args: &LogsArgs) -> Result<
                 job: args.job,
                 since_ms,
                 limit: args.limit,
+                ..AuditFilter::default()
             },
         )
         .await?;
@@ -79,6 +80,7 @@ pub(super) async fn run(ferry: &Ferry, out: &Output, args: &LogsArgs) -> Result<
             job: args.job,
             refused_only: args.refused,
             limit: args.limit,
+            ..TransmissionFilter::default()
         })
         .await?;
     out.value(&json!(rows), &render(&rows));

@@ -5,7 +5,7 @@
 //! [`run`] serves them until a shutdown signal, then stops accepting calls,
 //! finishes the calls in progress and returns.
 
-mod admin;
+mod api;
 mod app;
 mod auth;
 mod console;
@@ -37,7 +37,7 @@ pub fn router_with(ferry: Ferry, options: ServeOptions) -> Router {
     };
     Router::new()
         .merge(hooks::routes())
-        .merge(admin::routes(&app))
+        .merge(api::routes(&app))
         .merge(metrics::routes(&app))
         .merge(console::routes(&app))
         .fallback(|| async { error(StatusCode::NOT_FOUND, "no such endpoint".into()) })

@@ -2,13 +2,14 @@
 //! a secret, never its value; what the actions and actors are is said by
 //! [`crate::audit`].
 
+use super::jobs::Conditions;
 use super::{DbConn, DbRow, Store};
 use crate::error::Result;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sqlx::Row;
 
 /// One entry of the audit log.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditEntry {
     /// Id (0 before it is stored).
     pub id: i64,
@@ -28,17 +29,43 @@ pub struct AuditEntry {
     pub detail: Option<String>,
 }
 
-/// Which audit entries to list.
-#[derive(Debug, Clone, Default)]
+/// Which audit entries to list, newest first. Every field narrows the list;
+/// `before` pages back (pass the smallest id shown).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct AuditFilter {
     /// Only this backend instance.
     pub instance: Option<String>,
     /// Only entries of this job's runs.
     pub job: Option<i64>,
+    /// Only entries of this actor (`cli`, `api:TOKEN`, `job:ID`…).
+    pub actor: Option<String>,
+    /// Only entries of this action (`secret.set`, `cursor.clear`…).
+    pub action: Option<String>,
     /// Only entries at or after this time, ms since the epoch.
+    #[serde(alias = "since")]
     pub since_ms: Option<i64>,
-    /// At most this many (newest first).
+    /// Only entries before this time, ms since the epoch.
+    pub until: Option<i64>,
+    /// Only entries whose id is below this one (the next page).
+    pub before: Option<i64>,
+    /// At most this many.
     pub limit: u32,
+}
+
+impl Default for AuditFilter {
+    fn default() -> Self {
+        AuditFilter {
+            instance: None,
+            job: None,
+            actor: None,
+            action: None,
+            since_ms: None,
+            until: None,
+            before: None,
+            limit: 50,
+        }
+    }
 }
 
 const COLUMNS: &str = "id, at, actor, action, instance, subject, job_id, detail";
@@ -69,17 +96,24 @@ impl Store {
 
     /// Audit entries matching `filter`, newest first.
     pub async fn audit_log(&self, filter: &AuditFilter) -> Result<Vec<AuditEntry>> {
-        let rows = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM audit_log WHERE ($1 IS NULL OR instance = $1) \
-             AND ($2 IS NULL OR job_id = $2) AND ($3 IS NULL OR at >= $3) \
-             ORDER BY id DESC LIMIT $4"
-        ))
-        .bind(filter.instance.as_deref())
-        .bind(filter.job)
-        .bind(filter.since_ms)
-        .bind(i64::from(filter.limit))
-        .fetch_all(self.pool())
-        .await?;
+        let mut when = Conditions::default();
+        when.text_equals("instance", filter.instance.as_deref());
+        when.number("job_id", "=", filter.job);
+        when.text_equals("actor", filter.actor.as_deref());
+        when.text_equals("action", filter.action.as_deref());
+        when.number("at", ">=", filter.since_ms);
+        when.number("at", "<", filter.until);
+        when.number("id", "<", filter.before);
+        let sql = format!(
+            "SELECT {COLUMNS} FROM audit_log{} ORDER BY id DESC LIMIT {}",
+            when.clause(),
+            when.placeholder()
+        );
+        let rows = when
+            .bind(sqlx::query(&sql))
+            .bind(i64::from(filter.limit))
+            .fetch_all(self.pool())
+            .await?;
         rows.iter().map(entry).collect()
     }
 }

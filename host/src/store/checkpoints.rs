@@ -2,11 +2,11 @@
 
 use super::{Store, now_ms};
 use crate::error::Result;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sqlx::Row;
 
 /// A record flagged for review.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Checkpoint {
     /// Id.
     pub id: i64,

@@ -2,12 +2,12 @@
 
 use super::{Store, now_ms};
 use crate::error::{Error, Result};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sqlx::Row;
 
 /// A stored link.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LinkRow {
     /// Backend instance.
     pub instance: String,
@@ -42,6 +42,38 @@ pub struct PairRow {
     pub data: Value,
     /// Last change, ms.
     pub updated_at: i64,
+}
+
+/// Which links to list, by instance, model and local id. Every field
+/// narrows the list; `offset` pages through it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LinkFilter {
+    /// Only links of this backend instance.
+    pub instance: Option<String>,
+    /// Only links of records of this model.
+    pub model: Option<String>,
+    /// Only the link of this local record id.
+    pub local_id: Option<i64>,
+    /// Only the link of this external id.
+    pub external_id: Option<String>,
+    /// Skip this many (the next page).
+    pub offset: u32,
+    /// At most this many.
+    pub limit: u32,
+}
+
+impl Default for LinkFilter {
+    fn default() -> Self {
+        LinkFilter {
+            instance: None,
+            model: None,
+            local_id: None,
+            external_id: None,
+            offset: 0,
+            limit: 50,
+        }
+    }
 }
 
 pub(super) const LINK_COLUMNS: &str =
@@ -298,6 +330,29 @@ impl Store {
         .bind(i64::from(offset))
         .fetch_all(self.pool())
         .await?;
+        rows.iter().map(link).collect()
+    }
+
+    /// Links matching `filter`, by instance, model and local id.
+    pub async fn links(&self, filter: &LinkFilter) -> Result<Vec<LinkRow>> {
+        let mut when = super::jobs::Conditions::default();
+        when.text_equals("instance", filter.instance.as_deref());
+        when.text_equals("model", filter.model.as_deref());
+        when.number("local_id", "=", filter.local_id);
+        when.text_equals("external_id", filter.external_id.as_deref());
+        let limit = when.placeholder();
+        let sql = format!(
+            "SELECT {LINK_COLUMNS} FROM links{} ORDER BY instance, model, local_id LIMIT {limit} \
+             OFFSET {}",
+            when.clause(),
+            format_args!("${}", when.count() + 2)
+        );
+        let rows = when
+            .bind(sqlx::query(&sql))
+            .bind(i64::from(filter.limit))
+            .bind(i64::from(filter.offset))
+            .fetch_all(self.pool())
+            .await?;
         rows.iter().map(link).collect()
     }
 

@@ -18,10 +18,12 @@ mod db;
 mod guest_pool;
 mod guest_queries;
 mod intents;
+mod job_logs;
 mod jobs;
 mod leases;
 mod links;
 mod modules;
+mod overview;
 mod pairs;
 mod profiles;
 mod record_models;
@@ -46,13 +48,15 @@ pub use cursors::{CursorRow, MAX_CURSOR_NAME, check_cursor_name};
 pub use db::Store;
 pub use guest_queries::GuestQueryLimits;
 pub use intents::{IntentRow, MAX_INTENT_KEY, SyncStateRow};
+pub use job_logs::{LOG_LEVELS, LogFilter, LogLevel, LogRecord, MAX_LOG_LINES};
 pub use jobs::{
     Candidate, ClaimLoad, Completion, CursorWrite, FailedTry, HeldBy, JobFilter, JobRow, JobState,
     LogLine, MAX_FREE_LOST_CLAIMS, NewJob, Outlook, Pin, PinPolicy, Recorded, RetryPattern,
     TRIGGERS, Trigger, merge_payloads,
 };
-pub use links::{LinkRow, PairRow, SyncedAt};
+pub use links::{LinkFilter, LinkRow, PairRow, SyncedAt};
 pub use modules::{BackendInstance, InstalledModule, SubscriptionRow};
+pub use overview::{MinuteCount, StateCount};
 pub use pairs::{InstancePair, PairFilter, UNPAIR_ACTION};
 pub use profiles::{PROFILE_CREATE, PROFILE_EDIT, PROFILE_REMOVE, PROFILE_RUN, ProfileRow};
 pub use records::{FilterOp, RecordFilter, RecordRow};

@@ -186,6 +186,17 @@ impl Store {
         rows.iter().map(installed_module).collect()
     }
 
+    /// Every version of every module ever installed here, by name, newest first.
+    pub async fn module_versions(&self) -> Result<Vec<InstalledModule>> {
+        let rows = sqlx::query(
+            "SELECT name, version, content_hash, manifest, description, wasm_path, installed_at \
+             FROM module_versions ORDER BY name, installed_at DESC",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(installed_module).collect()
+    }
+
     /// A version of a module ever installed here, by content hash.
     pub async fn module_version(&self, content_hash: &str) -> Result<Option<InstalledModule>> {
         let row = sqlx::query(

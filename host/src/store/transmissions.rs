@@ -1,13 +1,14 @@
 //! The transmission log: one row per outbound HTTP request of a guest, sent or
 //! refused, so that an operator can see what connector code talked to.
 
+use super::jobs::{Conditions, escape_like};
 use super::{DbRow, Store};
 use crate::error::Result;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sqlx::Row;
 
 /// One outbound request and what became of it.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Transmission {
     /// Id (0 before it is stored).
     pub id: i64,
@@ -37,17 +38,49 @@ pub struct Transmission {
     pub duration_ms: i64,
 }
 
-/// Which transmissions to list.
-#[derive(Debug, Clone, Default)]
+/// Which transmissions to list, newest first. Every field narrows the list;
+/// `before` pages back (pass the smallest id shown).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct TransmissionFilter {
     /// Only this backend instance.
     pub instance: Option<String>,
     /// Only this job.
     pub job: Option<i64>,
+    /// Only requests of this module.
+    pub module: Option<String>,
+    /// Only requests to this host (`api.example.com`, no port).
+    pub host: Option<String>,
+    /// Only requests answered with this HTTP status.
+    pub status: Option<i64>,
     /// Only refused requests.
+    #[serde(rename = "refused")]
     pub refused_only: bool,
-    /// At most this many (newest first).
+    /// Only requests made at or after this time, ms since the epoch.
+    pub since: Option<i64>,
+    /// Only requests made before this time, ms since the epoch.
+    pub until: Option<i64>,
+    /// Only requests whose id is below this one (the next page).
+    pub before: Option<i64>,
+    /// At most this many.
     pub limit: u32,
+}
+
+impl Default for TransmissionFilter {
+    fn default() -> Self {
+        TransmissionFilter {
+            instance: None,
+            job: None,
+            module: None,
+            host: None,
+            status: None,
+            refused_only: false,
+            since: None,
+            until: None,
+            before: None,
+            limit: 50,
+        }
+    }
 }
 
 const COLUMNS: &str = "id, at, instance, job_id, module, method, url, status, refused, error, \
@@ -88,17 +121,34 @@ impl Store {
 
     /// Transmissions matching `filter`, newest first.
     pub async fn transmissions(&self, filter: &TransmissionFilter) -> Result<Vec<Transmission>> {
-        let rows = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM transmissions WHERE ($1 IS NULL OR instance = $1) \
-             AND ($2 IS NULL OR job_id = $2) AND ($3 = 0 OR refused IS NOT NULL) \
-             ORDER BY id DESC LIMIT $4"
-        ))
-        .bind(filter.instance.as_deref())
-        .bind(filter.job)
-        .bind(i64::from(filter.refused_only))
-        .bind(i64::from(filter.limit))
-        .fetch_all(self.pool())
-        .await?;
+        let mut when = Conditions::default();
+        when.text_equals("instance", filter.instance.as_deref());
+        when.number("job_id", "=", filter.job);
+        when.text_equals("module", filter.module.as_deref());
+        if let Some(host) = filter.host.as_deref().filter(|h| !h.is_empty()) {
+            // The URL is `scheme://host[:port][/path][?query]`.
+            let host = escape_like(&host.to_ascii_lowercase());
+            let ends = ["", "/%", ":%", "?%"];
+            let patterns: Vec<String> = ends.iter().map(|end| format!("%://{host}{end}")).collect();
+            when.like_any("url", &patterns);
+        }
+        when.number("status", "=", filter.status);
+        if filter.refused_only {
+            when.fixed("refused IS NOT NULL");
+        }
+        when.number("at", ">=", filter.since);
+        when.number("at", "<", filter.until);
+        when.number("id", "<", filter.before);
+        let sql = format!(
+            "SELECT {COLUMNS} FROM transmissions{} ORDER BY id DESC LIMIT {}",
+            when.clause(),
+            when.placeholder()
+        );
+        let rows = when
+            .bind(sqlx::query(&sql))
+            .bind(i64::from(filter.limit))
+            .fetch_all(self.pool())
+            .await?;
         rows.iter().map(transmission).collect()
     }
 }

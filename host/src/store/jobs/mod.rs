@@ -21,5 +21,5 @@ use model::insert_row;
 pub(super) use model::{JOB_COLUMNS, StoredJob, job, job_columns};
 pub use model::{JobFilter, JobRow, JobState, LogLine, NewJob, Pin, PinPolicy, RetryPattern};
 pub use outlook::{HeldBy, Outlook};
-pub(in crate::store) use search::{Conditions, contains};
+pub(in crate::store) use search::{Conditions, contains, escape_like};
 pub use trigger::{TRIGGERS, Trigger};

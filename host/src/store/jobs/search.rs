@@ -58,6 +58,23 @@ impl Conditions {
         }
     }
 
+    /// `(column LIKE p1 OR column LIKE p2 …)`, patterns escaped with `\\`.
+    pub(in crate::store) fn like_any(&mut self, column: &str, patterns: &[String]) {
+        let mut parts = Vec::new();
+        for pattern in patterns {
+            parts.push(format!("{column} LIKE {} ESCAPE '\\'", self.next()));
+            self.values.push(Bound::Text(pattern.clone()));
+        }
+        if !parts.is_empty() {
+            self.sql.push(format!("({})", parts.join(" OR ")));
+        }
+    }
+
+    /// A condition without values (a fixed piece of SQL).
+    pub(in crate::store) fn fixed(&mut self, sql: &str) {
+        self.sql.push(sql.to_string());
+    }
+
     /// ` WHERE …` (empty without conditions).
     pub(in crate::store) fn clause(&self) -> String {
         if self.sql.is_empty() {
@@ -65,6 +82,11 @@ impl Conditions {
         } else {
             format!(" WHERE {}", self.sql.join(" AND "))
         }
+    }
+
+    /// How many values are bound.
+    pub(in crate::store) fn count(&self) -> usize {
+        self.values.len()
     }
 
     /// The placeholder the next value would take (for a LIMIT after the clause).
@@ -85,24 +107,74 @@ impl Conditions {
         }
         query
     }
+
+    /// Bind every value, in order, to a query of one column.
+    pub(in crate::store) fn bind_scalar<'q, T>(
+        &'q self,
+        mut query: sqlx::query::QueryScalar<'q, sqlx::Any, T, sqlx::any::AnyArguments<'q>>,
+    ) -> sqlx::query::QueryScalar<'q, sqlx::Any, T, sqlx::any::AnyArguments<'q>> {
+        for value in &self.values {
+            query = match value {
+                Bound::Text(text) => query.bind(text.as_str()),
+                Bound::Number(n) => query.bind(*n),
+            };
+        }
+        query
+    }
 }
 
 /// A `LIKE` pattern matching `text` anywhere, its wildcards escaped (`\`).
 pub(in crate::store) fn contains(text: &str) -> String {
-    let mut pattern = String::from("%");
+    format!("%{}%", escape_like(text))
+}
+
+/// `text` with the wildcards of `LIKE` escaped (`\\`).
+pub(in crate::store) fn escape_like(text: &str) -> String {
+    let mut escaped = String::new();
     for c in text.chars() {
         if matches!(c, '%' | '_' | '\\') {
-            pattern.push('\\');
+            escaped.push('\\');
         }
-        pattern.push(c);
+        escaped.push(c);
     }
-    pattern.push('%');
-    pattern
+    escaped
 }
 
 impl Store {
     /// Jobs matching `filter`, newest first (see [`JobFilter`]).
     pub async fn list_jobs(&self, filter: &JobFilter) -> Result<Vec<JobRow>> {
+        let when = self.job_conditions(filter);
+        let sql = format!(
+            "SELECT {JOB_COLUMNS} FROM jobs{} ORDER BY id DESC LIMIT {}",
+            when.clause(),
+            when.placeholder()
+        );
+        let rows = when
+            .bind(sqlx::query(&sql))
+            .bind(i64::from(filter.limit))
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter().map(job).collect()
+    }
+
+    /// The ids of at most `max` jobs matching `filter` (its `limit` aside),
+    /// newest first: the set a bulk action works on.
+    pub async fn job_ids(&self, filter: &JobFilter, max: u32) -> Result<Vec<i64>> {
+        let when = self.job_conditions(filter);
+        let sql = format!(
+            "SELECT id FROM jobs{} ORDER BY id DESC LIMIT {}",
+            when.clause(),
+            when.placeholder()
+        );
+        Ok(when
+            .bind_scalar(sqlx::query_scalar(&sql))
+            .bind(i64::from(max))
+            .fetch_all(self.pool())
+            .await?)
+    }
+
+    /// The WHERE clause of `filter` (its `limit` aside).
+    fn job_conditions(&self, filter: &JobFilter) -> Conditions {
         let mut when = Conditions::default();
         when.text_equals("state", filter.state.map(|s| s.as_str()));
         when.text_equals("instance", filter.instance.as_deref());
@@ -115,10 +187,7 @@ impl Store {
         when.text_equals("name", filter.name.as_deref());
         when.text_equals("triggered_by", filter.trigger.map(|t| t.as_str()));
         if let Some(text) = filter.text.as_deref().filter(|t| !t.is_empty()) {
-            let like = match self.dialect() {
-                Dialect::Sqlite => "LIKE",
-                Dialect::Postgres => "ILIKE",
-            };
+            let like = self.like();
             when.text_with(
                 &format!(
                     "(error {like} {{}} ESCAPE '\\' OR EXISTS (SELECT 1 FROM job_logs l \
@@ -130,16 +199,14 @@ impl Store {
         when.number("created_at", ">=", filter.since);
         when.number("created_at", "<", filter.until);
         when.number("id", "<", filter.before);
-        let sql = format!(
-            "SELECT {JOB_COLUMNS} FROM jobs{} ORDER BY id DESC LIMIT {}",
-            when.clause(),
-            when.placeholder()
-        );
-        let rows = when
-            .bind(sqlx::query(&sql))
-            .bind(i64::from(filter.limit))
-            .fetch_all(self.pool())
-            .await?;
-        rows.iter().map(job).collect()
+        when
+    }
+
+    /// The case-insensitive LIKE of the database (for ASCII).
+    pub(in crate::store) fn like(&self) -> &'static str {
+        match self.dialect() {
+            Dialect::Sqlite => "LIKE",
+            Dialect::Postgres => "ILIKE",
+        }
     }
 }

@@ -5,7 +5,15 @@
 //! | role | route | operation |
 //! | --- | --- | --- |
 //! | viewer | `GET /api/health` | [`Admin::health`] |
-//! | viewer | `GET /api/jobs?state=&channel=&instance=&since=&limit=` | [`Admin::list_jobs`] |
+//! | viewer | `GET /api/overview` | [`Admin::overview`] |
+//! | viewer | `GET /api/jobs?state=&instance=&channel=&module=&name=&trigger=&text=&since=&until=&before=&limit=` | [`Admin::list_jobs`] |
+//! | viewer | `GET /api/logs?instance=&module=&job_name=&trigger=&level=&state=&since=&until=&grep=&job=&before=&after=&limit=` | [`Admin::logs`] |
+//! | viewer | `GET /api/transmissions?instance=&job=&module=&host=&status=&refused=&since=&until=&before=&limit=` | [`Admin::transmissions`] |
+//! | viewer | `GET /api/audit?instance=&job=&actor=&action=&since=&until=&before=&limit=` | [`Admin::audit`] |
+//! | viewer | `GET /api/modules`, `GET /api/cron?instance=`, `GET /api/checkpoints` | [`Admin::modules`], [`Admin::cron_schedules`], [`Admin::checkpoints`] |
+//! | viewer | `GET /api/links?instance=&model=&local_id=&external_id=&offset=&limit=` | [`Admin::links`] |
+//! | developer | `POST /api/jobs/bulk/requeue\|cancel` (body: a [`crate::store::JobFilter`]) | [`Admin::act_many`] |
+//! | developer | `DELETE /api/checkpoints`, `DELETE /api/checkpoints/{id}` | [`Admin::clear_checkpoints`] |
 //! | viewer | `GET /api/jobs/{id}` | [`Admin::job`] (with its log) |
 //! | viewer | `GET /api/jobs/{id}/steps`, `GET /api/jobs/{id}/warnings?limit=` | [`Admin::job_steps`], [`Admin::job_warnings`] |
 //! | viewer | `GET /api/instances`, `GET /api/instances/{name}` | [`Admin::instances`], [`Admin::instance`] |
@@ -32,14 +40,16 @@
 //! exist, 409 for a job whose state forbids the action or a conflict already
 //! resolved.
 
+mod catalog;
+mod jobs;
+mod logs;
+
 use super::app::{App, error};
 use super::auth::{Gate, gate};
-use crate::admin::{
-    Admin, JobAction, NewInstance, PolicyRequest, TokenRequest, WarningsQuery, http_status,
-};
+use crate::admin::{Admin, NewInstance, PolicyRequest, TokenRequest, http_status};
 use crate::error::Error;
 use crate::profiles::{NewProfile, ParamInput, ProfileEdit};
-use crate::store::{ConflictFilter, JobFilter, PairFilter, Take};
+use crate::store::{ConflictFilter, PairFilter, Take};
 use crate::tokens::{Caller, Role};
 use axum::body::Bytes;
 use axum::extract::rejection::JsonRejection;
@@ -56,10 +66,18 @@ use serde_json::Value;
 pub(super) fn routes(app: &App) -> Router<App> {
     let viewer = Router::new()
         .route("/api/health", get(health))
-        .route("/api/jobs", get(list_jobs))
-        .route("/api/jobs/{id}", get(job))
-        .route("/api/jobs/{id}/steps", get(job_steps))
-        .route("/api/jobs/{id}/warnings", get(job_warnings))
+        .route("/api/overview", get(jobs::overview))
+        .route("/api/jobs", get(jobs::list_jobs))
+        .route("/api/jobs/{id}", get(jobs::job))
+        .route("/api/jobs/{id}/steps", get(jobs::job_steps))
+        .route("/api/jobs/{id}/warnings", get(jobs::job_warnings))
+        .route("/api/logs", get(logs::logs))
+        .route("/api/transmissions", get(logs::transmissions))
+        .route("/api/audit", get(logs::audit))
+        .route("/api/modules", get(catalog::modules))
+        .route("/api/cron", get(catalog::cron))
+        .route("/api/checkpoints", get(catalog::checkpoints))
+        .route("/api/links", get(catalog::links))
         .route("/api/instances", get(instances))
         .route("/api/instances/{name}", get(instance))
         .route("/api/conflicts", get(conflicts))
@@ -77,7 +95,16 @@ pub(super) fn routes(app: &App) -> Router<App> {
         .route("/api/profiles", get(profiles))
         .route("/api/profiles/{name}", get(profile));
     let developer = Router::new()
-        .route("/api/jobs/{id}/{action}", post(act))
+        .route("/api/jobs/{id}/{action}", post(jobs::act))
+        .route("/api/jobs/bulk/{action}", post(jobs::act_many))
+        .route(
+            "/api/checkpoints",
+            axum::routing::delete(catalog::clear_all_checkpoints),
+        )
+        .route(
+            "/api/checkpoints/{id}",
+            axum::routing::delete(catalog::clear_checkpoint),
+        )
         .route("/api/instances/{instance}/buttons/{button}", post(press))
         .route("/api/instances", post(add_instance))
         .route("/api/profiles", post(create_profile))
@@ -125,14 +152,14 @@ pub(super) fn routes(app: &App) -> Router<App> {
 }
 
 /// The answer of an operation: its value as JSON, or its error.
-fn answer<T: Serialize>(result: crate::Result<T>, ok: StatusCode) -> Response {
+pub(super) fn answer<T: Serialize>(result: crate::Result<T>, ok: StatusCode) -> Response {
     match result {
         Ok(value) => (ok, Json(value)).into_response(),
         Err(e) => failed(&e),
     }
 }
 
-fn failed(e: &Error) -> Response {
+pub(super) fn failed(e: &Error) -> Response {
     let status = StatusCode::from_u16(http_status(e)).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     if status.is_server_error() {
         tracing::error!("admin API: {e}");
@@ -140,67 +167,16 @@ fn failed(e: &Error) -> Response {
     error(status, e.to_string())
 }
 
-fn bad_request(what: impl std::fmt::Display) -> Response {
+pub(super) fn bad_request(what: impl std::fmt::Display) -> Response {
     error(StatusCode::BAD_REQUEST, what.to_string())
 }
 
-fn admin(app: &App) -> &Admin {
+pub(super) fn admin(app: &App) -> &Admin {
     &app.admin
 }
 
 async fn health(State(app): State<App>) -> Response {
     answer(admin(&app).health().await, StatusCode::OK)
-}
-
-async fn list_jobs(
-    State(app): State<App>,
-    filter: Result<Query<JobFilter>, QueryRejection>,
-) -> Response {
-    match filter {
-        Ok(Query(filter)) => answer(admin(&app).list_jobs(&filter).await, StatusCode::OK),
-        Err(e) => bad_request(e.body_text()),
-    }
-}
-
-async fn job(State(app): State<App>, id: Result<Path<i64>, PathRejection>) -> Response {
-    match id {
-        Ok(Path(id)) => answer(admin(&app).job(id).await, StatusCode::OK),
-        Err(e) => bad_request(e.body_text()),
-    }
-}
-
-async fn job_steps(State(app): State<App>, id: Result<Path<i64>, PathRejection>) -> Response {
-    match id {
-        Ok(Path(id)) => answer(admin(&app).job_steps(id).await, StatusCode::OK),
-        Err(e) => bad_request(e.body_text()),
-    }
-}
-
-async fn job_warnings(
-    State(app): State<App>,
-    id: Result<Path<i64>, PathRejection>,
-    query: Result<Query<WarningsQuery>, QueryRejection>,
-) -> Response {
-    let (id, query) = match (id, query) {
-        (Ok(Path(id)), Ok(Query(query))) => (id, query),
-        (Err(e), _) => return bad_request(e.body_text()),
-        (_, Err(e)) => return bad_request(e.body_text()),
-    };
-    answer(
-        admin(&app).job_warnings(id, query.limit).await,
-        StatusCode::OK,
-    )
-}
-
-async fn act(State(app): State<App>, path: Result<Path<(i64, String)>, PathRejection>) -> Response {
-    let (id, action) = match path {
-        Ok(Path(p)) => p,
-        Err(e) => return bad_request(e.body_text()),
-    };
-    match JobAction::parse(&action) {
-        Ok(action) => answer(admin(&app).act(id, action).await, StatusCode::OK),
-        Err(e) => failed(&e),
-    }
 }
 
 async fn instances(State(app): State<App>) -> Response {

@@ -1,0 +1,88 @@
+//! Bulk actions through [`Admin`]: requeue or cancel every job a filter
+//! matches (`POST /api/jobs/bulk/{action}`, `ferry jobs requeue --all …`),
+//! one job at a time through the same operation as [`Admin::act`], so that
+//! a bulk action does exactly what acting on each job would.
+
+use super::Admin;
+use super::types::JobAction;
+use crate::Ferry;
+use crate::error::{Error, Result};
+use crate::store::JobFilter;
+use serde::{Deserialize, Serialize};
+
+/// Most jobs one bulk action takes: past it the filter must be narrowed.
+pub const MAX_BULK: u32 = 10_000;
+
+/// What a bulk action did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BulkOutcome {
+    /// The action.
+    pub action: JobAction,
+    /// How many jobs the filter matched.
+    pub matched: usize,
+    /// The jobs acted on, newest first.
+    pub acted: Vec<i64>,
+    /// The jobs left alone, and why (their state forbids the action, or they
+    /// changed in between).
+    pub skipped: Vec<Skipped>,
+}
+
+/// A job a bulk action left alone.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Skipped {
+    /// The job.
+    pub id: i64,
+    /// Why.
+    pub reason: String,
+}
+
+impl Admin {
+    /// Requeue or cancel every job `filter` matches (its `limit` aside; at
+    /// most [`MAX_BULK`], a filter that matches more is refused so that
+    /// nobody acts on a set they did not mean). Jobs whose state forbids the
+    /// action are skipped with the reason.
+    pub async fn act_many(&self, filter: &JobFilter, action: JobAction) -> Result<BulkOutcome> {
+        match self {
+            Admin::Local(ferry) => act_many(ferry, filter, action).await,
+            Admin::Remote(r) => {
+                r.post(&["api", "jobs", "bulk", action.as_str()], filter)
+                    .await
+            }
+        }
+    }
+}
+
+async fn act_many(ferry: &Ferry, filter: &JobFilter, action: JobAction) -> Result<BulkOutcome> {
+    if !matches!(action, JobAction::Requeue | JobAction::Cancel) {
+        return Err(Error::Invalid(format!(
+            "bulk action `{}`: only requeue and cancel act on many jobs at once",
+            action.as_str()
+        )));
+    }
+    let ids = ferry.store().job_ids(filter, MAX_BULK + 1).await?;
+    if ids.len() > MAX_BULK as usize {
+        return Err(Error::Invalid(format!(
+            "the filter matches more than {MAX_BULK} jobs: narrow it (by state, instance, \
+             name, trigger, since/until) and act in parts"
+        )));
+    }
+    let mut outcome = BulkOutcome {
+        action,
+        matched: ids.len(),
+        acted: Vec::new(),
+        skipped: Vec::new(),
+    };
+    for id in ids {
+        match super::local::act(ferry, id, action).await {
+            Ok(_) => outcome.acted.push(id),
+            Err(e @ (Error::Conflict(_) | Error::NotFound { .. })) => {
+                outcome.skipped.push(Skipped {
+                    id,
+                    reason: e.to_string(),
+                })
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(outcome)
+}
