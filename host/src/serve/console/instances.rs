@@ -48,6 +48,18 @@ struct InstancePage {
     created: String,
     params: Vec<ParamView>,
     secrets: Vec<String>,
+    /// Cron schedules: (name, job, schedule in effect, last tick, next tick).
+    cron: Vec<CronView>,
+}
+
+/// A cron schedule as shown.
+struct CronView {
+    name: String,
+    job: String,
+    schedule: String,
+    last: String,
+    next: String,
+    last_job: Option<i64>,
 }
 
 /// `GET /instances/{name}`.
@@ -70,6 +82,24 @@ pub(super) async fn detail(
     } else {
         Vec::new()
     };
+    let cron = match app.admin.cron_schedules(Some(&name)).await {
+        Ok(all) => all
+            .into_iter()
+            .map(|c| CronView {
+                schedule: match (&c.schedule, c.overridden) {
+                    (None, _) => format!("off (declared {})", c.declared),
+                    (Some(s), true) => format!("{s} (changed from {})", c.declared),
+                    (Some(s), false) => s.clone(),
+                },
+                name: c.name,
+                job: c.job,
+                last: c.last_tick.map(time).unwrap_or_else(|| "never".into()),
+                next: c.next_tick.map(time).unwrap_or_default(),
+                last_job: c.last_job,
+            })
+            .collect(),
+        Err(e) => return Problem::from(e).with_nav(nav).into_response(),
+    };
     let params = i
         .params
         .iter()
@@ -85,6 +115,7 @@ pub(super) async fn detail(
         created: time(i.created_at),
         params,
         secrets,
+        cron,
         i,
         nav,
     })

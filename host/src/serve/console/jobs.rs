@@ -207,7 +207,7 @@ pub(super) fn parse_filter(query: &HashMap<String, String>) -> Result<JobFilter,
 /// A time typed in a filter: `2026-12-03T18:30` (UTC, as the browser's
 /// date-time field sends it, seconds optional), or a span back from now
 /// such as `1h` or `30min`.
-fn parse_time(name: &str, text: &str) -> Result<i64, Problem> {
+pub(super) fn parse_time(name: &str, text: &str) -> Result<i64, Problem> {
     for format in [
         "%Y-%m-%dT%H:%M",
         "%Y-%m-%dT%H:%M:%S",

@@ -7,6 +7,8 @@
 //! (`assets/console.js`, compiled into the binary) polls the admin API with
 //! the session cookie to refresh counts, job rows and progress bars.
 
+mod bulk;
+mod catalog;
 mod instances;
 mod jobs;
 mod overview;
@@ -26,11 +28,19 @@ pub(super) fn routes(_app: &App) -> Router<App> {
         .route("/login", get(session::login_form).post(session::login))
         .route("/logout", post(session::logout))
         .route("/jobs", get(jobs::list))
+        .route("/jobs/bulk", post(bulk::bulk))
         .route("/jobs/{id}", get(jobs::detail))
         .route("/jobs/{id}/{action}", post(jobs::act))
         .route("/instances", get(instances::list))
         .route("/instances/{name}", get(instances::detail))
         .route("/instances/{name}/buttons/{button}", post(instances::press))
+        .route("/connectors", get(catalog::connectors))
+        .route("/transmissions", get(catalog::transmissions))
+        .route("/audit", get(catalog::audit))
+        .route("/checkpoints", get(catalog::checkpoints))
+        .route("/checkpoints/clear", post(catalog::clear_checkpoints))
+        .route("/links", get(catalog::links))
+        .route("/logs", get(catalog::logs))
         .route("/profiles", get(instances::profiles))
         .route("/profiles/{name}/run", post(instances::run_profile))
         .route("/assets/console.css", get(css))
