@@ -6,6 +6,7 @@ mod admin_api;
 mod cli;
 mod cli_output;
 mod conflicts;
+mod console;
 mod cron;
 mod data_dir;
 mod database;

@@ -190,6 +190,22 @@ fn connector() -> Connector {
             Ok(json!({ "even_above_1": even.iter().map(|r| r.values["n"].clone()).collect::<Vec<_>>() }))
         })
         .job(
+            "count-slowly",
+            "Counts to `total` (100), one item every `ms` (50) ms, reporting progress \
+             (a running job whose progress operators can watch); stops early when asked",
+            |ctx, payload| {
+                let total = payload["total"].as_u64().unwrap_or(100);
+                let ms = payload["ms"].as_u64().unwrap_or(50);
+                let mut done = 0;
+                while done < total && !ctx.stop_requested() {
+                    std::thread::sleep(std::time::Duration::from_millis(ms));
+                    done += 1;
+                    ctx.progress(total, done);
+                }
+                Ok(json!({ "counted": done }))
+            },
+        )
+        .job(
             "until-stopped",
             "Reports progress until an operator asks it to stop, then ends cleanly",
             |ctx, _payload| {

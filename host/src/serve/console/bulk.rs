@@ -2,8 +2,8 @@
 //! (developers), through [`crate::admin::Admin::act_many`], as
 //! `ferry jobs requeue --all` does.
 
-use super::jobs::parse_filter;
-use super::page::{Nav, Problem};
+use super::filters::parse_filter;
+use super::page::Problem;
 use super::session::Session;
 use crate::admin::JobAction;
 use crate::serve::app::App;
@@ -24,7 +24,7 @@ pub(super) async fn bulk(
     Query(query): Query<HashMap<String, String>>,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
-    let nav = Nav::of(&session, "jobs");
+    let nav = session.nav("jobs");
     if let Err(p) = session.check_post(&headers, &form) {
         return p.into_response();
     }

@@ -4,7 +4,7 @@
 //! and a table) from an [`crate::admin::Admin`] call; one template lays them
 //! all out.
 
-use super::jobs::parse_time;
+use super::filters::parse_time;
 use super::page::{Nav, Problem, field, render, time};
 use super::session::Session;
 use crate::serve::app::App;
@@ -144,7 +144,7 @@ fn answer(nav: Nav, page: Result<ListPage, Problem>) -> Response {
 
 /// `GET /connectors`: installed modules, their backends and kept versions.
 pub(super) async fn connectors(State(app): State<App>, session: Session) -> Response {
-    let nav = Nav::of(&session, "connectors");
+    let nav = session.nav("connectors");
     let page = async {
         let mut page = ListPage::new(
             nav.clone(),
@@ -183,7 +183,7 @@ pub(super) async fn transmissions(
     session: Session,
     Query(q): Query<Q>,
 ) -> Response {
-    let nav = Nav::of(&session, "transmissions");
+    let nav = session.nav("transmissions");
     let page = async {
         let mut page = ListPage::new(
             nav.clone(),
@@ -253,7 +253,7 @@ pub(super) async fn audit(
     session: Session,
     Query(q): Query<Q>,
 ) -> Response {
-    let nav = Nav::of(&session, "audit");
+    let nav = session.nav("audit");
     let page = async {
         let mut page = ListPage::new(
             nav.clone(),
@@ -304,7 +304,7 @@ pub(super) async fn checkpoints(
     session: Session,
     Query(q): Query<Q>,
 ) -> Response {
-    let nav = Nav::of(&session, "checkpoints");
+    let nav = session.nav("checkpoints");
     let developer = session.may(Role::Developer);
     let page = async {
         let mut page = ListPage::new(
@@ -358,7 +358,7 @@ pub(super) async fn clear_checkpoints(
     headers: HeaderMap,
     Form(form): Form<Q>,
 ) -> Response {
-    let nav = Nav::of(&session, "checkpoints");
+    let nav = session.nav("checkpoints");
     if let Err(p) = session.check_post(&headers, &form) {
         return p.into_response();
     }
@@ -385,7 +385,7 @@ pub(super) async fn links(
     session: Session,
     Query(q): Query<Q>,
 ) -> Response {
-    let nav = Nav::of(&session, "links");
+    let nav = session.nav("links");
     let page = async {
         let mut page = ListPage::new(
             nav.clone(),
@@ -444,7 +444,7 @@ pub(super) async fn links(
 /// `GET /logs?instance=&module=&job_name=&trigger=&level=&state=&grep=&job=&since=&until=&before=`:
 /// job log lines across jobs, newest first (as `ferry logs`).
 pub(super) async fn logs(State(app): State<App>, session: Session, Query(q): Query<Q>) -> Response {
-    let nav = Nav::of(&session, "logs");
+    let nav = session.nav("logs");
     let page = async {
         let mut page = ListPage::new(
             nav.clone(),

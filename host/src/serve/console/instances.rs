@@ -33,7 +33,7 @@ struct InstancesPage {
 
 /// `GET /instances`.
 pub(super) async fn list(State(app): State<App>, session: Session) -> Response {
-    let nav = Nav::of(&session, "instances");
+    let nav = session.nav("instances");
     match app.admin.instances().await {
         Ok(instances) => render(&InstancesPage { nav, instances }),
         Err(e) => Problem::from(e).with_nav(nav).into_response(),
@@ -68,7 +68,7 @@ pub(super) async fn detail(
     session: Session,
     Path(name): Path<String>,
 ) -> Response {
-    let nav = Nav::of(&session, "instances");
+    let nav = session.nav("instances");
     let i = match app.admin.instance(&name).await {
         Ok(i) => i,
         Err(e) => return Problem::from(e).with_nav(nav).into_response(),
@@ -130,7 +130,7 @@ pub(super) async fn press(
     Path((name, button)): Path<(String, String)>,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
-    let nav = Nav::of(&session, "instances");
+    let nav = session.nav("instances");
     if let Err(p) = session.check_post(&headers, &form) {
         return p.into_response();
     }
@@ -179,7 +179,7 @@ struct ProfilesPage {
 
 /// `GET /profiles`.
 pub(super) async fn profiles(State(app): State<App>, session: Session) -> Response {
-    let nav = Nav::of(&session, "profiles");
+    let nav = session.nav("profiles");
     match app.admin.profiles().await {
         Ok(rows) => render(&ProfilesPage {
             nav,
@@ -205,7 +205,7 @@ pub(super) async fn run_profile(
     Path(name): Path<String>,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
-    let nav = Nav::of(&session, "profiles");
+    let nav = session.nav("profiles");
     if let Err(p) = session.check_post(&headers, &form) {
         return p.into_response();
     }

@@ -9,6 +9,7 @@
 
 mod bulk;
 mod catalog;
+mod filters;
 mod instances;
 mod jobs;
 mod overview;

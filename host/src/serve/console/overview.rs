@@ -56,7 +56,7 @@ const BAR_W: u32 = 14;
 
 /// `GET /`.
 pub(super) async fn page(State(app): State<App>, session: Session) -> Response {
-    let nav = Nav::of(&session, "overview");
+    let nav = session.nav("overview");
     let o = match app.admin.overview().await {
         Ok(o) => o,
         Err(e) => return Problem::from(e).with_nav(nav).into_response(),

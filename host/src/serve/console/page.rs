@@ -1,10 +1,8 @@
 //! What every console page shares: the navigation bar (who is signed in),
 //! the error page, rendering, and how times and durations read.
 
-use super::session::Session;
 use crate::admin::http_status;
 use crate::error::Error;
-use crate::tokens::Role;
 use askama::Template;
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
@@ -44,19 +42,6 @@ pub(super) const MENU: [(&str, &str, &str); 10] = [
 ];
 
 impl Nav {
-    /// The bar of a signed-in operator on page `active`.
-    pub(super) fn of(session: &Session, active: &'static str) -> Nav {
-        Nav {
-            signed_in: true,
-            name: session.caller.name.clone(),
-            role: session.caller.role.to_string(),
-            csrf: session.csrf.clone(),
-            active,
-            developer: session.may(Role::Developer),
-            manager: session.may(Role::Manager),
-        }
-    }
-
     /// The bar of a page seen before signing in.
     pub(super) fn anonymous() -> Nav {
         Nav {

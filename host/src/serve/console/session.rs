@@ -48,6 +48,19 @@ pub(crate) struct Session {
 }
 
 impl Session {
+    /// The navigation bar of this operator on page `active`.
+    pub(super) fn nav(&self, active: &'static str) -> Nav {
+        Nav {
+            signed_in: true,
+            name: self.caller.name.clone(),
+            role: self.caller.role.to_string(),
+            csrf: self.csrf.clone(),
+            active,
+            developer: self.may(Role::Developer),
+            manager: self.may(Role::Manager),
+        }
+    }
+
     /// Whether the operator's role may do what `role` may.
     pub(crate) fn may(&self, role: Role) -> bool {
         self.caller.role.allows(role)
@@ -66,7 +79,7 @@ impl Session {
                 self.caller.name, self.caller.role
             ),
         )
-        .with_nav(Nav::of(self, "")))
+        .with_nav(self.nav("")))
     }
 
     /// Check a form POST: the CSRF field must be the session's and the
@@ -84,7 +97,7 @@ impl Session {
                  your session): reload the page and try again"
                     .into(),
             )
-            .with_nav(Nav::of(self, "")));
+            .with_nav(self.nav("")));
         }
         Ok(())
     }
