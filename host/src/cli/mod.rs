@@ -136,8 +136,9 @@ enum Command {
         #[arg(long, conflicts_with = "clear")]
         clear_all: bool,
     },
-    /// Logs: `--transmissions` lists guests' outbound HTTP requests, sent and
-    /// refused; `--audit` lists secrets revealed, set and removed.
+    /// Logs: the lines jobs wrote, across jobs, newest first (`--follow` for
+    /// new ones); `--transmissions` lists guests' outbound HTTP requests, sent
+    /// and refused; `--audit` lists secrets revealed, set and removed.
     Logs(logs::LogsArgs),
     /// Secrets of backend instances: set (value from stdin), list names, remove.
     #[command(subcommand)]
@@ -431,7 +432,7 @@ async fn run(cli: Cli) -> Result<()> {
                 out.checkpoints(&ferry.store().checkpoints().await?);
             }
         }
-        Command::Logs(args) => logs::run(&globals.open().await?, &out, args).await?,
+        Command::Logs(args) => logs::run(globals, &out, args).await?,
         Command::Cursors(command) => cursors::run(&globals.admin().await?, &out, command).await?,
         Command::Secret(command) => secret::run(&globals.admin().await?, &out, command).await?,
         Command::Token(command) => token::run(&globals.admin().await?, &out, command).await?,
