@@ -3,6 +3,7 @@
 //! real `ferry` binary. One binary, one module per subject.
 
 mod admin_api;
+mod admin_console_ops;
 mod cli;
 mod cli_output;
 mod conflicts;
@@ -16,6 +17,7 @@ mod import;
 mod limits;
 mod logs;
 mod mirror;
+mod openapi;
 mod pairs;
 mod profiles;
 mod queue;

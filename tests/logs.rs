@@ -222,3 +222,104 @@ async fn unknown_filter_values_are_refused_with_the_known_ones() {
     let anonymous = client.get(format!("{url}/api/logs")).send().await.unwrap();
     assert_eq!(anonymous.status().as_u16(), 401);
 }
+
+/// `ferry ARGS` on `ferry`'s installation: (success, stdout, stderr).
+async fn ferry_cli(ferry: &Ferry, args: &[&str]) -> (bool, String, String) {
+    let bin = tokio::task::block_in_place(ferry_bin);
+    let mut command = tokio::process::Command::new(bin);
+    command.arg("--data-dir").arg(ferry.data_dir());
+    if ferry.store().url().starts_with("postgres") {
+        command.arg("--database").arg(ferry.store().url());
+    }
+    for var in ["FERRY_SERVER", "FERRY_TOKEN", "FERRY_LOG", "RUST_LOG"] {
+        command.env_remove(var);
+    }
+    let out = command.args(args).output().await.expect("run ferry");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ferry_logs_filters_locally_and_on_a_server() {
+    let (_dir, ferry) = fresh(|_| {}).await;
+    let h = history(&ferry).await;
+    let (ok, text, err) = ferry_cli(&ferry, &["logs", "--level", "warn"]).await;
+    assert!(ok, "{err}");
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 2, "{text}");
+    assert!(
+        lines[0].contains("ERROR") && lines[0].contains("acme/export"),
+        "{text}"
+    );
+    assert!(lines[0].contains(&format!("#{}", h.exported)), "{text}");
+    assert!(
+        lines[1].contains("WARN") && lines[1].contains("slow answer"),
+        "{text}"
+    );
+
+    let (ok, text, err) = ferry_cli(
+        &ferry,
+        &["--json", "logs", "--instance", "beta", "--grep", "ORDERS"],
+    )
+    .await;
+    assert!(ok, "{err}");
+    let listed: Vec<serde_json::Value> = serde_json::from_str(&text).unwrap();
+    assert_eq!(listed.len(), 1, "{text}");
+    assert_eq!(listed[0]["job_id"], h.retrying);
+    assert_eq!(listed[0]["trigger"], "webhook");
+
+    let (ok, _, err) = ferry_cli(&ferry, &["logs", "--level", "loud"]).await;
+    assert!(!ok);
+    assert!(
+        err.contains("loud") && err.contains("trace, debug, info, warn, error"),
+        "{err}"
+    );
+    let (ok, _, err) = ferry_cli(&ferry, &["jobs", "--trigger", "magic"]).await;
+    assert!(!ok);
+    assert!(err.contains("cron, webhook, button"), "{err}");
+
+    // The same through a server (remote mode).
+    let url = start_server(&ferry, ServeOptions::default()).await;
+    let viewer = api_token(&ferry, Role::Viewer).await;
+    let (ok, text, err) = ferry_cli(
+        &ferry,
+        &[
+            "--server",
+            &url,
+            "--token",
+            &viewer,
+            "--json",
+            "logs",
+            "--job-name",
+            "import",
+            "--trigger",
+            "cron",
+        ],
+    )
+    .await;
+    assert!(ok, "{err}");
+    let listed: Vec<serde_json::Value> = serde_json::from_str(&text).unwrap();
+    assert_eq!(listed.len(), 3, "{text}");
+    assert!(listed.iter().all(|r| r["job_id"] == h.imported));
+    let (ok, text, err) = ferry_cli(
+        &ferry,
+        &[
+            "--server",
+            &url,
+            "--token",
+            &viewer,
+            "--json",
+            "jobs",
+            "--job-name",
+            "sync",
+        ],
+    )
+    .await;
+    assert!(ok, "{err}");
+    let listed: Vec<serde_json::Value> = serde_json::from_str(&text).unwrap();
+    assert_eq!(listed.len(), 1, "{text}");
+    assert_eq!(listed[0]["id"], h.waiting);
+}

@@ -415,21 +415,21 @@ async fn run(cli: Cli) -> Result<()> {
             limit,
             ..
         } => {
-            let ferry = globals.open().await?;
-            out.links(
-                &ferry
-                    .store()
-                    .search_links(instance.as_deref(), model.as_deref(), None, Some(*limit), 0)
-                    .await?,
-            );
+            let filter = ferry::store::LinkFilter {
+                instance: instance.clone(),
+                model: model.clone(),
+                limit: *limit,
+                ..Default::default()
+            };
+            out.links(&globals.admin().await?.links(&filter).await?);
         }
         Command::Checkpoints { clear, clear_all } => {
-            let ferry = globals.open().await?;
+            let admin = globals.admin().await?;
             if *clear_all || clear.is_some() {
-                let n = ferry.store().clear_checkpoints(*clear).await?;
+                let n = admin.clear_checkpoints(*clear).await?.cleared;
                 out.message(&format!("cleared {n} checkpoint(s)"));
             } else {
-                out.checkpoints(&ferry.store().checkpoints().await?);
+                out.checkpoints(&admin.checkpoints().await?);
             }
         }
         Command::Logs(args) => logs::run(globals, &out, args).await?,

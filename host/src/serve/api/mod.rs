@@ -2,38 +2,15 @@
 //! route needs an API token (`Authorization: Bearer ferry_…`) of the role in
 //! its group; [`super::auth`] checks it before the handler runs.
 //!
-//! | role | route | operation |
-//! | --- | --- | --- |
-//! | viewer | `GET /api/health` | [`Admin::health`] |
-//! | viewer | `GET /api/overview` | [`Admin::overview`] |
-//! | viewer | `GET /api/jobs?state=&instance=&channel=&module=&name=&trigger=&text=&since=&until=&before=&limit=` | [`Admin::list_jobs`] |
-//! | viewer | `GET /api/logs?instance=&module=&job_name=&trigger=&level=&state=&since=&until=&grep=&job=&before=&after=&limit=` | [`Admin::logs`] |
-//! | viewer | `GET /api/transmissions?instance=&job=&module=&host=&status=&refused=&since=&until=&before=&limit=` | [`Admin::transmissions`] |
-//! | viewer | `GET /api/audit?instance=&job=&actor=&action=&since=&until=&before=&limit=` | [`Admin::audit`] |
-//! | viewer | `GET /api/modules`, `GET /api/cron?instance=`, `GET /api/checkpoints` | [`Admin::modules`], [`Admin::cron_schedules`], [`Admin::checkpoints`] |
-//! | viewer | `GET /api/links?instance=&model=&local_id=&external_id=&offset=&limit=` | [`Admin::links`] |
-//! | developer | `POST /api/jobs/bulk/requeue\|cancel` (body: a [`crate::store::JobFilter`]) | [`Admin::act_many`] |
-//! | developer | `DELETE /api/checkpoints`, `DELETE /api/checkpoints/{id}` | [`Admin::clear_checkpoints`] |
-//! | viewer | `GET /api/jobs/{id}` | [`Admin::job`] (with its log) |
-//! | viewer | `GET /api/jobs/{id}/steps`, `GET /api/jobs/{id}/warnings?limit=` | [`Admin::job_steps`], [`Admin::job_warnings`] |
-//! | viewer | `GET /api/instances`, `GET /api/instances/{name}` | [`Admin::instances`], [`Admin::instance`] |
-//! | viewer | `GET /api/conflicts?instance=&model=&state=&limit=&offset=`, `GET /api/conflicts/{id}` | [`Admin::conflicts`], [`Admin::conflict`] |
-//! | viewer | `GET /api/instances/{name}/conflict-policies[/{model}]` | [`Admin::conflict_policies`], [`Admin::conflict_policy`] |
-//! | viewer | `GET /api/pairs?instance=&label=&id=&limit=&offset=` | [`Admin::pairs`] |
-//! | developer | `POST /api/jobs/{id}/requeue\|cancel\|stop\|done\|pause\|resume` | [`Admin::act`] |
-//! | developer | `POST /api/instances/{instance}/buttons/{button}` (body: the data, JSON) | [`Admin::press`] |
-//! | viewer | `GET /api/instances/{name}/cursors` | [`Admin::cursors`] |
-//! | viewer | `GET /api/profiles`, `GET /api/profiles/{name}` | [`Admin::profiles`], [`Admin::profile`] |
-//! | developer | `POST /api/profiles` (body: [`NewProfile`]), `PUT /api/profiles/{name}` (body: [`ProfileEdit`]), `DELETE …` | [`Admin::create_profile`], [`Admin::edit_profile`], [`Admin::remove_profile`] |
-//! | developer | `POST /api/profiles/{name}/run` (body: [`ParamInput`], the one-off overrides) | [`Admin::run_profile`] |
-//! | developer | `PUT /api/instances/{name}/cursors/{cursor}` (body: the value, JSON), `DELETE …` | [`Admin::set_cursor`], [`Admin::clear_cursor`] |
-//! | developer | `POST /api/instances` (body: [`NewInstance`]), `DELETE /api/instances/{name}` | [`Admin::add_instance`], [`Admin::remove_instance`] |
-//! | manager | `GET /api/secrets`, `GET /api/instances/{name}/secrets` | [`Admin::secrets`] (names only) |
-//! | manager | `PUT /api/instances/{name}/secrets/{secret}` (body: the value, text), `DELETE …` | [`Admin::set_secret`], [`Admin::remove_secret`] |
-//! | manager | `POST /api/conflicts/{id}/resolve` (body: [`Take`]) | [`Admin::resolve_conflict`] |
-//! | manager | `PUT /api/instances/{name}/conflict-policies/{model}` (body: [`PolicyRequest`]) | [`Admin::set_conflict_policy`] |
-//! | manager | `DELETE /api/instances/{name}/pairs/{label}/{left_id}` | [`Admin::unpair`] |
-//! | manager | `GET /api/tokens`, `POST /api/tokens` (body: [`TokenRequest`]), `DELETE /api/tokens/{name}` | [`Admin::tokens`], [`Admin::create_token`], [`Admin::revoke_token`] |
+//! The routes, their roles and what each does are in one table,
+//! [`API_ROUTES`] (`table.rs`), from which the router and the OpenAPI
+//! document (`GET /api/openapi.json`, no token needed: it describes the API,
+//! holds no data, and tools read it before they have a token) are both made.
+//! Filters are the query strings of [`crate::store::JobFilter`],
+//! [`crate::store::LogFilter`], [`crate::store::TransmissionFilter`],
+//! [`crate::store::AuditFilter`], [`crate::store::LinkFilter`]; an unknown
+//! value (a state, trigger or level that does not exist) is a 400 naming the
+//! accepted ones.
 //!
 //! Errors are `{"error": "…"}` with the status of [`crate::admin::http_status`]:
 //! 401 without a valid token, 403 for a role too weak, 404 for what does not
@@ -43,112 +20,30 @@
 mod catalog;
 mod jobs;
 mod logs;
+mod openapi;
+mod table;
+
+pub use openapi::openapi;
+pub use table::{API_ROUTES, ApiRoute};
 
 use super::app::{App, error};
-use super::auth::{Gate, gate};
 use crate::admin::{Admin, NewInstance, PolicyRequest, TokenRequest, http_status};
 use crate::error::Error;
 use crate::profiles::{NewProfile, ParamInput, ProfileEdit};
 use crate::store::{ConflictFilter, PairFilter, Take};
-use crate::tokens::{Caller, Role};
+use crate::tokens::Caller;
 use axum::body::Bytes;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Extension, Path, Query, State};
 use axum::http::StatusCode;
-use axum::middleware::from_fn_with_state;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use serde::Serialize;
 use serde_json::Value;
 
 pub(super) fn routes(app: &App) -> Router<App> {
-    let viewer = Router::new()
-        .route("/api/health", get(health))
-        .route("/api/overview", get(jobs::overview))
-        .route("/api/jobs", get(jobs::list_jobs))
-        .route("/api/jobs/{id}", get(jobs::job))
-        .route("/api/jobs/{id}/steps", get(jobs::job_steps))
-        .route("/api/jobs/{id}/warnings", get(jobs::job_warnings))
-        .route("/api/logs", get(logs::logs))
-        .route("/api/transmissions", get(logs::transmissions))
-        .route("/api/audit", get(logs::audit))
-        .route("/api/modules", get(catalog::modules))
-        .route("/api/cron", get(catalog::cron))
-        .route("/api/checkpoints", get(catalog::checkpoints))
-        .route("/api/links", get(catalog::links))
-        .route("/api/instances", get(instances))
-        .route("/api/instances/{name}", get(instance))
-        .route("/api/conflicts", get(conflicts))
-        .route("/api/conflicts/{id}", get(conflict))
-        .route(
-            "/api/instances/{name}/conflict-policies",
-            get(conflict_policies),
-        )
-        .route(
-            "/api/instances/{name}/conflict-policies/{model}",
-            get(conflict_policy),
-        )
-        .route("/api/pairs", get(pairs))
-        .route("/api/instances/{name}/cursors", get(cursors))
-        .route("/api/profiles", get(profiles))
-        .route("/api/profiles/{name}", get(profile));
-    let developer = Router::new()
-        .route("/api/jobs/{id}/{action}", post(jobs::act))
-        .route("/api/jobs/bulk/{action}", post(jobs::act_many))
-        .route(
-            "/api/checkpoints",
-            axum::routing::delete(catalog::clear_all_checkpoints),
-        )
-        .route(
-            "/api/checkpoints/{id}",
-            axum::routing::delete(catalog::clear_checkpoint),
-        )
-        .route("/api/instances/{instance}/buttons/{button}", post(press))
-        .route("/api/instances", post(add_instance))
-        .route("/api/profiles", post(create_profile))
-        .route(
-            "/api/profiles/{name}",
-            put(edit_profile).delete(remove_profile),
-        )
-        .route("/api/profiles/{name}/run", post(run_profile))
-        .route(
-            "/api/instances/{name}/cursors/{cursor}",
-            put(set_cursor).delete(clear_cursor),
-        )
-        .route(
-            "/api/instances/{name}",
-            axum::routing::delete(remove_instance),
-        );
-    let manager = Router::new()
-        .route("/api/secrets", get(all_secrets))
-        .route("/api/instances/{name}/secrets", get(secrets))
-        .route(
-            "/api/instances/{name}/secrets/{secret}",
-            put(set_secret).delete(remove_secret),
-        )
-        .route("/api/tokens", get(tokens).post(create_token))
-        .route("/api/tokens/{name}", axum::routing::delete(revoke_token))
-        .route("/api/conflicts/{id}/resolve", post(resolve_conflict))
-        .route(
-            "/api/instances/{name}/conflict-policies/{model}",
-            put(set_conflict_policy),
-        )
-        .route(
-            "/api/instances/{name}/pairs/{label}/{left_id}",
-            axum::routing::delete(unpair),
-        );
-    let gated = |routes: Router<App>, role: Role| {
-        let gate_state = Gate {
-            app: app.clone(),
-            role,
-        };
-        routes.route_layer(from_fn_with_state(gate_state, gate))
-    };
-    gated(viewer, Role::Viewer)
-        .merge(gated(developer, Role::Developer))
-        .merge(gated(manager, Role::Manager))
+    table::router(app).route("/api/openapi.json", axum::routing::get(openapi::document))
 }
 
 /// The answer of an operation: its value as JSON, or its error.
