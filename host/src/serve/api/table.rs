@@ -3,9 +3,9 @@
 //! document (`GET /api/openapi.json`) are both made from it, so that neither
 //! can name a route the other lacks.
 
-use super::super::app::App;
-use super::super::auth::{Gate, gate};
-use super::{catalog, jobs, logs};
+use super::{catalog, jobs, logs, manage};
+use crate::serve::app::App;
+use crate::serve::auth::{Gate, gate};
 use crate::tokens::Role;
 use axum::Router;
 use axum::middleware::from_fn_with_state;
@@ -61,7 +61,7 @@ macro_rules! api_routes {
 }
 
 api_routes! {
-    Viewer get "/api/health" => super::health, "Whether the server is up, and how many jobs are in each state";
+    Viewer get "/api/health" => manage::health, "Whether the server is up, and how many jobs are in each state";
     Viewer get "/api/overview" => jobs::overview, "Jobs by state per instance and channel, finished per minute, running, snoozed, failing";
     Viewer get "/api/jobs" => jobs::list_jobs, "Jobs, newest first (state, instance, channel, module, name, trigger, text, since, until, before, limit)";
     Viewer get "/api/jobs/{id}" => jobs::job, "One job with its log";
@@ -74,37 +74,37 @@ api_routes! {
     Viewer get "/api/cron" => catalog::cron, "Cron schedules per backend instance (instance)";
     Viewer get "/api/checkpoints" => catalog::checkpoints, "Records flagged for review";
     Viewer get "/api/links" => catalog::links, "Links of local records to external ids (instance, model, local_id, external_id, offset, limit)";
-    Viewer get "/api/instances" => super::instances, "Every backend instance (secrets hidden)";
-    Viewer get "/api/instances/{name}" => super::instance, "One backend instance, its chain, webhooks and buttons";
-    Viewer get "/api/conflicts" => super::conflicts, "Conflicts (instance, model, state, limit, offset)";
-    Viewer get "/api/conflicts/{id}" => super::conflict, "One conflict";
-    Viewer get "/api/instances/{name}/conflict-policies" => super::conflict_policies, "Conflict policies of an instance";
-    Viewer get "/api/instances/{name}/conflict-policies/{model}" => super::conflict_policy, "The conflict policy of a model";
-    Viewer get "/api/pairs" => super::pairs, "Couples of external ids (instance, label, id, limit, offset)";
-    Viewer get "/api/instances/{name}/cursors" => super::cursors, "Cursors of an instance";
-    Viewer get "/api/profiles" => super::profiles, "Job profiles";
-    Viewer get "/api/profiles/{name}" => super::profile, "One job profile";
+    Viewer get "/api/instances" => manage::instances, "Every backend instance (secrets hidden)";
+    Viewer get "/api/instances/{name}" => manage::instance, "One backend instance, its chain, webhooks and buttons";
+    Viewer get "/api/conflicts" => manage::conflicts, "Conflicts (instance, model, state, limit, offset)";
+    Viewer get "/api/conflicts/{id}" => manage::conflict, "One conflict";
+    Viewer get "/api/instances/{name}/conflict-policies" => manage::conflict_policies, "Conflict policies of an instance";
+    Viewer get "/api/instances/{name}/conflict-policies/{model}" => manage::conflict_policy, "The conflict policy of a model";
+    Viewer get "/api/pairs" => manage::pairs, "Couples of external ids (instance, label, id, limit, offset)";
+    Viewer get "/api/instances/{name}/cursors" => manage::cursors, "Cursors of an instance";
+    Viewer get "/api/profiles" => manage::profiles, "Job profiles";
+    Viewer get "/api/profiles/{name}" => manage::profile, "One job profile";
     Developer post "/api/jobs/{id}/{action}" => jobs::act, "Requeue, cancel, stop, done, pause or resume a job";
     Developer post "/api/jobs/bulk/{action}" => jobs::act_many, "Requeue or cancel every job a filter (the body, JSON) matches, at most 10 000";
     Developer delete "/api/checkpoints" => catalog::clear_all_checkpoints, "Clear every checkpoint";
     Developer delete "/api/checkpoints/{id}" => catalog::clear_checkpoint, "Clear one checkpoint";
-    Developer post "/api/instances/{instance}/buttons/{button}" => super::press, "Press a button (body: its data, JSON)";
-    Developer post "/api/instances" => super::add_instance, "Add a backend instance";
-    Developer delete "/api/instances/{name}" => super::remove_instance, "Remove a backend instance";
-    Developer post "/api/profiles" => super::create_profile, "Create a job profile";
-    Developer put "/api/profiles/{name}" => super::edit_profile, "Edit a job profile";
-    Developer delete "/api/profiles/{name}" => super::remove_profile, "Remove a job profile";
-    Developer post "/api/profiles/{name}/run" => super::run_profile, "Run a job profile (body: one-off overrides)";
-    Developer put "/api/instances/{name}/cursors/{cursor}" => super::set_cursor, "Set a cursor (body: its value, JSON)";
-    Developer delete "/api/instances/{name}/cursors/{cursor}" => super::clear_cursor, "Clear a cursor";
-    Manager get "/api/secrets" => super::all_secrets, "Names of every instance's secrets";
-    Manager get "/api/instances/{name}/secrets" => super::secrets, "Names of an instance's secrets";
-    Manager put "/api/instances/{name}/secrets/{secret}" => super::set_secret, "Set a secret (body: its value, text)";
-    Manager delete "/api/instances/{name}/secrets/{secret}" => super::remove_secret, "Remove a secret";
-    Manager get "/api/tokens" => super::tokens, "API tokens (never the tokens themselves)";
-    Manager post "/api/tokens" => super::create_token, "Make an API token (shown once)";
-    Manager delete "/api/tokens/{name}" => super::revoke_token, "Revoke an API token";
-    Manager post "/api/conflicts/{id}/resolve" => super::resolve_conflict, "Resolve a conflict";
-    Manager put "/api/instances/{name}/conflict-policies/{model}" => super::set_conflict_policy, "Set a conflict policy";
-    Manager delete "/api/instances/{name}/pairs/{label}/{left_id}" => super::unpair, "Remove a couple of external ids";
+    Developer post "/api/instances/{instance}/buttons/{button}" => manage::press, "Press a button (body: its data, JSON)";
+    Developer post "/api/instances" => manage::add_instance, "Add a backend instance";
+    Developer delete "/api/instances/{name}" => manage::remove_instance, "Remove a backend instance";
+    Developer post "/api/profiles" => manage::create_profile, "Create a job profile";
+    Developer put "/api/profiles/{name}" => manage::edit_profile, "Edit a job profile";
+    Developer delete "/api/profiles/{name}" => manage::remove_profile, "Remove a job profile";
+    Developer post "/api/profiles/{name}/run" => manage::run_profile, "Run a job profile (body: one-off overrides)";
+    Developer put "/api/instances/{name}/cursors/{cursor}" => manage::set_cursor, "Set a cursor (body: its value, JSON)";
+    Developer delete "/api/instances/{name}/cursors/{cursor}" => manage::clear_cursor, "Clear a cursor";
+    Manager get "/api/secrets" => manage::all_secrets, "Names of every instance's secrets";
+    Manager get "/api/instances/{name}/secrets" => manage::secrets, "Names of an instance's secrets";
+    Manager put "/api/instances/{name}/secrets/{secret}" => manage::set_secret, "Set a secret (body: its value, text)";
+    Manager delete "/api/instances/{name}/secrets/{secret}" => manage::remove_secret, "Remove a secret";
+    Manager get "/api/tokens" => manage::tokens, "API tokens (never the tokens themselves)";
+    Manager post "/api/tokens" => manage::create_token, "Make an API token (shown once)";
+    Manager delete "/api/tokens/{name}" => manage::revoke_token, "Revoke an API token";
+    Manager post "/api/conflicts/{id}/resolve" => manage::resolve_conflict, "Resolve a conflict";
+    Manager put "/api/instances/{name}/conflict-policies/{model}" => manage::set_conflict_policy, "Set a conflict policy";
+    Manager delete "/api/instances/{name}/pairs/{label}/{left_id}" => manage::unpair, "Remove a couple of external ids";
 }
