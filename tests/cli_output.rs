@@ -111,6 +111,7 @@ async fn guest_text_is_escaped_in_every_human_output_and_exact_in_json() {
         vec!["jobs"],
         vec!["jobs", "list", "--state", "failed"],
         vec!["checkpoints"],
+        vec!["logs"],
         vec!["records", "note"],
     ] {
         let run = cli(&ferry, &args).await;

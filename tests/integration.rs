@@ -3,10 +3,12 @@
 //! real `ferry` binary. One binary, one module per subject.
 
 mod admin_api;
+mod admin_console_ops;
 mod cli;
 mod cli_output;
 mod conflicts;
 mod console;
+mod console_fixture;
 mod cron;
 mod data_dir;
 mod database;
@@ -14,7 +16,9 @@ mod events;
 mod export;
 mod import;
 mod limits;
+mod logs;
 mod mirror;
+mod openapi;
 mod pairs;
 mod profiles;
 mod queue;

@@ -5,36 +5,10 @@
 
 use super::Admin;
 use super::types::JobAction;
+use super::views::{BulkOutcome, MAX_BULK, Skipped};
 use crate::Ferry;
 use crate::error::{Error, Result};
 use crate::store::JobFilter;
-use serde::{Deserialize, Serialize};
-
-/// Most jobs one bulk action takes: past it the filter must be narrowed.
-pub const MAX_BULK: u32 = 10_000;
-
-/// What a bulk action did.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct BulkOutcome {
-    /// The action.
-    pub action: JobAction,
-    /// How many jobs the filter matched.
-    pub matched: usize,
-    /// The jobs acted on, newest first.
-    pub acted: Vec<i64>,
-    /// The jobs left alone, and why (their state forbids the action, or they
-    /// changed in between).
-    pub skipped: Vec<Skipped>,
-}
-
-/// A job a bulk action left alone.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Skipped {
-    /// The job.
-    pub id: i64,
-    /// Why.
-    pub reason: String,
-}
 
 impl Admin {
     /// Requeue or cancel every job `filter` matches (its `limit` aside; at

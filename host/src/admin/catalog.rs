@@ -4,80 +4,11 @@
 //! `DELETE …`) and links (`GET /api/links`).
 
 use super::Admin;
+use super::views::{Cleared, CronSchedule, InstanceQuery, MAX_LINKS, ModuleInfo, ModuleVersion};
 use crate::Ferry;
 use crate::error::{Error, Result};
 use crate::manifest::Manifest;
 use crate::store::{Checkpoint, LinkFilter, LinkRow, now_ms};
-use serde::{Deserialize, Serialize};
-
-/// Most links one list returns, whatever was asked.
-pub const MAX_LINKS: u32 = 1_000;
-
-/// An installed module and the versions kept for jobs pinned to them.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ModuleInfo {
-    /// Module name.
-    pub name: String,
-    /// The version installed now.
-    pub version: String,
-    /// Its content hash (SHA-256, hex).
-    pub content_hash: String,
-    /// Backend keys it implements.
-    pub backends: Vec<String>,
-    /// When it was installed, ms.
-    pub installed_at: i64,
-    /// Every version kept (the current one included), newest first.
-    pub versions: Vec<ModuleVersion>,
-}
-
-/// A version of a module ever installed here.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ModuleVersion {
-    /// Version.
-    pub version: String,
-    /// Content hash.
-    pub content_hash: String,
-    /// Backend keys it implements.
-    pub backends: Vec<String>,
-    /// When it was installed, ms.
-    pub installed_at: i64,
-    /// Whether it is the version installed now.
-    pub current: bool,
-}
-
-/// A cron schedule of a backend instance, as operators see it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CronSchedule {
-    /// Backend instance.
-    pub instance: String,
-    /// Name of the schedule.
-    pub name: String,
-    /// Module that declares it.
-    pub module: String,
-    /// Job it enqueues.
-    pub job: String,
-    /// The manifest's schedule.
-    pub declared: String,
-    /// The schedule in effect; none: switched off.
-    pub schedule: Option<String>,
-    /// Whether an operator changed it (`ferry cron set`).
-    pub overridden: bool,
-    /// The profile its runs take their parameters from, if any.
-    pub profile: Option<String>,
-    /// The last tick handled, ms.
-    pub last_tick: Option<i64>,
-    /// The last job enqueued.
-    pub last_job: Option<i64>,
-    /// When it runs next, ms.
-    pub next_tick: Option<i64>,
-}
-
-/// How many records a clear took off the list.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Cleared {
-    /// How many.
-    pub cleared: u64,
-}
 
 impl Admin {
     /// Installed modules, by name, each with every version kept.
@@ -137,14 +68,6 @@ impl Admin {
             Admin::Remote(r) => r.get_with(&["api", "links"], filter).await,
         }
     }
-}
-
-/// The query of `GET /api/cron`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct InstanceQuery {
-    /// Only this backend instance.
-    pub instance: Option<String>,
 }
 
 /// The backend keys a stored manifest declares (none if it no longer parses).

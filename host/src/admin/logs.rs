@@ -3,13 +3,11 @@
 //! `GET /api/transmissions`) and the audit log (`--audit`, `GET /api/audit`).
 
 use super::Admin;
+use super::views::MAX_ENTRIES;
 use crate::error::Result;
 use crate::store::{
     AuditEntry, AuditFilter, LogFilter, LogRecord, MAX_LOG_LINES, Transmission, TransmissionFilter,
 };
-
-/// Most transmissions or audit entries one list returns, whatever was asked.
-pub const MAX_ENTRIES: u32 = 1_000;
 
 impl Admin {
     /// Job log lines matching `filter`, newest first (oldest first after

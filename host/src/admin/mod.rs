@@ -22,17 +22,18 @@ mod pairs;
 mod profiles;
 mod remote;
 mod types;
+mod views;
 
-pub use bulk::{BulkOutcome, MAX_BULK, Skipped};
-pub use catalog::{Cleared, CronSchedule, InstanceQuery, MAX_LINKS, ModuleInfo, ModuleVersion};
 pub use cursors::{CURSOR_CLEAR, CURSOR_SET, CursorInfo};
-pub use logs::MAX_ENTRIES;
-pub use overview::{FAILED_WINDOW_MS, OVERVIEW_JOBS, Overview, RunningJob};
 pub use remote::Remote;
 pub use types::{
     ActionResult, ChainLink, ConflictInfo, Done, Health, HookInfo, InstanceInfo, JobAction,
     JobDetail, JobInfo, LogEntry, NewInstance, PolicyRequest, Pressed, SecretName, Snooze,
     StepInfo, StepWarningInfo, StepWarnings, TokenRequest,
+};
+pub use views::{
+    BulkOutcome, Cleared, CronSchedule, FAILED_WINDOW_MS, InstanceQuery, MAX_BULK, MAX_ENTRIES,
+    MAX_LINKS, ModuleInfo, ModuleVersion, OVERVIEW_JOBS, Overview, RunningJob, Skipped,
 };
 
 use crate::Ferry;

@@ -52,3 +52,16 @@ pub(super) fn parse_age(text: &str) -> std::result::Result<std::time::Duration, 
     };
     Ok(std::time::Duration::from_secs(n.saturating_mul(secs)))
 }
+
+/// A point in time, ms since the epoch: an age (`30m`, `2h`, `7d`: that long
+/// ago) or an RFC 3339 time (`2026-12-03T18:00:00Z`).
+pub(super) fn parse_time(text: &str) -> std::result::Result<i64, String> {
+    if let Ok(at) = chrono::DateTime::parse_from_rfc3339(text) {
+        return Ok(at.timestamp_millis());
+    }
+    let age = parse_age(text).map_err(|_| {
+        format!("`{text}`: expected an age (30m, 2h, 7d) or a time (2026-12-03T18:00:00Z)")
+    })?;
+    let age_ms = i64::try_from(age.as_millis()).unwrap_or(i64::MAX);
+    Ok(ferry::store::now_ms().saturating_sub(age_ms))
+}

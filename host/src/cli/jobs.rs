@@ -6,7 +6,7 @@ use super::output::Output;
 use anyhow::Result;
 use clap::{Args, Subcommand};
 use ferry::admin::JobAction;
-use ferry::store::{JobFilter, JobState};
+use ferry::store::{JobFilter, JobState, Trigger};
 
 /// `ferry jobs`: a subcommand, or the options of `list` (its default).
 #[derive(Args)]
@@ -30,9 +30,28 @@ pub(super) struct ListArgs {
     /// Only jobs of this channel or its sub-channels.
     #[arg(long)]
     channel: Option<String>,
-    /// Only jobs created within this long (e.g. 30m, 2h, 1d).
-    #[arg(long, value_parser = super::args::parse_age)]
-    since: Option<std::time::Duration>,
+    /// Only jobs run by, or enqueued for, this module.
+    #[arg(long)]
+    module: Option<String>,
+    /// Only jobs of this name.
+    #[arg(long)]
+    job_name: Option<String>,
+    /// Only jobs started this way (cron, webhook, button, event, api, cli, job).
+    #[arg(long)]
+    trigger: Option<String>,
+    /// Only jobs whose error or log contains this text (case-insensitive).
+    #[arg(long)]
+    grep: Option<String>,
+    /// Only jobs created within this long (e.g. 30m, 2h, 1d) or since a time
+    /// (2026-12-03T18:00:00Z).
+    #[arg(long, value_parser = super::args::parse_time)]
+    since: Option<i64>,
+    /// Only jobs created before … ago (e.g. 1h) or before a time (RFC 3339).
+    #[arg(long, value_parser = super::args::parse_time)]
+    until: Option<i64>,
+    /// Only jobs whose id is below this one (the next page: the smallest id shown).
+    #[arg(long)]
+    before: Option<i64>,
     /// At most this many.
     #[arg(long, default_value_t = 50)]
     limit: u32,
@@ -44,11 +63,14 @@ impl ListArgs {
             state: self.state.as_deref().map(JobState::parse).transpose()?,
             instance: self.instance.clone(),
             channel: self.channel.clone(),
-            since: self
-                .since
-                .map(|age| ferry::store::now_ms() - age.as_millis() as i64),
+            module: self.module.clone(),
+            name: self.job_name.clone(),
+            trigger: self.trigger.as_deref().map(Trigger::parse).transpose()?,
+            text: self.grep.clone(),
+            since: self.since,
+            until: self.until,
+            before: self.before,
             limit: self.limit,
-            ..Default::default()
         })
     }
 }

@@ -136,8 +136,9 @@ enum Command {
         #[arg(long, conflicts_with = "clear")]
         clear_all: bool,
     },
-    /// Logs: `--transmissions` lists guests' outbound HTTP requests, sent and
-    /// refused; `--audit` lists secrets revealed, set and removed.
+    /// Logs: the lines jobs wrote, across jobs, newest first (`--follow` for
+    /// new ones); `--transmissions` lists guests' outbound HTTP requests, sent
+    /// and refused; `--audit` lists secrets revealed, set and removed.
     Logs(logs::LogsArgs),
     /// Secrets of backend instances: set (value from stdin), list names, remove.
     #[command(subcommand)]
@@ -414,24 +415,24 @@ async fn run(cli: Cli) -> Result<()> {
             limit,
             ..
         } => {
-            let ferry = globals.open().await?;
-            out.links(
-                &ferry
-                    .store()
-                    .search_links(instance.as_deref(), model.as_deref(), None, Some(*limit), 0)
-                    .await?,
-            );
+            let filter = ferry::store::LinkFilter {
+                instance: instance.clone(),
+                model: model.clone(),
+                limit: *limit,
+                ..Default::default()
+            };
+            out.links(&globals.admin().await?.links(&filter).await?);
         }
         Command::Checkpoints { clear, clear_all } => {
-            let ferry = globals.open().await?;
+            let admin = globals.admin().await?;
             if *clear_all || clear.is_some() {
-                let n = ferry.store().clear_checkpoints(*clear).await?;
+                let n = admin.clear_checkpoints(*clear).await?.cleared;
                 out.message(&format!("cleared {n} checkpoint(s)"));
             } else {
-                out.checkpoints(&ferry.store().checkpoints().await?);
+                out.checkpoints(&admin.checkpoints().await?);
             }
         }
-        Command::Logs(args) => logs::run(&globals.open().await?, &out, args).await?,
+        Command::Logs(args) => logs::run(globals, &out, args).await?,
         Command::Cursors(command) => cursors::run(&globals.admin().await?, &out, command).await?,
         Command::Secret(command) => secret::run(&globals.admin().await?, &out, command).await?,
         Command::Token(command) => token::run(&globals.admin().await?, &out, command).await?,

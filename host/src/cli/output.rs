@@ -104,6 +104,21 @@ impl Output {
         } else {
             block(&human()).into_owned()
         };
+        self.write(text);
+    }
+
+    /// One entry of a stream (`ferry logs --follow`): with `--json`, one
+    /// compact JSON object per line, as line-oriented tools read them.
+    pub fn streamed(&self, data: &Value, human: &str) {
+        let text = if self.json {
+            data.to_string()
+        } else {
+            line(human).into_owned()
+        };
+        self.write(text);
+    }
+
+    fn write(&self, text: String) {
         if let Some(captured) = &self.captured {
             captured.borrow_mut().push(text);
             return;

@@ -12,6 +12,7 @@ mod console;
 mod hooks;
 mod metrics;
 
+pub use api::{API_ROUTES, ApiRoute, openapi};
 pub use app::ServeOptions;
 
 use crate::Ferry;

@@ -1,7 +1,7 @@
 //! `/api/modules`, `/api/cron`, `/api/checkpoints`, `/api/links`: what is
 //! installed, scheduled, flagged for review and linked.
 
-use super::{admin, answer, bad_request};
+use super::reply::{admin, answer, bad_request};
 use crate::admin::InstanceQuery;
 use crate::serve::app::App;
 use crate::store::LinkFilter;

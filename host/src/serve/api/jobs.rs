@@ -1,7 +1,7 @@
 //! `/api/overview` and `/api/jobs…`: the queue as operators see it, one job
 //! or a filtered set at a time.
 
-use super::{admin, answer, bad_request, failed};
+use super::reply::{admin, answer, bad_request, failed};
 use crate::admin::{JobAction, WarningsQuery};
 use crate::serve::app::App;
 use crate::store::JobFilter;

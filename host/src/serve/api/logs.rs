@@ -1,7 +1,7 @@
 //! `/api/logs`, `/api/transmissions`, `/api/audit`: what jobs wrote, what
 //! guests sent out, and who did what to secrets and settings.
 
-use super::{admin, answer, bad_request};
+use super::reply::{admin, answer, bad_request};
 use crate::serve::app::App;
 use crate::store::{AuditFilter, LogFilter, TransmissionFilter};
 use axum::extract::rejection::QueryRejection;
