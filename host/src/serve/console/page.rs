@@ -69,7 +69,8 @@ impl Nav {
 pub(super) struct Problem {
     status: StatusCode,
     message: String,
-    nav: Nav,
+    /// Boxed: a problem travels in `Result`s, which stay small.
+    nav: Box<Nav>,
 }
 
 #[derive(Template)]
@@ -87,7 +88,7 @@ impl Problem {
         Problem {
             status,
             message,
-            nav: Nav::anonymous(),
+            nav: Box::new(Nav::anonymous()),
         }
     }
 
@@ -98,7 +99,7 @@ impl Problem {
 
     /// Show it with the operator's navigation bar.
     pub(super) fn with_nav(mut self, nav: Nav) -> Problem {
-        self.nav = nav;
+        self.nav = Box::new(nav);
         self
     }
 }
