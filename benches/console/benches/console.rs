@@ -80,6 +80,44 @@ async fn measure(db: &str, ferry: &Ferry, jobs: i64, runs: usize) -> anyhow::Res
             );
         }
     }
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    for (way, admin) in [("Admin", &local), ("HTTP", &remote)] {
+        let mut samples = Vec::new();
+        for i in 0..(runs / 5).max(3) + 1 {
+            let started = Instant::now();
+            admin.overview().await?;
+            if i >= 1 {
+                samples.push(started.elapsed());
+            }
+        }
+        let (p50, p99) = percentiles(&mut samples);
+        println!(
+            "{db:<10} {:<20} {way:<5} p50 {:>7.2} ms  p99 {:>7.2} ms",
+            "overview",
+            ms(p50),
+            ms(p99)
+        );
+    }
+    let lines = ferry::store::LogFilter {
+        level: Some(ferry::store::LogLevel::Error),
+        instance: Some("inst5".into()),
+        ..Default::default()
+    };
+    let mut samples = Vec::new();
+    for i in 0..runs + 3 {
+        let started = Instant::now();
+        remote.logs(&lines).await?;
+        if i >= 3 {
+            samples.push(started.elapsed());
+        }
+    }
+    let (p50, p99) = percentiles(&mut samples);
+    println!(
+        "{db:<10} {:<20} HTTP  p50 {:>7.2} ms  p99 {:>7.2} ms",
+        "logs level+instance",
+        ms(p50),
+        ms(p99)
+    );
     stop.cancel();
     let _ = server.await;
     Ok(())

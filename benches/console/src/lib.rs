@@ -117,7 +117,15 @@ pub fn filters(jobs: i64) -> Vec<(&'static str, JobFilter)> {
             "module+name",
             JobFilter {
                 module: Some("shop3".into()),
-                name: Some("import-orders".into()),
+                name: Some("export-prices".into()),
+                ..base()
+            },
+        ),
+        (
+            "instance+state",
+            JobFilter {
+                instance: Some("inst3".into()),
+                state: Some(ferry::store::JobState::Failed),
                 ..base()
             },
         ),
@@ -154,11 +162,12 @@ pub async fn fresh_schema(base: &str, schema: &str) -> Result<String> {
     let mut conn = sqlx::PgConnection::connect(base)
         .await
         .context("connect to PostgreSQL")?;
-    sqlx::query(&format!(
-        "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"
-    ))
-    .execute(&mut conn)
-    .await?;
+    for statement in [
+        format!("DROP SCHEMA IF EXISTS {schema} CASCADE"),
+        format!("CREATE SCHEMA {schema}"),
+    ] {
+        sqlx::query(&statement).execute(&mut conn).await?;
+    }
     let sep = if base.contains('?') { '&' } else { '?' };
     Ok(format!("{base}{sep}options=-c%20search_path%3D{schema}"))
 }

@@ -49,7 +49,7 @@ async fn overview(ferry: &Ferry) -> Result<Overview> {
         .collect();
     Ok(Overview {
         at: now,
-        states: store.state_counts().await?,
+        states: store.state_counts(now - FAILED_WINDOW_MS).await?,
         per_minute: store.finished_per_minute(now - 3_600_000, now).await?,
         running,
         snoozed,

@@ -35,7 +35,7 @@ pub struct Skipped {
 /// Most running jobs and failing jobs the overview lists.
 pub const OVERVIEW_JOBS: u32 = 50;
 
-/// How far back the overview looks for jobs that failed, ms (a day).
+/// How far back the overview looks for finished and failed jobs, ms (a day).
 pub const FAILED_WINDOW_MS: i64 = 24 * 3_600_000;
 
 /// The state of the installation at a glance.
@@ -43,7 +43,8 @@ pub const FAILED_WINDOW_MS: i64 = 24 * 3_600_000;
 pub struct Overview {
     /// When it was taken, ms.
     pub at: i64,
-    /// Jobs per instance, channel and state.
+    /// Jobs per instance, channel and state: every queued or running job, and
+    /// the jobs that finished (done, failed, cancelled) in the last day.
     pub states: Vec<StateCount>,
     /// Jobs done and failed per minute over the last hour, oldest first.
     pub per_minute: Vec<MinuteCount>,

@@ -78,7 +78,7 @@ impl ListArgs {
 #[derive(Subcommand)]
 pub(super) enum JobsCommand {
     /// List jobs, newest first (also `ferry jobs` with these options).
-    List(ListArgs),
+    List(Box<ListArgs>),
     /// Show a job with its log.
     Show {
         /// Job id.

@@ -6,7 +6,7 @@
 
 use super::globals::Globals;
 use super::output::Output;
-use super::terminal::Grid;
+use super::terminal::{Grid, line};
 use anyhow::Result;
 use clap::Args;
 use ferry::admin::Admin;
@@ -212,16 +212,18 @@ fn print_lines(out: &Output, records: &[LogRecord]) {
     }
 }
 
+/// A job line as one terminal line: what the guest wrote is escaped whole
+/// (line breaks too), so that it can never pass for a line of its own.
 fn line_text(r: &LogRecord) -> String {
     format!(
         "{} {:<5} {}/{} #{} [{}] {}",
         time(r.at),
-        r.level.to_uppercase(),
-        r.instance,
-        r.job_name,
+        line(&r.level.to_uppercase()),
+        line(&r.instance),
+        line(&r.job_name),
         r.job_id,
-        r.module,
-        r.message
+        line(&r.module),
+        line(&r.message)
     )
 }
 

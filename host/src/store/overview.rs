@@ -33,12 +33,21 @@ pub struct MinuteCount {
 }
 
 impl Store {
-    /// How many jobs there are per instance, channel and state.
-    pub async fn state_counts(&self) -> Result<Vec<StateCount>> {
+    /// How many jobs there are per instance, channel and state: every
+    /// queued or running one, and those that finished (done, failed,
+    /// cancelled) at or after `finished_since` (ms). Both counts read only
+    /// indexes (`jobs_state_instance`, `jobs_finished_at`): at a million jobs,
+    /// counting every finished one ever would read them all.
+    pub async fn state_counts(&self, finished_since: i64) -> Result<Vec<StateCount>> {
         let rows = sqlx::query(
             "SELECT instance, channel, state, COUNT(*) AS n FROM jobs \
-             GROUP BY instance, channel, state ORDER BY instance, channel, state",
+             WHERE state IN ('pending', 'enqueued', 'started', 'paused') \
+             GROUP BY instance, channel, state \
+             UNION ALL SELECT instance, channel, state, COUNT(*) AS n FROM jobs \
+             WHERE finished_at >= $1 AND state IN ('done', 'failed', 'cancelled') \
+             GROUP BY instance, channel, state ORDER BY 1, 2, 3",
         )
+        .bind(finished_since)
         .fetch_all(self.pool())
         .await?;
         rows.iter()
@@ -92,9 +101,12 @@ impl Store {
     /// Jobs that are failing, newest first: failed for good since `since`
     /// (ms), and pending ones waiting to retry after an error.
     pub async fn failing_jobs(&self, since: i64, limit: u32) -> Result<Vec<JobRow>> {
+        // Each part walks its state's index newest first and stops at the
+        // limit: at a million jobs, neither reads more than it returns.
         let rows = sqlx::query(&format!(
-            "SELECT {JOB_COLUMNS} FROM jobs WHERE state = 'failed' AND finished_at >= $1 \
-             UNION ALL SELECT {JOB_COLUMNS} FROM jobs WHERE state = 'pending' AND error IS NOT NULL \
+            "SELECT * FROM (SELECT {JOB_COLUMNS} FROM jobs WHERE state = 'failed' AND finished_at >= $1 \
+             ORDER BY id DESC LIMIT $2) AS f UNION ALL SELECT * FROM (SELECT {JOB_COLUMNS} FROM jobs \
+             WHERE state = 'pending' AND error IS NOT NULL ORDER BY id DESC LIMIT $2) AS p \
              ORDER BY id DESC LIMIT $2"
         ))
         .bind(since)

@@ -187,11 +187,19 @@ impl Store {
         when.text_equals("name", filter.name.as_deref());
         when.text_equals("triggered_by", filter.trigger.map(|t| t.as_str()));
         if let Some(text) = filter.text.as_deref().filter(|t| !t.is_empty()) {
+            // `OFFSET 0` keeps PostgreSQL's sub-query a per-job probe of
+            // `job_logs_job`: without it, it hashes an ILIKE over every log
+            // line first (323 ms instead of 12 ms at a million jobs). SQLite
+            // probes per job as it is (and takes no OFFSET without LIMIT).
             let like = self.like();
+            let probe = match self.dialect() {
+                Dialect::Sqlite => "",
+                Dialect::Postgres => " OFFSET 0",
+            };
             when.text_with(
                 &format!(
                     "(error {like} {{}} ESCAPE '\\' OR EXISTS (SELECT 1 FROM job_logs l \
-                     WHERE l.job_id = jobs.id AND l.message {like} {{}} ESCAPE '\\'))"
+                     WHERE l.job_id = jobs.id AND l.message {like} {{}} ESCAPE '\\'{probe}))"
                 ),
                 &contains(text),
             );
