@@ -13,6 +13,7 @@ mod events;
 mod export;
 mod import;
 mod limits;
+mod metrics;
 mod mirror;
 mod pairs;
 mod profiles;

@@ -40,7 +40,7 @@ pub(super) async fn run(cli: &Globals, out: &Output, args: &ServeArgs) -> Result
     out.value(
         &serde_json::json!({ "listening": format!("http://{address}") }),
         &format!(
-            "listening on http://{address}: webhooks at /hooks/INSTANCE/HOOK, admin API at /api{}",
+            "listening on http://{address}: webhooks at /hooks/INSTANCE/HOOK, admin API at /api, metrics at /metrics{}",
             match &worker {
                 Some(w) => format!(", {} job(s) at once", w.concurrency),
                 None => ", no worker".into(),
@@ -71,8 +71,19 @@ pub(super) async fn run(cli: &Globals, out: &Output, args: &ServeArgs) -> Result
             shutdown.child_token(),
         ))
     });
+    let metrics = args
+        .pool
+        .serve_metrics(&ferry, shutdown.child_token())
+        .await?;
     let served = ferry::serve::run(ferry, listener, options, worker, shutdown.clone()).await;
     shutdown.cancel();
+    if let Some(metrics) = metrics {
+        match metrics.await {
+            Ok(Err(e)) => tracing::error!("the metrics listener failed: {e}"),
+            Err(e) => tracing::error!("the metrics listener ended abnormally: {e}"),
+            Ok(Ok(())) => {}
+        }
+    }
     if let Some(scheduler) = scheduler
         && let Err(e) = scheduler.await
     {

@@ -3,7 +3,8 @@
 //!
 //! [`router`] builds the routes, so that tests run them on an ephemeral port;
 //! [`run`] serves them until a shutdown signal, then stops accepting calls,
-//! finishes the calls in progress and returns.
+//! finishes the calls in progress and returns. [`serve_metrics`] serves
+//! `/metrics` alone on another address (`--metrics-addr`).
 
 mod admin;
 mod app;
@@ -13,6 +14,7 @@ mod hooks;
 mod metrics;
 
 pub use app::ServeOptions;
+pub use metrics::serve_metrics;
 
 use crate::Ferry;
 use crate::error::{Error, Result};

@@ -23,6 +23,7 @@ mod links;
 mod modules;
 mod pairs;
 mod profiles;
+mod queue_depth;
 mod record_models;
 mod records;
 mod run_locks;
