@@ -27,6 +27,7 @@ mod shop_batch;
 mod steps;
 mod steps_run;
 mod sync_state;
+mod telemetry;
 mod triggers;
 mod two_way;
 mod webhooks;

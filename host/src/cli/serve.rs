@@ -77,13 +77,7 @@ pub(super) async fn run(cli: &Globals, out: &Output, args: &ServeArgs) -> Result
         .await?;
     let served = ferry::serve::run(ferry, listener, options, worker, shutdown.clone()).await;
     shutdown.cancel();
-    if let Some(metrics) = metrics {
-        match metrics.await {
-            Ok(Err(e)) => tracing::error!("the metrics listener failed: {e}"),
-            Err(e) => tracing::error!("the metrics listener ended abnormally: {e}"),
-            Ok(Ok(())) => {}
-        }
-    }
+    super::worker::metrics_stopped(metrics).await;
     if let Some(scheduler) = scheduler
         && let Err(e) = scheduler.await
     {

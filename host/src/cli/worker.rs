@@ -106,6 +106,18 @@ impl PoolArgs {
     }
 }
 
+/// Wait for the `--metrics-addr` listener (its shutdown token cancelled) to
+/// end, saying so if it failed.
+pub async fn metrics_stopped(listener: Option<JoinHandle<ferry::Result<()>>>) {
+    if let Some(listener) = listener {
+        match listener.await {
+            Ok(Err(e)) => tracing::error!("the metrics listener failed: {e}"),
+            Err(e) => tracing::error!("the metrics listener ended abnormally: {e}"),
+            Ok(Ok(())) => {}
+        }
+    }
+}
+
 /// Cancel `config.shutdown` on SIGTERM or Ctrl-C.
 pub fn stop_on_signal(config: &WorkerConfig) {
     let shutdown = config.shutdown.clone();
@@ -157,13 +169,7 @@ pub async fn work_with_cron(
         .await?;
     let result = work(ferry, out, config.clone()).await.map(|_| ());
     config.shutdown.cancel();
-    if let Some(metrics) = metrics {
-        match metrics.await {
-            Ok(Err(e)) => tracing::error!("the metrics listener failed: {e}"),
-            Err(e) => tracing::error!("the metrics listener ended abnormally: {e}"),
-            Ok(Ok(())) => {}
-        }
-    }
+    metrics_stopped(metrics).await;
     if let Some(scheduler) = scheduler
         && let Err(e) = scheduler.await
     {

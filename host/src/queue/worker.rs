@@ -283,8 +283,8 @@ impl Worker<'_> {
         let sender = recorder.sender();
         for (id, token) in running_ids.into_values() {
             let message = format!(
-                "worker {name} shut down before the job finished (grace period {:?}): given back",
-                config.grace
+                "worker {name} shut down before the job finished (grace period {}): given back",
+                humantime::format_duration(config.grace)
             );
             let failed = crate::store::FailedTry {
                 id,
