@@ -214,6 +214,34 @@ mod tests {
     }
 
     #[test]
+    fn json_lines_carry_the_span_and_escape_guest_text() {
+        use tracing_subscriber::layer::SubscriberExt;
+        let captured = Captured::default();
+        let sink = captured.clone();
+        let subscriber = tracing_subscriber::registry().with(
+            tracing_subscriber::fmt::layer()
+                .json()
+                .with_writer(move || sink.clone())
+                .with_ansi(false)
+                .with_current_span(true)
+                .with_span_list(true),
+        );
+        let guest = "lab\n{\"forged\":1}\x1b[2J";
+        tracing::subscriber::with_default(subscriber, || {
+            let span =
+                tracing::error_span!("job", job_id = 7_i64, instance = "shop", module = "shop");
+            span.in_scope(|| tracing::warn!("guest said: {guest}"));
+        });
+        let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+        assert_eq!(text.lines().count(), 1, "{text}");
+        assert!(!text.contains('\x1b'), "{text:?}");
+        let line: serde_json::Value = serde_json::from_str(text.trim()).unwrap();
+        assert_eq!(line["span"]["job_id"], 7, "{line}");
+        assert_eq!(line["span"]["instance"], "shop", "{line}");
+        assert_eq!(line["fields"]["message"], format!("guest said: {guest}"));
+    }
+
+    #[test]
     fn noisy_dependencies_stay_at_error_unless_named() {
         let quiet = filter(None).to_string();
         assert!(quiet.contains("wasmtime_wasi_http=error"), "{quiet}");
