@@ -103,6 +103,19 @@ impl Ferry {
         &self.inner.store
     }
 
+    /// The metrics of this installation (its own registry; see
+    /// [`crate::metrics`]).
+    pub fn metrics(&self) -> &crate::metrics::Metrics {
+        self.inner.store.metrics()
+    }
+
+    /// The Prometheus text of `/metrics`: this process's counters and
+    /// histograms, and the queue depth read from the database now.
+    pub async fn metrics_text(&self) -> Result<String> {
+        let depth = self.store().queue_depth().await?;
+        Ok(self.metrics().render(&depth))
+    }
+
     /// The engine.
     pub fn engine(&self) -> &Arc<Engine> {
         &self.inner.engine

@@ -12,6 +12,7 @@ use crate::store::{BackendInstance, JobRow, LogLine, PinPolicy, now_ms};
 use futures_util::future::BoxFuture;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+use tracing::Instrument;
 
 impl Ferry {
     /// Run a worker (see [`WorkerConfig`]).
@@ -126,7 +127,7 @@ impl FerryExecutor {
 
 impl Executor for FerryExecutor {
     fn execute<'a>(&'a self, job: &'a JobRow) -> BoxFuture<'a, Execution> {
-        Box::pin(self.run(job))
+        Box::pin(self.run(job).instrument(job_span(job)))
     }
 
     fn maintain(&self) -> BoxFuture<'_, ()> {
@@ -140,6 +141,23 @@ impl Executor for FerryExecutor {
                 .clear();
         })
     }
+}
+
+/// The span of one try of a job: every log line of the run carries its
+/// fields, and with OpenTelemetry on it is the root of the job's trace (the
+/// module is recorded once resolved). At error level so that lines at every
+/// verbosity carry it.
+fn job_span(job: &JobRow) -> tracing::Span {
+    tracing::error_span!(
+        parent: None,
+        "job",
+        job_id = job.id,
+        instance = %job.instance,
+        job = %job.name,
+        attempt = job.attempts,
+        trigger = job.trigger.as_str(),
+        module = tracing::field::Empty,
+    )
 }
 
 /// The registry to run `job` with: the current one, unless the job is pinned

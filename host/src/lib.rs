@@ -46,6 +46,7 @@ pub mod invoke;
 mod job_executor;
 pub mod limits;
 pub mod manifest;
+pub mod metrics;
 pub mod profiles;
 pub mod queue;
 pub mod secrets;

@@ -39,6 +39,14 @@ impl MemoryLimit {
     }
 }
 
+impl MemoryLimit {
+    /// Linear memory this instance holds, in bytes (its peak: wasm memory
+    /// never shrinks).
+    pub(crate) fn used(&self) -> usize {
+        self.used
+    }
+}
+
 impl Drop for MemoryLimit {
     fn drop(&mut self) {
         self.run_used.fetch_sub(self.used, Ordering::Relaxed);

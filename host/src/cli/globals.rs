@@ -1,5 +1,5 @@
 //! The options every command takes (`--data-dir`, `--database`, `--json`,
-//! `--server`, `--token`) and the installation they lead to.
+//! `--server`, `--token`, `--log-format`) and the installation they lead to.
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
@@ -27,6 +27,16 @@ pub(super) struct Globals {
     /// The API token to present to `--server` (made with `ferry token create`).
     #[arg(long, global = true, env = "FERRY_TOKEN", hide_env_values = true)]
     pub(super) token: Option<String>,
+    /// Format of the host's log lines on stderr: text, or JSON lines for log
+    /// shippers (which lines: FERRY_LOG, e.g. `info`).
+    #[arg(
+        long,
+        global = true,
+        env = "FERRY_LOG_FORMAT",
+        value_enum,
+        default_value_t
+    )]
+    pub(super) log_format: super::logging::LogFormat,
 }
 
 impl Globals {

@@ -2,13 +2,17 @@
 //! and escaped, since their messages and fields often carry guest text (a
 //! module's name, a guest's error, a URL it asked for).
 
+use super::telemetry::Traces;
 use super::terminal::LineWriter;
 use std::fmt::{self, Write};
 use tracing::field::{Field, Visit};
 use tracing_subscriber::EnvFilter;
+use tracing_subscriber::Layer;
 use tracing_subscriber::field::RecordFields;
 use tracing_subscriber::fmt::FormatFields;
 use tracing_subscriber::fmt::format::Writer;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
 
 /// Dependencies whose warnings are for their own developers, not for
 /// operators (wasmtime-wasi-http warns about every refused connection, with
@@ -55,8 +59,22 @@ pub fn colour(terminal: bool, no_color: Option<&std::ffi::OsStr>) -> bool {
     terminal && no_color.is_none_or(|v| v.is_empty())
 }
 
-/// Start logging to stderr.
-pub fn init() {
+/// How the host's lines on stderr are written (`--log-format`, `FERRY_LOG_FORMAT`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// One line of text per event, in colour on a terminal only.
+    #[default]
+    Text,
+    /// One JSON object per line, for log shippers: `timestamp`, `level`,
+    /// `target`, `fields` (with `message`), and `span`/`spans` with the
+    /// instance, module and job id of the run the line belongs to.
+    Json,
+}
+
+/// Start logging to stderr in `format`, and tracing to an OTLP collector when
+/// `OTEL_EXPORTER_OTLP_ENDPOINT` asks for it (the returned [`Traces`] must be
+/// shut down at exit to send the last spans).
+pub fn init(format: LogFormat) -> Option<Traces> {
     use std::io::IsTerminal;
     let spec = std::env::var("FERRY_LOG")
         .or_else(|_| std::env::var("RUST_LOG"))
@@ -65,12 +83,33 @@ pub fn init() {
         std::io::stderr().is_terminal(),
         std::env::var_os("NO_COLOR").as_deref(),
     );
-    tracing_subscriber::fmt()
-        .with_env_filter(filter(spec.as_deref()))
-        .with_writer(std::io::stderr)
-        .with_ansi(ansi)
-        .fmt_fields(EscapedFields)
+    let lines = match format {
+        LogFormat::Text => tracing_subscriber::fmt::layer()
+            .with_writer(std::io::stderr)
+            .with_ansi(ansi)
+            .fmt_fields(EscapedFields)
+            .with_filter(filter(spec.as_deref()))
+            .boxed(),
+        // JSON escapes every control character in strings: a guest's text
+        // cannot break a line or forge a field.
+        LogFormat::Json => tracing_subscriber::fmt::layer()
+            .json()
+            .with_writer(std::io::stderr)
+            .with_ansi(false)
+            .with_current_span(true)
+            .with_span_list(true)
+            .with_filter(filter(spec.as_deref()))
+            .boxed(),
+    };
+    let (traces_layer, traces) = match super::telemetry::layer() {
+        Some((layer, traces)) => (Some(layer), Some(traces)),
+        None => (None, None),
+    };
+    tracing_subscriber::registry()
+        .with(lines)
+        .with(traces_layer)
         .init();
+    traces
 }
 
 /// Fields of events and spans, each value escaped as one line: tracing 0.3.23
@@ -172,6 +211,34 @@ mod tests {
             text.contains("job failed: lab\\n2026-01-01T00:00:00Z  WARN forged\\r\\x1b]52;c;aGk=\\x07\\u{202e} module=lab\\n"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn json_lines_carry_the_span_and_escape_guest_text() {
+        use tracing_subscriber::layer::SubscriberExt;
+        let captured = Captured::default();
+        let sink = captured.clone();
+        let subscriber = tracing_subscriber::registry().with(
+            tracing_subscriber::fmt::layer()
+                .json()
+                .with_writer(move || sink.clone())
+                .with_ansi(false)
+                .with_current_span(true)
+                .with_span_list(true),
+        );
+        let guest = "lab\n{\"forged\":1}\x1b[2J";
+        tracing::subscriber::with_default(subscriber, || {
+            let span =
+                tracing::error_span!("job", job_id = 7_i64, instance = "shop", module = "shop");
+            span.in_scope(|| tracing::warn!("guest said: {guest}"));
+        });
+        let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+        assert_eq!(text.lines().count(), 1, "{text}");
+        assert!(!text.contains('\x1b'), "{text:?}");
+        let line: serde_json::Value = serde_json::from_str(text.trim()).unwrap();
+        assert_eq!(line["span"]["job_id"], 7, "{line}");
+        assert_eq!(line["span"]["instance"], "shop", "{line}");
+        assert_eq!(line["fields"]["message"], format!("guest said: {guest}"));
     }
 
     #[test]

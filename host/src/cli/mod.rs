@@ -15,6 +15,7 @@ mod output;
 mod profile;
 mod secret;
 mod serve;
+mod telemetry;
 mod terminal;
 mod token;
 mod trigger;
@@ -223,7 +224,7 @@ struct RunArgs {
 /// Entry point: run the command, print errors with their causes.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    logging::init();
+    let traces = logging::init(cli.globals.log_format);
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {
@@ -231,13 +232,19 @@ pub fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run(cli)) {
+    let code = match runtime.block_on(run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("error: {}", error_text(&err));
             ExitCode::FAILURE
         }
+    };
+    drop(runtime);
+    // The last spans (the jobs that just ended) go out before the process does.
+    if let Some(traces) = traces {
+        traces.shutdown();
     }
+    code
 }
 
 /// An error and its causes for the terminal: they may quote guest text (a
@@ -340,7 +347,7 @@ async fn run(cli: Cli) -> Result<()> {
             let ferry = globals.open().await?;
             let config = args.config()?;
             worker::stop_on_signal(&config);
-            worker::work_with_cron(&ferry, &out, config, !args.no_cron).await?;
+            worker::work_with_cron(&ferry, &out, config, &args.pool, !args.no_cron).await?;
         }
         Command::Jobs(args) => jobs::run(globals, &out, args).await?,
         Command::Profile(command) => profile::run(globals, &out, command).await?,

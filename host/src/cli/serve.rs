@@ -44,7 +44,7 @@ pub(super) async fn run(cli: &Globals, out: &Output, args: &ServeArgs) -> Result
     out.value(
         &serde_json::json!({ "listening": format!("http://{address}") }),
         &format!(
-            "listening on http://{address}: webhooks at /hooks/INSTANCE/HOOK, admin API at /api, console at /{}",
+            "listening on http://{address}: webhooks at /hooks/INSTANCE/HOOK, admin API at /api, metrics at /metrics, console at /{}",
             match &worker {
                 Some(w) => format!(", {} job(s) at once", w.concurrency),
                 None => ", no worker".into(),
@@ -76,8 +76,13 @@ pub(super) async fn run(cli: &Globals, out: &Output, args: &ServeArgs) -> Result
             shutdown.child_token(),
         ))
     });
+    let metrics = args
+        .pool
+        .serve_metrics(&ferry, shutdown.child_token())
+        .await?;
     let served = ferry::serve::run(ferry, listener, options, worker, shutdown.clone()).await;
     shutdown.cancel();
+    super::worker::metrics_stopped(metrics).await;
     if let Some(scheduler) = scheduler
         && let Err(e) = scheduler.await
     {

@@ -2,13 +2,16 @@
 //! bar, and a clean stop on SIGTERM or Ctrl-C.
 
 use super::output::Output;
-use anyhow::Result;
+use anyhow::{Context, Result};
 use clap::Args;
 use ferry::Ferry;
 use ferry::queue::{Channels, WorkerConfig, WorkerStats};
 use ferry::store::{JobState, Outlook, now_ms};
 use serde_json::json;
+use std::net::SocketAddr;
 use std::time::Duration;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
 
 /// `ferry worker`.
 #[derive(Args, Debug, Clone)]
@@ -63,6 +66,30 @@ pub struct PoolArgs {
     /// At shutdown, how long running jobs may take to finish (e.g. 30s).
     #[arg(long, default_value = "30s", value_parser = super::args::parse_age)]
     pub grace: Duration,
+    /// Also serve GET /metrics on this address, without a token (e.g.
+    /// 127.0.0.1:9464), for a Prometheus scraper on a private network.
+    #[arg(long)]
+    pub metrics_addr: Option<SocketAddr>,
+}
+
+impl PoolArgs {
+    /// Start the `--metrics-addr` listener, if asked, until `shutdown`.
+    pub async fn serve_metrics(
+        &self,
+        ferry: &Ferry,
+        shutdown: CancellationToken,
+    ) -> Result<Option<JoinHandle<ferry::Result<()>>>> {
+        let Some(addr) = self.metrics_addr else {
+            return Ok(None);
+        };
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("--metrics-addr: cannot listen on {addr}"))?;
+        let bound = listener.local_addr()?;
+        tracing::info!("metrics at http://{bound}/metrics");
+        let served = ferry::serve::serve_metrics(ferry.clone(), listener, shutdown);
+        Ok(Some(tokio::spawn(served)))
+    }
 }
 
 impl PoolArgs {
@@ -76,6 +103,18 @@ impl PoolArgs {
             grace: self.grace,
             ..Default::default()
         })
+    }
+}
+
+/// Wait for the `--metrics-addr` listener (its shutdown token cancelled) to
+/// end, saying so if it failed.
+pub async fn metrics_stopped(listener: Option<JoinHandle<ferry::Result<()>>>) {
+    if let Some(listener) = listener {
+        match listener.await {
+            Ok(Err(e)) => tracing::error!("the metrics listener failed: {e}"),
+            Err(e) => tracing::error!("the metrics listener ended abnormally: {e}"),
+            Ok(Ok(())) => {}
+        }
     }
 }
 
@@ -109,11 +148,13 @@ pub fn stop_on_signal(config: &WorkerConfig) {
 }
 
 /// `ferry worker`: a worker and, beside it, the cron scheduler (which runs only
-/// while this node holds the scheduler lease); both stop together.
+/// while this node holds the scheduler lease) and the `--metrics-addr`
+/// listener; all stop together.
 pub async fn work_with_cron(
     ferry: &Ferry,
     out: &Output,
     config: WorkerConfig,
+    pool: &PoolArgs,
     with_cron: bool,
 ) -> Result<()> {
     let scheduler = with_cron.then(|| {
@@ -123,8 +164,12 @@ pub async fn work_with_cron(
             config.shutdown.child_token(),
         ))
     });
+    let metrics = pool
+        .serve_metrics(ferry, config.shutdown.child_token())
+        .await?;
     let result = work(ferry, out, config.clone()).await.map(|_| ());
     config.shutdown.cancel();
+    metrics_stopped(metrics).await;
     if let Some(scheduler) = scheduler
         && let Err(e) = scheduler.await
     {

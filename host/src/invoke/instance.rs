@@ -8,6 +8,7 @@ use crate::bindings::types;
 use crate::capabilities::{HostState, InstanceRun, MemoryLimit};
 use std::sync::Arc;
 use std::time::Instant;
+use tracing::Instrument;
 
 /// A fresh store for one instance of `resolved` in `scope`.
 pub(super) fn new_store(
@@ -76,11 +77,21 @@ where
         });
     };
     let mut store = new_store(scope, resolved, depth);
+    let module = resolved.module.name();
+    let metrics = scope.store.metrics();
     let run = async {
-        let connector = pre.instantiate_async(&mut store).await?;
+        let began = Instant::now();
+        let connector = pre
+            .instantiate_async(&mut store)
+            .instrument(tracing::info_span!("instantiate", module))
+            .await?;
+        metrics.instantiated(module, began.elapsed());
         f(&mut store, connector).await
     };
-    let failure = match tokio::time::timeout(scope.remaining(), run).await {
+    let ran = tokio::time::timeout(scope.remaining(), run).await;
+    // Wasm memory only grows: what the instance holds now is its peak.
+    metrics.guest_memory(&scope.instance.name, module, store.data().limits.used());
+    let failure = match ran {
         Ok(Ok(Ok(value))) => return Ok(value),
         Ok(Ok(Err(guest_error))) => Failure::from_wit(guest_error),
         Ok(Err(trap)) => trap_failure(store.data(), &trap, budget),

@@ -37,6 +37,7 @@ use serde_json::Value;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use tracing::Instrument;
 
 /// Call a unit along the chain from `start`, in a fresh instance of the module
 /// that answers. Errors (including traps of the callee) go back to the caller.
@@ -62,9 +63,19 @@ pub(crate) async fn call_unit(
         Ok(r) => r,
         Err(e) => return Ok(Err(e.into())),
     };
+    let module = resolved.module.name().to_string();
+    // A child of the job's span (at error level, as the job's: every line of
+    // the call names its module).
+    let span = tracing::error_span!(
+        "unit",
+        instance = %scope.instance.name,
+        module = %module,
+        kind = %call.kind,
+        model = %call.model,
+        method = %call.method,
+    );
     // Boxed: a unit may call units, so this future contains itself.
     let fut = Box::pin(async move {
-        let module = resolved.module.name().to_string();
         let result = with_instance(&scope, &resolved, depth, async |store, connector| {
             let session = store.data_mut().table.push(SessionState::default())?;
             connector
@@ -87,7 +98,7 @@ pub(crate) async fn call_unit(
             f.into()
         })
     });
-    Ok(fut.await)
+    Ok(fut.instrument(span).await)
 }
 
 /// The `units` capability calls units through the scope.
@@ -117,6 +128,8 @@ pub(crate) async fn run_job(
         Ok(r) => r,
         Err(e) => return (None, Err(e.into())),
     };
+    // The job's span (when this runs in one) names the module that answers.
+    tracing::Span::current().record("module", resolved.module.name());
     let unsaved = Arc::new(Mutex::new(None));
     let (id, attempt) = job.as_ref().map(|j| (j.id, j.attempt)).unwrap_or((0, 1));
     let result = with_instance(scope, &resolved, 0, async |store, connector| {
@@ -178,6 +191,7 @@ async fn handle_event(
                 at,
             })
         });
+    tracing::Span::current().record("module", module);
     let Some(resolved) = found else {
         let message = format!(
             "module `{module}` is not in the backend chain of instance `{}`",

@@ -5,8 +5,9 @@
 use super::executor::{Execution, Executor};
 use super::recorder::Report;
 use super::retry::{NextTry, next_try};
+use crate::metrics::{JobOutcome, Metrics};
 use crate::store::{Completion, FailedTry, JobRow, LogLine, now_ms};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// How a job's run ended, for the worker's counts.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,16 +21,40 @@ pub(crate) enum Ended {
     Failed,
 }
 
-/// Run `job` (claimed) and report the outcome.
+/// Run `job` (claimed) and report the outcome; count it in `metrics`.
 pub(crate) async fn run(
     executor: &dyn Executor,
     job: &JobRow,
     retry_base: Duration,
     report: &tokio::sync::mpsc::UnboundedSender<Report>,
+    metrics: &Metrics,
 ) -> Ended {
     let started_at = now_ms();
+    let clock = Instant::now();
     let token = job.lease_token.unwrap_or_default();
     let _ = report.send(Report::Started(job.id, token, started_at));
+    // Waited since it could first run: created, or its eta (a retry's too).
+    let ready_at = job.created_at.max(job.eta.unwrap_or(0));
+    let wait = Duration::from_millis((started_at - ready_at).max(0) as u64);
+    metrics.job_started(&job.instance, &job.name, wait);
+    let ended = run_once(executor, job, retry_base, report, started_at).await;
+    let outcome = match ended {
+        Ended::Done => JobOutcome::Done,
+        Ended::Retried(_) => JobOutcome::Retried,
+        Ended::Failed => JobOutcome::Failed,
+    };
+    metrics.job_ended(&job.instance, &job.name, outcome, clock.elapsed());
+    ended
+}
+
+async fn run_once(
+    executor: &dyn Executor,
+    job: &JobRow,
+    retry_base: Duration,
+    report: &tokio::sync::mpsc::UnboundedSender<Report>,
+    started_at: i64,
+) -> Ended {
+    let token = job.lease_token.unwrap_or_default();
     let Execution {
         outcome,
         module,

@@ -173,15 +173,16 @@ impl Worker<'_> {
         while self.running.len() < self.concurrency
             && let Some(job) = self.waiting.pop_front()
         {
-            let (executor, base, report) = (
+            let (executor, base, report, metrics) = (
                 self.executor.clone(),
                 self.config.retry_base,
                 self.recorder.sender(),
+                self.store.metrics().clone(),
             );
             let key = (job.id, job.lease_token.unwrap_or_default());
             let handle = self
                 .running
-                .spawn(async move { run::run(&*executor, &job, base, &report).await });
+                .spawn(async move { run::run(&*executor, &job, base, &report, &metrics).await });
             self.running_ids.insert(handle.id(), key);
         }
     }
@@ -196,6 +197,7 @@ impl Worker<'_> {
                 self.running_ids.remove(&id);
                 self.stats.count(&ended);
                 if let Ended::Retried(Some(instance)) = &ended {
+                    self.store.metrics().snoozed(instance);
                     snooze(&self.store, &self.recorder, &mut self.waiting, instance).await;
                 }
             }
@@ -281,8 +283,8 @@ impl Worker<'_> {
         let sender = recorder.sender();
         for (id, token) in running_ids.into_values() {
             let message = format!(
-                "worker {name} shut down before the job finished (grace period {:?}): given back",
-                config.grace
+                "worker {name} shut down before the job finished (grace period {}): given back",
+                humantime::format_duration(config.grace)
             );
             let failed = crate::store::FailedTry {
                 id,

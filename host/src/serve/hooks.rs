@@ -8,16 +8,28 @@ use axum::extract::{Path, Request, State};
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
+use tracing::Instrument;
 
 pub(super) fn routes() -> Router<App> {
     Router::new().route("/hooks/{instance}/{hook}", post(call))
 }
 
+/// Answer a webhook call, counted by status, inside a span naming the
+/// instance and hook (every log line of the call carries them).
 async fn call(
     State(app): State<App>,
     Path((instance, hook)): Path<(String, String)>,
     request: Request,
 ) -> Response {
+    // At error level so that lines at every verbosity carry its fields.
+    let span = tracing::error_span!("webhook", instance = %instance, hook = %hook);
+    let metrics = app.ferry.store().metrics().clone();
+    let response = answer(app, instance, hook, request).instrument(span).await;
+    metrics.webhook(response.status().as_u16());
+    response
+}
+
+async fn answer(app: App, instance: String, hook: String, request: Request) -> Response {
     let max_body = app.options.max_body;
     let (parts, body) = request.into_parts();
     // Refuse a declared oversize body before reading any of it.

@@ -3,7 +3,8 @@
 //!
 //! [`router`] builds the routes, so that tests run them on an ephemeral port;
 //! [`run`] serves them until a shutdown signal, then stops accepting calls,
-//! finishes the calls in progress and returns.
+//! finishes the calls in progress and returns. [`serve_metrics`] serves
+//! `/metrics` alone on another address (`--metrics-addr`).
 
 mod api;
 mod app;
@@ -14,6 +15,7 @@ mod metrics;
 
 pub use api::{API_ROUTES, ApiRoute, openapi};
 pub use app::ServeOptions;
+pub use metrics::serve_metrics;
 
 use crate::Ferry;
 use crate::error::{Error, Result};

@@ -27,6 +27,9 @@ pub struct Store {
     pub(super) guest: Arc<OnceLock<super::guest_pool::GuestPool>>,
     /// The queue's claims and outcomes, in the database's own terms.
     pub(super) queue: Arc<dyn super::jobs::driver::QueueDriver>,
+    /// The installation's metrics: the store counts what passes through it
+    /// (jobs stored, leases rescued), whoever called it.
+    pub(super) metrics: crate::metrics::Metrics,
 }
 
 impl Store {
@@ -113,7 +116,14 @@ impl Store {
             wake: Arc::new(Notify::new()),
             wakes: Arc::new(AtomicU64::new(0)),
             guest: Arc::default(),
+            metrics: crate::metrics::Metrics::new(),
         })
+    }
+
+    /// The metrics of the installation this store belongs to (one registry
+    /// per opened store: two installations in a process never mix counts).
+    pub fn metrics(&self) -> &crate::metrics::Metrics {
+        &self.metrics
     }
 
     pub(crate) fn pool(&self) -> &AnyPool {

@@ -26,6 +26,7 @@ mod modules;
 mod overview;
 mod pairs;
 mod profiles;
+mod queue_depth;
 mod record_models;
 mod records;
 mod run_locks;

@@ -38,11 +38,13 @@ use super::capability::{Capability, HasCapability, Setup};
 use super::context::RunContext;
 use crate::engine::config::EngineConfig;
 use crate::manifest::{Capabilities, Credential, HostMatch, HostRule, Target};
+use crate::metrics::Refusal;
 use crate::secrets::Vault;
 use crate::store::Store;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
+use tracing::Instrument;
 use transmission::{Logger, RunInfo, redacted};
 use wasmtime::component::Linker;
 use wasmtime_wasi_http::p2::bindings::LinkOptions;
@@ -301,99 +303,114 @@ impl WasiHttpHooks for OutboundPolicy {
         let deadline = self.deadline;
         let url = redacted(request.uri());
         let asked_to_wait = self.run.as_ref().map(|r| r.asked_to_wait.clone());
-        Box::new(async move {
-            let refuse = async |logger: Option<Logger>, reason: String| {
-                tracing::info!(url, "outbound request refused: {reason}");
-                if let Some(logger) = logger {
-                    logger.finish(0, Some(reason.clone()), None).await;
-                }
-                Err(denied(&reason))
-            };
-            let (grant, credential) = match decision {
-                Ok(decided) => decided,
-                Err(reason) => return refuse(logger, reason).await,
-            };
-            if let Some(credential) = credential {
-                let presented = match vault.value(&credential.secret).await {
-                    Ok(value) => {
-                        credentials::present(&mut request, &credential.presentation, &value)
+        // A child of the guest's call (its job's trace); the future runs on
+        // wasmtime-wasi-http's own task, so the span goes with it.
+        let span = tracing::info_span!(
+            "outbound request",
+            method = %request.method(),
+            host = request.uri().host().unwrap_or_default(),
+            status = tracing::field::Empty,
+        );
+        Box::new(
+            async move {
+                let refuse = async |logger: Option<Logger>, kind: Refusal, reason: String| {
+                    tracing::info!(url, "outbound request refused: {reason}");
+                    if let Some(logger) = logger {
+                        logger.finish(0, Some((kind, reason.clone())), None).await;
                     }
-                    Err(e) => Err(e),
+                    Err(denied(&reason))
                 };
-                if let Err(e) = presented {
-                    let reason = format!("credential `{}`: {e}", credential.name);
-                    return refuse(logger, reason).await;
-                }
-            }
-            let remaining = deadline.map(|d| d.saturating_duration_since(Instant::now()));
-            if remaining == Some(Duration::ZERO) {
-                return refuse(logger, "the run's time budget is spent".into()).await;
-            }
-            let cap = |t: Option<Duration>| match (t, remaining) {
-                (Some(t), Some(r)) => t.min(r),
-                (t, r) => t.or(r).unwrap_or(Duration::from_secs(600)),
-            };
-            let options = options.unwrap_or_default();
-            let timeouts = connect::Timeouts {
-                connect: cap(options.connect_timeout),
-                first_byte: cap(options.first_byte_timeout),
-                between_bytes: cap(options.between_bytes_timeout),
-            };
-            let resolved = connect::resolve(
-                &grant.host,
-                grant.port,
-                grant.literal,
-                &limits.trusted_networks,
-                timeouts.connect,
-            )
-            .await;
-            let addr = match resolved {
-                Ok(addr) => addr,
-                Err(connect::Refusal::Denied(reason)) => return refuse(logger, reason).await,
-                Err(connect::Refusal::Failed(error)) => {
-                    if let Some(logger) = logger {
-                        logger.finish(0, None, Some(error.to_string())).await;
-                    }
-                    return Err(error);
-                }
-            };
-            let sent = logger.as_ref().map(|l| l.sent.clone()).unwrap_or_default();
-            let max_body = limits.max_request_body;
-            let request = request.map(|b| body::RequestBody::wrap(b, sent.clone(), max_body));
-            match connect::send(request, addr, &grant.host, grant.tls, &timeouts).await {
-                Ok((response, io)) => {
-                    let mut logger = logger;
-                    if let Some(l) = logger.as_mut() {
-                        l.row.status = Some(i64::from(response.status().as_u16()));
-                    }
-                    if matches!(response.status().as_u16(), 429 | 503)
-                        && let Some(flag) = &asked_to_wait
-                    {
-                        flag.store(true, Ordering::Relaxed);
-                    }
-                    let response = response.map(|incoming| {
-                        body::ResponseBody::wrap(
-                            incoming,
-                            limits.max_response_body,
-                            timeouts.between_bytes,
-                            deadline,
-                            logger,
-                        )
-                    });
-                    Ok((response, io))
-                }
-                Err(error) => {
-                    let error = if sent.load(Ordering::Relaxed) > max_body {
-                        HttpError::HttpRequestBodySize(Some(max_body))
-                    } else {
-                        error
+                let (grant, credential) = match decision {
+                    Ok(decided) => decided,
+                    Err(reason) => return refuse(logger, Refusal::Policy, reason).await,
+                };
+                if let Some(credential) = credential {
+                    let presented = match vault.value(&credential.secret).await {
+                        Ok(value) => {
+                            credentials::present(&mut request, &credential.presentation, &value)
+                        }
+                        Err(e) => Err(e),
                     };
-                    if let Some(logger) = logger {
-                        logger.finish(0, None, Some(error.to_string())).await;
+                    if let Err(e) = presented {
+                        let reason = format!("credential `{}`: {e}", credential.name);
+                        return refuse(logger, Refusal::Credential, reason).await;
                     }
-                    Err(error)
+                }
+                let remaining = deadline.map(|d| d.saturating_duration_since(Instant::now()));
+                if remaining == Some(Duration::ZERO) {
+                    let reason = "the run's time budget is spent".into();
+                    return refuse(logger, Refusal::Budget, reason).await;
+                }
+                let cap = |t: Option<Duration>| match (t, remaining) {
+                    (Some(t), Some(r)) => t.min(r),
+                    (t, r) => t.or(r).unwrap_or(Duration::from_secs(600)),
+                };
+                let options = options.unwrap_or_default();
+                let timeouts = connect::Timeouts {
+                    connect: cap(options.connect_timeout),
+                    first_byte: cap(options.first_byte_timeout),
+                    between_bytes: cap(options.between_bytes_timeout),
+                };
+                let resolved = connect::resolve(
+                    &grant.host,
+                    grant.port,
+                    grant.literal,
+                    &limits.trusted_networks,
+                    timeouts.connect,
+                )
+                .await;
+                let addr = match resolved {
+                    Ok(addr) => addr,
+                    Err(connect::Refusal::Denied(reason)) => {
+                        return refuse(logger, Refusal::Address, reason).await;
+                    }
+                    Err(connect::Refusal::Failed(error)) => {
+                        if let Some(logger) = logger {
+                            logger.finish(0, None, Some(error.to_string())).await;
+                        }
+                        return Err(error);
+                    }
+                };
+                let sent = logger.as_ref().map(|l| l.sent.clone()).unwrap_or_default();
+                let max_body = limits.max_request_body;
+                let request = request.map(|b| body::RequestBody::wrap(b, sent.clone(), max_body));
+                match connect::send(request, addr, &grant.host, grant.tls, &timeouts).await {
+                    Ok((response, io)) => {
+                        tracing::Span::current().record("status", response.status().as_u16());
+                        let mut logger = logger;
+                        if let Some(l) = logger.as_mut() {
+                            l.row.status = Some(i64::from(response.status().as_u16()));
+                        }
+                        if matches!(response.status().as_u16(), 429 | 503)
+                            && let Some(flag) = &asked_to_wait
+                        {
+                            flag.store(true, Ordering::Relaxed);
+                        }
+                        let response = response.map(|incoming| {
+                            body::ResponseBody::wrap(
+                                incoming,
+                                limits.max_response_body,
+                                timeouts.between_bytes,
+                                deadline,
+                                logger,
+                            )
+                        });
+                        Ok((response, io))
+                    }
+                    Err(error) => {
+                        let error = if sent.load(Ordering::Relaxed) > max_body {
+                            HttpError::HttpRequestBodySize(Some(max_body))
+                        } else {
+                            error
+                        };
+                        if let Some(logger) = logger {
+                            logger.finish(0, None, Some(error.to_string())).await;
+                        }
+                        Err(error)
+                    }
                 }
             }
-        })
+            .instrument(span),
+        )
     }
 }

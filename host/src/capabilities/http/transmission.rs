@@ -2,6 +2,7 @@
 //! written once its outcome is known (by [`body`](super::body) when the
 //! response body ends).
 
+use crate::metrics::Refusal;
 use crate::secrets::Vault;
 use crate::store::{Store, Transmission, now_ms};
 use std::sync::Arc;
@@ -49,6 +50,8 @@ pub(super) fn redacted(uri: &http::Uri) -> String {
 /// The transmission log row of one request, written once its outcome is known.
 pub(super) struct Logger {
     run: Arc<RunInfo>,
+    /// The host asked for (the `host` label of the outbound metric).
+    host: String,
     vault: Arc<Vault>,
     pub(super) row: Transmission,
     started: Instant,
@@ -63,6 +66,7 @@ impl Logger {
     ) -> Self {
         Logger {
             run: run.clone(),
+            host: request.uri().host().unwrap_or_default().to_string(),
             vault: vault.clone(),
             row: Transmission {
                 at: now_ms(),
@@ -78,13 +82,20 @@ impl Logger {
         }
     }
 
-    /// Write the row with what the request ended with.
+    /// Write the row with what the request ended with, and count it.
     pub(super) fn finish(
         mut self,
         received: u64,
-        refused: Option<String>,
+        refused: Option<(Refusal, String)>,
         error: Option<String>,
     ) -> impl Future<Output = ()> + Send + 'static {
+        let status = self.row.status.and_then(|s| u16::try_from(s).ok());
+        self.run.store.metrics().outbound(
+            &self.host,
+            status,
+            refused.as_ref().map(|(kind, _)| *kind),
+        );
+        let refused = refused.map(|(_, reason)| reason);
         let row = &mut self.row;
         row.bytes_sent = self.sent.load(Ordering::Relaxed) as i64;
         row.bytes_received = received as i64;

@@ -106,6 +106,9 @@ impl Store {
                 .await?;
             batch.sort_unstable();
             ids.extend(batch);
+            for job in chunk {
+                self.metrics.job_enqueued(&job.instance, &job.name);
+            }
         }
         for job in special {
             ids.push(self.enqueue_in(&mut tx, job).await?);
@@ -161,7 +164,12 @@ impl Store {
             .fetch_optional(&mut *tx)
             .await?;
         let id = match inserted {
-            Some(id) => id,
+            Some(id) => {
+                // Counted when written: a caller's transaction that rolls
+                // back afterwards (rare: a failed record write) still counts.
+                self.metrics.job_enqueued(&new.instance, &new.name);
+                id
+            }
             None => {
                 return sqlx::query_scalar(
                     "SELECT id FROM jobs WHERE instance = $1 AND identity_key = $2 AND state IN ('pending', 'enqueued')",

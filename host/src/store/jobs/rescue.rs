@@ -76,6 +76,7 @@ impl Store {
                 rescued += 1;
             }
         }
+        self.metrics.rescued(rescued);
         Ok(rescued)
     }
 
