@@ -1,5 +1,5 @@
 //! Bulk actions through [`Admin`]: requeue or cancel every job a filter
-//! matches (`POST /api/jobs/bulk/{action}`, `ferry jobs requeue --all …`),
+//! matches (`POST /api/jobs/bulk/{action}`, and the console through it),
 //! one job at a time through the same operation as [`Admin::act`], so that
 //! a bulk action does exactly what acting on each job would.
 
