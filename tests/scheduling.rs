@@ -122,6 +122,19 @@ async fn a_job_waits_for_the_jobs_and_groups_it_depends_on() {
     after_first.priority = 0;
     let after_first = ferry.enqueue(&after_first).await.unwrap();
 
+    // What a job waits for is shown to operators (`ferry jobs show`, the
+    // API, the console), with where each dependency stands.
+    let admin = ferry::admin::Admin::Local(ferry.clone());
+    let waits = admin.job(after_all).await.unwrap().dependencies;
+    assert_eq!(waits.len(), 1, "{waits:?}");
+    assert_eq!(waits[0].group.as_deref(), Some("imports"));
+    assert_eq!(waits[0].group_open, 2, "both imports are pending");
+    let waits = admin.job(after_first).await.unwrap().dependencies;
+    assert_eq!(waits.len(), 1, "{waits:?}");
+    assert_eq!(waits[0].job, Some(first));
+    assert_eq!(waits[0].job_state, Some(JobState::Pending));
+    assert!(admin.job(first).await.unwrap().dependencies.is_empty());
+
     // Best priority first, but the dependent jobs are not ready.
     let claimed: Vec<i64> = claim(&ferry, 10, Duration::from_secs(60))
         .await

@@ -64,6 +64,7 @@ pub(super) async fn job(ferry: &Ferry, id: i64) -> Result<JobDetail> {
         });
     Ok(JobDetail {
         logs: ferry.store().job_logs(id).await?,
+        dependencies: ferry.store().job_dependencies(id).await?,
         job,
         snooze,
     })

@@ -35,6 +35,10 @@ pub struct JobDetail {
     /// snooze: a pending job does not run before it ends.
     #[serde(default)]
     pub snooze: Option<Snooze>,
+    /// What it waits for before it may run (jobs and groups), with where
+    /// each stands now.
+    #[serde(default)]
+    pub dependencies: Vec<crate::store::Dependency>,
 }
 
 /// A backend instance whose jobs wait because its remote asked to (HTTP 429

@@ -107,7 +107,7 @@ impl Store {
         let sql = format!(
             "SELECT {COLUMNS} FROM audit_log{} ORDER BY id DESC LIMIT {}",
             when.clause(),
-            when.placeholder()
+            when.next_param()
         );
         let rows = when
             .bind(sqlx::query(&sql))

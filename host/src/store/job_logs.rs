@@ -200,7 +200,7 @@ impl Store {
              l.level, l.module, l.message FROM job_logs l JOIN jobs j ON j.id = l.job_id{} \
              ORDER BY l.id {order} LIMIT {}",
             when.clause(),
-            when.placeholder()
+            when.next_param()
         );
         let rows = when
             .bind(sqlx::query(&sql))

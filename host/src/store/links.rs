@@ -340,7 +340,7 @@ impl Store {
         when.text_equals("model", filter.model.as_deref());
         when.number("local_id", "=", filter.local_id);
         when.text_equals("external_id", filter.external_id.as_deref());
-        let limit = when.placeholder();
+        let limit = when.next_param();
         let sql = format!(
             "SELECT {LINK_COLUMNS} FROM links{} ORDER BY instance, model, local_id LIMIT {limit} \
              OFFSET {}",

@@ -51,9 +51,9 @@ pub use guest_queries::GuestQueryLimits;
 pub use intents::{IntentRow, MAX_INTENT_KEY, SyncStateRow};
 pub use job_logs::{LOG_LEVELS, LogFilter, LogLevel, LogRecord, MAX_LOG_LINES};
 pub use jobs::{
-    Candidate, ClaimLoad, Completion, CursorWrite, FailedTry, HeldBy, JobFilter, JobRow, JobState,
-    LogLine, MAX_FREE_LOST_CLAIMS, NewJob, Outlook, Pin, PinPolicy, Recorded, RetryPattern,
-    TRIGGERS, Trigger, merge_payloads,
+    Candidate, ClaimLoad, Completion, CursorWrite, Dependency, FailedTry, HeldBy, JobFilter,
+    JobRow, JobState, LogLine, MAX_FREE_LOST_CLAIMS, NewJob, Outlook, Pin, PinPolicy, Recorded,
+    RetryPattern, TRIGGERS, Trigger, merge_payloads,
 };
 pub use links::{LinkFilter, LinkRow, PairRow, SyncedAt};
 pub use modules::{BackendInstance, InstalledModule, SubscriptionRow};

@@ -142,7 +142,7 @@ impl Store {
         let sql = format!(
             "SELECT {COLUMNS} FROM transmissions{} ORDER BY id DESC LIMIT {}",
             when.clause(),
-            when.placeholder()
+            when.next_param()
         );
         let rows = when
             .bind(sqlx::query(&sql))

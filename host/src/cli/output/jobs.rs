@@ -49,6 +49,22 @@ fn next_run(detail: &JobDetail, now: i64) -> Option<String> {
     } else if job.attempts > 0 {
         let _ = writeln!(s, "  {label}: due now, when a worker is free");
     }
+    for dependency in &detail.dependencies {
+        let _ = match (&dependency.job, &dependency.group) {
+            (Some(id), _) => writeln!(
+                s,
+                "  waits for: job {id} ({})",
+                dependency.job_state.map_or("gone", |state| state.as_str())
+            ),
+            (None, Some(group)) => writeln!(
+                s,
+                "  waits for: group `{}` ({} not done)",
+                line(group),
+                dependency.group_open
+            ),
+            (None, None) => Ok(()),
+        };
+    }
     if let Some(snooze) = snoozed {
         let _ = writeln!(
             s,

@@ -47,6 +47,7 @@ fn detail(job: JobRow) -> JobDetail {
             message: hostile("log"),
         }],
         snooze: None,
+        dependencies: Vec::new(),
     }
 }
 

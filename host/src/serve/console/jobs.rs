@@ -7,7 +7,7 @@ use super::page::{Nav, Problem, duration, field, maybe_time, progress, render, t
 use super::session::Session;
 use crate::admin::{JobAction, JobInfo};
 use crate::serve::app::App;
-use crate::store::{JobState, TRIGGERS};
+use crate::store::{Dependency, JobState, TRIGGERS};
 use crate::tokens::Role;
 use askama::Template;
 use axum::Form;
@@ -203,6 +203,7 @@ struct JobPage {
     finished: String,
     took: String,
     snooze: String,
+    waits_for: Vec<(String, String, String)>,
     level: String,
     levels: [&'static str; 5],
     tries: Vec<TryView>,
@@ -305,6 +306,7 @@ pub(super) async fn detail(
             .snooze
             .map(|s| format!("until {} ({})", time(s.until), s.reason))
             .unwrap_or_default(),
+        waits_for: detail.dependencies.iter().map(waiting_on).collect(),
         level,
         levels: LEVELS,
         tries,
@@ -348,6 +350,29 @@ pub(super) async fn detail(
         nav,
     };
     render(&page)
+}
+
+/// A dependency as the job page lists it: (link, what, where it stands).
+fn waiting_on(dependency: &Dependency) -> (String, String, String) {
+    match (&dependency.job, &dependency.group) {
+        (Some(id), _) => (
+            format!("/jobs/{id}"),
+            format!("job {id}"),
+            dependency
+                .job_state
+                .map_or("gone".to_string(), |s| s.as_str().to_string()),
+        ),
+        (None, Some(group)) => (
+            String::new(),
+            format!("group {group}"),
+            match dependency.group_open {
+                0 => "all done".to_string(),
+                1 => "1 job not done".to_string(),
+                n => format!("{n} jobs not done"),
+            },
+        ),
+        (None, None) => (String::new(), "nothing".to_string(), String::new()),
+    }
 }
 
 fn short_hash(hash: &str) -> &str {

@@ -18,8 +18,10 @@ mod trigger;
 pub use crate::queue::policy::{MAX_FREE_LOST_CLAIMS, merge_payloads};
 pub use exchange::{Candidate, ClaimLoad, Completion, CursorWrite, FailedTry, Recorded};
 use model::insert_row;
+pub use model::{
+    Dependency, JobFilter, JobRow, JobState, LogLine, NewJob, Pin, PinPolicy, RetryPattern,
+};
 pub(super) use model::{JOB_COLUMNS, StoredJob, job, job_columns};
-pub use model::{JobFilter, JobRow, JobState, LogLine, NewJob, Pin, PinPolicy, RetryPattern};
 pub use outlook::{HeldBy, Outlook};
 pub(in crate::store) use search::{Conditions, contains, escape_like};
 pub use trigger::{TRIGGERS, Trigger};

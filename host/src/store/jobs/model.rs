@@ -354,6 +354,19 @@ impl Default for JobFilter {
     }
 }
 
+/// What a job waits for: a job, or every job of a group.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct Dependency {
+    /// A job that must be done first.
+    pub job: Option<i64>,
+    /// That job's state now (none: it no longer exists).
+    pub job_state: Option<JobState>,
+    /// Or a group whose jobs must all be done first.
+    pub group: Option<String>,
+    /// How many jobs of that group are not done yet.
+    pub group_open: i64,
+}
+
 /// A log line of a job run.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct LogLine {

@@ -2,7 +2,7 @@
 //! the logs of runs.
 
 use super::super::{Store, now_ms};
-use super::{JOB_COLUMNS, JobRow, JobState, LogLine, job};
+use super::{Dependency, JOB_COLUMNS, JobRow, JobState, LogLine, job};
 use crate::error::{Error, Result};
 use sqlx::Row;
 
@@ -218,6 +218,32 @@ impl Store {
         }
         tx.commit().await?;
         Ok(())
+    }
+
+    /// What a job waits for before it may run: jobs (with their state now)
+    /// and groups (with how many of their jobs are not done yet).
+    pub async fn job_dependencies(&self, job_id: i64) -> Result<Vec<Dependency>> {
+        let rows = sqlx::query(
+            "SELECT d.depends_on, d.depends_on_group, p.state, \
+             (SELECT COUNT(*) FROM jobs g WHERE d.depends_on_group IS NOT NULL \
+              AND g.group_name = d.depends_on_group AND g.state <> 'done') AS open \
+             FROM job_dependencies d LEFT JOIN jobs p ON p.id = d.depends_on \
+             WHERE d.job_id = $1 ORDER BY d.depends_on, d.depends_on_group",
+        )
+        .bind(job_id)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let state: Option<String> = r.try_get("state")?;
+                Ok(Dependency {
+                    job: r.try_get("depends_on")?,
+                    job_state: state.as_deref().map(JobState::parse).transpose()?,
+                    group: r.try_get("depends_on_group")?,
+                    group_open: r.try_get("open")?,
+                })
+            })
+            .collect()
     }
 
     /// The log of a job, oldest first.

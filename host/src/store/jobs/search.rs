@@ -8,7 +8,7 @@ use super::super::{Dialect, Store};
 use super::{JOB_COLUMNS, JobFilter, JobRow, job};
 use crate::error::Result;
 
-/// A value bound to a placeholder of a filter query.
+/// A value bound to a `$N` parameter of a filter query.
 enum Bound {
     Text(String),
     Number(i64),
@@ -23,7 +23,7 @@ pub(in crate::store) struct Conditions {
 }
 
 impl Conditions {
-    /// The placeholder of the next value.
+    /// The `$N` parameter of the next value.
     fn next(&self) -> String {
         format!("${}", self.values.len() + 1)
     }
@@ -36,7 +36,7 @@ impl Conditions {
         }
     }
 
-    /// A condition written with `{}` for the placeholder of `value`, used
+    /// A condition written with `{}` for the parameter of `value`, used
     /// once per `{}` (each a value of its own).
     pub(in crate::store) fn text_with(&mut self, template: &str, value: &str) {
         let mut sql = String::new();
@@ -89,8 +89,8 @@ impl Conditions {
         self.values.len()
     }
 
-    /// The placeholder the next value would take (for a LIMIT after the clause).
-    pub(in crate::store) fn placeholder(&self) -> String {
+    /// The `$N` the next value would take (for a LIMIT after the clause).
+    pub(in crate::store) fn next_param(&self) -> String {
         self.next()
     }
 
@@ -147,7 +147,7 @@ impl Store {
         let sql = format!(
             "SELECT {JOB_COLUMNS} FROM jobs{} ORDER BY id DESC LIMIT {}",
             when.clause(),
-            when.placeholder()
+            when.next_param()
         );
         let rows = when
             .bind(sqlx::query(&sql))
@@ -164,7 +164,7 @@ impl Store {
         let sql = format!(
             "SELECT id FROM jobs{} ORDER BY id DESC LIMIT {}",
             when.clause(),
-            when.placeholder()
+            when.next_param()
         );
         Ok(when
             .bind_scalar(sqlx::query_scalar(&sql))
