@@ -187,7 +187,7 @@ async fn a_schedule_enqueues_at_its_tick_and_never_twice_in_flight() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn operators_change_a_schedule_or_switch_it_off_per_instance() {
-    let (_dir, ferry) = lab_with(EVERY_15).await;
+    let (dir, ferry) = lab_with(EVERY_15).await;
     let t0 = quarter_ahead();
     cron::tick(ferry.store(), &ferry.registry(), now_ms())
         .await
@@ -203,6 +203,29 @@ async fn operators_change_a_schedule_or_switch_it_off_per_instance() {
     );
     assert_eq!(listed[0].schedule.as_deref(), Some("*/15 * * * *"));
     assert!(!listed[0].overridden);
+    // `ferry cron list` shows the same, through the admin operations.
+    let cli = std::process::Command::new(ferry_bin())
+        .arg("--data-dir")
+        .arg(dir.path())
+        .arg("--database")
+        .arg(ferry.store().url())
+        .args(["--json", "cron", "list"])
+        .output()
+        .unwrap();
+    assert!(
+        cli.status.success(),
+        "{}",
+        String::from_utf8_lossy(&cli.stderr)
+    );
+    let shown: Value = serde_json::from_slice(&cli.stdout).unwrap();
+    assert_eq!(
+        (
+            &shown[0]["instance"],
+            &shown[0]["name"],
+            &shown[0]["schedule"]
+        ),
+        (&json!("lab"), &json!("every-15"), &json!("*/15 * * * *"))
+    );
 
     let every_5 = "*/5 * * * *".parse().unwrap();
     let entry = cron::set(

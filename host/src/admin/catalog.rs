@@ -114,9 +114,12 @@ async fn cron_schedules(ferry: &Ferry, instance: Option<&str>) -> Result<Vec<Cro
     }
     let entries =
         crate::triggers::cron::list(ferry.store(), &ferry.registry(), instance, now_ms()).await?;
-    Ok(entries
-        .into_iter()
-        .map(|e| CronSchedule {
+    Ok(entries.into_iter().map(CronSchedule::from).collect())
+}
+
+impl From<crate::triggers::cron::CronEntry> for CronSchedule {
+    fn from(e: crate::triggers::cron::CronEntry) -> Self {
+        CronSchedule {
             instance: e.instance,
             name: e.name,
             module: e.module,
@@ -128,6 +131,6 @@ async fn cron_schedules(ferry: &Ferry, instance: Option<&str>) -> Result<Vec<Cro
             last_tick: e.last_tick,
             last_job: e.last_job,
             next_tick: e.next_tick,
-        })
-        .collect())
+        }
+    }
 }

@@ -1,13 +1,13 @@
 //! `ferry cron`: the schedules of the backend instances, and operators'
 //! changes to them. The scheduler itself runs in `ferry worker`.
 
+use super::globals::Globals;
 use super::output::Output;
 use super::terminal::Grid;
 use anyhow::Result;
 use clap::Subcommand;
-use ferry::Ferry;
-use ferry::store::now_ms;
-use ferry::triggers::cron::{self, CronEntry, Setting};
+use ferry::admin::CronSchedule;
+use ferry::triggers::cron::{self, Setting};
 
 #[derive(Subcommand)]
 pub(super) enum CronCommand {
@@ -39,7 +39,7 @@ fn time(ms: Option<i64>) -> String {
         .unwrap_or_else(|| "-".into())
 }
 
-fn show(out: &Output, entries: &[CronEntry]) -> Result<()> {
+fn show(out: &Output, entries: &[CronSchedule]) -> Result<()> {
     let mut table = Grid::new(&[
         "instance",
         "name",
@@ -77,18 +77,14 @@ fn show(out: &Output, entries: &[CronEntry]) -> Result<()> {
     Ok(())
 }
 
-pub(super) async fn run(ferry: &Ferry, out: &Output, command: &CronCommand) -> Result<()> {
+/// Run `ferry cron`: `list` through the admin operations (so it works with
+/// `--server` too), `set` on the local installation.
+pub(super) async fn run(globals: &Globals, out: &Output, command: &CronCommand) -> Result<()> {
     match command {
-        CronCommand::List { instance } => show(
-            out,
-            &cron::list(
-                ferry.store(),
-                &ferry.registry(),
-                instance.as_deref(),
-                now_ms(),
-            )
-            .await?,
-        ),
+        CronCommand::List { instance } => {
+            let admin = globals.admin().await?;
+            show(out, &admin.cron_schedules(instance.as_deref()).await?)
+        }
         CronCommand::Set {
             instance,
             name,
@@ -96,6 +92,7 @@ pub(super) async fn run(ferry: &Ferry, out: &Output, command: &CronCommand) -> R
             profile,
         } => {
             let setting: Setting = schedule.parse()?;
+            let ferry = globals.open().await?;
             let entry = cron::set_with_profile(
                 ferry.store(),
                 &ferry.registry(),
@@ -105,7 +102,7 @@ pub(super) async fn run(ferry: &Ferry, out: &Output, command: &CronCommand) -> R
                 profile.as_deref(),
             )
             .await?;
-            show(out, &[entry])
+            show(out, &[CronSchedule::from(entry)])
         }
     }
 }

@@ -353,7 +353,7 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Profile(command) => profile::run(globals, &out, command).await?,
         Command::Serve(args) => serve::run(globals, &out, args).await?,
         Command::Trigger(args) => trigger::run(globals, &out, args).await?,
-        Command::Cron(command) => cron::run(&globals.open().await?, &out, command).await?,
+        Command::Cron(command) => cron::run(globals, &out, command).await?,
         Command::Records {
             model,
             set: Some(values),
