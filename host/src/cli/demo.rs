@@ -129,6 +129,11 @@ pub async fn run(data_dir: &Path, products: u64, out: &Output) -> Result<()> {
         "done. Look around with: ferry --data-dir {} jobs | records product | links | profile list",
         dir.display()
     ));
+    say(&format!(
+        "     or in the console: ferry --data-dir {dir} token create me --role viewer, then \
+         ferry --data-dir {dir} serve and open http://127.0.0.1:8080/",
+        dir = dir.display()
+    ));
     Ok(())
 }
 
