@@ -29,6 +29,7 @@ mod sandbox;
 mod scheduling;
 mod secrets;
 mod shop_batch;
+mod sources;
 mod steps;
 mod steps_run;
 mod sync_state;

@@ -5,7 +5,8 @@
 pub use ferry_manifest::{
     After, AfterDecl, BackendDecl, ButtonDecl, Capabilities, Conditions, Credential,
     CredentialDecl, CronDecl, DEFAULT_SIGNATURE_HEADER, DEFAULT_TOKEN_HEADER, EventSource,
-    FieldCondition, HostMatch, HostRule, Manifest, ModuleInfo, ParamDecl, PathMatch, Presentation,
-    RECORD_EVENT_PREFIX, Schedule, SubscriptionDecl, TIMED_EVENT, Target, WebhookAuth,
-    WebhookContent, WebhookDecl, WorkDirDecl, is_record_event, op_text, valid_name,
+    FieldCondition, HostMatch, HostRule, ListenerDecl, Manifest, MetadataField, ModuleInfo,
+    ParamDecl, PathMatch, Presentation, RECORD_EVENT_PREFIX, Schedule, SubscriptionDecl,
+    TIMED_EVENT, Target, WebhookAuth, WebhookContent, WebhookDecl, WorkDirDecl, is_record_event,
+    op_text, valid_name,
 };

@@ -48,7 +48,8 @@
 //! ```
 //!
 //! Triggers a person or another system pulls have their own modules:
-//! `[[webhook]]` ([`webhooks`]) and `[[button]]` ([`buttons`]).
+//! `[[webhook]]` ([`webhooks`]), `[[button]]` ([`buttons`]) and `[[listener]]`
+//! ([`listeners`], broker messages).
 
 use crate::backend_key::BackendKey;
 use crate::buttons::{self, ButtonDecl};
@@ -57,6 +58,7 @@ use crate::cron::CronDecl;
 use crate::error::{Error, Result};
 use crate::job_decl::ManifestJob;
 use crate::jobs::{check_params, check_steps};
+use crate::listeners::{self, ListenerDecl};
 use crate::names::valid_name;
 use crate::params::ParamDecl;
 use crate::subscription::SubscriptionDecl;
@@ -89,6 +91,9 @@ pub struct Manifest {
     /// Manual runs of jobs.
     #[serde(default, rename = "button")]
     pub buttons: Vec<ButtonDecl>,
+    /// Broker messages that become jobs (bound to sources by operators).
+    #[serde(default, rename = "listener", skip_serializing_if = "Vec::is_empty")]
+    pub listeners: Vec<ListenerDecl>,
     /// Schedules that enqueue jobs of this module.
     #[serde(default, rename = "cron", skip_serializing_if = "Vec::is_empty")]
     pub crons: Vec<CronDecl>,
@@ -232,6 +237,32 @@ impl Manifest {
         }
         webhooks::check(&self.webhooks, &self.params)?;
         buttons::check(&self.buttons)?;
+        listeners::check(&self.listeners)?;
+        self.check_listener_payloads()
+    }
+
+    /// A listener of a job that declares its params fills only those (else
+    /// every message would be refused at enqueue).
+    fn check_listener_payloads(&self) -> std::result::Result<(), String> {
+        for l in &self.listeners {
+            let Some(job) = self.jobs.get(&l.job) else {
+                continue;
+            };
+            let params = job.param_list();
+            if params.is_empty() {
+                continue;
+            }
+            if let Some(key) = l
+                .payload_keys()
+                .find(|k| !params.iter().any(|p| p.name == *k))
+            {
+                return Err(format!(
+                    "[[listener]] ({}) fills payload key `{key}`, which job `{}` does not declare: \
+                     add [jobs.{}.params.{key}] or remove it from the listener",
+                    l.name, l.job, l.job
+                ));
+            }
+        }
         Ok(())
     }
 }

@@ -347,7 +347,11 @@ async fn run(cli: Cli) -> Result<()> {
             let ferry = globals.open().await?;
             let config = args.config()?;
             worker::stop_on_signal(&config);
-            worker::work_with_cron(&ferry, &out, config, &args.pool, !args.no_cron).await?;
+            let which = ferry::triggers::background::Background {
+                cron: !args.no_cron,
+                sources: !args.no_sources,
+            };
+            worker::work_with_triggers(&ferry, &out, config, &args.pool, which).await?;
         }
         Command::Jobs(args) => jobs::run(globals, &out, args).await?,
         Command::Profile(command) => profile::run(globals, &out, command).await?,

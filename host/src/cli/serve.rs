@@ -22,6 +22,9 @@ pub(super) struct ServeArgs {
     /// Do not run the cron scheduler in this process (another node runs it).
     #[arg(long)]
     no_cron: bool,
+    /// Do not consume broker sources in this process (`ferry source`).
+    #[arg(long)]
+    no_sources: bool,
     /// Largest webhook body accepted, in bytes (larger ones get 413).
     #[arg(long, default_value_t = ferry::triggers::webhook::DEFAULT_MAX_BODY)]
     max_body: usize,
@@ -37,9 +40,13 @@ pub(super) async fn run(cli: &Globals, out: &Output, args: &ServeArgs) -> Result
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     let address = listener.local_addr()?;
+    let node = ferry::queue::node_name(None);
     let worker = match args.no_worker {
         true => None,
-        false => Some(args.pool.config()?),
+        false => Some(ferry::queue::WorkerConfig {
+            name: Some(node.clone()),
+            ..args.pool.config()?
+        }),
     };
     out.value(
         &serde_json::json!({ "listening": format!("http://{address}") }),
@@ -68,14 +75,17 @@ pub(super) async fn run(cli: &Globals, out: &Output, args: &ServeArgs) -> Result
         shutdown_signal().await;
         on_signal.cancel();
     });
-    // The scheduler runs only while this node holds the scheduler lease.
-    let scheduler = (!args.no_cron).then(|| {
-        tokio::spawn(ferry::triggers::cron::run_scheduler(
-            ferry.store().clone(),
-            ferry.modules().clone(),
-            shutdown.child_token(),
-        ))
-    });
+    // The scheduler runs only while this node holds the scheduler lease;
+    // each source where its broker (or a lease) says.
+    let background = ferry::triggers::background::start(
+        &ferry,
+        ferry::triggers::background::Background {
+            cron: !args.no_cron,
+            sources: !args.no_sources,
+        },
+        &node,
+        &shutdown,
+    );
     let metrics = args
         .pool
         .serve_metrics(&ferry, shutdown.child_token())
@@ -83,11 +93,7 @@ pub(super) async fn run(cli: &Globals, out: &Output, args: &ServeArgs) -> Result
     let served = ferry::serve::run(ferry, listener, options, worker, shutdown.clone()).await;
     shutdown.cancel();
     super::worker::metrics_stopped(metrics).await;
-    if let Some(scheduler) = scheduler
-        && let Err(e) = scheduler.await
-    {
-        tracing::error!("the cron scheduler ended abnormally: {e}");
-    }
+    background.stopped().await;
     served?;
     out.message("stopped");
     Ok(())

@@ -31,6 +31,9 @@ pub struct WorkerArgs {
     /// Do not run the cron scheduler beside the worker (another node runs it).
     #[arg(long)]
     pub no_cron: bool,
+    /// Do not consume broker sources beside the worker (`ferry source`).
+    #[arg(long)]
+    pub no_sources: bool,
     /// The worker pool.
     #[command(flatten)]
     pub pool: PoolArgs,
@@ -147,35 +150,27 @@ pub fn stop_on_signal(config: &WorkerConfig) {
     });
 }
 
-/// `ferry worker`: a worker and, beside it, the cron scheduler (which runs only
-/// while this node holds the scheduler lease) and the `--metrics-addr`
-/// listener; all stop together.
-pub async fn work_with_cron(
+/// `ferry worker`: a worker and, beside it, the background triggers (the
+/// cron scheduler, which runs only while this node holds the scheduler lease,
+/// and the broker sources) and the `--metrics-addr` listener; all stop
+/// together.
+pub async fn work_with_triggers(
     ferry: &Ferry,
     out: &Output,
-    config: WorkerConfig,
+    mut config: WorkerConfig,
     pool: &PoolArgs,
-    with_cron: bool,
+    which: ferry::triggers::background::Background,
 ) -> Result<()> {
-    let scheduler = with_cron.then(|| {
-        tokio::spawn(ferry::triggers::cron::run_scheduler(
-            ferry.store().clone(),
-            ferry.modules().clone(),
-            config.shutdown.child_token(),
-        ))
-    });
+    let node = ferry::queue::node_name(config.name.as_deref());
+    config.name = Some(node.clone());
+    let background = ferry::triggers::background::start(ferry, which, &node, &config.shutdown);
     let metrics = pool
         .serve_metrics(ferry, config.shutdown.child_token())
         .await?;
     let result = work(ferry, out, config.clone()).await.map(|_| ());
     config.shutdown.cancel();
     metrics_stopped(metrics).await;
-    if let Some(scheduler) = scheduler
-        && let Err(e) = scheduler.await
-    {
-        // It gives its lease back before it ends.
-        tracing::error!("the cron scheduler ended abnormally: {e}");
-    }
+    background.stopped().await;
     result
 }
 

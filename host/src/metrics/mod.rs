@@ -13,8 +13,10 @@
 //! is the same whichever process is scraped.
 
 mod labels;
+mod sources;
 
 pub use labels::{JobOutcome, QueueDepth, Refusal};
+pub use sources::SourceMetrics;
 
 use labels::WebhookLabels;
 use labels::{InstanceLabels, JobLabels, MemoryLabels, ModuleLabels, OutboundLabels, QueueLabels};
@@ -69,6 +71,7 @@ struct Inner {
     webhooks: Family<WebhookLabels, Counter>,
     snoozes: Family<InstanceLabels, Counter>,
     rescues: Counter,
+    sources: sources::SourceMetrics,
 }
 
 impl Default for Metrics {
@@ -174,6 +177,7 @@ impl Metrics {
             "Jobs whose worker stopped (lease expired) put back in the queue by this process",
             rescues.clone(),
         );
+        let sources = sources::SourceMetrics::register(&mut registry);
         Metrics {
             inner: Arc::new(Inner {
                 registry,
@@ -190,6 +194,7 @@ impl Metrics {
                 webhooks,
                 snoozes,
                 rescues,
+                sources,
             }),
         }
     }
@@ -280,6 +285,11 @@ impl Metrics {
                 instance: instance.into(),
             })
             .inc();
+    }
+
+    /// The broker sources' metrics.
+    pub fn sources(&self) -> &SourceMetrics {
+        &self.inner.sources
     }
 
     /// `jobs` jobs whose lease expired were put back in the queue.

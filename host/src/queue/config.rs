@@ -83,6 +83,12 @@ impl WorkerStats {
     }
 }
 
+/// The name of this node: `given`, or `HOST-PID-XXXX`. Workers, leases and
+/// source statuses name the process with it.
+pub fn node_name(given: Option<&str>) -> String {
+    given.map(str::to_string).unwrap_or_else(default_name)
+}
+
 pub(super) fn default_name() -> String {
     let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
         .map(|h| h.trim().to_string())

@@ -20,7 +20,7 @@ mod run;
 mod worker;
 
 pub use channels::Channels;
-pub use config::{WorkerConfig, WorkerStats};
+pub use config::{WorkerConfig, WorkerStats, node_name};
 pub use executor::{Execution, Executor, TryFailure};
 pub use retry::backoff;
 pub use worker::run_worker;

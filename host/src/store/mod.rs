@@ -31,6 +31,7 @@ mod record_models;
 mod records;
 mod run_locks;
 mod secrets;
+mod sources;
 mod sql;
 mod steps;
 mod tokens;
@@ -61,6 +62,10 @@ pub use overview::{MinuteCount, StateCount};
 pub use pairs::{InstancePair, PairFilter, UNPAIR_ACTION};
 pub use profiles::{PROFILE_CREATE, PROFILE_EDIT, PROFILE_REMOVE, PROFILE_RUN, ProfileRow};
 pub use records::{FilterOp, RecordFilter, RecordRow};
+pub use sources::{
+    DeadLetterRow, Intake, IntakeOutcome, NewDeadLetter, NewSource, SourceRow, SourceStatusRow,
+    StatusReport,
+};
 pub(crate) use sql::DbConn;
 pub use sql::{DbRow, Dialect, now_ms, redact_url};
 pub use steps::{

@@ -12,8 +12,12 @@
 //! - [`webhook`]: calls of external systems, checked (size, token or HMAC
 //!   signature, JSON) before the module answers them.
 //! - [`button`]: manual runs with data (`ferry trigger`), always queued.
+//! - [`sources`]: messages of a broker (RabbitMQ, NATS, MQTT, a Redis stream,
+//!   PostgreSQL), each stored as a job before it is acknowledged.
 
+pub mod background;
 pub mod button;
 pub mod cron;
 pub mod record;
+pub mod sources;
 pub mod webhook;

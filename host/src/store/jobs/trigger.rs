@@ -24,10 +24,13 @@ pub enum Trigger {
     Cli,
     /// Another job: its guest enqueued it (`jobs.enqueue`).
     Job,
+    /// A message of a broker source (`ferry source`): RabbitMQ, NATS, MQTT,
+    /// a Redis stream or PostgreSQL.
+    Source,
 }
 
 /// Every trigger, in the order the console lists them.
-pub const TRIGGERS: [Trigger; 7] = [
+pub const TRIGGERS: [Trigger; 8] = [
     Trigger::Cron,
     Trigger::Webhook,
     Trigger::Button,
@@ -35,6 +38,7 @@ pub const TRIGGERS: [Trigger; 7] = [
     Trigger::Api,
     Trigger::Cli,
     Trigger::Job,
+    Trigger::Source,
 ];
 
 impl Trigger {
@@ -48,6 +52,7 @@ impl Trigger {
             Trigger::Api => "api",
             Trigger::Cli => "cli",
             Trigger::Job => "job",
+            Trigger::Source => "source",
         }
     }
 
@@ -58,7 +63,7 @@ impl Trigger {
             .find(|t| t.as_str() == s)
             .ok_or_else(|| {
                 Error::Invalid(format!(
-                    "unknown trigger `{s}` (cron, webhook, button, event, api, cli, job)"
+                    "unknown trigger `{s}` (cron, webhook, button, event, api, cli, job, source)"
                 ))
             })
     }
