@@ -1,6 +1,7 @@
 //! Operating a Ferry installation: jobs (list, show, requeue, cancel, stop,
 //! done, one or a filtered set), logs (job lines, transmissions, audit), the
-//! overview, modules, cron schedules, checkpoints, links, backend instances, buttons, job profiles, health, conflicts and their policies,
+//! overview, modules, cron schedules, checkpoints, links, backend instances, buttons, job profiles, broker sources and
+//! their dead letters, health, conflicts and their policies,
 //! couples of external ids. Defined once here and used by the
 //! CLI (`ferry jobs …`), by the admin HTTP API of `ferry serve` and, through
 //! that API, by the CLI in remote mode (`--server URL`).
@@ -21,6 +22,7 @@ mod overview;
 mod pairs;
 mod profiles;
 mod remote;
+mod sources;
 mod types;
 mod views;
 
@@ -32,8 +34,10 @@ pub use types::{
     StepInfo, StepWarningInfo, StepWarnings, TokenRequest,
 };
 pub use views::{
-    BulkOutcome, Cleared, CronSchedule, FAILED_WINDOW_MS, InstanceQuery, MAX_BULK, MAX_ENTRIES,
-    MAX_LINKS, ModuleInfo, ModuleVersion, OVERVIEW_JOBS, Overview, RunningJob, Skipped,
+    BODY_PREVIEW, BulkOutcome, Cleared, CronSchedule, DeadLetterInfo, DeadLetterQuery,
+    FAILED_WINDOW_MS, InstanceQuery, MAX_BULK, MAX_DEAD_LETTERS, MAX_ENTRIES, MAX_LINKS,
+    ModuleInfo, ModuleVersion, OVERVIEW_JOBS, Overview, Replayed, RunningJob, Skipped,
+    SourceAction,
 };
 
 use crate::Ferry;

@@ -1,10 +1,11 @@
 //! The wire format of the operators' views and bulk actions (overview,
-//! bulk outcome, modules, cron schedules, cleared checkpoints) and their
+//! bulk outcome, modules, cron schedules, cleared checkpoints, dead letters) and their
 //! bounds, kept apart from the operations so that clients name them alone.
 
 use super::types::{JobAction, Snooze, StepInfo};
 use crate::store::{JobRow, MinuteCount, StateCount};
 use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 
 /// Most jobs one bulk action takes: past it the filter must be narrowed.
 pub const MAX_BULK: u32 = 10_000;
@@ -149,3 +150,71 @@ pub struct InstanceQuery {
 
 /// Most transmissions or audit entries one list returns, whatever was asked.
 pub const MAX_ENTRIES: u32 = 1_000;
+
+/// Most dead letters one listing returns.
+pub const MAX_DEAD_LETTERS: u32 = 1_000;
+/// Bytes of a dead letter's body a listing shows.
+pub const BODY_PREVIEW: usize = 1_024;
+
+/// Which dead letters to list: `GET /api/dead-letters?…`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct DeadLetterQuery {
+    /// Only those of this instance's source…
+    #[serde(default)]
+    pub instance: Option<String>,
+    /// …of this listener (both or neither).
+    #[serde(default)]
+    pub listener: Option<String>,
+    /// Replayed ones too.
+    #[serde(default)]
+    pub replayed: bool,
+    /// At most this many, newest first (default 100, at most 1 000).
+    #[serde(default)]
+    pub limit: Option<u32>,
+}
+
+/// A dead letter as operators see it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeadLetterInfo {
+    /// Id (what `replay` takes).
+    pub id: i64,
+    /// The source: `INSTANCE/LISTENER`.
+    pub source: String,
+    /// The message's id at its broker.
+    pub message_id: String,
+    /// Its content type.
+    pub content_type: Option<String>,
+    /// Its metadata (subject, headers).
+    pub headers: Map<String, Value>,
+    /// The start of its body, as text (invalid UTF-8 replaced).
+    pub body_preview: String,
+    /// The size its body had.
+    pub body_size: i64,
+    /// Why it did not become a job.
+    pub reason: String,
+    /// When, ms.
+    pub created_at: i64,
+    /// When it was replayed, ms.
+    pub replayed_at: Option<i64>,
+    /// The job its replay made.
+    pub replay_job_id: Option<i64>,
+}
+
+/// The job a replayed dead letter became.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Replayed {
+    /// The dead letter.
+    pub dead_letter: i64,
+    /// Its new job.
+    pub job: i64,
+}
+
+/// Pausing or resuming a source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SourceAction {
+    /// Stop taking messages (the broker keeps them).
+    Pause,
+    /// Take them again.
+    Resume,
+}

@@ -15,6 +15,7 @@ mod output;
 mod profile;
 mod secret;
 mod serve;
+mod source;
 mod telemetry;
 mod terminal;
 mod token;
@@ -75,6 +76,10 @@ enum Command {
     /// Cron schedules of the backend instances: list them, change or switch one off.
     #[command(subcommand)]
     Cron(cron::CronCommand),
+    /// Broker sources: bind a listener to RabbitMQ, NATS, MQTT, a Redis
+    /// stream or PostgreSQL; list, pause, resume, remove; dead letters.
+    #[command(subcommand)]
+    Source(source::SourceCommand),
     /// Cursors of a backend instance (how far its jobs read each stream): list, set, clear.
     #[command(subcommand)]
     Cursors(cursors::CursorsCommand),
@@ -358,6 +363,7 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Serve(args) => serve::run(globals, &out, args).await?,
         Command::Trigger(args) => trigger::run(globals, &out, args).await?,
         Command::Cron(command) => cron::run(globals, &out, command).await?,
+        Command::Source(command) => source::run(globals, &out, command).await?,
         Command::Records {
             model,
             set: Some(values),

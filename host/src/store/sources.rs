@@ -7,11 +7,11 @@ use super::Store;
 use super::jobs::NewJob;
 use super::sql::now_ms;
 use crate::error::{Error, Result};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 /// A stored source.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SourceRow {
     /// Id.
     pub id: i64,
@@ -121,7 +121,7 @@ pub struct DeadLetterRow {
 }
 
 /// What one node's consumer of a source reports.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SourceStatusRow {
     /// Source id.
     pub source_id: i64,

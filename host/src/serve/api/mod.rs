@@ -23,6 +23,7 @@ mod logs;
 mod manage;
 mod openapi;
 mod reply;
+mod sources;
 mod table;
 
 use super::app::App;

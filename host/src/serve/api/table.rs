@@ -3,7 +3,7 @@
 //! document (`GET /api/openapi.json`) are both made from it, so that neither
 //! can name a route the other lacks.
 
-use super::{catalog, jobs, logs, manage};
+use super::{catalog, jobs, logs, manage, sources};
 use crate::serve::app::App;
 use crate::serve::auth::{Gate, gate};
 use crate::tokens::Role;
@@ -84,6 +84,8 @@ api_routes! {
     Viewer get "/api/instances/{name}/cursors" => manage::cursors, "Cursors of an instance";
     Viewer get "/api/profiles" => manage::profiles, "Job profiles";
     Viewer get "/api/profiles/{name}" => manage::profile, "One job profile";
+    Viewer get "/api/sources" => sources::sources, "Broker sources with what each node reports (state, lag, counts, errors)";
+    Viewer get "/api/dead-letters" => sources::dead_letters, "Messages that did not become jobs, newest first (instance, listener, replayed, limit)";
     Developer post "/api/jobs/{id}/{action}" => jobs::act, "Requeue, cancel, stop, done, pause or resume a job";
     Developer post "/api/jobs/bulk/{action}" => jobs::act_many, "Requeue or cancel every job a filter (the body, JSON) matches, at most 10 000";
     Developer delete "/api/checkpoints" => catalog::clear_all_checkpoints, "Clear every checkpoint";
@@ -97,6 +99,10 @@ api_routes! {
     Developer post "/api/profiles/{name}/run" => manage::run_profile, "Run a job profile (body: one-off overrides)";
     Developer put "/api/instances/{name}/cursors/{cursor}" => manage::set_cursor, "Set a cursor (body: its value, JSON)";
     Developer delete "/api/instances/{name}/cursors/{cursor}" => manage::clear_cursor, "Clear a cursor";
+    Developer post "/api/sources" => sources::add_source, "Bind a listener of an instance to a broker (instance, listener, kind, settings, max_pending)";
+    Developer post "/api/sources/{instance}/{listener}/{action}" => sources::source_action, "Pause or resume a source";
+    Developer delete "/api/sources/{instance}/{listener}" => sources::remove_source, "Remove a source and its dead letters";
+    Developer post "/api/dead-letters/{id}/replay" => sources::replay, "Replay a dead letter as a job";
     Manager get "/api/secrets" => manage::all_secrets, "Names of every instance's secrets";
     Manager get "/api/instances/{name}/secrets" => manage::secrets, "Names of an instance's secrets";
     Manager put "/api/instances/{name}/secrets/{secret}" => manage::set_secret, "Set a secret (body: its value, text)";

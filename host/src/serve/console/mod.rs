@@ -15,6 +15,7 @@ mod jobs;
 mod overview;
 mod page;
 pub(crate) mod session;
+mod sources;
 
 use super::app::App;
 use axum::Router;
@@ -42,6 +43,12 @@ pub(super) fn routes(_app: &App) -> Router<App> {
         .route("/checkpoints/clear", post(catalog::clear_checkpoints))
         .route("/links", get(catalog::links))
         .route("/logs", get(catalog::logs))
+        .route("/sources", get(sources::page))
+        .route(
+            "/sources/{instance}/{listener}/{action}",
+            post(sources::act),
+        )
+        .route("/dead-letters/{id}/replay", post(sources::replay))
         .route("/profiles", get(instances::profiles))
         .route("/profiles/{name}/run", post(instances::run_profile))
         .route("/assets/console.css", get(css))

@@ -28,7 +28,7 @@ pub(super) struct Nav {
 }
 
 /// The pages of the menu: path, label, key.
-pub(super) const MENU: [(&str, &str, &str); 10] = [
+pub(super) const MENU: [(&str, &str, &str); 11] = [
     ("/", "Overview", "overview"),
     ("/jobs", "Jobs", "jobs"),
     ("/instances", "Instances", "instances"),
@@ -38,6 +38,7 @@ pub(super) const MENU: [(&str, &str, &str); 10] = [
     ("/checkpoints", "Checkpoints", "checkpoints"),
     ("/links", "Links", "links"),
     ("/profiles", "Profiles", "profiles"),
+    ("/sources", "Sources", "sources"),
     ("/logs", "Logs", "logs"),
 ];
 

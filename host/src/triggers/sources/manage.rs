@@ -9,7 +9,7 @@ use crate::audit;
 use crate::error::{Error, Result};
 use crate::install::Modules;
 use crate::store::{DeadLetterRow, NewSource, SourceRow, SourceStatusRow, Store};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Audit action: a source was added.
 pub const SOURCE_ADD: &str = "source.add";
@@ -22,8 +22,8 @@ pub const SOURCE_RESUME: &str = "source.resume";
 /// Audit action: a dead letter was replayed.
 pub const DEAD_LETTER_REPLAY: &str = "source.replay";
 
-/// A source to add.
-#[derive(Debug, Clone)]
+/// A source to add (`POST /api/sources`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SourceSpec {
     /// Backend instance.
     pub instance: String,
@@ -34,43 +34,44 @@ pub struct SourceSpec {
     /// Settings of the type.
     pub settings: SourceSettings,
     /// Back-pressure limit (default [`super::DEFAULT_MAX_PENDING`]).
+    #[serde(default)]
     pub max_pending: Option<i64>,
 }
 
 /// A source with what its consumers report.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SourceView {
     /// The source.
     #[serde(flatten)]
     pub source: SourceRow,
+    /// A one-word summary (see [`summary`]).
+    pub state: String,
     /// One row per node that consumed it (the newest report of each).
     pub nodes: Vec<SourceStatusRow>,
     /// Dead letters not replayed.
     pub dead_letters: i64,
 }
 
-impl SourceView {
-    /// A one-word summary: `paused` (by an operator), else the best state a
-    /// node reports (`connected` over `paused`, `standby`, `connecting`,
-    /// `failed`), or `idle` when no node runs it.
-    pub fn state(&self) -> &str {
-        if self.source.paused {
-            return "paused";
-        }
-        const ORDER: [&str; 6] = [
-            "connected",
-            "paused",
-            "connecting",
-            "failed",
-            "standby",
-            "stopped",
-        ];
-        ORDER
-            .iter()
-            .find(|s| self.nodes.iter().any(|n| n.state == **s))
-            .copied()
-            .unwrap_or("idle")
+/// A one-word summary of a source: `paused` (by an operator), else the best
+/// state a node reports (`connected` over `paused`, `connecting`, `failed`,
+/// `standby`), or `idle` when no node runs it.
+pub fn summary(source: &SourceRow, nodes: &[SourceStatusRow]) -> &'static str {
+    const ORDER: [&str; 6] = [
+        "connected",
+        "paused",
+        "connecting",
+        "failed",
+        "standby",
+        "stopped",
+    ];
+    if source.paused {
+        return "paused";
     }
+    ORDER
+        .iter()
+        .find(|s| nodes.iter().any(|n| n.state == **s))
+        .copied()
+        .unwrap_or("idle")
 }
 
 /// Add a source: the instance and its listener must exist, the settings fit
@@ -124,18 +125,22 @@ pub async fn list(store: &Store) -> Result<Vec<SourceView>> {
         .sources()
         .await?
         .into_iter()
-        .map(|source| SourceView {
-            nodes: statuses
+        .map(|source| {
+            let nodes: Vec<SourceStatusRow> = statuses
                 .iter()
                 .filter(|s| s.source_id == source.id)
                 .cloned()
-                .collect(),
-            dead_letters: dead
-                .iter()
-                .find(|(id, _)| *id == source.id)
-                .map(|(_, n)| *n)
-                .unwrap_or_default(),
-            source,
+                .collect();
+            SourceView {
+                state: summary(&source, &nodes).into(),
+                nodes,
+                dead_letters: dead
+                    .iter()
+                    .find(|(id, _)| *id == source.id)
+                    .map(|(_, n)| *n)
+                    .unwrap_or_default(),
+                source,
+            }
         })
         .collect())
 }
