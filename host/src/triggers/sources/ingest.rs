@@ -5,12 +5,14 @@
 //! [`Ingest::take`] returns.
 
 use super::listener::BoundListener;
-use crate::error::Result;
+use crate::backend::{BackendKey, Module};
+use crate::error::{Error, Result};
 use crate::install::Modules;
 use crate::manifest::MetadataField;
-use crate::store::{Intake, IntakeOutcome, NewDeadLetter, NewJob, SourceRow, Store, Trigger};
+use crate::store::{Intake, IntakeOutcome, NewDeadLetter, NewJob, Pin, SourceRow, Store, Trigger};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// Most of a refused body kept in its dead letter: enough to see what it
 /// was, not a copy of every oversized message.
@@ -86,14 +88,19 @@ impl Ingest {
     /// this returns `Ok`, every message is stored (or was before) and may be
     /// acknowledged; on `Err` none is, and none may be.
     pub async fn take(&self, messages: &[Message]) -> Result<Taken> {
-        let mut intakes = Vec::with_capacity(messages.len());
-        for message in messages {
-            let intake = match self.job_of(message) {
-                Ok(job) => Intake::Job(Box::new(self.modules.pinned(&job).await?)),
-                Err(reason) => Intake::Dead(dead_letter(message, reason)),
-            };
-            intakes.push((message.id.clone(), intake));
-        }
+        // The module that runs the job is looked up once per batch (an
+        // upgrade takes effect at the next batch), not once per message.
+        let module = self.job_module().await?;
+        let intakes: Vec<(String, Intake)> = messages
+            .iter()
+            .map(|message| {
+                let intake = match self.job_of(message, &module) {
+                    Ok(job) => Intake::Job(Box::new(job)),
+                    Err(reason) => Intake::Dead(dead_letter(message, reason)),
+                };
+                (message.id.clone(), intake)
+            })
+            .collect();
         let outcomes = self.store.take_messages(self.source.id, &intakes).await?;
         let mut taken = Taken::default();
         for outcome in outcomes {
@@ -106,14 +113,35 @@ impl Ingest {
         Ok(taken)
     }
 
-    /// The job `message` becomes, or why it cannot become one.
-    pub fn job_of(&self, message: &Message) -> std::result::Result<NewJob, String> {
+    /// The module that answers the listener's job now, along the instance's
+    /// backend chain.
+    pub async fn job_module(&self) -> Result<Arc<Module>> {
+        let instance = self.store.instance(&self.source.instance).await?;
+        let key = BackendKey::parse(&instance.backend).map_err(Error::Invalid)?;
+        Ok(self
+            .modules
+            .current()
+            .resolve_job(&key, &self.listener.decl.job)?
+            .module)
+    }
+
+    /// The job `message` becomes, run by `module` (pinned to it, its
+    /// payload checked against the job's parameters), or why it cannot
+    /// become one.
+    pub fn job_of(
+        &self,
+        message: &Message,
+        module: &Module,
+    ) -> std::result::Result<NewJob, String> {
         let payload = payload_of(&self.listener, &self.source.name(), message)?;
         let decl = &self.listener.decl;
         let mut job = NewJob::new(&self.source.instance, &decl.job, &Value::Object(payload));
-        crate::backend::checked_payload(&self.listener.module, &decl.job, &job.payload)
-            .map(|checked| job.payload = checked)
+        job.payload = crate::backend::checked_payload(module, &decl.job, &job.payload)
             .map_err(|e| e.to_string())?;
+        job.pin = Some(Pin {
+            module: module.name().to_string(),
+            hash: module.content_hash.clone(),
+        });
         if let Some(p) = decl.priority {
             job.priority = i64::from(p);
         }

@@ -1,11 +1,10 @@
 //! The listeners of a backend instance: `[[listener]]` declarations found
 //! along its backend chain (a child's listener hides a parent's of the same
-//! name), with the module that implements each one's job.
+//! name).
 
-use crate::backend::{BackendKey, Module, Registry};
+use crate::backend::{BackendKey, Registry};
 use crate::error::{Error, Result};
 use crate::manifest::ListenerDecl;
-use std::sync::Arc;
 
 /// A listener of a backend, ready to map messages.
 #[derive(Debug, Clone)]
@@ -14,16 +13,13 @@ pub struct BoundListener {
     pub declared_by: String,
     /// The declaration.
     pub decl: ListenerDecl,
-    /// The module that implements its job (its parameters check payloads).
-    pub module: Arc<Module>,
 }
 
 /// Every listener of a backend on `backend`, nearest module first.
 pub fn listeners(registry: &Registry, backend: &str) -> Result<Vec<BoundListener>> {
     let key = BackendKey::parse(backend).map_err(Error::Invalid)?;
-    let chain = registry.chain(&key);
     let mut found: Vec<BoundListener> = Vec::new();
-    for at in &chain {
+    for at in &registry.chain(&key) {
         let Some(module) = registry.module_at(at) else {
             continue;
         };
@@ -31,16 +27,9 @@ pub fn listeners(registry: &Registry, backend: &str) -> Result<Vec<BoundListener
             if found.iter().any(|l| l.decl.name == decl.name) {
                 continue;
             }
-            // The job runs where the chain first implements it.
-            let runner = chain
-                .iter()
-                .filter_map(|k| registry.module_at(k))
-                .find(|m| m.description.jobs.iter().any(|j| j.name == decl.job))
-                .unwrap_or(module);
             found.push(BoundListener {
                 declared_by: module.name().to_string(),
                 decl: decl.clone(),
-                module: runner.clone(),
             });
         }
     }

@@ -30,10 +30,10 @@ pub async fn replay(store: &Store, modules: &Modules, id: i64) -> Result<i64> {
     let instance = store.instance(&source.instance).await?;
     let bound = listener::find(&modules.current(), &instance.backend, &source.listener)?;
     let ingest = Ingest::new(store.clone(), modules.clone(), source, bound);
+    let module = ingest.job_module().await?;
     let job = ingest
-        .job_of(&message_of(&dead))
+        .job_of(&message_of(&dead), &module)
         .map_err(|reason| Error::Invalid(format!("dead letter {id} is still refused: {reason}")))?;
-    let job = modules.pinned(&job).await?;
     store.replay_dead_letter(id, &job).await
 }
 

@@ -6,15 +6,9 @@ fn listener(toml: &str) -> BoundListener {
         "[module]\nname = \"m\"\nversion = \"1.0.0\"\n[[backend]]\nname = \"shop\"\n{toml}"
     ))
     .unwrap();
-    let decl = manifest.listeners[0].clone();
     BoundListener {
         declared_by: "m".into(),
-        decl,
-        module: std::sync::Arc::new(crate::backend::Module {
-            manifest,
-            description: Default::default(),
-            content_hash: String::new(),
-        }),
+        decl: manifest.listeners[0].clone(),
     }
 }
 
