@@ -13,6 +13,8 @@ use tempfile::TempDir;
 
 pub use ferry::demo::{drain, enqueue_import, shop_params, start_shop};
 
+pub mod brokers;
+
 /// Build an example connector once per test binary.
 pub fn built(name: &str) -> Built {
     static BUILT: OnceLock<Mutex<HashMap<String, Built>>> = OnceLock::new();
