@@ -191,6 +191,7 @@ impl Feed {
                 Some(why) => {
                     if self.status.state() != "paused" {
                         tracing::info!(source = %self.source.name(), "paused: {why}");
+                        self.metrics.sources().connected(&self.source.name(), false);
                     }
                     self.status.set("paused", Some(why));
                     tokio::select! {
