@@ -106,22 +106,35 @@ pub async fn assert_each_message_once_and_done(ferry: &Ferry, n: u64) {
     assert_eq!(jobs.len() as u64, n, "jobs stored");
 }
 
+/// How far `ferry` is: jobs stored plus jobs done (grows while messages are
+/// taken and while jobs run).
+async fn progress(ferry: &Ferry) -> u64 {
+    let jobs = lab_jobs(ferry).await;
+    let done = jobs.iter().filter(|j| j.state == JobState::Done).count();
+    (jobs.len() + done) as u64
+}
+
 /// Run `ferry worker` processes on `dir`/`ferry` (which consume the sources
-/// and run the jobs), killing each with SIGKILL at a random point `rounds`
-/// times while `published` is false or messages wait, then one last worker
-/// until every one of `n` messages is a done job.
+/// and run the jobs), killing each with SIGKILL `rounds` times, each time at
+/// a random point after it made some progress (took messages or ran jobs),
+/// then one last worker until every one of `n` messages is a done job.
 pub async fn kill_nine_rounds(dir: &std::path::Path, ferry: &Ferry, rounds: usize, n: u64) {
     for round in 0..rounds {
         let mut worker = spawn_worker(dir, ferry, &["--concurrency", "4"]);
-        // Let it take some messages, then kill it without warning.
-        let before = lab_jobs(ferry).await.len();
+        // Let it take some messages or run some jobs, then kill it without warning.
+        let before = progress(ferry).await;
         let wait = Duration::from_millis(300 + fastrand::u64(..1_200));
         let start = std::time::Instant::now();
-        while start.elapsed() < wait || lab_jobs(ferry).await.len() == before {
+        loop {
+            let now = progress(ferry).await;
+            let finished = now >= 2 * n;
+            if finished || (start.elapsed() >= wait && now > before) {
+                break;
+            }
             if start.elapsed() > Duration::from_secs(60) {
                 break;
             }
-            tokio::time::sleep(Duration::from_millis(50)).await;
+            tokio::time::sleep(Duration::from_millis(20)).await;
         }
         worker.kill().expect("kill -9");
         let _ = worker.wait();

@@ -2,8 +2,9 @@
 //! NATS, Mosquitto, Redis, PostgreSQL): messages in, exactly one job each,
 //! through `kill -9`, bad messages and brokers that go away.
 
-// Until every type has its tests, some helpers have no caller.
-#[allow(dead_code)]
+mod behaviour;
 mod harness;
 mod observed;
 mod operators;
+mod postgres;
+mod redis;
