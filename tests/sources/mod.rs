@@ -5,4 +5,6 @@
 // Until every type has its tests, some helpers have no caller.
 #[allow(dead_code)]
 mod harness;
+mod mqtt;
 mod operators;
+mod rabbitmq;
