@@ -75,6 +75,8 @@ pub async fn bad_messages_become_dead_letters(
 ) {
     let (_dir, ferry, _source) = lab_with_source(kind, settings.clone()).await;
     let stop = run_sources(&ferry);
+    // An MQTT broker keeps messages only for a session that subscribed.
+    wait_connected(&ferry).await;
     let mut bad = vec![
         (Outgoing::body("this is not JSON"), "JSON"),
         (Outgoing::body(r#"{"m": 1}"#), "`n`"),
@@ -135,6 +137,7 @@ pub async fn reconnects_when_the_broker_goes_away(
     let proxied = through(&proxy.address);
     let (_dir, ferry, _source) = lab_with_source(kind, proxied).await;
     let stop = run_sources(&ferry);
+    wait_connected(&ferry).await;
     let half = MESSAGES / 2;
     publish(kind, &settings, subject, &numbered(0..half))
         .await

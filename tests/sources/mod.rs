@@ -4,7 +4,9 @@
 
 mod behaviour;
 mod harness;
+mod mqtt;
 mod observed;
 mod operators;
 mod postgres;
+mod rabbitmq;
 mod redis;

@@ -32,6 +32,7 @@
 //! reconnect.
 
 mod feed;
+mod fetch;
 mod ingest;
 pub mod listener;
 pub mod manage;
