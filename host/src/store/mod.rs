@@ -23,6 +23,7 @@ mod jobs;
 mod leases;
 mod links;
 mod modules;
+mod outbox;
 mod overview;
 mod pairs;
 mod profiles;
@@ -58,6 +59,8 @@ pub use jobs::{
 };
 pub use links::{LinkFilter, LinkRow, PairRow, SyncedAt};
 pub use modules::{BackendInstance, InstalledModule, SubscriptionRow};
+pub(crate) use outbox::headers_json as outbox_headers_json;
+pub use outbox::{OutboxFilter, OutboxRow, OutboxWrite, TopicRow};
 pub use overview::{MinuteCount, StateCount};
 pub use pairs::{InstancePair, PairFilter, UNPAIR_ACTION};
 pub use profiles::{PROFILE_CREATE, PROFILE_EDIT, PROFILE_REMOVE, PROFILE_RUN, ProfileRow};

@@ -38,6 +38,9 @@ pub struct Completion {
     /// Cursors the run set, written in the transaction that marks the job
     /// done, and only if it does (its lease still held).
     pub cursors: Vec<CursorWrite>,
+    /// Messages the run published: written to the outbox in the same
+    /// transaction, and only if the job is marked done.
+    pub messages: Vec<crate::store::OutboxWrite>,
 }
 
 /// A cursor value staged by a job, written with its completion (see

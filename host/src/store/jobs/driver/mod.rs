@@ -120,6 +120,18 @@ fn cursor_writes<'a>(done: &'a [Completion], written: &[i64]) -> Vec<(i64, &'a C
     out
 }
 
+/// The completions of `done` that were `written` and published messages,
+/// in the batch's order (a fenced completion publishes nothing).
+fn published<'a>(done: &'a [Completion], written: &[i64]) -> Vec<&'a Completion> {
+    if done.iter().all(|c| c.messages.is_empty()) {
+        return Vec::new();
+    }
+    let written: HashSet<i64> = written.iter().copied().collect();
+    done.iter()
+        .filter(|c| !c.messages.is_empty() && written.contains(&c.id))
+        .collect()
+}
+
 /// The jobs of `done` whose id is not among `written`.
 fn fenced(done: &[Completion], written: &[i64]) -> Vec<i64> {
     if written.len() == done.len() {
@@ -148,6 +160,7 @@ mod tests {
                 name: "s".into(),
                 value: value.into(),
             }],
+            messages: Vec::new(),
         }
     }
 
