@@ -4,27 +4,12 @@
 //! instance's published messages (and its `meta` and `blobs` stores) go.
 
 use super::Store;
+use super::jobs::OutboxWrite;
 use super::sql::{DbConn, DbRow, now_ms};
 use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use sqlx::Row;
-
-/// A message a run published, staged until its job commits.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OutboxWrite {
-    /// Backend instance.
-    pub instance: String,
-    /// Topic (checked: `crate::manifest` topics).
-    pub topic: String,
-    /// Ordering key: messages of one key are sent in order. The topic when
-    /// the guest gave none.
-    pub key: String,
-    /// Body.
-    pub payload: Vec<u8>,
-    /// Headers, in the order given.
-    pub headers: Vec<(String, String)>,
-}
 
 /// A stored outbox message.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -129,21 +114,12 @@ fn outbox_row(row: &DbRow) -> Result<OutboxRow> {
     })
 }
 
-/// Headers are stored as a JSON array of `[name, value]` pairs inside an
-/// object `{"h": [...]}` so that names may repeat and keep their order.
-pub(crate) fn headers_json(headers: &[(String, String)]) -> String {
-    serde_json::json!({ "h": headers }).to_string()
-}
-
 fn headers_of(stored: Map<String, Value>) -> Vec<(String, String)> {
     stored
         .get("h")
         .and_then(|h| serde_json::from_value(h.clone()).ok())
         .unwrap_or_default()
 }
-
-const INSERT_OUTBOX: &str = "INSERT INTO outbox (instance, topic, msg_key, payload, headers, job_id, created_at) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7)";
 
 impl Store {
     /// Write the messages a run published, in the caller's write
@@ -153,20 +129,7 @@ impl Store {
         messages: &[OutboxWrite],
         job_id: Option<i64>,
     ) -> Result<()> {
-        let now = now_ms();
-        for m in messages {
-            sqlx::query(INSERT_OUTBOX)
-                .bind(&m.instance)
-                .bind(&m.topic)
-                .bind(&m.key)
-                .bind(m.payload.clone())
-                .bind(headers_json(&m.headers))
-                .bind(job_id)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
-        }
-        Ok(())
+        super::jobs::write_outbox(tx, messages, job_id).await
     }
 
     /// Write messages published outside a job, at once.

@@ -78,11 +78,7 @@ async fn insert_outbox(tx: &mut sqlx::PgConnection, c: &Completion) -> Result<()
                 .map(|w| w.payload.clone())
                 .collect::<Vec<Vec<u8>>>(),
         )
-        .bind(
-            m.iter()
-                .map(|w| crate::store::outbox_headers_json(&w.headers))
-                .collect::<Vec<_>>(),
-        )
+        .bind(m.iter().map(|w| w.headers_json()).collect::<Vec<_>>())
         .bind(m.iter().map(|_| c.id).collect::<Vec<i64>>())
         .bind(now_ms())
         .execute(&mut *tx)

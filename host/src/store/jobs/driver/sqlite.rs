@@ -194,7 +194,7 @@ impl SqliteDriver {
                     .await?;
             }
             for c in published(done, &written) {
-                crate::store::Store::add_outbox_in(&mut tx, &c.messages, Some(c.id)).await?;
+                super::write_outbox(&mut tx, &c.messages, Some(c.id)).await?;
             }
         }
         tx.commit().await?;
