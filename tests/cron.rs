@@ -127,6 +127,7 @@ async fn a_schedule_enqueues_at_its_tick_and_never_twice_in_flight() {
         started_at: now_ms(),
         progress: None,
         cursors: Vec::new(),
+        messages: Vec::new(),
     };
     assert!(
         store

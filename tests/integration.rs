@@ -34,6 +34,7 @@ mod steps;
 mod steps_run;
 mod sync_state;
 mod telemetry;
+mod topics;
 mod triggers;
 mod two_way;
 mod webhooks;

@@ -58,6 +58,7 @@ async fn a_job_whose_worker_died_is_run_again_when_its_lease_expires() {
         started_at: now_ms(),
         progress: None,
         cursors: Vec::new(),
+        messages: Vec::new(),
     };
     assert_eq!(
         ferry

@@ -64,6 +64,7 @@ async fn commit(
         warnings,
         writes,
         cursors: &[],
+        messages: &[],
     };
     ferry
         .store()
@@ -179,6 +180,7 @@ async fn a_chunk_whose_claim_was_lost_or_whose_write_fails_stores_nothing() {
         warnings: &warned,
         writes: &[product(2), missing],
         cursors: &[],
+        messages: &[],
     };
     assert!(store.commit_chunk(&c, &|_| Vec::new()).await.is_err());
 

@@ -277,6 +277,7 @@ impl Executor for SettingCursors {
                     name: "import:product".into(),
                     value: payload["n"].to_string(),
                 }],
+                messages: Vec::new(),
             }
         })
     }
@@ -365,6 +366,7 @@ async fn a_completion_after_a_lost_lease_does_not_move_the_cursor() {
             name: "import:order".into(),
             value: value.to_string(),
         }],
+        messages: Vec::new(),
     };
     // The first worker's late completion matches no row: no cursor either.
     let fenced = store

@@ -142,6 +142,7 @@ pub mod http;
 pub mod job;
 pub mod links;
 pub mod mapper;
+pub mod messaging;
 pub mod step;
 pub mod unit;
 pub mod webhook;

@@ -69,6 +69,7 @@ impl FerryExecutor {
         let mut lock_contended = false;
         let mut remote_asked_to_wait = false;
         let mut cursors = Vec::new();
+        let mut messages = Vec::new();
         let limits = ferry.engine().config().limits.clone();
         let outcome = match self.instance(&job.instance).await {
             Err(e) => Err(Failure::from(e)),
@@ -99,6 +100,7 @@ impl FerryExecutor {
                             // Taken whatever the outcome: the queue commits
                             // them with a completion, never with a failure.
                             cursors = scope.states.cursors.take(&scope.instance.name);
+                            messages = scope.states.messaging.take();
                             result
                         }
                     }
@@ -121,6 +123,7 @@ impl FerryExecutor {
             lock_contended,
             snooze_cap: remote_asked_to_wait.then_some(limits.max_snooze),
             cursors,
+            messages,
         }
     }
 }

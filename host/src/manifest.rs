@@ -7,6 +7,6 @@ pub use ferry_manifest::{
     CredentialDecl, CronDecl, DEFAULT_SIGNATURE_HEADER, DEFAULT_TOKEN_HEADER, EventSource,
     FieldCondition, HostMatch, HostRule, ListenerDecl, Manifest, MetadataField, ModuleInfo,
     ParamDecl, PathMatch, Presentation, RECORD_EVENT_PREFIX, Schedule, SubscriptionDecl,
-    TIMED_EVENT, Target, WebhookAuth, WebhookContent, WebhookDecl, WorkDirDecl, is_record_event,
-    op_text, valid_name,
+    TIMED_EVENT, Target, TopicPattern, WebhookAuth, WebhookContent, WebhookDecl, WorkDirDecl,
+    check_topic, is_record_event, op_text, valid_name,
 };

@@ -1,11 +1,13 @@
 //! `[capabilities]`: what a module may reach: hosts (`allowed_hosts`, whose
 //! grammar is in [`crate::host_rules`]), secrets, sealed credentials
-//! ([`crate::credentials`]), a work directory.
+//! ([`crate::credentials`]), a work directory, topics to publish to
+//! ([`crate::topics`]).
 
 use crate::credentials::{Credential, CredentialDecl};
 use crate::host_rules::{HostRule, render};
 use crate::names::check_secret_name;
 use crate::params::ParamDecl;
+use crate::topics::TopicPattern;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
@@ -34,6 +36,10 @@ pub struct Capabilities {
     /// stays sealed; prefer a credential when the value only goes into requests.
     #[serde(default)]
     pub reveal: Vec<String>,
+    /// Topics the module may publish to (`messaging.publish`): patterns of
+    /// [`crate::topics`] (`order.*`, `order.>`). None by default.
+    #[serde(default)]
+    pub publish: Vec<String>,
 }
 
 /// `[capabilities.work_dir]`.
@@ -59,6 +65,10 @@ impl Capabilities {
                 return Err(format!("{at}: listed twice"));
             }
         }
+        for (i, pattern) in self.publish.iter().enumerate() {
+            TopicPattern::parse(pattern)
+                .map_err(|e| format!("[capabilities] publish[{i}] = {pattern:?}: {e}"))?;
+        }
         let mut names = std::collections::BTreeSet::new();
         for (i, c) in self.credentials.iter().enumerate() {
             let at = format!("[[capabilities.credential]] #{i} `{}`", c.name);
@@ -79,6 +89,15 @@ impl Capabilities {
             rendered.map_err(|e| format!("[capabilities] allowed_hosts[{i}] = {entry:?}: {e}"))?;
         }
         Ok(())
+    }
+
+    /// The patterns of `publish` (checked at install: one that does not
+    /// parse is left out).
+    pub fn publish_patterns(&self) -> Vec<TopicPattern> {
+        self.publish
+            .iter()
+            .filter_map(|p| TopicPattern::parse(p).ok())
+            .collect()
     }
 
     /// The rules of `allowed_hosts` for an instance with these params; entries

@@ -29,6 +29,7 @@ pub mod names;
 pub mod params;
 pub mod registry;
 pub mod subscription;
+pub mod topics;
 pub mod webhook_call;
 pub mod webhooks;
 
@@ -51,6 +52,7 @@ pub use subscription::{
     After, AfterDecl, Conditions, EventSource, FieldCondition, FilterOp, RECORD_EVENT_PREFIX,
     SubscriptionDecl, TIMED_EVENT, is_record_event, op_text,
 };
+pub use topics::{TopicPattern, check_topic};
 pub use webhooks::{
     DEFAULT_SIGNATURE_HEADER, DEFAULT_TOKEN_HEADER, WebhookAuth, WebhookContent, WebhookDecl,
 };

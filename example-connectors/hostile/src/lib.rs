@@ -61,6 +61,22 @@ fn connector() -> Connector {
             Ok(json!({ "echo": payload }))
         })
         .job(
+            "publish",
+            "Publishes `messages` ([{topic, key, body}]), then fails if `fail`",
+            |_ctx, payload| {
+                let messages = payload["messages"].as_array().cloned().unwrap_or_default();
+                for m in &messages {
+                    let topic = m["topic"].as_str().unwrap_or_default();
+                    let key = m["key"].as_str();
+                    ferry_sdk::messaging::publish(topic, key, &m["body"], &[("x-test", "1")])?;
+                }
+                if payload["fail"].as_bool() == Some(true) {
+                    return Err(Error::fatal("failed on purpose after publishing"));
+                }
+                Ok(json!({ "published": messages.len() }))
+            },
+        )
+        .job(
             "panic",
             "Panics with a message",
             |_ctx, payload| -> Result<Value> {

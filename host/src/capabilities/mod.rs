@@ -13,6 +13,7 @@
 //! | [`files`] | the work directory (WASI files) |
 //! | [`cursors`] | how far a job has read a stream, committed with the job |
 //! | [`conflicts`] | records changed on both sides: policies, reports |
+//! | [`messaging`] | messages to topics, written to the outbox with the job |
 //!
 //! Each folder owns its configuration (from the engine configuration and the
 //! module's manifest), its state per run and per instance, the `Host` traits
@@ -64,6 +65,7 @@ pub mod http;
 pub mod jobs;
 pub mod links;
 mod memory;
+pub mod messaging;
 pub mod secrets;
 pub mod session;
 pub mod units;
@@ -174,6 +176,7 @@ capabilities! {
     files: files::Files,
     cursors: cursors::Cursors,
     conflicts: conflicts::Conflicts,
+    messaging: messaging::Messaging,
 }
 
 /// The run an instance serves, for [`HostState::new`].

@@ -5,7 +5,7 @@
 //! queue knows nothing of wasm, registries or [`crate::Ferry`].
 
 use crate::error::FailureKind;
-use crate::store::{CursorWrite, JobRow, LogLine};
+use crate::store::{CursorWrite, JobRow, LogLine, OutboxWrite};
 use futures_util::future::BoxFuture;
 use std::time::Duration;
 
@@ -44,6 +44,9 @@ pub struct Execution {
     /// Cursors the run set: committed with the job's `done` state if the
     /// try succeeded (and its lease still holds), dropped otherwise.
     pub cursors: Vec<CursorWrite>,
+    /// Messages the run published: written to the outbox with the job's
+    /// `done` state, dropped otherwise (like `cursors`).
+    pub messages: Vec<OutboxWrite>,
 }
 
 impl Execution {
@@ -56,6 +59,7 @@ impl Execution {
             lock_contended: false,
             snooze_cap: None,
             cursors: Vec::new(),
+            messages: Vec::new(),
         }
     }
 }

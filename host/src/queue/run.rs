@@ -62,6 +62,7 @@ async fn run_once(
         lock_contended,
         snooze_cap,
         cursors,
+        messages,
     } = executor.execute(job).await;
     match outcome {
         Ok(result) => {
@@ -73,6 +74,7 @@ async fn run_once(
                 started_at,
                 progress: None,
                 cursors,
+                messages,
             };
             let _ = report.send(Report::Done(done, logs));
             Ended::Done

@@ -137,6 +137,7 @@ impl Driver<'_> {
                             None,
                             Some(&failure.message),
                             &[],
+                            &[],
                         )
                         .await;
                     if let Err(e) = marked {
@@ -211,6 +212,7 @@ impl Driver<'_> {
         let out = run_tasklet(&scope, self.resolved, &self.context(&decl.name, 0)).await;
         self.scope.extend_logs(scope.take_logs());
         let cursors = scope.states.cursors.take(&scope.instance.name);
+        let messages = scope.states.messaging.take();
         let result = scope.vault.redact_json(&out?);
         let max = self.scope.limits().max_result_bytes.as_u64();
         if result.len() as u64 > max {
@@ -231,6 +233,7 @@ impl Driver<'_> {
                 Some(&result),
                 None,
                 &cursors,
+                &messages,
             )
             .await
             .map_err(store_failure)?;
@@ -302,6 +305,7 @@ impl Driver<'_> {
             warnings: &warnings,
             writes: &local,
             cursors: &scope.states.cursors.take(&scope.instance.name),
+            messages: &scope.states.messaging.take(),
         };
         let events = |change: RecordChange<'_>| subscribers.jobs(change);
         let committed = scope

@@ -23,6 +23,7 @@ mod jobs;
 mod leases;
 mod links;
 mod modules;
+mod outbox;
 mod overview;
 mod pairs;
 mod profiles;
@@ -53,11 +54,12 @@ pub use intents::{IntentRow, MAX_INTENT_KEY, SyncStateRow};
 pub use job_logs::{LOG_LEVELS, LogFilter, LogLevel, LogRecord, MAX_LOG_LINES};
 pub use jobs::{
     Candidate, ClaimLoad, Completion, CursorWrite, Dependency, FailedTry, HeldBy, JobFilter,
-    JobRow, JobState, LogLine, MAX_FREE_LOST_CLAIMS, NewJob, Outlook, Pin, PinPolicy, Recorded,
-    RetryPattern, TRIGGERS, Trigger, merge_payloads,
+    JobRow, JobState, LogLine, MAX_FREE_LOST_CLAIMS, NewJob, OutboxWrite, Outlook, Pin, PinPolicy,
+    Recorded, RetryPattern, TRIGGERS, Trigger, merge_payloads,
 };
 pub use links::{LinkFilter, LinkRow, PairRow, SyncedAt};
 pub use modules::{BackendInstance, InstalledModule, SubscriptionRow};
+pub use outbox::{OutboxFilter, OutboxRow, TopicRow};
 pub use overview::{MinuteCount, StateCount};
 pub use pairs::{InstancePair, PairFilter, UNPAIR_ACTION};
 pub use profiles::{PROFILE_CREATE, PROFILE_EDIT, PROFILE_REMOVE, PROFILE_RUN, ProfileRow};

@@ -38,6 +38,9 @@ pub struct Completion {
     /// Cursors the run set, written in the transaction that marks the job
     /// done, and only if it does (its lease still held).
     pub cursors: Vec<CursorWrite>,
+    /// Messages the run published: written to the outbox in the same
+    /// transaction, and only if the job is marked done.
+    pub messages: Vec<OutboxWrite>,
 }
 
 /// A cursor value staged by a job, written with its completion (see
@@ -50,6 +53,30 @@ pub struct CursorWrite {
     pub name: String,
     /// Value, JSON text.
     pub value: String,
+}
+
+/// A message a run published, staged until its job commits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxWrite {
+    /// Backend instance.
+    pub instance: String,
+    /// Topic (checked: `crate::manifest::check_topic`).
+    pub topic: String,
+    /// Ordering key: messages of one key are sent in order. The topic when
+    /// the guest gave none.
+    pub key: String,
+    /// Body.
+    pub payload: Vec<u8>,
+    /// Headers, in the order given.
+    pub headers: Vec<(String, String)>,
+}
+
+impl OutboxWrite {
+    /// Its headers as stored: `{"h": [[name, value], …]}`, so that names
+    /// may repeat and keep their order.
+    pub(crate) fn headers_json(&self) -> String {
+        serde_json::json!({ "h": self.headers }).to_string()
+    }
 }
 
 /// A try that failed, and what comes next.

@@ -16,7 +16,10 @@ mod search;
 mod trigger;
 
 pub use crate::queue::policy::{MAX_FREE_LOST_CLAIMS, merge_payloads};
-pub use exchange::{Candidate, ClaimLoad, Completion, CursorWrite, FailedTry, Recorded};
+pub(crate) use driver::write_outbox;
+pub use exchange::{
+    Candidate, ClaimLoad, Completion, CursorWrite, FailedTry, OutboxWrite, Recorded,
+};
 use model::insert_row;
 pub use model::{
     Dependency, JobFilter, JobRow, JobState, LogLine, NewJob, Pin, PinPolicy, RetryPattern,

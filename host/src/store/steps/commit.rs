@@ -100,6 +100,8 @@ pub struct ChunkCommit<'a> {
     pub writes: &'a [LocalWrite],
     /// Cursors the chunk's calls set: they move with the chunk.
     pub cursors: &'a [CursorWrite],
+    /// Messages the chunk's calls published: written to the outbox with it.
+    pub messages: &'a [crate::store::OutboxWrite],
 }
 
 impl Store {
@@ -119,6 +121,7 @@ impl Store {
             self.apply_write(&mut tx, c, write, events).await?;
         }
         Store::set_cursors_in(&mut tx, c.cursors, c.job_id).await?;
+        Store::add_outbox_in(&mut tx, c.messages, Some(c.job_id)).await?;
         let kept: i64 = sqlx::query_scalar(
             "SELECT COUNT(*) FROM step_warnings WHERE job_id = $1 AND step = $2",
         )

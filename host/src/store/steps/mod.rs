@@ -232,12 +232,14 @@ impl Store {
         result: Option<&str>,
         error: Option<&str>,
         cursors: &[CursorWrite],
+        messages: &[crate::store::OutboxWrite],
     ) -> Result<bool> {
         let mut tx = self.begin_write().await?;
         if !holds_lease(self, &mut tx, job_id, token).await? {
             return Ok(false);
         }
         Store::set_cursors_in(&mut tx, cursors, job_id).await?;
+        Store::add_outbox_in(&mut tx, messages, Some(job_id)).await?;
         sqlx::query(
             "UPDATE job_steps SET status = $1, ended_at = $2, result = COALESCE($3, result), error = $4 \
              WHERE job_id = $5 AND step = $6",

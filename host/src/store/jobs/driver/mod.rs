@@ -26,7 +26,7 @@
 pub(crate) mod postgres;
 pub(crate) mod sqlite;
 
-use super::{Candidate, ClaimLoad, Completion, CursorWrite, JobRow, LogLine};
+use super::{Candidate, ClaimLoad, Completion, CursorWrite, JobRow, LogLine, OutboxWrite};
 use crate::error::Result;
 use futures_util::future::BoxFuture;
 use std::collections::{HashMap, HashSet};
@@ -120,6 +120,44 @@ fn cursor_writes<'a>(done: &'a [Completion], written: &[i64]) -> Vec<(i64, &'a C
     out
 }
 
+/// Write `messages` (published by job `job_id`, if any) to the outbox, in
+/// order, in the caller's write transaction.
+pub(crate) async fn write_outbox(
+    tx: &mut crate::store::DbConn,
+    messages: &[OutboxWrite],
+    job_id: Option<i64>,
+) -> crate::error::Result<()> {
+    let now = crate::store::now_ms();
+    for m in messages {
+        sqlx::query(
+            "INSERT INTO outbox (instance, topic, msg_key, payload, headers, job_id, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(&m.instance)
+        .bind(&m.topic)
+        .bind(&m.key)
+        .bind(m.payload.clone())
+        .bind(m.headers_json())
+        .bind(job_id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    }
+    Ok(())
+}
+
+/// The completions of `done` that were `written` and published messages,
+/// in the batch's order (a fenced completion publishes nothing).
+fn published<'a>(done: &'a [Completion], written: &[i64]) -> Vec<&'a Completion> {
+    if done.iter().all(|c| c.messages.is_empty()) {
+        return Vec::new();
+    }
+    let written: HashSet<i64> = written.iter().copied().collect();
+    done.iter()
+        .filter(|c| !c.messages.is_empty() && written.contains(&c.id))
+        .collect()
+}
+
 /// The jobs of `done` whose id is not among `written`.
 fn fenced(done: &[Completion], written: &[i64]) -> Vec<i64> {
     if written.len() == done.len() {
@@ -148,6 +186,7 @@ mod tests {
                 name: "s".into(),
                 value: value.into(),
             }],
+            messages: Vec::new(),
         }
     }
 

@@ -5,7 +5,8 @@
 
 use super::super::{Candidate, ClaimLoad, Completion, JobRow, LogLine, StoredJob, job_columns};
 use super::{
-    Pick, QueueDriver, RUNNING_PER_CHANNEL, cursor_writes, fenced, in_run_order, ready_jobs, scan,
+    Pick, QueueDriver, RUNNING_PER_CHANNEL, cursor_writes, fenced, in_run_order, published,
+    ready_jobs, scan,
 };
 use crate::error::Result;
 use crate::store::now_ms;
@@ -57,6 +58,33 @@ const RELEASE_CLAIMED: &str = "UPDATE jobs SET state = 'pending', attempts = job
      lease_token = NULL, lease_until = NULL, worker = NULL \
      FROM UNNEST($1::bigint[], $2::bigint[]) AS v(id, token) \
      WHERE jobs.id = v.id AND jobs.lease_token = v.token AND jobs.state = 'enqueued'";
+
+/// Messages of completed jobs: instances, topics, keys, payloads, headers,
+/// jobs; `$7` now. One statement per completion, in publish order.
+const INSERT_OUTBOX: &str = "INSERT INTO outbox (instance, topic, msg_key, payload, headers, job_id, created_at) \
+     SELECT i, t, k, p, h, j, $7 FROM UNNEST($1::text[], $2::text[], $3::text[], $4::bytea[], \
+     $5::text[], $6::bigint[]) WITH ORDINALITY AS m(i, t, k, p, h, j, n) ORDER BY n";
+
+/// Write the messages completion `c` published, in the transaction that
+/// marks it done.
+async fn insert_outbox(tx: &mut sqlx::PgConnection, c: &Completion) -> Result<()> {
+    let m = &c.messages;
+    sqlx::query(INSERT_OUTBOX)
+        .bind(m.iter().map(|w| w.instance.as_str()).collect::<Vec<_>>())
+        .bind(m.iter().map(|w| w.topic.as_str()).collect::<Vec<_>>())
+        .bind(m.iter().map(|w| w.key.as_str()).collect::<Vec<_>>())
+        .bind(
+            m.iter()
+                .map(|w| w.payload.clone())
+                .collect::<Vec<Vec<u8>>>(),
+        )
+        .bind(m.iter().map(|w| w.headers_json()).collect::<Vec<_>>())
+        .bind(m.iter().map(|_| c.id).collect::<Vec<i64>>())
+        .bind(now_ms())
+        .execute(&mut *tx)
+        .await?;
+    Ok(())
+}
 
 /// The queue's claims and outcomes on PostgreSQL.
 #[derive(Debug, Clone)]
@@ -227,6 +255,9 @@ impl PostgresDriver {
                     .bind(now_ms())
                     .execute(&mut *tx)
                     .await?;
+            }
+            for c in published(done, &written) {
+                insert_outbox(&mut tx, c).await?;
             }
         }
         tx.commit().await?;

@@ -11,7 +11,8 @@
 
 use super::super::{Candidate, ClaimLoad, Completion, JobRow, LogLine, StoredJob, job_columns};
 use super::{
-    Pick, QueueDriver, RUNNING_PER_CHANNEL, cursor_writes, fenced, in_run_order, ready_jobs, scan,
+    Pick, QueueDriver, RUNNING_PER_CHANNEL, cursor_writes, fenced, in_run_order, published,
+    ready_jobs, scan,
 };
 use crate::error::Result;
 use crate::store::now_ms;
@@ -191,6 +192,9 @@ impl SqliteDriver {
                     .bind(now_ms())
                     .execute(&mut *tx)
                     .await?;
+            }
+            for c in published(done, &written) {
+                super::write_outbox(&mut tx, &c.messages, Some(c.id)).await?;
             }
         }
         tx.commit().await?;
