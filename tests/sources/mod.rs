@@ -5,4 +5,5 @@
 // Until every type has its tests, some helpers have no caller.
 #[allow(dead_code)]
 mod harness;
+mod nats;
 mod operators;
