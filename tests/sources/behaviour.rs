@@ -65,7 +65,7 @@ pub async fn wait_connected(ferry: &ferry::Ferry) {
 }
 
 /// Not JSON, a required field missing, a refused content type (where the
-/// protocol carries one) and a 10 MB body each become a dead letter with
+/// protocol carries one) and a 10 MB body (where the broker takes one) each become a dead letter with
 /// its reason, and the good message after them becomes a job.
 pub async fn bad_messages_become_dead_letters(
     kind: SourceKind,
@@ -80,8 +80,12 @@ pub async fn bad_messages_become_dead_letters(
     let mut bad = vec![
         (Outgoing::body("this is not JSON"), "JSON"),
         (Outgoing::body(r#"{"m": 1}"#), "`n`"),
-        (Outgoing::body(vec![b' '; 10 << 20]), "bytes"),
     ];
+    // A NATS server refuses a body over its max_payload (1 MiB by default,
+    // the listener's max_bytes too) at publish: it never reaches Ferry.
+    if kind != SourceKind::Nats {
+        bad.push((Outgoing::body(vec![b' '; 10 << 20]), "bytes"));
+    }
     if carries_content_type {
         let mut text = Outgoing::body(body(7));
         text.content_type = Some("text/plain".into());

@@ -5,6 +5,7 @@
 mod behaviour;
 mod harness;
 mod mqtt;
+mod nats;
 mod observed;
 mod operators;
 mod postgres;
