@@ -14,6 +14,7 @@ use tempfile::TempDir;
 pub use ferry::demo::{drain, enqueue_import, shop_params, start_shop};
 
 pub mod brokers;
+pub mod proxy;
 
 /// Build an example connector once per test binary.
 pub fn built(name: &str) -> Built {

@@ -49,6 +49,7 @@ pub mod manifest;
 pub mod metrics;
 pub mod profiles;
 pub mod queue;
+pub mod relay;
 pub mod secrets;
 pub mod serve;
 mod steps;

@@ -156,6 +156,20 @@ pub const MAX_DEAD_LETTERS: u32 = 1_000;
 /// Bytes of a dead letter's body a listing shows.
 pub const BODY_PREVIEW: usize = 1_024;
 
+/// Which outbox messages to list: `GET /api/outbox?…`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct OutboxQuery {
+    /// Only this instance's.
+    #[serde(default)]
+    pub instance: Option<String>,
+    /// Only those not sent yet.
+    #[serde(default)]
+    pub unsent: bool,
+    /// At most this many, newest first (default 100, at most 1 000).
+    #[serde(default)]
+    pub limit: Option<u32>,
+}
+
 /// Which dead letters to list: `GET /api/dead-letters?…`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct DeadLetterQuery {

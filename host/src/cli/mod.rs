@@ -19,6 +19,7 @@ mod source;
 mod telemetry;
 mod terminal;
 mod token;
+mod topic;
 mod trigger;
 mod worker;
 
@@ -80,6 +81,12 @@ enum Command {
     /// stream or PostgreSQL; list, pause, resume, remove; dead letters.
     #[command(subcommand)]
     Source(source::SourceCommand),
+    /// Where the topics guests publish go (a broker per pattern, per
+    /// instance): set, list, remove.
+    #[command(subcommand)]
+    Topic(topic::TopicCommand),
+    /// Messages guests published: sent, or waiting for the relay (--unsent).
+    Outbox(topic::OutboxArgs),
     /// Cursors of a backend instance (how far its jobs read each stream): list, set, clear.
     #[command(subcommand)]
     Cursors(cursors::CursorsCommand),
@@ -355,6 +362,7 @@ async fn run(cli: Cli) -> Result<()> {
             let which = ferry::triggers::background::Background {
                 cron: !args.no_cron,
                 sources: !args.no_sources,
+                relay: !args.no_relay,
             };
             worker::work_with_triggers(&ferry, &out, config, &args.pool, which).await?;
         }
@@ -364,6 +372,8 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Trigger(args) => trigger::run(globals, &out, args).await?,
         Command::Cron(command) => cron::run(globals, &out, command).await?,
         Command::Source(command) => source::run(globals, &out, command).await?,
+        Command::Topic(command) => topic::run(globals, &out, command).await?,
+        Command::Outbox(args) => topic::outbox(globals, &out, args).await?,
         Command::Records {
             model,
             set: Some(values),

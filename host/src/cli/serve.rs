@@ -25,6 +25,9 @@ pub(super) struct ServeArgs {
     /// Do not consume broker sources in this process (`ferry source`).
     #[arg(long)]
     no_sources: bool,
+    /// Do not relay the outbox to brokers in this process (`ferry topic`).
+    #[arg(long)]
+    no_relay: bool,
     /// Largest webhook body accepted, in bytes (larger ones get 413).
     #[arg(long, default_value_t = ferry::triggers::webhook::DEFAULT_MAX_BODY)]
     max_body: usize,
@@ -82,6 +85,7 @@ pub(super) async fn run(cli: &Globals, out: &Output, args: &ServeArgs) -> Result
         ferry::triggers::background::Background {
             cron: !args.no_cron,
             sources: !args.no_sources,
+            relay: !args.no_relay,
         },
         &node,
         &shutdown,

@@ -34,6 +34,9 @@ pub struct WorkerArgs {
     /// Do not consume broker sources beside the worker (`ferry source`).
     #[arg(long)]
     pub no_sources: bool,
+    /// Do not relay the outbox to brokers beside the worker (`ferry topic`).
+    #[arg(long)]
+    pub no_relay: bool,
     /// The worker pool.
     #[command(flatten)]
     pub pool: PoolArgs,

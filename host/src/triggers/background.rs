@@ -1,6 +1,7 @@
 //! The triggers that run beside a worker pool, in `ferry serve` and `ferry
 //! worker`: the cron scheduler ([`super::cron`], one node at a time by lease)
-//! and the broker sources ([`super::sources`]). Both commands start them here,
+//! the broker sources ([`super::sources`]) and the outbox relay
+//! ([`crate::relay`], one node per instance by lease). Both commands start them here,
 //! so that they run the same way wherever they run.
 
 use crate::Ferry;
@@ -14,6 +15,8 @@ pub struct Background {
     pub cron: bool,
     /// The broker sources.
     pub sources: bool,
+    /// The outbox relay.
+    pub relay: bool,
 }
 
 /// The background triggers running in this process.
@@ -49,6 +52,17 @@ pub fn start(
         tasks.push((
             "the broker sources",
             tokio::spawn(super::sources::run(config, shutdown.child_token())),
+        ));
+    }
+    if which.relay {
+        tasks.push((
+            "the outbox relay",
+            tokio::spawn(crate::relay::run(
+                ferry.store().clone(),
+                node.to_string(),
+                ferry.engine().config().secret_key_file.clone(),
+                shutdown.child_token(),
+            )),
         ));
     }
     Running { tasks }

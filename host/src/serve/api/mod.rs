@@ -25,6 +25,7 @@ mod openapi;
 mod reply;
 mod sources;
 mod table;
+mod topics;
 
 use super::app::App;
 use axum::Router;

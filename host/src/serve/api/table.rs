@@ -3,7 +3,7 @@
 //! document (`GET /api/openapi.json`) are both made from it, so that neither
 //! can name a route the other lacks.
 
-use super::{catalog, jobs, logs, manage, sources};
+use super::{catalog, jobs, logs, manage, sources, topics};
 use crate::serve::app::App;
 use crate::serve::auth::{Gate, gate};
 use crate::tokens::Role;
@@ -86,6 +86,9 @@ api_routes! {
     Viewer get "/api/profiles/{name}" => manage::profile, "One job profile";
     Viewer get "/api/sources" => sources::sources, "Broker sources with what each node reports (state, lag, counts, errors)";
     Viewer get "/api/dead-letters" => sources::dead_letters, "Messages that did not become jobs, newest first (instance, listener, replayed, limit)";
+    Viewer get "/api/topics" => topics::topics, "Where every instance's published topics go (pattern, type, settings)";
+    Viewer get "/api/topics/{instance}" => topics::instance_topics, "Where one instance's published topics go";
+    Viewer get "/api/outbox" => topics::outbox, "Messages guests published, newest first, sent or waiting (instance, unsent, limit)";
     Developer post "/api/jobs/{id}/{action}" => jobs::act, "Requeue, cancel, stop, done, pause or resume a job";
     Developer post "/api/jobs/bulk/{action}" => jobs::act_many, "Requeue or cancel every job a filter (the body, JSON) matches, at most 10 000";
     Developer delete "/api/checkpoints" => catalog::clear_all_checkpoints, "Clear every checkpoint";
@@ -102,6 +105,8 @@ api_routes! {
     Developer post "/api/sources" => sources::add_source, "Bind a listener of an instance to a broker (instance, listener, kind, settings, max_pending)";
     Developer post "/api/sources/{instance}/{listener}/{action}" => sources::source_action, "Pause or resume a source";
     Developer delete "/api/sources/{instance}/{listener}" => sources::remove_source, "Remove a source and its dead letters";
+    Developer post "/api/topics" => topics::set_topic, "Set where a pattern of an instance's topics goes (instance, topic, kind, settings)";
+    Developer delete "/api/topics/{instance}/{topic}" => topics::remove_topic, "Remove where a pattern of an instance's topics goes";
     Developer post "/api/dead-letters/{id}/replay" => sources::replay, "Replay a dead letter as a job";
     Manager get "/api/secrets" => manage::all_secrets, "Names of every instance's secrets";
     Manager get "/api/instances/{name}/secrets" => manage::secrets, "Names of an instance's secrets";
