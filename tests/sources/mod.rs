@@ -11,3 +11,4 @@ mod operators;
 mod postgres;
 mod rabbitmq;
 mod redis;
+mod shop_orders;

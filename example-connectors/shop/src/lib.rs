@@ -271,6 +271,21 @@ pub fn product_changed(ctx: &Context, request: webhook::Request) -> Result<webho
     Ok(webhook::Response::json(202, &json!({ "job": job })))
 }
 
+/// Job `import-order-event` (listener `orders`): import the order the shop
+/// announced, then announce `order.imported` (keyed by the order, so that
+/// the events of one order stay in order).
+pub fn import_order_event(ctx: &Context, payload: Value) -> Result<Value> {
+    let id = id_text(&payload["order_id"]);
+    let imported = generic::import_record(ctx, json!({ "model": "order", "external_id": id }))?;
+    ferry_sdk::messaging::publish(
+        "order.imported",
+        Some(&id),
+        &json!({ "order_id": id, "imported": imported }),
+        &[],
+    )?;
+    Ok(imported)
+}
+
 /// The connector: what `describe` reports and what the host dispatches to.
 pub fn connector() -> Connector {
     let mut c = Connector::new()
@@ -305,6 +320,11 @@ pub fn connector() -> Connector {
         "export-record",
         "Export one local record to the shop",
         generic::export_record,
+    )
+    .job(
+        "import-order-event",
+        "Import an order the shop announced on its broker, then publish order.imported",
+        import_order_event,
     )
     .webhook("product-changed", product_changed)
     .batch(batch::export_products())
