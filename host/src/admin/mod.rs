@@ -29,7 +29,6 @@ mod views;
 
 pub use cursors::{CURSOR_CLEAR, CURSOR_SET, CursorInfo};
 pub use remote::Remote;
-pub use topics::MAX_OUTBOX;
 pub use types::{
     ActionResult, ChainLink, ConflictInfo, Done, Health, HookInfo, InstanceInfo, JobAction,
     JobDetail, JobInfo, LogEntry, NewInstance, PolicyRequest, Pressed, SecretName, Snooze,
@@ -38,8 +37,8 @@ pub use types::{
 pub use views::{
     BODY_PREVIEW, BulkOutcome, Cleared, CronSchedule, DeadLetterInfo, DeadLetterQuery,
     FAILED_WINDOW_MS, InstanceQuery, MAX_BULK, MAX_DEAD_LETTERS, MAX_ENTRIES, MAX_LINKS,
-    ModuleInfo, ModuleVersion, OVERVIEW_JOBS, OutboxQuery, Overview, Replayed, RunningJob, Skipped,
-    SourceAction,
+    MAX_OUTBOX, ModuleInfo, ModuleVersion, OVERVIEW_JOBS, OutboxQuery, Overview, Replayed,
+    RunningJob, Skipped, SourceAction,
 };
 
 use crate::Ferry;

@@ -4,13 +4,10 @@
 
 use super::Admin;
 use super::types::Done;
-use super::views::OutboxQuery;
+use super::views::{MAX_OUTBOX, OutboxQuery};
 use crate::error::Result;
 use crate::relay::{TopicSpec, topics};
 use crate::store::{OutboxFilter, OutboxRow, TopicRow};
-
-/// Most outbox messages one listing shows.
-pub const MAX_OUTBOX: u32 = 1_000;
 
 impl Admin {
     /// Where instances' topics go (of `instance`, or every instance's).

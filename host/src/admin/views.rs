@@ -156,6 +156,9 @@ pub const MAX_DEAD_LETTERS: u32 = 1_000;
 /// Bytes of a dead letter's body a listing shows.
 pub const BODY_PREVIEW: usize = 1_024;
 
+/// Most outbox messages one listing shows.
+pub const MAX_OUTBOX: u32 = 1_000;
+
 /// Which outbox messages to list: `GET /api/outbox?…`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct OutboxQuery {
