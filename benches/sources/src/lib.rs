@@ -29,6 +29,24 @@ use tokio_util::sync::CancellationToken;
 /// The PostgreSQL database a `postgres` source drains its table from.
 pub const SOURCE_DATABASE: &str = "postgres://postgres@127.0.0.1:5432/test";
 
+/// Messages an MQTT run publishes before waiting for the source to catch up
+/// (see Mosquitto's `max_queued_messages`).
+const MQTT_CHUNK: usize = 500;
+
+/// Jobs stored so far, whatever their state.
+async fn stored(store: &ferry::store::Store) -> anyhow::Result<usize> {
+    let mut total = 0;
+    for state in [
+        JobState::Pending,
+        JobState::Enqueued,
+        JobState::Started,
+        JobState::Done,
+    ] {
+        total += store.count_jobs(state).await? as usize;
+    }
+    Ok(total)
+}
+
 /// What is timed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
@@ -146,8 +164,22 @@ pub async fn run(
         .map(|n| Outgoing::body(format!(r#"{{"n": {n}}}"#)))
         .collect();
     let started = Instant::now();
-    let publisher =
-        tokio::spawn(async move { publish(kind, &settings, &subject, &outgoing).await });
+    let counter = ferry.store().clone();
+    let publisher = tokio::spawn(async move {
+        if kind != SourceKind::Mqtt {
+            return publish(kind, &settings, &subject, &outgoing).await;
+        }
+        // Mosquitto holds at most 1 000 QoS 1 messages per client beyond
+        // those in flight (`max_queued_messages`) and drops the rest, even
+        // for a connected client: publish in chunks that fit.
+        for (i, chunk) in outgoing.chunks(MQTT_CHUNK).enumerate() {
+            while stored(&counter).await? + MQTT_CHUNK < (i + 1) * MQTT_CHUNK {
+                tokio::time::sleep(Duration::from_millis(2)).await;
+            }
+            publish(kind, &settings, &subject, chunk).await?;
+        }
+        Ok(())
+    });
     let state = match mode {
         Mode::Stored => JobState::Pending,
         Mode::Run => JobState::Done,
