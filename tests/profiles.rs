@@ -466,7 +466,7 @@ async fn the_manifest_must_declare_jobs_the_component_has_with_its_types() {
         .unwrap_err();
     assert!(
         e.to_string().contains(
-            "[jobs.import-all] declares a job the component does not export (it exports: import-batch, import-record, export-record, export-products, import-products)"
+            "[jobs.import-all] declares a job the component does not export (it exports: import-batch, import-record, export-record, import-order-event, export-products, import-products)"
         ),
         "{e}"
     );
