@@ -3,7 +3,7 @@
 
 use super::globals::Globals;
 use super::output::Output;
-use super::terminal::Grid;
+use super::terminal::{Grid, time};
 use anyhow::Result;
 use clap::Subcommand;
 use ferry::admin::CronSchedule;
@@ -31,12 +31,6 @@ pub(super) enum CronCommand {
         #[arg(long)]
         profile: Option<String>,
     },
-}
-
-fn time(ms: Option<i64>) -> String {
-    ms.and_then(chrono::DateTime::from_timestamp_millis)
-        .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
-        .unwrap_or_else(|| "-".into())
 }
 
 fn show(out: &Output, entries: &[CronSchedule]) -> Result<()> {

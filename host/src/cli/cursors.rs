@@ -4,7 +4,7 @@
 //! `--server`. Changes are written to the audit log (`ferry logs --audit`).
 
 use super::output::Output;
-use super::terminal::{Grid, line};
+use super::terminal::{Grid, line, time};
 use anyhow::{Context, Result};
 use clap::Subcommand;
 use ferry::admin::{Admin, CursorInfo};
@@ -36,12 +36,6 @@ pub(super) enum CursorsCommand {
     },
 }
 
-fn time(ms: i64) -> String {
-    chrono::DateTime::from_timestamp_millis(ms)
-        .map(|t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string())
-        .unwrap_or_else(|| "-".into())
-}
-
 fn table(instance: &str, cursors: &[CursorInfo]) -> String {
     if cursors.is_empty() {
         return format!("no cursors for `{}`", line(instance));
@@ -51,7 +45,7 @@ fn table(instance: &str, cursors: &[CursorInfo]) -> String {
         grid.row([
             c.name.clone(),
             c.value.to_string(),
-            time(c.updated_at),
+            time(Some(c.updated_at)),
             c.job_id
                 .map(|id| id.to_string())
                 .unwrap_or_else(|| "-".into()),

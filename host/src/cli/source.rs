@@ -6,7 +6,7 @@
 
 use super::globals::Globals;
 use super::output::Output;
-use super::terminal::Grid;
+use super::terminal::{Grid, time};
 use anyhow::Result;
 use clap::{Args, Subcommand};
 use ferry::admin::{DeadLetterInfo, DeadLetterQuery, SourceAction};
@@ -122,12 +122,6 @@ pub(super) struct DeadLetterArgs {
 
 fn parse_kind(text: &str) -> std::result::Result<SourceKind, String> {
     SourceKind::parse(text).map_err(|e| e.to_string())
-}
-
-fn time(ms: Option<i64>) -> String {
-    ms.and_then(chrono::DateTime::from_timestamp_millis)
-        .map(|t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string())
-        .unwrap_or_else(|| "-".into())
 }
 
 fn show_sources(out: &Output, sources: &[SourceView]) -> Result<()> {

@@ -147,6 +147,14 @@ pub fn inert(text: &str) -> bool {
     !text.chars().any(|c| hidden(c, false))
 }
 
+/// A time in ms since the epoch as tables show it (UTC, to the second);
+/// `-` for none.
+pub fn time(ms: Option<i64>) -> String {
+    ms.and_then(chrono::DateTime::from_timestamp_millis)
+        .map(|t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string())
+        .unwrap_or_else(|| "-".into())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,7 +6,7 @@
 
 use super::globals::Globals;
 use super::output::Output;
-use super::terminal::Grid;
+use super::terminal::{Grid, time};
 use anyhow::Result;
 use clap::{Args, Subcommand};
 use ferry::admin::OutboxQuery;
@@ -67,12 +67,6 @@ pub(super) struct OutboxArgs {
     /// At most this many.
     #[arg(long, default_value_t = 100)]
     limit: u32,
-}
-
-fn time(ms: Option<i64>) -> String {
-    ms.and_then(chrono::DateTime::from_timestamp_millis)
-        .map(|t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string())
-        .unwrap_or_else(|| "-".into())
 }
 
 /// Run `ferry topic`.

@@ -55,21 +55,7 @@ impl DestinationSettings {
                 ));
             }
         };
-        let url = url::Url::parse(&self.url).map_err(|e| format!("URL `{}`: {e}", self.url))?;
-        if !schemes.contains(&url.scheme()) {
-            return Err(format!(
-                "the URL's scheme is `{}`, expected {} for type {kind}",
-                url.scheme(),
-                schemes.join(" or ")
-            ));
-        }
-        if url.password().is_some() {
-            return Err(
-                "the URL holds a password: store it as a secret of the instance \
-                        (`ferry secret set INSTANCE NAME`) and give `--password-secret NAME`"
-                    .into(),
-            );
-        }
+        crate::service_url::check(&self.url, schemes).map_err(|e| format!("type {kind}: {e}"))?;
         if self.exchange.is_some() && kind != "rabbitmq" {
             return Err("`--exchange` applies to type rabbitmq only".into());
         }
@@ -131,22 +117,21 @@ impl Destination {
         let settings: DestinationSettings =
             serde_json::from_value(serde_json::Value::Object(topic.config.clone()))
                 .map_err(|e| format!("settings of topic `{}`: {e}", topic.topic))?;
-        let mut url = settings.url.clone();
-        if let Some(name) = &settings.password_secret {
-            let password = crate::secrets::open_one(store, key_file, &topic.instance, name)
-                .await
-                .map_err(|e| e.to_string())?
-                .ok_or_else(|| {
-                    format!(
-                        "secret `{name}` of `{}` is not set (`ferry secret set {} {name}`)",
-                        topic.instance, topic.instance
-                    )
-                })?;
-            if let Ok(mut parsed) = url::Url::parse(&url) {
-                let _ = parsed.set_password(Some(&password));
-                url = parsed.to_string();
-            }
-        }
+        let password = match &settings.password_secret {
+            Some(name) => Some(
+                crate::secrets::open_one(store, key_file, &topic.instance, name)
+                    .await
+                    .map_err(|e| e.to_string())?
+                    .ok_or_else(|| {
+                        format!(
+                            "secret `{name}` of `{}` is not set (`ferry secret set {} {name}`)",
+                            topic.instance, topic.instance
+                        )
+                    })?,
+            ),
+            None => None,
+        };
+        let url = crate::service_url::with_password(&settings.url, password.as_deref());
         let at = |e: &dyn std::fmt::Display| {
             format!("connect to {} ({}): {e}", topic.kind, settings.url)
         };

@@ -143,13 +143,7 @@ impl Feed {
 
     /// The broker URL with the password put in (for clients that take a URL).
     pub fn url_with_password(&self) -> String {
-        match (&self.password, url::Url::parse(&self.settings.url)) {
-            (Some(password), Ok(mut url)) => {
-                let _ = url.set_password(Some(password));
-                url.to_string()
-            }
-            _ => self.settings.url.clone(),
-        }
+        crate::service_url::with_password(&self.settings.url, self.password.as_deref())
     }
 
     /// Messages to take per batch.

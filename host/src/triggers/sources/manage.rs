@@ -85,17 +85,8 @@ pub async fn add(
     let instance = store.instance(&spec.instance).await?;
     listener::find(&modules.current(), &instance.backend, &spec.listener)?;
     spec.settings.check(spec.kind)?;
-    if let Some(name) = &spec.settings.password_secret
-        && !store
-            .secret_names(Some(&spec.instance))
-            .await?
-            .iter()
-            .any(|(_, n)| n == name)
-    {
-        return Err(Error::Invalid(format!(
-            "secret `{name}` of `{}` is not set: `ferry secret set {} {name}` first",
-            spec.instance, spec.instance
-        )));
+    if let Some(name) = &spec.settings.password_secret {
+        crate::service_url::check_password_secret(store, &spec.instance, name).await?;
     }
     let max_pending = spec.max_pending.unwrap_or(super::DEFAULT_MAX_PENDING);
     if max_pending < 1 {

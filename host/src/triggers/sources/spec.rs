@@ -159,8 +159,6 @@ impl SourceSettings {
     /// the settings the type needs and none it would ignore.
     pub fn check(&self, kind: SourceKind) -> Result<()> {
         let bad = |m: String| Err(Error::Invalid(format!("source of type {kind}: {m}")));
-        let url = url::Url::parse(&self.url)
-            .map_err(|e| Error::Invalid(format!("source URL `{}`: {e}", self.url)))?;
         let schemes: &[&str] = match kind {
             SourceKind::Rabbitmq => &["amqp", "amqps"],
             SourceKind::Nats => &["nats", "tls"],
@@ -168,21 +166,8 @@ impl SourceSettings {
             SourceKind::Redis => &["redis", "rediss"],
             SourceKind::Postgres => &["postgres", "postgresql"],
         };
-        if !schemes.contains(&url.scheme()) {
-            return bad(format!(
-                "the URL's scheme is `{}`, expected {}",
-                url.scheme(),
-                schemes.join(" or ")
-            ));
-        }
-        if url.password().is_some() {
-            return Err(Error::Invalid(
-                "the source URL holds a password, which would stay in shell history and in the \
-                 database: store it as a secret of the instance (`ferry secret set INSTANCE NAME`) \
-                 and give `--password-secret NAME`"
-                    .into(),
-            ));
-        }
+        crate::service_url::check(&self.url, schemes)
+            .map_err(|e| Error::Invalid(format!("source of type {kind}: {e}")))?;
         if let Some(name) = &self.password_secret {
             crate::secrets::check_name(name)?;
         }
