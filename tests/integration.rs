@@ -32,6 +32,7 @@ mod shop_batch;
 mod sources;
 mod steps;
 mod steps_run;
+mod stores;
 mod sync_state;
 mod telemetry;
 mod topics;

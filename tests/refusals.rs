@@ -86,7 +86,7 @@ async fn a_component_of_another_world_is_refused() {
     assert!(matches!(err, Error::WrongWorld { .. }), "{err}");
     let text = err.to_string();
     assert!(
-        text.contains("ferry:connector/guest@0.1.2") && text.contains("wasi:cli/run"),
+        text.contains("ferry:connector/guest@0.1.3") && text.contains("wasi:cli/run"),
         "{text}"
     );
 }

@@ -8,7 +8,7 @@
 //! host then enqueues the job the conflict names for that side.
 
 use crate::Result;
-use crate::bindings::ferry::connector0_1_2::conflicts as wit_conflicts;
+use crate::bindings::ferry::connector0_1_3::conflicts as wit_conflicts;
 use serde_json::Value;
 
 /// How a conflict of a model is decided (per backend instance and model,

@@ -1,7 +1,7 @@
 //! [`Connector`]: what a module implements, and the glue to the WIT exports.
 
 use crate::bindings::exports::ferry::connector0_2_0::guest as wit;
-use crate::bindings::ferry::connector0_1_2::{events, jobs, session, types};
+use crate::bindings::ferry::connector0_1_3::{events, jobs, session, types};
 use crate::job::JobDef;
 use crate::unit::Unit;
 use crate::webhook;

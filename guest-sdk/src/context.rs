@@ -1,7 +1,7 @@
 //! [`Context`]: the session of one call, plus jobs, events, links, cursors,
 //! conflicts, units and revealed secrets.
 
-use crate::bindings::ferry::connector0_1_2::{events, jobs, secrets, session, units};
+use crate::bindings::ferry::connector0_1_3::{events, jobs, secrets, session, units};
 use crate::conflicts::Conflicts;
 use crate::cursors::Cursors;
 use crate::links::Links;

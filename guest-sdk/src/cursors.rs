@@ -7,7 +7,7 @@
 //! so a try that fails, or a worker that dies, leaves the cursor where it was
 //! and the next run asks for the same changes again.
 
-use crate::bindings::ferry::connector0_1_2::cursors as wit_cursors;
+use crate::bindings::ferry::connector0_1_3::cursors as wit_cursors;
 use crate::{Error, Result};
 use serde::Serialize;
 use serde::de::DeserializeOwned;

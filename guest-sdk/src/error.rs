@@ -1,6 +1,6 @@
 //! Typed errors: what the queue should do with a failure.
 
-use crate::bindings::ferry::connector0_1_2::types::{Error as WitError, ErrorKind as WitErrorKind};
+use crate::bindings::ferry::connector0_1_3::types::{Error as WitError, ErrorKind as WitErrorKind};
 use std::fmt;
 
 /// What kind of failure an [`Error`] is; decides whether the job is retried.

@@ -132,6 +132,7 @@
 #![warn(missing_docs)]
 
 pub mod bindings;
+pub mod blobs;
 pub mod conflicts;
 pub mod connector;
 pub mod context;
@@ -143,6 +144,7 @@ pub mod job;
 pub mod links;
 pub mod mapper;
 pub mod messaging;
+pub mod meta;
 pub mod step;
 pub mod unit;
 pub mod webhook;

@@ -7,7 +7,7 @@
 //! remote twin of a record, so that a try cut short between the remote create
 //! and the bind finds the record again instead of creating a second one.
 
-use crate::bindings::ferry::connector0_1_2::links as wit_links;
+use crate::bindings::ferry::connector0_1_3::links as wit_links;
 use crate::{Context, Result};
 use serde_json::{Value, json};
 

@@ -9,7 +9,7 @@
 //! `Ferry-Outbox-Id` header.
 
 use crate::Result;
-use crate::bindings::ferry::connector0_1_2::messaging as wit_messaging;
+use crate::bindings::ferry::connector0_1_3::messaging as wit_messaging;
 
 /// What a message carries: JSON (serialised) or raw bytes.
 pub enum Payload<'a> {

@@ -52,8 +52,10 @@ pub mod queue;
 pub mod relay;
 pub mod secrets;
 pub mod serve;
+pub mod service_url;
 mod steps;
 pub mod store;
+pub mod stores;
 pub mod tokens;
 pub mod triggers;
 

@@ -1,12 +1,13 @@
 //! `[capabilities]`: what a module may reach: hosts (`allowed_hosts`, whose
 //! grammar is in [`crate::host_rules`]), secrets, sealed credentials
 //! ([`crate::credentials`]), a work directory, topics to publish to
-//! ([`crate::topics`]).
+//! ([`crate::topics`]), the `meta` and `blobs` stores ([`crate::stores`]).
 
 use crate::credentials::{Credential, CredentialDecl};
 use crate::host_rules::{HostRule, render};
 use crate::names::check_secret_name;
 use crate::params::ParamDecl;
+use crate::stores::{StoreGrant, StoreKind};
 use crate::topics::TopicPattern;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -40,6 +41,14 @@ pub struct Capabilities {
     /// [`crate::topics`] (`order.*`, `order.>`). None by default.
     #[serde(default)]
     pub publish: Vec<String>,
+    /// `[capabilities.meta]`: keys of the instance's key-value store the
+    /// module reaches (none by default).
+    #[serde(default)]
+    pub meta: Option<StoreGrant>,
+    /// `[capabilities.blobs]`: keys of the instance's object store the
+    /// module reaches (none by default).
+    #[serde(default)]
+    pub blobs: Option<StoreGrant>,
 }
 
 /// `[capabilities.work_dir]`.
@@ -68,6 +77,12 @@ impl Capabilities {
         for (i, pattern) in self.publish.iter().enumerate() {
             TopicPattern::parse(pattern)
                 .map_err(|e| format!("[capabilities] publish[{i}] = {pattern:?}: {e}"))?;
+        }
+        if let Some(grant) = &self.meta {
+            grant.check(StoreKind::Meta)?;
+        }
+        if let Some(grant) = &self.blobs {
+            grant.check(StoreKind::Blobs)?;
         }
         let mut names = std::collections::BTreeSet::new();
         for (i, c) in self.credentials.iter().enumerate() {

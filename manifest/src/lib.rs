@@ -28,6 +28,7 @@ pub mod manifest;
 pub mod names;
 pub mod params;
 pub mod registry;
+pub mod stores;
 pub mod subscription;
 pub mod topics;
 pub mod webhook_call;
@@ -48,6 +49,7 @@ pub use manifest::{BackendDecl, Manifest, ModuleInfo};
 pub use names::{check_secret_name, valid_name};
 pub use params::{ParamDecl, check_instance_params};
 pub use registry::{Module, Registry, Resolved};
+pub use stores::{StoreGrant, StoreKind};
 pub use subscription::{
     After, AfterDecl, Conditions, EventSource, FieldCondition, FilterOp, RECORD_EVENT_PREFIX,
     SubscriptionDecl, TIMED_EVENT, is_record_event, op_text,

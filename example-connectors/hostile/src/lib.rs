@@ -77,6 +77,11 @@ fn connector() -> Connector {
             },
         )
         .job(
+            "store",
+            "One operation on the `meta` or `blobs` store: {store, op: get|set|delete|list, key, value, after, limit}",
+            |_ctx, payload| store_op(&payload),
+        )
+        .job(
             "panic",
             "Panics with a message",
             |_ctx, payload| -> Result<Value> {
@@ -409,3 +414,37 @@ fn connector() -> Connector {
 }
 
 ferry_sdk::export_connector!(connector);
+
+/// One operation of job `store` on the `meta` or `blobs` store.
+fn store_op(payload: &Value) -> Result<Value> {
+    use ferry_sdk::{blobs, meta};
+    let key = payload["key"].as_str().unwrap_or_default();
+    let value = payload["value"].as_str().unwrap_or_default().as_bytes();
+    let after = payload["after"].as_str();
+    let limit = payload["limit"].as_u64().unwrap_or(100) as u32;
+    let text = |bytes: Option<Vec<u8>>| bytes.map(|b| String::from_utf8_lossy(&b).into_owned());
+    let meta_store = payload["store"] == "meta";
+    Ok(match payload["op"].as_str().unwrap_or_default() {
+        "get" if meta_store => json!({ "value": text(meta::get(key)?) }),
+        "get" => json!({ "value": text(blobs::get(key)?) }),
+        "set" if meta_store => {
+            meta::set(key, value)?;
+            json!({ "ok": true })
+        }
+        "set" => {
+            blobs::put(key, value)?;
+            json!({ "ok": true })
+        }
+        "delete" if meta_store => json!({ "deleted": meta::delete(key)? }),
+        "delete" => json!({ "deleted": blobs::delete(key)? }),
+        "list" if meta_store => json!({ "keys": meta::list_keys(key, after, limit)? }),
+        "list" => {
+            let listed: Vec<Value> = blobs::list(key, after, limit)?
+                .into_iter()
+                .map(|b| json!({ "key": b.key, "size": b.size }))
+                .collect();
+            json!({ "blobs": listed })
+        }
+        other => return Err(Error::fatal(format!("unknown op {other:?}"))),
+    })
+}

@@ -19,7 +19,7 @@
 //! that is the same on every try, so a worker killed between the create and
 //! the pair cannot make a second twin.
 
-use ferry_sdk::bindings::ferry::connector0_1_2::cursors;
+use ferry_sdk::bindings::ferry::connector0_1_3::cursors;
 use ferry_sdk::http;
 use ferry_sdk::mapper::id_text;
 use ferry_sdk::prelude::*;

@@ -1,7 +1,7 @@
 //! Operating a Ferry installation: jobs (list, show, requeue, cancel, stop,
 //! done, one or a filtered set), logs (job lines, transmissions, audit), the
 //! overview, modules, cron schedules, checkpoints, links, backend instances, buttons, job profiles, broker sources and
-//! their dead letters, health, conflicts and their policies,
+//! their dead letters, published topics, instances' `meta` and `blobs` stores, health, conflicts and their policies,
 //! couples of external ids. Defined once here and used by the
 //! CLI (`ferry jobs …`), by the admin HTTP API of `ferry serve` and, through
 //! that API, by the CLI in remote mode (`--server URL`).
@@ -23,6 +23,7 @@ mod pairs;
 mod profiles;
 mod remote;
 mod sources;
+mod stores;
 mod topics;
 mod types;
 mod views;

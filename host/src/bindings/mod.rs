@@ -1,7 +1,7 @@
 //! Host bindings of the WIT contract, one module per supported version.
 //!
-//! - `v0_1` is `ferry:connector@0.1.2` (0.1.0 plus `@since(version = 0.1.1)`
-//!   and `@since(version = 0.1.2)` additions; components built against 0.1.0 link to it unchanged). It
+//! - `v0_1` is `ferry:connector@0.1.3` (0.1.0 plus `@since(version = 0.1.1)`
+//!   `@since(version = 0.1.2)` and `0.1.3` additions; components built against 0.1.0 link to it unchanged). It
 //!   holds every interface a connector imports: the host implements each
 //!   once, in `capabilities/`.
 //! - `v0_2` is `ferry:connector@0.2.0`: a new `guest` export (typed job
@@ -11,7 +11,7 @@
 //! [`GuestPre`] and [`Guest`] (in `contract.rs`) hide which contract a
 //! component was built against from the rest of the host.
 
-/// Bindings of `ferry:connector@0.1.2` (generated: the WIT files document them).
+/// Bindings of `ferry:connector@0.1.3` (generated: the WIT files document them).
 #[allow(missing_docs)]
 pub mod v0_1 {
     wasmtime::component::bindgen!({
@@ -35,16 +35,18 @@ pub mod v0_2 {
         imports: { default: async | trappable },
         exports: { default: async },
         with: {
-            "ferry:connector/types@0.1.2": super::v0_1::ferry::connector::types,
-            "ferry:connector/session@0.1.2": super::v0_1::ferry::connector::session,
-            "ferry:connector/events@0.1.2": super::v0_1::ferry::connector::events,
-            "ferry:connector/jobs@0.1.2": super::v0_1::ferry::connector::jobs,
-            "ferry:connector/links@0.1.2": super::v0_1::ferry::connector::links,
-            "ferry:connector/units@0.1.2": super::v0_1::ferry::connector::units,
-            "ferry:connector/secrets@0.1.2": super::v0_1::ferry::connector::secrets,
-            "ferry:connector/cursors@0.1.2": super::v0_1::ferry::connector::cursors,
-            "ferry:connector/conflicts@0.1.2": super::v0_1::ferry::connector::conflicts,
-            "ferry:connector/messaging@0.1.2": super::v0_1::ferry::connector::messaging,
+            "ferry:connector/types@0.1.3": super::v0_1::ferry::connector::types,
+            "ferry:connector/session@0.1.3": super::v0_1::ferry::connector::session,
+            "ferry:connector/events@0.1.3": super::v0_1::ferry::connector::events,
+            "ferry:connector/jobs@0.1.3": super::v0_1::ferry::connector::jobs,
+            "ferry:connector/links@0.1.3": super::v0_1::ferry::connector::links,
+            "ferry:connector/units@0.1.3": super::v0_1::ferry::connector::units,
+            "ferry:connector/secrets@0.1.3": super::v0_1::ferry::connector::secrets,
+            "ferry:connector/cursors@0.1.3": super::v0_1::ferry::connector::cursors,
+            "ferry:connector/conflicts@0.1.3": super::v0_1::ferry::connector::conflicts,
+            "ferry:connector/messaging@0.1.3": super::v0_1::ferry::connector::messaging,
+            "ferry:connector/meta@0.1.3": super::v0_1::ferry::connector::meta,
+            "ferry:connector/blobs@0.1.3": super::v0_1::ferry::connector::blobs,
         },
     });
 }
@@ -54,13 +56,13 @@ mod contract;
 pub use contract::{Guest, GuestPre, StepCalls};
 pub use v0_1::exports::ferry::connector::guest;
 pub use v0_1::ferry::connector::{
-    conflicts, cursors, events, jobs, links, messaging, secrets, session, types, units,
+    blobs, conflicts, cursors, events, jobs, links, messaging, meta, secrets, session, types, units,
 };
 /// The `guest` export of contract 0.2 (steps, typed parameters).
 pub use v0_2::exports::ferry::connector0_2_0::guest as guest_v0_2;
 
 /// The names of the interface every connector exports, newest contract first.
-pub const GUEST_INTERFACE: &str = "ferry:connector/guest@0.2.0` or `ferry:connector/guest@0.1.2";
+pub const GUEST_INTERFACE: &str = "ferry:connector/guest@0.2.0` or `ferry:connector/guest@0.1.3";
 
 /// The contract (`0.1`, `0.2`) whose `guest` interface an export is, if it
 /// is one this host runs: any patch of 0.1 or 0.2, as wasmtime matches

@@ -14,6 +14,8 @@
 //! | [`cursors`] | how far a job has read a stream, committed with the job |
 //! | [`conflicts`] | records changed on both sides: policies, reports |
 //! | [`messaging`] | messages to topics, written to the outbox with the job |
+//! | [`meta`] | the instance's key-value store (local or Redis), by granted prefixes |
+//! | [`blobs`] | the instance's object data (a granted directory), by granted prefixes |
 //!
 //! Each folder owns its configuration (from the engine configuration and the
 //! module's manifest), its state per run and per instance, the `Host` traits
@@ -55,6 +57,7 @@
 //! `bindings.rs` when its interface has resources (5 at most), and its tests.
 //! Nothing in [`crate::invoke`], [`crate::engine`] or `HostState` changes.
 
+pub mod blobs;
 pub(crate) mod capability;
 pub mod conflicts;
 pub mod context;
@@ -66,8 +69,10 @@ pub mod jobs;
 pub mod links;
 mod memory;
 pub mod messaging;
+pub mod meta;
 pub mod secrets;
 pub mod session;
+mod store_access;
 pub mod units;
 pub(crate) mod wit;
 
@@ -177,6 +182,8 @@ capabilities! {
     cursors: cursors::Cursors,
     conflicts: conflicts::Conflicts,
     messaging: messaging::Messaging,
+    meta: meta::Meta,
+    blobs: blobs::Blobs,
 }
 
 /// The run an instance serves, for [`HostState::new`].

@@ -16,6 +16,7 @@ mod profile;
 mod secret;
 mod serve;
 mod source;
+mod store;
 mod telemetry;
 mod terminal;
 mod token;
@@ -87,6 +88,10 @@ enum Command {
     Topic(topic::TopicCommand),
     /// Messages guests published: sent, or waiting for the relay (--unsent).
     Outbox(topic::OutboxArgs),
+    /// Where an instance's `meta` (key-value: local or Redis) and `blobs`
+    /// (object data: a directory) stores are: set, list, remove.
+    #[command(subcommand)]
+    Store(store::StoreCommand),
     /// Cursors of a backend instance (how far its jobs read each stream): list, set, clear.
     #[command(subcommand)]
     Cursors(cursors::CursorsCommand),
@@ -374,6 +379,7 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Source(command) => source::run(globals, &out, command).await?,
         Command::Topic(command) => topic::run(globals, &out, command).await?,
         Command::Outbox(args) => topic::outbox(globals, &out, args).await?,
+        Command::Store(command) => store::run(globals, &out, command).await?,
         Command::Records {
             model,
             set: Some(values),

@@ -225,7 +225,7 @@ impl Relay {
 fn destination_of<'a>(topic: &str, topics: &'a [TopicRow]) -> Option<&'a TopicRow> {
     topics
         .iter()
-        .filter(|t| t.topic != "meta" && t.topic != "blobs")
+        .filter(|t| !crate::stores::is_store_name(&t.topic))
         .filter_map(|t| TopicPattern::parse(&t.topic).ok().map(|p| (t, p)))
         .filter(|(_, p)| p.matches(topic))
         .max_by_key(|(_, p)| p.specificity())

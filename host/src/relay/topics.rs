@@ -31,24 +31,19 @@ pub struct TopicSpec {
 /// Set where `spec.topic` of `spec.instance` goes, for `actor`.
 pub async fn set(store: &Store, spec: &TopicSpec, actor: &str) -> Result<TopicRow> {
     store.instance(&spec.instance).await?;
+    if crate::stores::is_store_name(&spec.topic) {
+        return Err(Error::Invalid(format!(
+            "`{}` names a store of the instance, not a topic: `ferry store set {} {}`",
+            spec.topic, spec.instance, spec.topic
+        )));
+    }
     TopicPattern::parse(&spec.topic)
         .map_err(|e| Error::Invalid(format!("topic pattern `{}`: {e}", spec.topic)))?;
     spec.settings
         .check(&spec.kind)
         .map_err(|e| Error::Invalid(format!("topic `{}`: {e}", spec.topic)))?;
     if let Some(name) = &spec.settings.password_secret {
-        crate::secrets::check_name(name)?;
-        if !store
-            .sealed_secrets(&spec.instance)
-            .await?
-            .iter()
-            .any(|(n, _)| n == name)
-        {
-            return Err(Error::Invalid(format!(
-                "secret `{name}` of `{}` is not set (`ferry secret set {} {name}`)",
-                spec.instance, spec.instance
-            )));
-        }
+        crate::service_url::check_password_secret(store, &spec.instance, name).await?;
     }
     let config = match serde_json::to_value(&spec.settings) {
         Ok(serde_json::Value::Object(map)) => map,
@@ -69,7 +64,7 @@ pub async fn list(store: &Store, instance: Option<&str>) -> Result<Vec<TopicRow>
         .topics(instance)
         .await?
         .into_iter()
-        .filter(|t| t.topic != "meta" && t.topic != "blobs")
+        .filter(|t| !crate::stores::is_store_name(&t.topic))
         .collect())
 }
 

@@ -22,6 +22,7 @@ mod job_logs;
 mod jobs;
 mod leases;
 mod links;
+mod meta;
 mod modules;
 mod outbox;
 mod overview;

@@ -24,6 +24,7 @@ mod manage;
 mod openapi;
 mod reply;
 mod sources;
+mod stores;
 mod table;
 mod topics;
 

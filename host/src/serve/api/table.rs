@@ -3,7 +3,7 @@
 //! document (`GET /api/openapi.json`) are both made from it, so that neither
 //! can name a route the other lacks.
 
-use super::{catalog, jobs, logs, manage, sources, topics};
+use super::{catalog, jobs, logs, manage, sources, stores, topics};
 use crate::serve::app::App;
 use crate::serve::auth::{Gate, gate};
 use crate::tokens::Role;
@@ -88,6 +88,8 @@ api_routes! {
     Viewer get "/api/dead-letters" => sources::dead_letters, "Messages that did not become jobs, newest first (instance, listener, replayed, limit)";
     Viewer get "/api/topics" => topics::topics, "Where every instance's published topics go (pattern, type, settings)";
     Viewer get "/api/topics/{instance}" => topics::instance_topics, "Where one instance's published topics go";
+    Viewer get "/api/stores" => stores::stores, "Where every instance's `meta` and `blobs` stores are (type, settings; defaults included)";
+    Viewer get "/api/stores/{instance}" => stores::instance_stores, "Where one instance's `meta` and `blobs` stores are";
     Viewer get "/api/outbox" => topics::outbox, "Messages guests published, newest first, sent or waiting (instance, unsent, limit)";
     Developer post "/api/jobs/{id}/{action}" => jobs::act, "Requeue, cancel, stop, done, pause or resume a job";
     Developer post "/api/jobs/bulk/{action}" => jobs::act_many, "Requeue or cancel every job a filter (the body, JSON) matches, at most 10 000";
@@ -107,6 +109,8 @@ api_routes! {
     Developer delete "/api/sources/{instance}/{listener}" => sources::remove_source, "Remove a source and its dead letters";
     Developer post "/api/topics" => topics::set_topic, "Set where a pattern of an instance's topics goes (instance, topic, kind, settings)";
     Developer delete "/api/topics/{instance}/{topic}" => topics::remove_topic, "Remove where a pattern of an instance's topics goes";
+    Developer post "/api/stores" => stores::set_store, "Set where an instance's `meta` or `blobs` store is (instance, store, kind, settings)";
+    Developer delete "/api/stores/{instance}/{store}" => stores::remove_store, "Remove an instance's store setting (`meta` goes back to local, `blobs` to none)";
     Developer post "/api/dead-letters/{id}/replay" => sources::replay, "Replay a dead letter as a job";
     Manager get "/api/secrets" => manage::all_secrets, "Names of every instance's secrets";
     Manager get "/api/instances/{name}/secrets" => manage::secrets, "Names of an instance's secrets";

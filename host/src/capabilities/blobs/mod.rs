@@ -1,0 +1,153 @@
+//! `ferry:connector/blobs`: object data of the backend instance (a directory
+//! the operator granted with `ferry store set INSTANCE blobs --type disk
+//! --dir DIR`), reached only under the key prefixes the manifest grants
+//! (`[capabilities.blobs] prefixes, write`). No store is set by default:
+//! until the operator grants one, every call says how.
+//!
+//! Keys are checked before they reach the store (no `..`, no absolute path:
+//! [`ferry_manifest::stores`]), and the disk store resolves every path again
+//! inside its directory ([`crate::stores::blobs`]).
+
+use super::capability::{Capability, HasCapability, Setup, View, ViewOf};
+use super::context::RunContext;
+use super::store_access::{Access, check_access};
+use super::wit::{WitResult, final_error};
+use crate::bindings::blobs::{self, BlobInfo};
+use crate::bindings::types;
+use crate::engine::config::EngineConfig;
+use crate::store::Store;
+use crate::stores::blobs::BlobStore;
+use crate::stores::{StoreError, StoreKind, configured};
+use ferry_manifest::StoreGrant;
+use std::sync::Arc;
+use wasmtime::component::Linker;
+
+/// The instance's `blobs` store.
+pub struct Blobs;
+
+/// The store of one run, opened at its first use.
+#[derive(Default)]
+pub struct BlobsRun {
+    opened: tokio::sync::OnceCell<Arc<BlobStore>>,
+}
+
+impl BlobsRun {
+    /// The run's store, opened once; refused while none is set.
+    async fn store(&self, run: &RunContext) -> Result<Arc<BlobStore>, types::Error> {
+        let store = self
+            .opened
+            .get_or_try_init(|| async {
+                let instance = &run.instance.name;
+                let row = configured(&run.store, instance, StoreKind::Blobs)
+                    .await?
+                    .ok_or_else(|| {
+                        StoreError::Refused(format!(
+                            "backend instance `{instance}` has no blobs store: an operator \
+                             grants one with `ferry store set {instance} blobs --type disk \
+                             --dir DIR`"
+                        ))
+                    })?;
+                Ok::<_, StoreError>(Arc::new(BlobStore::open(&row).await?))
+            })
+            .await?;
+        Ok(store.clone())
+    }
+}
+
+/// What one instance may reach, and the run's store.
+pub struct BlobsState {
+    grant: Option<StoreGrant>,
+    run: Option<Arc<BlobsRun>>,
+}
+
+impl Capability for Blobs {
+    type Config = ();
+    type RunState = BlobsRun;
+    type State = BlobsState;
+
+    fn config(_engine: &EngineConfig, _store: &Store) {}
+
+    fn run_state(_config: &(), _run: &RunContext) -> BlobsRun {
+        BlobsRun::default()
+    }
+
+    fn state(setup: &mut Setup<'_, Self>) -> BlobsState {
+        BlobsState {
+            grant: setup.manifest.and_then(|m| m.blobs.clone()),
+            run: setup.run.map(|(_, run)| run.clone()),
+        }
+    }
+
+    fn add_to_linker<T: HasCapability<Self>>(linker: &mut Linker<T>) -> wasmtime::Result<()> {
+        blobs::add_to_linker::<_, ViewOf<Self>>(linker, T::view)
+    }
+}
+
+impl View<'_, Blobs> {
+    /// Check the grant for `key`, then hand `body` the run's store.
+    fn with_store<T, F>(
+        &self,
+        key: String,
+        access: Access,
+        body: F,
+    ) -> impl Future<Output = WitResult<T>> + use<T, F>
+    where
+        F: AsyncFnOnce(Arc<BlobStore>, String) -> Result<T, types::Error>,
+    {
+        let allowed = check_access(
+            self.state.grant.as_ref(),
+            StoreKind::Blobs,
+            self.module(),
+            &key,
+            access,
+        );
+        let opened = self.state.run.clone();
+        self.with_run(async move |run| {
+            allowed?;
+            let opened = opened.ok_or_else(|| final_error("no run"))?;
+            body(opened.store(&run).await?, key).await
+        })
+    }
+}
+
+impl blobs::Host for View<'_, Blobs> {
+    async fn get(&mut self, key: String) -> WitResult<Option<Vec<u8>>> {
+        self.with_store(key, Access::Read, async move |store, key| {
+            Ok(store.get(&key).await?)
+        })
+        .await
+    }
+
+    async fn put(&mut self, key: String, data: Vec<u8>) -> WitResult<()> {
+        self.with_store(key, Access::Write, async move |store, key| {
+            Ok(store.put(&key, &data).await?)
+        })
+        .await
+    }
+
+    async fn delete(&mut self, key: String) -> WitResult<bool> {
+        self.with_store(key, Access::Write, async move |store, key| {
+            Ok(store.delete(&key).await?)
+        })
+        .await
+    }
+
+    async fn list_blobs(
+        &mut self,
+        prefix: String,
+        after: Option<String>,
+        limit: u32,
+    ) -> WitResult<Vec<BlobInfo>> {
+        self.with_store(prefix, Access::List, async move |store, prefix| {
+            let listed = store.list(&prefix, after.as_deref(), limit).await?;
+            Ok(listed
+                .into_iter()
+                .map(|b| BlobInfo {
+                    key: b.key,
+                    size: b.size,
+                })
+                .collect())
+        })
+        .await
+    }
+}

@@ -1,0 +1,162 @@
+//! `ferry:connector/meta`: the key-value store of the backend instance
+//! (local database or Redis, by the operator's `ferry store set`), reached
+//! only under the key prefixes the manifest grants
+//! (`[capabilities.meta] prefixes, write`).
+//!
+//! The store is opened once per run, at the first call (the instance's
+//! setting read, the Redis password opened from the run's vault); the Redis
+//! connections themselves are the process's, shared by every run. Writes
+//! take effect at once (see the WIT): a Redis server has no part in the
+//! queue's transaction, and a local write committed apart keeps the two
+//! types alike.
+
+use super::capability::{Capability, HasCapability, Setup, View, ViewOf};
+use super::context::RunContext;
+use super::store_access::{Access, check_access};
+use super::wit::{WitResult, final_error};
+use crate::bindings::{meta, types};
+use crate::engine::config::EngineConfig;
+use crate::store::Store;
+use crate::stores::meta::{MetaStore, RedisConnections};
+use crate::stores::{StoreError, StoreKind, configured};
+use ferry_manifest::StoreGrant;
+use std::sync::Arc;
+use wasmtime::component::Linker;
+
+/// The instance's `meta` store.
+pub struct Meta;
+
+/// The store of one run, opened at its first use.
+pub struct MetaRun {
+    connections: Arc<RedisConnections>,
+    opened: tokio::sync::OnceCell<Arc<MetaStore>>,
+}
+
+impl MetaRun {
+    /// The run's store: the instance's setting (or the local default),
+    /// opened once; an error is not kept, so a later call tries again.
+    async fn store(&self, run: &RunContext) -> Result<Arc<MetaStore>, types::Error> {
+        let store = self
+            .opened
+            .get_or_try_init(|| async {
+                let row = configured(&run.store, &run.instance.name, StoreKind::Meta)
+                    .await?
+                    .ok_or_else(|| StoreError::Refused("no meta store".into()))?;
+                let password = match &row.settings.password_secret {
+                    Some(name) => Some(run.vault.value(name).await.map_err(StoreError::Refused)?),
+                    None => None,
+                };
+                let opened =
+                    MetaStore::open(&run.store, &row, password.as_deref(), &self.connections)
+                        .await?;
+                Ok::<_, StoreError>(Arc::new(opened))
+            })
+            .await?;
+        Ok(store.clone())
+    }
+}
+
+/// What one instance may reach, and the run's store.
+pub struct MetaState {
+    grant: Option<StoreGrant>,
+    run: Option<Arc<MetaRun>>,
+}
+
+impl Capability for Meta {
+    type Config = Arc<RedisConnections>;
+    type RunState = MetaRun;
+    type State = MetaState;
+
+    fn config(_engine: &EngineConfig, _store: &Store) -> Arc<RedisConnections> {
+        Arc::default()
+    }
+
+    fn run_state(config: &Arc<RedisConnections>, _run: &RunContext) -> MetaRun {
+        MetaRun {
+            connections: config.clone(),
+            opened: tokio::sync::OnceCell::new(),
+        }
+    }
+
+    fn state(setup: &mut Setup<'_, Self>) -> MetaState {
+        MetaState {
+            grant: setup.manifest.and_then(|m| m.meta.clone()),
+            run: setup.run.map(|(_, run)| run.clone()),
+        }
+    }
+
+    fn add_to_linker<T: HasCapability<Self>>(linker: &mut Linker<T>) -> wasmtime::Result<()> {
+        meta::add_to_linker::<_, ViewOf<Self>>(linker, T::view)
+    }
+}
+
+impl View<'_, Meta> {
+    /// Check the grant for `key`, then hand `body` the run's store.
+    fn with_store<T, F>(
+        &self,
+        key: String,
+        access: Access,
+        body: F,
+    ) -> impl Future<Output = WitResult<T>> + use<T, F>
+    where
+        F: AsyncFnOnce(Arc<MetaStore>, String, Arc<RunContext>) -> Result<T, types::Error>,
+    {
+        let allowed = check_access(
+            self.state.grant.as_ref(),
+            StoreKind::Meta,
+            self.module(),
+            &key,
+            access,
+        );
+        let opened = self.state.run.clone();
+        self.with_run(async move |run| {
+            allowed?;
+            let opened = opened.ok_or_else(|| final_error("no run"))?;
+            let store = opened.store(&run).await?;
+            body(store, key, run).await
+        })
+    }
+}
+
+impl meta::Host for View<'_, Meta> {
+    async fn get(&mut self, key: String) -> WitResult<Option<Vec<u8>>> {
+        self.with_store(key, Access::Read, async move |store, key, _| {
+            Ok(store.get(&key).await?)
+        })
+        .await
+    }
+
+    async fn set(&mut self, key: String, value: Vec<u8>) -> WitResult<()> {
+        self.with_store(key, Access::Write, async move |store, key, run| {
+            let max = run.limits().max_payload_bytes.as_u64();
+            if value.len() as u64 > max {
+                return Err(final_error(format!(
+                    "meta value of {} bytes at `{key}` is over max_payload_bytes ({max}): \
+                     keep large data in `blobs`",
+                    value.len()
+                )));
+            }
+            Ok(store.set(&key, &value).await?)
+        })
+        .await
+    }
+
+    async fn delete(&mut self, key: String) -> WitResult<bool> {
+        self.with_store(key, Access::Write, async move |store, key, _| {
+            Ok(store.delete(&key).await?)
+        })
+        .await
+    }
+
+    async fn list_keys(
+        &mut self,
+        prefix: String,
+        after: Option<String>,
+        limit: u32,
+    ) -> WitResult<Vec<String>> {
+        self.with_store(prefix, Access::List, async move |store, prefix, _| {
+            Ok(store.list_keys(&prefix, after.as_deref(), limit).await?)
+        })
+        .await
+    }
+}

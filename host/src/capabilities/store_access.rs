@@ -1,0 +1,105 @@
+//! What the `meta` and `blobs` capabilities share: the manifest's grant
+//! checked for a key, and store errors as WIT errors.
+
+use super::wit::{denied, final_error};
+use crate::bindings::types;
+use crate::stores::StoreError;
+use ferry_manifest::stores::{check_key, check_prefix};
+use ferry_manifest::{StoreGrant, StoreKind};
+
+/// What a guest does with a key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Access {
+    /// Get one key.
+    Read,
+    /// List keys under a prefix.
+    List,
+    /// Set or delete one key.
+    Write,
+}
+
+/// Whether `module` may do `access` on `key` of store `kind`, or why not:
+/// a malformed key is `final`, a key (or a write) the manifest does not grant
+/// is `denied`, naming the manifest key to change.
+pub(crate) fn check_access(
+    grant: Option<&StoreGrant>,
+    kind: StoreKind,
+    module: &str,
+    key: &str,
+    access: Access,
+) -> Result<(), types::Error> {
+    let store = kind.name();
+    match access {
+        Access::List => check_prefix(kind, key),
+        Access::Read | Access::Write => check_key(kind, key),
+    }
+    .map_err(|e| final_error(format!("{store} key {key:?}: {e}")))?;
+    let Some(grant) = grant else {
+        return Err(denied(format!(
+            "module `{module}` may not use the `{store}` store: add `[capabilities.{store}]` with \
+             the key prefixes it reaches (`prefixes = [\"…/\"]`, and `write = true` to write) to \
+             its connector.toml"
+        )));
+    };
+    if !grant.covers(key) {
+        return Err(denied(format!(
+            "module `{module}` may not reach `{store}` key {key:?}: its \
+             `[capabilities.{store}] prefixes` are {:?}",
+            grant.prefixes
+        )));
+    }
+    if access == Access::Write && !grant.write {
+        return Err(denied(format!(
+            "module `{module}` may only read the `{store}` store: add `write = true` under \
+             `[capabilities.{store}]` in its connector.toml"
+        )));
+    }
+    Ok(())
+}
+
+impl From<StoreError> for types::Error {
+    fn from(err: StoreError) -> Self {
+        match err {
+            StoreError::Unavailable(message) => types::Error {
+                kind: types::ErrorKind::Retryable,
+                message,
+                retry_after_ms: None,
+            },
+            StoreError::Refused(message) => final_error(message),
+            StoreError::Host(e) => e.into(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Access, check_access};
+    use crate::bindings::types::ErrorKind;
+    use ferry_manifest::{StoreGrant, StoreKind};
+
+    #[test]
+    fn grants_decide_prefixes_and_writes() {
+        let grant = StoreGrant {
+            prefixes: vec!["orders/".into()],
+            write: false,
+        };
+        let check = |key, access| check_access(Some(&grant), StoreKind::Blobs, "m", key, access);
+        assert!(check("orders/1", Access::Read).is_ok());
+        assert!(check("orders/", Access::List).is_ok());
+        assert_eq!(
+            check("users/1", Access::Read).unwrap_err().kind,
+            ErrorKind::Denied
+        );
+        assert_eq!(check("", Access::List).unwrap_err().kind, ErrorKind::Denied);
+        let write = check("orders/1", Access::Write).unwrap_err();
+        assert!(write.message.contains("write = true"), "{}", write.message);
+        let escape = check("orders/../../etc/passwd", Access::Read).unwrap_err();
+        assert_eq!(escape.kind, ErrorKind::Final);
+        let none = check_access(None, StoreKind::Meta, "m", "k", Access::Read).unwrap_err();
+        assert!(
+            none.message.contains("[capabilities.meta]"),
+            "{}",
+            none.message
+        );
+    }
+}
