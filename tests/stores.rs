@@ -434,3 +434,82 @@ async fn operators_set_list_and_remove_stores_from_the_cli() {
             .any(|e| e.action == ferry::stores::STORE_REMOVE)
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn blobs_in_an_s3_bucket_under_a_key_prefix() {
+    let s3 = ferry_tests::s3::S3Server::start().await;
+    s3.bucket("orders").await;
+    let (_dir, ferry) = hostile_lab().await;
+    ferry_tests::set_secret(&ferry, "lab", "s3_secret_key", "testing").await;
+    set_store(
+        &ferry,
+        "blobs",
+        "s3",
+        StoreSettings {
+            url: Some(s3.endpoint.clone()),
+            bucket: Some("orders".into()),
+            access_key_id: Some("testing".into()),
+            password_secret: Some("s3_secret_key".into()),
+            key_prefix: Some("ferry/lab/".into()),
+            ..Default::default()
+        },
+    )
+    .await;
+    // Another system drops documents in the bucket, some outside the prefix.
+    s3.put("orders", "ferry/lab/inbox/order-1.json", br#"{"id":1}"#)
+        .await;
+    s3.put("orders", "ferry/lab/inbox/order-2.json", br#"{"id":22}"#)
+        .await;
+    s3.put("orders", "ferry/other/inbox/order-3.json", b"{}")
+        .await;
+
+    let got = op(
+        &ferry,
+        json!({ "store": "blobs", "op": "get", "key": "inbox/order-1.json" }),
+    )
+    .await;
+    assert_eq!(result(&got), json!({ "value": "{\"id\":1}" }));
+    let listed = op(
+        &ferry,
+        json!({ "store": "blobs", "op": "list", "key": "inbox/order-" }),
+    )
+    .await;
+    assert_eq!(
+        result(&listed),
+        json!({ "blobs": [
+            { "key": "inbox/order-1.json", "size": 8 },
+            { "key": "inbox/order-2.json", "size": 9 },
+        ] })
+    );
+    let missing = op(
+        &ferry,
+        json!({ "store": "blobs", "op": "get", "key": "inbox/none" }),
+    )
+    .await;
+    assert_eq!(result(&missing), json!({ "value": null }));
+
+    // What a writing module does, through the same store the capability opens.
+    let row = ferry::stores::configured(ferry.store(), "lab", ferry::stores::StoreKind::Blobs)
+        .await
+        .unwrap()
+        .unwrap();
+    let clients = ferry::stores::blobs::s3::S3Clients::default();
+    let blobs = ferry::stores::blobs::BlobStore::open(&row, Some("testing"), &clients)
+        .await
+        .unwrap();
+    blobs.put("outbox/receipt-1.txt", b"paid").await.unwrap();
+    assert!(s3.exists("orders", "ferry/lab/outbox/receipt-1.txt").await);
+    assert_eq!(
+        blobs.get("outbox/receipt-1.txt").await.unwrap().as_deref(),
+        Some(&b"paid"[..])
+    );
+    assert!(blobs.delete("outbox/receipt-1.txt").await.unwrap());
+    assert!(!blobs.delete("outbox/receipt-1.txt").await.unwrap());
+    assert!(!s3.exists("orders", "ferry/lab/outbox/receipt-1.txt").await);
+    let after = blobs
+        .list("inbox/", Some("inbox/order-1.json"), 10)
+        .await
+        .unwrap();
+    assert_eq!(after.len(), 1);
+    assert_eq!(after[0].key, "inbox/order-2.json");
+}

@@ -15,6 +15,7 @@ pub use ferry::demo::{drain, enqueue_import, shop_params, start_shop};
 
 pub mod brokers;
 pub mod proxy;
+pub mod s3;
 
 /// Build an example connector once per test binary.
 pub fn built(name: &str) -> Built {

@@ -15,7 +15,7 @@
 //! | [`conflicts`] | records changed on both sides: policies, reports |
 //! | [`messaging`] | messages to topics, written to the outbox with the job |
 //! | [`meta`] | the instance's key-value store (local or Redis), by granted prefixes |
-//! | [`blobs`] | the instance's object data (a granted directory), by granted prefixes |
+//! | [`blobs`] | the instance's object data (a granted directory or an S3 bucket), by granted prefixes |
 //!
 //! Each folder owns its configuration (from the engine configuration and the
 //! module's manifest), its state per run and per instance, the `Host` traits

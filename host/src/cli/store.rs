@@ -12,11 +12,11 @@ use std::path::PathBuf;
 
 #[derive(Subcommand)]
 pub(super) enum StoreCommand {
-    /// Set where INSTANCE's STORE is: `meta --type local|redis` or
-    /// `blobs --type disk --dir DIR`. A password never goes on the command
-    /// line: store it with `ferry secret set INSTANCE NAME` and give
-    /// `--password-secret NAME`.
-    Set(StoreArgs),
+    /// Set where INSTANCE's STORE is: `meta --type local|redis`, `blobs
+    /// --type disk --dir DIR` or `blobs --type s3 --url ENDPOINT --bucket B`.
+    /// A password never goes on the command line: store it with `ferry
+    /// secret set INSTANCE NAME` and give `--password-secret NAME`.
+    Set(Box<StoreArgs>),
     /// Where each instance's stores are (`meta` is local unless set; `blobs`
     /// is absent until set).
     List {
@@ -39,25 +39,37 @@ pub(super) struct StoreArgs {
     instance: String,
     /// `meta` or `blobs`.
     store: String,
-    /// meta: local or redis; blobs: disk.
+    /// meta: local or redis; blobs: disk or s3.
     #[arg(long = "type")]
     kind: String,
-    /// redis: the server's URL, without a password.
+    /// redis: the server's URL, without a password; s3: the endpoint
+    /// (https://s3.eu-west-1.amazonaws.com, http://minio:9000).
     #[arg(long)]
     url: Option<String>,
-    /// redis: secret of the instance holding the password.
+    /// redis: secret of the instance holding the password; s3: the one
+    /// holding the secret access key.
     #[arg(long)]
     password_secret: Option<String>,
     /// redis: what keys are prefixed with on the server (default
-    /// `ferry:meta:INSTANCE:`; "" to read keys other systems write).
+    /// `ferry:meta:INSTANCE:`; "" to read keys other systems write);
+    /// s3: a prefix inside the bucket (default none).
     #[arg(long)]
     key_prefix: Option<String>,
     /// disk: the directory granted to the instance (created if missing).
     #[arg(long)]
     dir: Option<PathBuf>,
-    /// disk: the largest blob put or got, in bytes (default 32 MiB).
+    /// disk, s3: the largest blob put or got, in bytes (default 32 MiB).
     #[arg(long)]
     max_bytes: Option<u64>,
+    /// s3: the bucket.
+    #[arg(long)]
+    bucket: Option<String>,
+    /// s3: the region (default us-east-1).
+    #[arg(long)]
+    region: Option<String>,
+    /// s3: the access key id (the secret key goes in `--password-secret`).
+    #[arg(long)]
+    access_key_id: Option<String>,
 }
 
 /// Run `ferry store`.
@@ -76,6 +88,9 @@ pub(super) async fn run(globals: &Globals, out: &Output, command: &StoreCommand)
                     key_prefix: a.key_prefix.clone(),
                     dir: a.dir.clone(),
                     max_bytes: a.max_bytes,
+                    bucket: a.bucket.clone(),
+                    region: a.region.clone(),
+                    access_key_id: a.access_key_id.clone(),
                 },
             };
             let row = admin.set_store(&spec, actor).await?;

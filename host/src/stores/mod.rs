@@ -6,7 +6,7 @@
 //! | store | types | default |
 //! |---|---|---|
 //! | `meta` (key-value) | `local` (the Ferry database), `redis` | `local` |
-//! | `blobs` (object data) | `disk` (a directory the operator grants) | none: refused until set |
+//! | `blobs` (object data) | `disk` (a directory the operator grants), `s3` (a bucket of an S3-compatible endpoint) | none: refused until set |
 //!
 //! What a module reaches of them is its manifest's business
 //! (`[capabilities.meta]`, `[capabilities.blobs]`, see
@@ -34,30 +34,42 @@ pub const DEFAULT_MAX_BLOB_BYTES: u64 = 32 << 20;
 /// The types of `meta`.
 pub const META_KINDS: &[&str] = &["local", "redis"];
 /// The types of `blobs`.
-pub const BLOB_KINDS: &[&str] = &["disk"];
+pub const BLOB_KINDS: &[&str] = &["disk", "s3"];
 
 /// Settings of a store, as `ferry store set` keeps them; which apply
 /// depends on the type.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StoreSettings {
-    /// `redis`: the server's URL, without a password.
+    /// `redis`: the server's URL, without a password; `s3`: the endpoint
+    /// (`https://s3.eu-west-1.amazonaws.com`, `http://minio:9000`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
-    /// `redis`: secret of the instance holding the password.
+    /// `redis`: secret of the instance holding the password; `s3`: the one
+    /// holding the secret access key.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub password_secret: Option<String>,
-    /// `redis`: what every key is prefixed with on the server (default
-    /// `ferry:meta:INSTANCE:`; `""` to share keys other systems write).
+    /// What every key is prefixed with in the store: `redis` (default
+    /// `ferry:meta:INSTANCE:`; `""` to share keys other systems write), `s3`
+    /// (default none: the bucket's keys as they are).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub key_prefix: Option<String>,
     /// `disk`: the directory that holds the blobs (made absolute, and
     /// created, when set).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dir: Option<PathBuf>,
-    /// `disk`: the largest blob put or got, in bytes.
+    /// `disk`, `s3`: the largest blob put or got, in bytes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_bytes: Option<u64>,
+    /// `s3`: the bucket.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bucket: Option<String>,
+    /// `s3`: the region (default `us-east-1`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    /// `s3`: the access key id (the secret key is `password_secret`'s).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_key_id: Option<String>,
 }
 
 impl StoreSettings {
@@ -75,16 +87,31 @@ impl StoreSettings {
                 kinds.join(", ")
             ));
         }
-        let given: [(&str, bool); 5] = [
+        let given: [(&str, bool); 8] = [
             ("url", self.url.is_some()),
             ("password-secret", self.password_secret.is_some()),
             ("key-prefix", self.key_prefix.is_some()),
             ("dir", self.dir.is_some()),
             ("max-bytes", self.max_bytes.is_some()),
+            ("bucket", self.bucket.is_some()),
+            ("region", self.region.is_some()),
+            ("access-key-id", self.access_key_id.is_some()),
         ];
         let (needed, allowed): (&[&str], &[&str]) = match kind {
             "redis" => (&["url"], &["url", "password-secret", "key-prefix"]),
             "disk" => (&["dir"], &["dir", "max-bytes"]),
+            "s3" => (
+                &["url", "bucket"],
+                &[
+                    "url",
+                    "bucket",
+                    "region",
+                    "access-key-id",
+                    "password-secret",
+                    "key-prefix",
+                    "max-bytes",
+                ],
+            ),
             _ => (&[], &[]),
         };
         for (name, set) in given {
@@ -96,8 +123,23 @@ impl StoreSettings {
             }
         }
         if let Some(url) = &self.url {
-            crate::service_url::check(url, &["redis", "rediss"])
-                .map_err(|e| format!("type {kind}: {e}"))?;
+            let schemes: &[&str] = match kind {
+                "redis" => &["redis", "rediss"],
+                _ => &["https", "http"],
+            };
+            crate::service_url::check(url, schemes).map_err(|e| format!("type {kind}: {e}"))?;
+        }
+        if self.access_key_id.is_some() != self.password_secret.is_some() && kind == "s3" {
+            return Err(
+                "type s3 signs with `--access-key-id` and `--password-secret` (the secret                  access key) together, or neither (a public bucket)"
+                    .into(),
+            );
+        }
+        if let Some(prefix) = &self.key_prefix
+            && kind == "s3"
+        {
+            ferry_manifest::stores::check_prefix(StoreKind::Blobs, prefix)
+                .map_err(|e| format!("`--key-prefix`: {e}"))?;
         }
         if self.max_bytes == Some(0) {
             return Err("`--max-bytes` must be more than 0".into());
@@ -304,6 +346,10 @@ fn row_of(topic: TopicRow) -> Result<StoreRow> {
 /// One line saying where a store is (for the audit log and listings).
 pub fn describe(kind: &str, settings: &StoreSettings) -> String {
     match (&settings.url, &settings.dir) {
+        (Some(url), _) if settings.bucket.is_some() => format!(
+            "{kind} {url} bucket {}",
+            settings.bucket.as_deref().unwrap_or_default()
+        ),
         (Some(url), _) => format!("{kind} {url}"),
         (None, Some(dir)) => format!("{kind} {}", dir.display()),
         (None, None) => kind.to_string(),

@@ -1,6 +1,6 @@
 //! `ferry:connector/blobs`: object data of the backend instance (a directory
 //! the operator granted with `ferry store set INSTANCE blobs --type disk
-//! --dir DIR`), reached only under the key prefixes the manifest grants
+//! --dir DIR`, or a bucket with `--type s3`), reached only under the key prefixes the manifest grants
 //! (`[capabilities.blobs] prefixes, write`). No store is set by default:
 //! until the operator grants one, every call says how.
 //!
@@ -17,6 +17,7 @@ use crate::bindings::types;
 use crate::engine::config::EngineConfig;
 use crate::store::Store;
 use crate::stores::blobs::BlobStore;
+use crate::stores::blobs::s3::S3Clients;
 use crate::stores::{StoreError, StoreKind, configured};
 use ferry_manifest::StoreGrant;
 use std::sync::Arc;
@@ -26,8 +27,8 @@ use wasmtime::component::Linker;
 pub struct Blobs;
 
 /// The store of one run, opened at its first use.
-#[derive(Default)]
 pub struct BlobsRun {
+    clients: Arc<S3Clients>,
     opened: tokio::sync::OnceCell<Arc<BlobStore>>,
 }
 
@@ -47,7 +48,12 @@ impl BlobsRun {
                              --dir DIR`"
                         ))
                     })?;
-                Ok::<_, StoreError>(Arc::new(BlobStore::open(&row).await?))
+                let secret = match &row.settings.password_secret {
+                    Some(name) => Some(run.vault.value(name).await.map_err(StoreError::Refused)?),
+                    None => None,
+                };
+                let opened = BlobStore::open(&row, secret.as_deref(), &self.clients).await?;
+                Ok::<_, StoreError>(Arc::new(opened))
             })
             .await?;
         Ok(store.clone())
@@ -61,14 +67,19 @@ pub struct BlobsState {
 }
 
 impl Capability for Blobs {
-    type Config = ();
+    type Config = Arc<S3Clients>;
     type RunState = BlobsRun;
     type State = BlobsState;
 
-    fn config(_engine: &EngineConfig, _store: &Store) {}
+    fn config(_engine: &EngineConfig, _store: &Store) -> Arc<S3Clients> {
+        Arc::default()
+    }
 
-    fn run_state(_config: &(), _run: &RunContext) -> BlobsRun {
-        BlobsRun::default()
+    fn run_state(config: &Arc<S3Clients>, _run: &RunContext) -> BlobsRun {
+        BlobsRun {
+            clients: config.clone(),
+            opened: tokio::sync::OnceCell::new(),
+        }
     }
 
     fn state(setup: &mut Setup<'_, Self>) -> BlobsState {

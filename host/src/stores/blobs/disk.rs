@@ -1,6 +1,6 @@
-//! The `blobs` store of an instance, opened: files under the directory the
-//! operator granted, one per key (`orders/1042/invoice.pdf` is that path
-//! below the directory).
+//! Blobs of type `disk`: files under the directory the operator granted,
+//! one per key (`orders/1042/invoice.pdf` is that path below the
+//! directory).
 //!
 //! Keys are checked before they reach the file system
 //! ([`ferry_manifest::stores::check_key`]: no `..`, no absolute path, no
@@ -9,57 +9,31 @@
 //! either. A put writes a temporary file beside the target and renames it
 //! over: readers see the old or the new blob whole.
 
-use super::{DEFAULT_MAX_BLOB_BYTES, StoreError, StoreRow};
+use super::blob::{BlobInfo, MAX_LIST, check_size};
+use crate::stores::StoreError;
 use std::path::{Path, PathBuf};
 
-/// Most blobs one `list` answers.
-pub const MAX_LIST: u32 = 1000;
 /// Temporary files of puts in progress start with this; listings skip them.
 const TEMP_PREFIX: &str = ".ferry-put-";
 
-/// A stored blob, as listed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BlobInfo {
-    /// Its key.
-    pub key: String,
-    /// Its size in bytes.
-    pub size: u64,
-}
-
-/// An instance's `blobs` store, ready for operations.
-pub struct BlobStore {
+/// A directory of blobs.
+pub struct DiskBlobs {
     /// The directory (absolute, resolved).
     root: PathBuf,
     /// The largest blob put or got.
     max_bytes: u64,
 }
 
-impl BlobStore {
-    /// Open the store `row` says.
-    pub async fn open(row: &StoreRow) -> Result<BlobStore, StoreError> {
-        if row.kind != "disk" {
-            return Err(StoreError::Refused(format!(
-                "the blobs store of `{}` has type `{}`, which this Ferry does not know",
-                row.instance, row.kind
-            )));
-        }
-        let dir = row.settings.dir.clone().unwrap_or_default();
-        let root = tokio::fs::canonicalize(&dir).await.map_err(|e| {
+impl DiskBlobs {
+    /// The blobs in `dir` (of `instance`), at most `max_bytes` each.
+    pub async fn open(dir: &Path, instance: &str, max_bytes: u64) -> Result<DiskBlobs, StoreError> {
+        let root = tokio::fs::canonicalize(dir).await.map_err(|e| {
             StoreError::Unavailable(format!(
-                "blobs directory {} of `{}`: {e}",
-                dir.display(),
-                row.instance
+                "blobs directory {} of `{instance}`: {e}",
+                dir.display()
             ))
         })?;
-        Ok(BlobStore {
-            root,
-            max_bytes: row.settings.max_bytes.unwrap_or(DEFAULT_MAX_BLOB_BYTES),
-        })
-    }
-
-    /// The largest blob this store puts or gets.
-    pub fn max_bytes(&self) -> u64 {
-        self.max_bytes
+        Ok(DiskBlobs { root, max_bytes })
     }
 
     /// The bytes at `key` (a checked key).
@@ -71,13 +45,7 @@ impl BlobStore {
         if !meta.is_file() {
             return Ok(None);
         }
-        if meta.len() > self.max_bytes {
-            return Err(StoreError::Refused(format!(
-                "blob `{key}` is {} bytes, more than the store's max_bytes ({})",
-                meta.len(),
-                self.max_bytes
-            )));
-        }
+        check_size(key, meta.len(), self.max_bytes)?;
         match tokio::fs::read(&path).await {
             Ok(bytes) => Ok(Some(bytes)),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
@@ -87,13 +55,7 @@ impl BlobStore {
 
     /// Store `data` at `key` (a checked key), replacing what was there.
     pub async fn put(&self, key: &str, data: &[u8]) -> Result<(), StoreError> {
-        if data.len() as u64 > self.max_bytes {
-            return Err(StoreError::Refused(format!(
-                "blob `{key}` of {} bytes is more than the store's max_bytes ({})",
-                data.len(),
-                self.max_bytes
-            )));
-        }
+        check_size(key, data.len() as u64, self.max_bytes)?;
         let target = self.root.join(key);
         let parent = target.parent().unwrap_or(&self.root).to_path_buf();
         tokio::fs::create_dir_all(&parent)
@@ -239,27 +201,12 @@ fn outside(key: &str) -> StoreError {
 
 #[cfg(test)]
 mod tests {
-    use super::{BlobInfo, BlobStore};
-    use crate::stores::{StoreRow, StoreSettings};
-
-    fn store_at(dir: &std::path::Path) -> StoreRow {
-        StoreRow {
-            instance: "acme".into(),
-            store: "blobs".into(),
-            kind: "disk".into(),
-            settings: StoreSettings {
-                dir: Some(dir.to_path_buf()),
-                max_bytes: Some(1024),
-                ..Default::default()
-            },
-            updated_at: None,
-        }
-    }
+    use super::{BlobInfo, DiskBlobs};
 
     #[tokio::test]
     async fn blobs_round_trip_list_in_order_and_stay_inside() {
         let dir = tempfile::tempdir().unwrap();
-        let blobs = BlobStore::open(&store_at(dir.path())).await.unwrap();
+        let blobs = DiskBlobs::open(dir.path(), "acme", 1024).await.unwrap();
         blobs.put("orders/2/a.json", b"two").await.unwrap();
         blobs.put("orders/1/a.json", b"one").await.unwrap();
         blobs.put("other", b"x").await.unwrap();
