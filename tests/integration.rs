@@ -15,6 +15,7 @@ mod database;
 mod events;
 mod export;
 mod import;
+mod install_lint;
 mod limits;
 mod logs;
 mod metrics;

@@ -72,9 +72,17 @@ impl Request {
     pub fn put(url: &str) -> Self {
         Self::new("PUT", url)
     }
+    /// A PATCH request (a partial update, as most REST APIs take writes).
+    pub fn patch(url: &str) -> Self {
+        Self::new("PATCH", url)
+    }
     /// A DELETE request.
     pub fn delete(url: &str) -> Self {
         Self::new("DELETE", url)
+    }
+    /// A HEAD request.
+    pub fn head(url: &str) -> Self {
+        Self::new("HEAD", url)
     }
     /// Add a header.
     pub fn header(mut self, name: &str, value: &str) -> Self {

@@ -21,7 +21,9 @@ pub struct Capabilities {
     /// entries with wildcards and `{{ params.NAME }}` templates (see [`crate::host_rules`]).
     #[serde(default)]
     pub allowed_hosts: Vec<String>,
-    /// Secrets of the instance the module may use (enforced by the sandbox layer).
+    /// Params of the instance that hold secret values (an API key passed
+    /// the old way, as a param): shown as `***` wherever the instance is
+    /// shown. It grants nothing; sealed secrets are `credential` and `reveal`.
     #[serde(default)]
     pub secrets: Vec<String>,
     /// A work directory of the backend instance, seen by the guest as `/work`

@@ -136,6 +136,23 @@ impl BackendDecl {
     }
 }
 
+/// The page that describes every key of a manifest, named in its errors.
+pub const REFERENCE: &str = "docs/manifest.md";
+
+impl ModuleInfo {
+    /// The module's version, which must be semver: installs compare
+    /// versions (a downgrade warns), so `one` or `1.7` cannot stand for one.
+    pub fn semver(&self) -> std::result::Result<semver::Version, String> {
+        semver::Version::parse(self.version.trim()).map_err(|e| {
+            format!(
+                "[module] version = {:?}: not a semver version ({e}): write MAJOR.MINOR.PATCH, \
+                 e.g. \"1.7.0\"",
+                self.version
+            )
+        })
+    }
+}
+
 impl Manifest {
     /// Read and check `path`.
     pub fn load(path: &Path) -> Result<Manifest> {
@@ -143,10 +160,12 @@ impl Manifest {
             path: path.to_path_buf(),
             message: format!("cannot read the manifest: {e}"),
         })?;
-        Self::parse(&text).map_err(|message| Error::Manifest {
-            path: path.to_path_buf(),
-            message,
-        })
+        Self::parse(&text)
+            .and_then(|manifest| manifest.check_new().map(|()| manifest))
+            .map_err(|message| Error::Manifest {
+                path: path.to_path_buf(),
+                message: format!("{message} (every key: {REFERENCE})"),
+            })
     }
 
     /// Parse and check manifest text; the error names the key and the reason.
@@ -164,6 +183,17 @@ impl Manifest {
         })?;
         manifest.check()?;
         Ok(manifest)
+    }
+
+    /// The rules a manifest meets when it is installed or built, beyond
+    /// [`Manifest::parse`]'s: added later than some stored manifests, so
+    /// that a module installed before them keeps loading.
+    pub fn check_new(&self) -> std::result::Result<(), String> {
+        self.module.semver()?;
+        for (i, s) in self.subscriptions.iter().enumerate() {
+            s.check_event_name(&format!("[[subscription]] #{}", i + 1))?;
+        }
+        Ok(())
     }
 
     fn check(&self) -> std::result::Result<(), String> {

@@ -54,6 +54,14 @@ pub const TIMED_EVENT: &str = "record.timed";
 /// The prefix of the events only the host fires (they follow local writes).
 pub const RECORD_EVENT_PREFIX: &str = "record.";
 
+/// The record events the host fires.
+pub const RECORD_EVENTS: &[&str] = &[
+    "record.created",
+    "record.updated",
+    "record.deleted",
+    TIMED_EVENT,
+];
+
 /// Whether `event` is one only the host fires (`record.created`, …).
 pub fn is_record_event(event: &str) -> bool {
     event.starts_with(RECORD_EVENT_PREFIX)
@@ -340,6 +348,21 @@ impl SubscriptionDecl {
         })
     }
 
+    /// Check that a record event is one the host fires (`record.update`
+    /// would install and never fire), naming the closest one.
+    pub(crate) fn check_event_name(&self, at: &str) -> Result<(), String> {
+        let event = self.event.trim();
+        if is_record_event(event) && !RECORD_EVENTS.contains(&event) {
+            return Err(format!(
+                "{at} event = {event:?}: the host fires no such record event; did you mean {:?}? \
+                 (record events: {})",
+                closest(event, RECORD_EVENTS),
+                RECORD_EVENTS.join(", ")
+            ));
+        }
+        Ok(())
+    }
+
     /// Check one declaration; `at` names it in errors (`[[subscription]] #2`).
     pub(crate) fn check(&self, at: &str) -> Result<(), String> {
         let event = self.event.trim();
@@ -378,12 +401,23 @@ impl SubscriptionDecl {
             _ => {}
         }
         if !conditions.fields.is_empty() && !matches!(event, "record.updated" | TIMED_EVENT) {
+            // A mistyped record event says so first: that is the mistake.
+            self.check_event_name(at)?;
             return Err(format!(
                 "{at} fields: watched fields apply to \"record.updated\" and \"{TIMED_EVENT}\", not {event:?}"
             ));
         }
         Ok(())
     }
+}
+
+/// The name of `names` closest to `word` (fewest single-character edits).
+pub fn closest<'a>(word: &str, names: &[&'a str]) -> &'a str {
+    names
+        .iter()
+        .copied()
+        .min_by_key(|name| strsim::levenshtein(word, name))
+        .unwrap_or_default()
 }
 
 #[cfg(test)]

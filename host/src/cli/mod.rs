@@ -281,7 +281,7 @@ async fn run(cli: Cli) -> Result<()> {
             let scratch = tempfile::tempdir()?;
             let ferry = Ferry::open(scratch.path()).await?;
             let installed = ferry.install(&built.manifest, &built.wasm).await?;
-            out.built(&built, &installed.description);
+            out.built(&built, &installed);
         }
         Command::Install { path, wasm } => {
             let ferry = globals.open().await?;

@@ -168,23 +168,34 @@ impl Output {
     }
 
     /// Result of `ferry build`.
-    pub fn built(&self, built: &Built, d: &Description) {
-        let data = json!({ "wasm": built.wasm, "size": built.size, "description": d });
+    pub fn built(&self, built: &Built, i: &Installed) {
+        let d = &i.description;
+        let data = json!({
+            "wasm": built.wasm, "size": built.size, "description": d, "warnings": i.warnings,
+        });
         self.emit(&data, || {
             format!(
-                "built {} ({:.1} KiB)\n  implements the connector world ✓\n  units: {}\n  jobs:  {}",
+                "built {} ({:.1} KiB)\n  implements the connector world ✓\n  units: {}\n  jobs:  {}{}",
                 line(&built.wasm.display().to_string()),
                 built.size as f64 / 1024.0,
                 Self::describe_units(d),
-                Self::describe_jobs(d)
+                Self::describe_jobs(d),
+                Self::describe_warnings(&i.warnings),
             )
         });
+    }
+
+    fn describe_warnings(warnings: &[String]) -> String {
+        warnings
+            .iter()
+            .map(|w| format!("\n  warning: {}", line(w)))
+            .collect()
     }
 
     /// Result of `ferry install`.
     pub fn installed(&self, i: &Installed) {
         self.emit(
-            &json!({ "module": i.module, "description": i.description }),
+            &json!({ "module": i.module, "description": i.description, "warnings": i.warnings }),
             || {
                 // What the module may reach, for the operator to review.
                 let capabilities = ferry::manifest::Manifest::parse(&i.module.manifest)
@@ -192,7 +203,7 @@ impl Output {
                     .unwrap_or_default();
                 format!(
                     "installed {} {} ({})\n  units: {}\n  jobs:  {}\n  network: {}\n  \
-                     secrets revealed to it: {}",
+                     secrets revealed to it: {}{}",
                     line(&i.module.name),
                     line(&i.module.version),
                     line(short_hash(&i.module.content_hash)),
@@ -200,6 +211,7 @@ impl Output {
                     Self::describe_jobs(&i.description),
                     list(&capabilities.allowed_hosts),
                     list(&capabilities.reveal),
+                    Self::describe_warnings(&i.warnings),
                 )
             },
         );

@@ -3,6 +3,7 @@
 //! process installed, and the earlier versions jobs stay pinned to. Where
 //! components are kept and how they load is in [`load`].
 
+mod lint;
 mod load;
 
 pub(crate) use load::module_file;
@@ -27,6 +28,9 @@ pub struct Installed {
     pub module: InstalledModule,
     /// What the component implements.
     pub description: Description,
+    /// What installed but is likely a mistake (a downgrade, a subscription
+    /// for a model no unit answers), for the user to read.
+    pub warnings: Vec<String>,
 }
 
 struct Inner {
@@ -143,7 +147,9 @@ impl Modules {
             description: description.clone(),
             content_hash: hash.clone(),
         });
-        let registry = self.current().with(module)?;
+        let before = self.current();
+        let registry = before.with(module.clone())?;
+        let warnings = lint::warnings(&before, &registry, &module);
         let stored = InstalledModule {
             name: manifest.module.name.clone(),
             version: manifest.module.version.clone(),
@@ -178,9 +184,13 @@ impl Modules {
             .save_module(&stored, &subscriptions)
             .await?;
         self.swap_registry(registry, self.inner.store.modules_fingerprint().await?);
+        for warning in &warnings {
+            tracing::warn!(module = %stored.name, "{warning}");
+        }
         Ok(Installed {
             module: stored,
             description,
+            warnings,
         })
     }
 

@@ -2,7 +2,7 @@
 
 use crate::manifest::Manifest;
 
-const BASE: &str = "[module]\nname = \"m\"\nversion = \"1\"\n[[backend]]\nname = \"b\"\n";
+const BASE: &str = "[module]\nname = \"m\"\nversion = \"1.0.0\"\n[[backend]]\nname = \"b\"\n";
 
 #[test]
 fn parses_buttons_and_names_bad_keys() {

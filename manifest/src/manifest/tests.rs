@@ -207,3 +207,25 @@ fn backend_params_are_typed() {
         "bad default"
     );
 }
+
+#[test]
+fn new_manifests_need_a_semver_version_and_known_record_events() {
+    let base = "[module]\nname = \"m\"\nversion = \"VERSION\"\n[[backend]]\nname = \"b\"\n";
+    let with = |version: &str, more: &str| {
+        Manifest::parse(&format!("{}{more}", base.replace("VERSION", version))).unwrap()
+    };
+    // Stored manifests of older installs still parse; a new one is refused.
+    let err = with("one", "").check_new().unwrap_err();
+    assert!(
+        err.contains("[module] version = \"one\"") && err.contains("1.7.0"),
+        "{err}"
+    );
+    assert!(with("1.7", "").check_new().is_err());
+    assert!(with("1.7.0", "").check_new().is_ok());
+    let typo = "[[subscription]]\nevent = \"record.update\"\nmodels = [\"contact\"]\njob = \"j\"\n";
+    let err = with("1.0.0", typo).check_new().unwrap_err();
+    assert!(
+        err.contains("[[subscription]] #1") && err.contains("record.updated"),
+        "{err}"
+    );
+}

@@ -125,3 +125,13 @@ fn watched_fields_only_where_updates_are() {
     d.fields = vec!["na me".into()];
     assert!(d.check("#1").unwrap_err().contains("fields:"));
 }
+
+#[test]
+fn a_mistyped_record_event_is_refused_with_the_closest_name() {
+    let d = decl("record.update");
+    let err = d.check_event_name("[[subscription]] #1").unwrap_err();
+    assert!(err.contains("did you mean \"record.updated\""), "{err}");
+    assert!(decl("record.deleted").check_event_name("x").is_ok());
+    // Custom events are the module's own: any valid name.
+    assert!(decl("shop.order-paid").check_event_name("x").is_ok());
+}

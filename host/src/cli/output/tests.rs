@@ -117,13 +117,15 @@ fn an_install_summary_cannot_be_forged() {
             installed_at: 0,
         },
         description,
+        // Warnings quote manifest text: escaped like the rest.
+        warnings: vec![hostile("models = [\"x\"]")],
     };
     let out = Output::capturing(false);
     out.installed(&installed);
     let text = out.captured();
     assert!(inert(&text), "{text:?}");
     let network: Vec<&str> = text.lines().filter(|l| l.contains("network:")).collect();
-    assert_eq!(network.len(), 4, "{text}");
+    assert_eq!(network.len(), 5, "{text}");
     assert_eq!(
         text.lines()
             .filter(|l| l.starts_with("  network: "))
