@@ -20,6 +20,7 @@ mod limits;
 mod logs;
 mod metrics;
 mod mirror;
+mod new_connector;
 mod openapi;
 mod pairs;
 mod profiles;

@@ -50,6 +50,7 @@ pub mod metrics;
 pub mod profiles;
 pub mod queue;
 pub mod relay;
+pub mod scaffold;
 pub mod secrets;
 pub mod serve;
 pub mod service_url;

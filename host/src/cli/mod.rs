@@ -47,8 +47,35 @@ struct Cli {
     command: Command,
 }
 
+/// `ferry new`.
+#[derive(clap::Args)]
+struct NewArgs {
+    /// Module name (also the crate's, and its root backend's by default).
+    name: String,
+    /// Template: minimal or rest.
+    #[arg(long, default_value = "minimal")]
+    template: String,
+    /// Where to make it (default: ./NAME).
+    #[arg(long)]
+    dir: Option<PathBuf>,
+    /// The backend it implements, e.g. `shop@2.0` (default: NAME).
+    #[arg(long)]
+    backend: Option<String>,
+    /// The backend it falls back to for what it does not implement, e.g. `shop@1.7`.
+    #[arg(long)]
+    parent: Option<String>,
+    /// A `guest-sdk` directory to depend on (default: this Ferry's source
+    /// tree, when it is there; else the published `ferry-sdk`).
+    #[arg(long)]
+    sdk_path: Option<PathBuf>,
+}
+
 #[derive(Subcommand)]
 enum Command {
+    /// Make a connector crate that builds, installs and passes its tests at
+    /// once: `--template minimal` (one job) or `rest` (products with a REST
+    /// API, on the SDK's generic importer and exporter).
+    New(NewArgs),
     /// Compile a connector crate to a wasm32-wasip2 component and check it.
     Build {
         /// The connector crate (with Cargo.toml and connector.toml).
@@ -275,6 +302,30 @@ async fn run(cli: Cli) -> Result<()> {
     let out = Output::new(cli.globals.json);
     let globals = &cli.globals;
     match &cli.command {
+        Command::New(args) => {
+            let dir = args
+                .dir
+                .clone()
+                .unwrap_or_else(|| PathBuf::from(&args.name));
+            let spec = ferry::scaffold::NewConnector {
+                name: args.name.clone(),
+                template: args.template.clone(),
+                backend: args.backend.clone(),
+                parent: args.parent.clone(),
+                sdk_path: args.sdk_path.clone(),
+            };
+            let files = ferry::scaffold::create(&dir, &spec)?;
+            out.value(
+                &serde_json::json!({ "dir": dir, "files": files }),
+                &format!(
+                    "made {} ({} template): {} files\n  next: cd {} && cargo test && ferry install .",
+                    dir.display(),
+                    args.template,
+                    files.len(),
+                    dir.display()
+                ),
+            );
+        }
         Command::Build { dir } => {
             let built = ferry::builder::build_connector(dir, None)?;
             // Check it the way `install` will, in a throw-away installation.

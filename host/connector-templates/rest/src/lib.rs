@@ -1,0 +1,181 @@
+//! The `{{name}}` connector: products between the local side and a REST API
+//! whose lists are page-numbered (`GET {url}/api/v1/products?page=N` →
+//! `{items, pages}`) and whose records carry `id` and `updated_at`.
+//!
+//! You write the adapter (how to talk to the API) and the mapper (which
+//! field is which); the SDK's generic importer, exporter and binder do the
+//! rest: links so that a second import updates instead of duplicating,
+//! versions and conflicts, idempotent creates.
+//!
+//! Build, install and run:
+//! ```sh
+//! ferry install .
+//! ferry backend add demo {{backend_key}} --param url=http://127.0.0.1:8790
+//! ferry run demo import-batch --payload '{"model": "product"}' --wait
+//! ferry worker --until-idle    # the import-record jobs the batch enqueued
+//! ```
+
+use ferry_sdk::mapper::{Mapper, MapperUnit, convert, id_text};
+use ferry_sdk::prelude::*;
+use ferry_sdk::{generic, http};
+use serde_json::{Value, json};
+
+/// The adapter of one collection of the API.
+struct Adapter {
+    collection: &'static str,
+}
+
+impl Adapter {
+    fn url(&self, ctx: &Context, tail: &str) -> Result<String> {
+        let base = ctx.require_param("url")?;
+        let base = base.trim_end_matches('/');
+        Ok(format!("{base}/api/v1/{}{tail}", self.collection))
+    }
+
+    fn send(&self, ctx: &Context, request: http::Request) -> Result<http::Response> {
+        let key = ctx.param("api_key").unwrap_or_default();
+        request.header("x-api-key", &key).send()
+    }
+
+    /// The ids changed after `since` (all when null), and where the next
+    /// search starts: the newest `updated_at` listed.
+    fn search(&self, ctx: &Context, since: &Value) -> Result<Value> {
+        let filter = since
+            .as_i64()
+            .map(|s| format!("&updated_since={s}"))
+            .unwrap_or_default();
+        let (mut ids, mut newest, mut page) = (Vec::new(), None::<i64>, 1);
+        loop {
+            let url = self.url(ctx, &format!("?page={page}&per_page=200{filter}"))?;
+            let body: Value = self
+                .send(ctx, http::Request::get(&url))?
+                .error_for_status()?
+                .json()?;
+            for item in body["items"].as_array().into_iter().flatten() {
+                ids.push(item["id"].clone());
+                newest = newest.max(item["updated_at"].as_i64());
+            }
+            if page >= body["pages"].as_u64().unwrap_or(0) {
+                break;
+            }
+            page += 1;
+        }
+        Ok(json!({ "ids": ids, "cursor": newest.map(Value::from).unwrap_or(since.clone()) }))
+    }
+
+    /// Create, with the exporter's key as `Idempotency-Key`: a create tried
+    /// again after a crash gets back the record made the first time.
+    fn create(&self, ctx: &Context, payload: &Value) -> Result<Value> {
+        let mut request = http::Request::post(&self.url(ctx, "")?).json(&payload["values"]);
+        if let Some(key) = payload["idempotency_key"].as_str() {
+            request = request.header("idempotency-key", key);
+        }
+        let created: Value = self.send(ctx, request)?.error_for_status()?.json()?;
+        Ok(json!({ "id": created["id"], "version": created["updated_at"] }))
+    }
+
+    /// Write over the version read just before (`If-Match`): a change made
+    /// remotely in between is refused (412) and the retry checks for a conflict.
+    fn write(&self, ctx: &Context, payload: &Value) -> Result<Value> {
+        let id = id_text(&payload["id"]);
+        let url = self.url(ctx, &format!("/{id}"))?;
+        let mut request = http::Request::put(&url).json(&payload["values"]);
+        if let Some(version) = generic::version_text(&payload["if_match"]) {
+            request = request.header("if-match", &format!("\"{version}\""));
+        }
+        let response = self.send(ctx, request)?;
+        if response.status == 412 {
+            return Err(Error::retryable(format!("{id} changed remotely meanwhile")));
+        }
+        let written: Value = response.error_for_status()?.json()?;
+        Ok(json!({ "version": written["updated_at"] }))
+    }
+}
+
+impl Unit for Adapter {
+    fn methods(&self) -> Vec<String> {
+        ["search", "read", "create", "write"]
+            .map(String::from)
+            .to_vec()
+    }
+
+    fn call(&self, ctx: &Context, method: &str, payload: Value) -> Result<Value> {
+        match method {
+            "search" => self.search(ctx, &payload["since"]),
+            "read" => {
+                let url = self.url(ctx, &format!("/{}", id_text(&payload["id"])))?;
+                self.send(ctx, http::Request::get(&url))?
+                    .error_for_status()?
+                    .json()
+            }
+            "create" => self.create(ctx, &payload),
+            "write" => self.write(ctx, &payload),
+            other => Err(Error::not_found(format!(
+                "the adapter has no method `{other}`"
+            ))),
+        }
+    }
+}
+
+/// Which remote field is which local one, both ways.
+pub fn product_mapper() -> MapperUnit {
+    let import = Mapper::new()
+        .direct("name", "name")
+        .direct("sku", "default_code")
+        .direct_with("price", "list_price", convert::float);
+    let export = Mapper::export()
+        .direct("name", "name")
+        .direct("default_code", "sku")
+        .direct_with("list_price", "price", |v| {
+            let price = convert::float(v)?.as_f64().unwrap_or(0.0);
+            Ok(json!(format!("{price:.2}")))
+        });
+    MapperUnit::new(import, export)
+}
+
+/// The connector: what `describe` reports and what the host dispatches to.
+pub fn connector() -> Connector {
+    let model = "product";
+    Connector::new()
+        .unit(
+            kind::ADAPTER,
+            model,
+            Adapter {
+                collection: "products",
+            },
+        )
+        .unit(kind::MAPPER, model, product_mapper())
+        .unit(kind::BINDER, model, generic::LinkBinder::new(model))
+        .unit(kind::IMPORTER, model, generic::Importer::new(model))
+        .unit(kind::EXPORTER, model, generic::Exporter::new(model))
+        .job(
+            "import-batch",
+            "Enqueue one import-record job per record changed remotely",
+            generic::import_batch,
+        )
+        .job("import-record", "Import one record", generic::import_record)
+        .job(
+            "export-record",
+            "Export one local record",
+            generic::export_record,
+        )
+}
+
+ferry_sdk::export_connector!(connector);
+
+#[cfg(test)]
+mod tests {
+    use super::product_mapper;
+    use serde_json::json;
+
+    #[test]
+    fn the_mapper_maps_both_ways() {
+        let mapper = product_mapper();
+        let remote = json!({ "id": 1, "name": "Lamp", "sku": "L-1", "price": "12.5" });
+        let local = mapper.import().map(None, &remote, true).unwrap();
+        assert_eq!(local["default_code"], json!("L-1"));
+        assert_eq!(local["list_price"], json!(12.5));
+        let back = mapper.export().map(None, &local, false).unwrap();
+        assert_eq!(back["price"], json!("12.50"));
+    }
+}
