@@ -7,7 +7,7 @@
 #![allow(missing_docs)] // generated code: the WIT files document it
 
 wit_bindgen::generate!({
-    path: ["../wit/since_v0.1.0", "../wit/since_v0.2.0"],
+    path: ["wit/since_v0.1.0", "wit/since_v0.2.0"],
     world: "ferry:connector/connector@0.2.0",
     generate_all,
     pub_export_macro: true,

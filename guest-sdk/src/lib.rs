@@ -149,6 +149,14 @@ pub mod step;
 pub mod unit;
 pub mod webhook;
 
+/// The contract this SDK builds components against: its `guest` export,
+/// whose world imports the `ferry:connector` interfaces of [`IMPORTS`]. A
+/// Ferry host runs a component of any contract it links (see its
+/// `wit/README.md`).
+pub const CONTRACT: &str = "ferry:connector@0.2.0";
+/// The version of the interfaces the SDK's components import.
+pub const IMPORTS: &str = "0.1.3";
+
 pub use conflicts::{Conflict, ConflictPolicy, Conflicts, JobRef};
 pub use connector::{Connector, Event};
 pub use context::{Context, Filter, Job, NO_EXPORT, Record};
@@ -166,4 +174,15 @@ pub mod prelude {
     pub use crate::webhook;
     pub use crate::{Connector, Context, Error, Event, Filter, Job, NO_EXPORT, Record, Result};
     pub use crate::{JobDef, Param};
+}
+
+#[cfg(test)]
+mod contract_tests {
+    #[test]
+    fn the_contract_constants_are_the_wit_files() {
+        let imports = include_str!("../wit/since_v0.1.0/types.wit");
+        assert!(imports.contains(&format!("package ferry:connector@{};", super::IMPORTS)));
+        let contract = include_str!("../wit/since_v0.2.0/connector.wit");
+        assert!(contract.contains(&format!("package {};", super::CONTRACT)));
+    }
 }
