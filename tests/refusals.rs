@@ -291,3 +291,24 @@ async fn a_module_installed_by_another_process_is_picked_up_without_a_restart() 
         JobState::Done
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_typed_job_reads_its_payload_or_fails_naming_the_field() {
+    let (_dir, ferry) = ferry_tests::hostile_lab().await;
+    let done =
+        ferry_tests::run_lab_job(&ferry, "typed-sum", json!({ "numbers": [1, 2, 39] })).await;
+    assert_eq!(
+        done.result.as_deref(),
+        Some("{\"sum\":42}"),
+        "{:?}",
+        done.error
+    );
+    let bad = ferry_tests::run_lab_job(&ferry, "typed-sum", json!({ "numbers": "many" })).await;
+    let error = bad.error.unwrap_or_default();
+    assert!(
+        error.contains("job `typed-sum`: the payload does not fit")
+            && error.contains("expected a sequence"),
+        "{error}"
+    );
+    assert_eq!(bad.error_kind.as_deref(), Some("final"));
+}

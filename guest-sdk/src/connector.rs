@@ -84,6 +84,40 @@ impl Connector {
         self.job_with(JobDef::new(name, description), run)
     }
 
+    /// Register a job whose payload is an `In` and whose result an `Out`:
+    /// the payload is read into `In` before `run` sees it (a payload that
+    /// does not fit fails the job with a final error naming the job and the
+    /// field), and `Out` is written as the job's result.
+    ///
+    /// ```ignore
+    /// #[derive(Deserialize)]
+    /// struct Import { model: String, since: Option<i64> }
+    /// #[derive(Serialize)]
+    /// struct Imported { enqueued: usize }
+    ///
+    /// connector.typed_job("import", "Import what changed", |ctx, job: Import| {
+    ///     Ok(Imported { enqueued: 0 })
+    /// })
+    /// ```
+    pub fn typed_job<In, Out>(
+        self,
+        name: &str,
+        description: &str,
+        run: impl Fn(&Context, In) -> Result<Out> + Send + Sync + 'static,
+    ) -> Self
+    where
+        In: serde::de::DeserializeOwned,
+        Out: serde::Serialize,
+    {
+        let job = name.to_string();
+        self.job(name, description, move |ctx, payload| {
+            let input = serde_json::from_value(payload).map_err(|e| {
+                crate::Error::fatal(format!("job `{job}`: the payload does not fit: {e}"))
+            })?;
+            Ok(serde_json::to_value(run(ctx, input)?)?)
+        })
+    }
+
     /// Register a plain job with typed parameters (see [`crate::job`]): the
     /// host validates the payload against them and fills in defaults, and
     /// `run` gets that object. Steps added to `def` are ignored: a job is

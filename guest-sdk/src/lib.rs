@@ -131,6 +131,7 @@
 
 #![warn(missing_docs)]
 
+pub mod adapter;
 pub mod bindings;
 pub mod blobs;
 pub mod conflicts;
@@ -157,6 +158,7 @@ pub const CONTRACT: &str = "ferry:connector@0.2.0";
 /// The version of the interfaces the SDK's components import.
 pub const IMPORTS: &str = "0.1.3";
 
+pub use adapter::{Adapter, Saved, Search, adapter};
 pub use conflicts::{Conflict, ConflictPolicy, Conflicts, JobRef};
 pub use connector::{Connector, Event};
 pub use context::{Context, Filter, Job, NO_EXPORT, Record};
@@ -172,6 +174,7 @@ pub mod prelude {
     pub use crate::step::{Chunk, Processed, Step, StepCall, Written};
     pub use crate::unit::{self, Unit, kind};
     pub use crate::webhook;
+    pub use crate::{Adapter, Saved, Search, adapter};
     pub use crate::{Connector, Context, Error, Event, Filter, Job, NO_EXPORT, Record, Result};
     pub use crate::{JobDef, Param};
 }

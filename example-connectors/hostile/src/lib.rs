@@ -76,6 +76,15 @@ fn connector() -> Connector {
                 Ok(json!({ "published": messages.len() }))
             },
         )
+        .typed_job(
+            "typed-sum",
+            "Adds `numbers` (a typed job: {numbers: [int]} → {sum})",
+            |_ctx, input: SumInput| {
+                Ok(SumOutput {
+                    sum: input.numbers.iter().sum(),
+                })
+            },
+        )
         .job(
             "store",
             "One operation on the `meta` or `blobs` store: {store, op: get|set|delete|list, key, value, after, limit}",
@@ -447,4 +456,16 @@ fn store_op(payload: &Value) -> Result<Value> {
         }
         other => return Err(Error::fatal(format!("unknown op {other:?}"))),
     })
+}
+
+/// The payload of job `typed-sum`.
+#[derive(serde::Deserialize)]
+struct SumInput {
+    numbers: Vec<i64>,
+}
+
+/// The result of job `typed-sum`.
+#[derive(serde::Serialize)]
+struct SumOutput {
+    sum: i64,
 }

@@ -15,21 +15,22 @@
 //! ferry worker --until-idle    # the import-record jobs the batch enqueued
 //! ```
 
-use ferry_sdk::mapper::{Mapper, MapperUnit, convert, id_text};
+use ferry_sdk::mapper::{Mapper, MapperUnit, convert};
 use ferry_sdk::prelude::*;
 use ferry_sdk::{generic, http};
 use serde_json::{Value, json};
 
-/// The adapter of one collection of the API.
-struct Adapter {
-    collection: &'static str,
-}
+/// One collection of the API.
+struct Collection(&'static str);
 
-impl Adapter {
+impl Collection {
     fn url(&self, ctx: &Context, tail: &str) -> Result<String> {
         let base = ctx.require_param("url")?;
-        let base = base.trim_end_matches('/');
-        Ok(format!("{base}/api/v1/{}{tail}", self.collection))
+        Ok(format!(
+            "{}/api/v1/{}{tail}",
+            base.trim_end_matches('/'),
+            self.0
+        ))
     }
 
     fn send(&self, ctx: &Context, request: http::Request) -> Result<http::Response> {
@@ -37,14 +38,22 @@ impl Adapter {
         request.header("x-api-key", &key).send()
     }
 
-    /// The ids changed after `since` (all when null), and where the next
-    /// search starts: the newest `updated_at` listed.
-    fn search(&self, ctx: &Context, since: &Value) -> Result<Value> {
+    fn saved(record: Value) -> Saved {
+        Saved {
+            version: Some(record["updated_at"].clone()),
+            id: record["id"].clone(),
+        }
+    }
+}
+
+impl Adapter for Collection {
+    /// Page by page; the next search starts at the newest `updated_at` listed.
+    fn search(&self, ctx: &Context, since: Option<&Value>) -> Result<Search> {
         let filter = since
-            .as_i64()
+            .and_then(Value::as_i64)
             .map(|s| format!("&updated_since={s}"))
             .unwrap_or_default();
-        let (mut ids, mut newest, mut page) = (Vec::new(), None::<i64>, 1);
+        let (mut found, mut newest, mut page) = (Search::default(), None::<i64>, 1);
         loop {
             let url = self.url(ctx, &format!("?page={page}&per_page=200{filter}"))?;
             let body: Value = self
@@ -52,7 +61,7 @@ impl Adapter {
                 .error_for_status()?
                 .json()?;
             for item in body["items"].as_array().into_iter().flatten() {
-                ids.push(item["id"].clone());
+                found.ids.push(item["id"].clone());
                 newest = newest.max(item["updated_at"].as_i64());
             }
             if page >= body["pages"].as_u64().unwrap_or(0) {
@@ -60,60 +69,46 @@ impl Adapter {
             }
             page += 1;
         }
-        Ok(json!({ "ids": ids, "cursor": newest.map(Value::from).unwrap_or(since.clone()) }))
+        found.cursor = newest.map(Value::from).or(since.cloned());
+        Ok(found)
     }
 
-    /// Create, with the exporter's key as `Idempotency-Key`: a create tried
-    /// again after a crash gets back the record made the first time.
-    fn create(&self, ctx: &Context, payload: &Value) -> Result<Value> {
-        let mut request = http::Request::post(&self.url(ctx, "")?).json(&payload["values"]);
-        if let Some(key) = payload["idempotency_key"].as_str() {
-            request = request.header("idempotency-key", key);
-        }
-        let created: Value = self.send(ctx, request)?.error_for_status()?.json()?;
-        Ok(json!({ "id": created["id"], "version": created["updated_at"] }))
-    }
-
-    /// Write over the version read just before (`If-Match`): a change made
-    /// remotely in between is refused (412) and the retry checks for a conflict.
-    fn write(&self, ctx: &Context, payload: &Value) -> Result<Value> {
-        let id = id_text(&payload["id"]);
+    fn read(&self, ctx: &Context, id: &str) -> Result<Value> {
         let url = self.url(ctx, &format!("/{id}"))?;
-        let mut request = http::Request::put(&url).json(&payload["values"]);
-        if let Some(version) = generic::version_text(&payload["if_match"]) {
+        self.send(ctx, http::Request::get(&url))?
+            .error_for_status()?
+            .json()
+    }
+
+    /// The key as `Idempotency-Key`: a create tried again after a crash gets
+    /// back the record made the first time.
+    fn create(&self, ctx: &Context, values: &Value, idempotency_key: &str) -> Result<Saved> {
+        let request = http::Request::post(&self.url(ctx, "")?)
+            .json(values)
+            .header("idempotency-key", idempotency_key);
+        Ok(Self::saved(
+            self.send(ctx, request)?.error_for_status()?.json()?,
+        ))
+    }
+
+    /// Over the version read just before (`If-Match`): a change made
+    /// remotely in between is refused (412), and the retry checks for a conflict.
+    fn write(
+        &self,
+        ctx: &Context,
+        id: &str,
+        values: &Value,
+        if_match: Option<&str>,
+    ) -> Result<Option<Value>> {
+        let mut request = http::Request::put(&self.url(ctx, &format!("/{id}"))?).json(values);
+        if let Some(version) = if_match {
             request = request.header("if-match", &format!("\"{version}\""));
         }
         let response = self.send(ctx, request)?;
         if response.status == 412 {
             return Err(Error::retryable(format!("{id} changed remotely meanwhile")));
         }
-        let written: Value = response.error_for_status()?.json()?;
-        Ok(json!({ "version": written["updated_at"] }))
-    }
-}
-
-impl Unit for Adapter {
-    fn methods(&self) -> Vec<String> {
-        ["search", "read", "create", "write"]
-            .map(String::from)
-            .to_vec()
-    }
-
-    fn call(&self, ctx: &Context, method: &str, payload: Value) -> Result<Value> {
-        match method {
-            "search" => self.search(ctx, &payload["since"]),
-            "read" => {
-                let url = self.url(ctx, &format!("/{}", id_text(&payload["id"])))?;
-                self.send(ctx, http::Request::get(&url))?
-                    .error_for_status()?
-                    .json()
-            }
-            "create" => self.create(ctx, &payload),
-            "write" => self.write(ctx, &payload),
-            other => Err(Error::not_found(format!(
-                "the adapter has no method `{other}`"
-            ))),
-        }
+        Ok(Self::saved(response.error_for_status()?.json()?).version)
     }
 }
 
@@ -137,13 +132,7 @@ pub fn product_mapper() -> MapperUnit {
 pub fn connector() -> Connector {
     let model = "product";
     Connector::new()
-        .unit(
-            kind::ADAPTER,
-            model,
-            Adapter {
-                collection: "products",
-            },
-        )
+        .unit(kind::ADAPTER, model, adapter(Collection("products")))
         .unit(kind::MAPPER, model, product_mapper())
         .unit(kind::BINDER, model, generic::LinkBinder::new(model))
         .unit(kind::IMPORTER, model, generic::Importer::new(model))
