@@ -146,6 +146,7 @@ pub mod links;
 pub mod mapper;
 pub mod messaging;
 pub mod meta;
+pub mod rest;
 pub mod step;
 pub mod unit;
 pub mod webhook;

@@ -15,27 +15,24 @@
 //! ferry worker --until-idle    # the import-record jobs the batch enqueued
 //! ```
 
+use ferry_sdk::generic;
 use ferry_sdk::mapper::{Mapper, MapperUnit, convert};
 use ferry_sdk::prelude::*;
-use ferry_sdk::{generic, http};
+use ferry_sdk::rest::{Paging, Rest};
 use serde_json::{Value, json};
 
-/// One collection of the API.
+/// One collection of the API (`products`).
 struct Collection(&'static str);
 
 impl Collection {
-    fn url(&self, ctx: &Context, tail: &str) -> Result<String> {
-        let base = ctx.require_param("url")?;
-        Ok(format!(
-            "{}/api/v1/{}{tail}",
-            base.trim_end_matches('/'),
-            self.0
-        ))
+    /// The API of the instance: its `url`, its key sent as `X-Api-Key`.
+    fn api(&self, ctx: &Context) -> Result<Rest> {
+        let key = ctx.param("api_key").unwrap_or_default();
+        Ok(Rest::from_param(ctx, "url")?.header("x-api-key", &key))
     }
 
-    fn send(&self, ctx: &Context, request: http::Request) -> Result<http::Response> {
-        let key = ctx.param("api_key").unwrap_or_default();
-        request.header("x-api-key", &key).send()
+    fn path(&self, tail: &str) -> String {
+        format!("api/v1/{}{tail}", self.0)
     }
 
     fn saved(record: Value) -> Saved {
@@ -47,48 +44,37 @@ impl Collection {
 }
 
 impl Adapter for Collection {
-    /// Page by page; the next search starts at the newest `updated_at` listed.
+    /// Every page of what changed since the cursor; the next search starts
+    /// at the newest `updated_at` listed.
     fn search(&self, ctx: &Context, since: Option<&Value>) -> Result<Search> {
-        let filter = since
-            .and_then(Value::as_i64)
-            .map(|s| format!("&updated_since={s}"))
-            .unwrap_or_default();
-        let (mut found, mut newest, mut page) = (Search::default(), None::<i64>, 1);
-        loop {
-            let url = self.url(ctx, &format!("?page={page}&per_page=200{filter}"))?;
-            let body: Value = self
-                .send(ctx, http::Request::get(&url))?
-                .error_for_status()?
-                .json()?;
-            for item in body["items"].as_array().into_iter().flatten() {
-                found.ids.push(item["id"].clone());
-                newest = newest.max(item["updated_at"].as_i64());
-            }
-            if page >= body["pages"].as_u64().unwrap_or(0) {
-                break;
-            }
-            page += 1;
-        }
-        found.cursor = newest.map(Value::from).or(since.cloned());
-        Ok(found)
+        let since_text = since.and_then(Value::as_i64).map(|s| s.to_string());
+        let paging = Paging::page_number("page")
+            .per_page("per_page", 200)
+            .last_page_at("/pages");
+        let query = [("updated_since", since_text.as_deref())];
+        let items = self
+            .api(ctx)?
+            .list(&self.path(""), &query, &paging, "/items")?;
+        let newest = items.iter().filter_map(|i| i["updated_at"].as_i64()).max();
+        Ok(Search {
+            ids: items.iter().map(|i| i["id"].clone()).collect(),
+            cursor: newest.map(Value::from).or(since.cloned()),
+        })
     }
 
     fn read(&self, ctx: &Context, id: &str) -> Result<Value> {
-        let url = self.url(ctx, &format!("/{id}"))?;
-        self.send(ctx, http::Request::get(&url))?
-            .error_for_status()?
-            .json()
+        self.api(ctx)?.get(&self.path(&format!("/{id}")))
     }
 
     /// The key as `Idempotency-Key`: a create tried again after a crash gets
     /// back the record made the first time.
     fn create(&self, ctx: &Context, values: &Value, idempotency_key: &str) -> Result<Saved> {
-        let request = http::Request::post(&self.url(ctx, "")?)
+        let api = self.api(ctx)?;
+        let request = api
+            .request("POST", &api.url(&self.path(""), &[])?)
             .json(values)
             .header("idempotency-key", idempotency_key);
-        Ok(Self::saved(
-            self.send(ctx, request)?.error_for_status()?.json()?,
-        ))
+        Ok(Self::saved(api.send(request)?.json()?))
     }
 
     /// Over the version read just before (`If-Match`): a change made
@@ -100,11 +86,14 @@ impl Adapter for Collection {
         values: &Value,
         if_match: Option<&str>,
     ) -> Result<Option<Value>> {
-        let mut request = http::Request::put(&self.url(ctx, &format!("/{id}"))?).json(values);
+        let api = self.api(ctx)?;
+        let mut request = api
+            .request("PUT", &api.url(&self.path(&format!("/{id}")), &[])?)
+            .json(values);
         if let Some(version) = if_match {
             request = request.header("if-match", &format!("\"{version}\""));
         }
-        let response = self.send(ctx, request)?;
+        let response = request.send()?;
         if response.status == 412 {
             return Err(Error::retryable(format!("{id} changed remotely meanwhile")));
         }
