@@ -14,9 +14,10 @@
 //! retry checks for a conflict), and the search returns the newest
 //! `updated_at` it listed as the batch's cursor.
 
+use ferry_sdk::generic;
 use ferry_sdk::mapper::{Mapper, MapperUnit, convert, id_text};
 use ferry_sdk::prelude::*;
-use ferry_sdk::{generic, http};
+use ferry_sdk::rest::{Paging, Rest};
 use serde_json::{Value, json};
 
 /// The models this connector synchronises, with their collection in the shop API.
@@ -34,19 +35,21 @@ pub(crate) struct V1Adapter {
 }
 
 impl V1Adapter {
-    fn url(&self, ctx: &Context, tail: &str) -> Result<String> {
-        Ok(format!(
-            "{}/api/v1/{}{tail}",
-            ctx.require_param("url")?.trim_end_matches('/'),
-            self.collection
-        ))
-    }
-    fn call_shop(&self, ctx: &Context, request: http::Request) -> Result<http::Response> {
+    /// The shop's v1 API, as the instance says where it is.
+    fn api(&self, ctx: &Context) -> Result<Rest> {
         let key = ctx.param("api_key").unwrap_or_default();
-        request.header("x-api-key", &key).send()
+        Ok(Rest::from_param(ctx, "url")?.header("x-api-key", &key))
     }
-    fn send(&self, ctx: &Context, request: http::Request) -> Result<Value> {
-        self.call_shop(ctx, request)?.error_for_status()?.json()
+
+    fn path(&self, tail: &str) -> String {
+        format!("api/v1/{}{tail}", self.collection)
+    }
+
+    fn saved(record: Value) -> Saved {
+        Saved {
+            version: Some(record["updated_at"].clone()),
+            id: record["id"].clone(),
+        }
     }
 
     /// One page of the records changed after `since` (all when none):
@@ -58,94 +61,83 @@ impl V1Adapter {
         page: u64,
         per_page: u64,
     ) -> Result<Value> {
-        let filter = since
-            .map(|s| format!("&updated_since={s}"))
-            .unwrap_or_default();
-        let url = self.url(ctx, &format!("?page={page}&per_page={per_page}{filter}"))?;
-        self.send(ctx, http::Request::get(&url))
+        let api = self.api(ctx)?;
+        let (since, page, per_page) = (
+            since.map(|s| s.to_string()),
+            page.to_string(),
+            per_page.to_string(),
+        );
+        let query = [
+            ("page", Some(page.as_str())),
+            ("per_page", Some(per_page.as_str())),
+            ("updated_since", since.as_deref()),
+        ];
+        api.send(api.request("GET", &api.url(&self.path(""), &query)?))?
+            .json()
     }
+}
 
+impl Adapter for V1Adapter {
     /// The ids changed since `since`, page by page, and the cursor of the
     /// next search: the newest `updated_at` listed (the shop lists what
     /// changed strictly after it), or `since` again when nothing changed.
-    fn search(&self, ctx: &Context, since: &Value) -> Result<Value> {
-        let filter = since
-            .as_i64()
-            .map(|s| format!("&updated_since={s}"))
-            .unwrap_or_default();
-        let mut ids = Vec::new();
-        let mut newest: Option<i64> = None;
-        let mut page = 1;
-        loop {
-            let url = self.url(ctx, &format!("?page={page}&per_page=200{filter}"))?;
-            let body = self.send(ctx, http::Request::get(&url))?;
-            let items = body["items"]
-                .as_array()
-                .ok_or_else(|| Error::fatal("list without `items`"))?;
-            for item in items {
-                ids.push(item["id"].clone());
-                newest = newest.max(item["updated_at"].as_i64());
-            }
-            if page >= body["pages"].as_u64().unwrap_or(0) {
-                break;
-            }
-            page += 1;
-        }
-        let cursor = newest.map(Value::from).unwrap_or_else(|| since.clone());
-        Ok(json!({ "ids": ids, "cursor": cursor }))
+    fn search(&self, ctx: &Context, since: Option<&Value>) -> Result<Search> {
+        let since_text = since.and_then(Value::as_i64).map(|s| s.to_string());
+        let paging = Paging::page_number("page")
+            .per_page("per_page", 200)
+            .last_page_at("/pages");
+        let query = [("updated_since", since_text.as_deref())];
+        let items = self
+            .api(ctx)?
+            .list(&self.path(""), &query, &paging, "/items")?;
+        let newest = items.iter().filter_map(|i| i["updated_at"].as_i64()).max();
+        Ok(Search {
+            ids: items.iter().map(|i| i["id"].clone()).collect(),
+            cursor: newest.map(Value::from).or(since.cloned()),
+        })
+    }
+
+    fn read(&self, ctx: &Context, id: &str) -> Result<Value> {
+        self.api(ctx)?.get(&self.path(&format!("/{id}")))
     }
 
     /// Create with the exporter's key as `Idempotency-Key`: the shop answers
     /// a repeated key with the record it made the first time, so a create
     /// retried after a crash does not make a second one.
-    fn create(&self, ctx: &Context, payload: &Value) -> Result<Value> {
-        let mut request = http::Request::post(&self.url(ctx, "")?).json(&payload["values"]);
-        if let Some(key) = payload["idempotency_key"].as_str() {
-            request = request.header("idempotency-key", key);
-        }
-        let created = self.send(ctx, request)?;
-        Ok(json!({ "id": created["id"], "version": created["updated_at"] }))
+    fn create(&self, ctx: &Context, values: &Value, idempotency_key: &str) -> Result<Saved> {
+        let api = self.api(ctx)?;
+        let request = api.request("POST", &api.url(&self.path(""), &[])?);
+        let request = request
+            .json(values)
+            .header("idempotency-key", idempotency_key);
+        Ok(Self::saved(api.send(request)?.json()?))
     }
 
     /// Write only over the version the exporter read (`If-Match`): a change
     /// made in the shop in between makes the shop refuse (412), and the next
     /// try sees that change and checks for a conflict.
-    fn write(&self, ctx: &Context, payload: &Value) -> Result<Value> {
-        let id = id_text(&payload["id"]);
-        let mut request =
-            http::Request::put(&self.url(ctx, &format!("/{id}"))?).json(&payload["values"]);
-        if let Some(version) = ferry_sdk::generic::version_text(&payload["if_match"]) {
+    fn write(
+        &self,
+        ctx: &Context,
+        id: &str,
+        values: &Value,
+        if_match: Option<&str>,
+    ) -> Result<Option<Value>> {
+        let api = self.api(ctx)?;
+        let mut request = api
+            .request("PUT", &api.url(&self.path(&format!("/{id}")), &[])?)
+            .json(values);
+        if let Some(version) = if_match {
             request = request.header("if-match", &format!("\"{version}\""));
         }
-        let response = self.call_shop(ctx, request)?;
+        let response = request.send()?;
         if response.status == 412 {
             return Err(Error::retryable(format!(
                 "{} {id} changed in the shop meanwhile: the next try checks for a conflict",
                 self.collection
             )));
         }
-        let written = response.error_for_status()?.json()?;
-        Ok(json!({ "version": written["updated_at"] }))
-    }
-}
-
-impl Unit for V1Adapter {
-    fn methods(&self) -> Vec<String> {
-        ["search", "read", "create", "write"]
-            .map(String::from)
-            .to_vec()
-    }
-    fn call(&self, ctx: &Context, method: &str, payload: Value) -> Result<Value> {
-        match method {
-            "search" => self.search(ctx, &payload["since"]),
-            "read" => self.send(
-                ctx,
-                http::Request::get(&self.url(ctx, &format!("/{}", id_text(&payload["id"])))?),
-            ),
-            "create" => self.create(ctx, &payload),
-            "write" => self.write(ctx, &payload),
-            other => Err(Error::not_found(format!("adapter has no method `{other}`"))),
-        }
+        Ok(Self::saved(response.error_for_status()?.json()?).version)
     }
 }
 
@@ -294,7 +286,7 @@ pub fn connector() -> Connector {
         .unit(kind::MAPPER, "order", order_mapper());
     for (model, collection) in MODELS {
         c = c
-            .unit(kind::ADAPTER, model, V1Adapter { collection })
+            .unit(kind::ADAPTER, model, adapter(V1Adapter { collection }))
             .unit(kind::BINDER, model, generic::LinkBinder::new(model))
             .unit(kind::EXPORTER, model, generic::Exporter::new(model));
         c = match model {
