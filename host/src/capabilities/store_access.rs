@@ -1,9 +1,10 @@
 //! What the `meta` and `blobs` capabilities share: the manifest's grant
 //! checked for a key, and store errors as WIT errors.
 
+use super::context::RunContext;
 use super::wit::{denied, final_error};
 use crate::bindings::types;
-use crate::stores::StoreError;
+use crate::stores::{StoreError, StoreRow, configured};
 use ferry_manifest::stores::{check_key, check_prefix};
 use ferry_manifest::{StoreGrant, StoreKind};
 
@@ -55,6 +56,30 @@ pub(crate) fn check_access(
         )));
     }
     Ok(())
+}
+
+/// Where the run's instance keeps store `kind`, and the secret its settings
+/// name, opened from the run's vault (so it is redacted from what the run
+/// leaves behind); refused, saying how to set one, when there is none.
+pub(crate) async fn store_of(
+    run: &RunContext,
+    kind: StoreKind,
+) -> Result<(StoreRow, Option<String>), StoreError> {
+    let instance = &run.instance.name;
+    let store = kind.name();
+    let row = configured(&run.store, instance, kind)
+        .await?
+        .ok_or_else(|| {
+            StoreError::Refused(format!(
+                "backend instance `{instance}` has no {store} store: an operator grants one \
+                 with `ferry store set {instance} {store} --type disk --dir DIR` (or `--type s3`)"
+            ))
+        })?;
+    let secret = match &row.settings.password_secret {
+        Some(name) => Some(run.vault.value(name).await.map_err(StoreError::Refused)?),
+        None => None,
+    };
+    Ok((row, secret))
 }
 
 impl From<StoreError> for types::Error {

@@ -10,7 +10,7 @@
 
 use super::capability::{Capability, HasCapability, Setup, View, ViewOf};
 use super::context::RunContext;
-use super::store_access::{Access, check_access};
+use super::store_access::{Access, check_access, store_of};
 use super::wit::{WitResult, final_error};
 use crate::bindings::blobs::{self, BlobInfo};
 use crate::bindings::types;
@@ -18,7 +18,7 @@ use crate::engine::config::EngineConfig;
 use crate::store::Store;
 use crate::stores::blobs::BlobStore;
 use crate::stores::blobs::s3::S3Clients;
-use crate::stores::{StoreError, StoreKind, configured};
+use crate::stores::{StoreError, StoreKind};
 use ferry_manifest::StoreGrant;
 use std::sync::Arc;
 use wasmtime::component::Linker;
@@ -38,20 +38,7 @@ impl BlobsRun {
         let store = self
             .opened
             .get_or_try_init(|| async {
-                let instance = &run.instance.name;
-                let row = configured(&run.store, instance, StoreKind::Blobs)
-                    .await?
-                    .ok_or_else(|| {
-                        StoreError::Refused(format!(
-                            "backend instance `{instance}` has no blobs store: an operator \
-                             grants one with `ferry store set {instance} blobs --type disk \
-                             --dir DIR`"
-                        ))
-                    })?;
-                let secret = match &row.settings.password_secret {
-                    Some(name) => Some(run.vault.value(name).await.map_err(StoreError::Refused)?),
-                    None => None,
-                };
+                let (row, secret) = store_of(run, StoreKind::Blobs).await?;
                 let opened = BlobStore::open(&row, secret.as_deref(), &self.clients).await?;
                 Ok::<_, StoreError>(Arc::new(opened))
             })

@@ -12,13 +12,13 @@
 
 use super::capability::{Capability, HasCapability, Setup, View, ViewOf};
 use super::context::RunContext;
-use super::store_access::{Access, check_access};
+use super::store_access::{Access, check_access, store_of};
 use super::wit::{WitResult, final_error};
 use crate::bindings::{meta, types};
 use crate::engine::config::EngineConfig;
 use crate::store::Store;
 use crate::stores::meta::{MetaStore, RedisConnections};
-use crate::stores::{StoreError, StoreKind, configured};
+use crate::stores::{StoreError, StoreKind};
 use ferry_manifest::StoreGrant;
 use std::sync::Arc;
 use wasmtime::component::Linker;
@@ -39,13 +39,7 @@ impl MetaRun {
         let store = self
             .opened
             .get_or_try_init(|| async {
-                let row = configured(&run.store, &run.instance.name, StoreKind::Meta)
-                    .await?
-                    .ok_or_else(|| StoreError::Refused("no meta store".into()))?;
-                let password = match &row.settings.password_secret {
-                    Some(name) => Some(run.vault.value(name).await.map_err(StoreError::Refused)?),
-                    None => None,
-                };
+                let (row, password) = store_of(run, StoreKind::Meta).await?;
                 let opened =
                     MetaStore::open(&run.store, &row, password.as_deref(), &self.connections)
                         .await?;
