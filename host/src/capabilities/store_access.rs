@@ -1,12 +1,14 @@
 //! What the `meta` and `blobs` capabilities share: the manifest's grant
 //! checked for a key, and store errors as WIT errors.
 
+use super::capability::{Capability, View};
 use super::context::RunContext;
-use super::wit::{denied, final_error};
+use super::wit::{WitResult, denied, final_error};
 use crate::bindings::types;
 use crate::stores::{StoreError, StoreRow, configured};
 use ferry_manifest::stores::{check_key, check_prefix};
 use ferry_manifest::{StoreGrant, StoreKind};
+use std::sync::Arc;
 
 /// What a guest does with a key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,6 +82,83 @@ pub(crate) async fn store_of(
         None => None,
     };
     Ok((row, secret))
+}
+
+/// The store of one run of a store capability, opened at its first use.
+pub(crate) trait RunStore: Send + Sync + 'static {
+    /// The opened store.
+    type Store: Send + Sync + 'static;
+    /// Which store it is.
+    const KIND: StoreKind;
+
+    /// Where the opened store is kept for the run.
+    fn opened(&self) -> &tokio::sync::OnceCell<Arc<Self::Store>>;
+
+    /// Open the store `row` says, with `secret` (from the run's vault).
+    fn open(
+        &self,
+        run: &RunContext,
+        row: StoreRow,
+        secret: Option<String>,
+    ) -> impl Future<Output = Result<Self::Store, StoreError>> + Send;
+
+    /// The run's store, opened once; an error is not kept, so a later call
+    /// tries again.
+    fn store(
+        &self,
+        run: &RunContext,
+    ) -> impl Future<Output = Result<Arc<Self::Store>, types::Error>> + Send {
+        async move {
+            let store = self
+                .opened()
+                .get_or_try_init(|| async {
+                    let (row, secret) = store_of(run, Self::KIND).await?;
+                    Ok::<_, StoreError>(Arc::new(self.open(run, row, secret).await?))
+                })
+                .await?;
+            Ok(store.clone())
+        }
+    }
+}
+
+/// What one instance of a store capability holds: the manifest's grant and
+/// the run's store.
+pub struct StoreState<R> {
+    pub(crate) grant: Option<StoreGrant>,
+    pub(crate) run: Option<Arc<R>>,
+}
+
+impl<C, R> View<'_, C>
+where
+    C: Capability<State = StoreState<R>>,
+    R: RunStore,
+{
+    /// Check the grant for `key`, then hand `body` the run's store, the key
+    /// and the run.
+    pub(crate) fn with_store<T, F>(
+        &self,
+        key: String,
+        access: Access,
+        body: F,
+    ) -> impl Future<Output = WitResult<T>> + use<T, F, C, R>
+    where
+        F: AsyncFnOnce(Arc<R::Store>, String, Arc<RunContext>) -> Result<T, types::Error>,
+    {
+        let allowed = check_access(
+            self.state.grant.as_ref(),
+            R::KIND,
+            self.module(),
+            &key,
+            access,
+        );
+        let opened = self.state.run.clone();
+        self.with_run(async move |run| {
+            allowed?;
+            let opened = opened.ok_or_else(|| final_error("no run"))?;
+            let store = opened.store(&run).await?;
+            body(store, key, run).await
+        })
+    }
 }
 
 impl From<StoreError> for types::Error {

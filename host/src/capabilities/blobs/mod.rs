@@ -10,16 +10,14 @@
 
 use super::capability::{Capability, HasCapability, Setup, View, ViewOf};
 use super::context::RunContext;
-use super::store_access::{Access, check_access, store_of};
-use super::wit::{WitResult, final_error};
+use super::store_access::{Access, RunStore, StoreState};
+use super::wit::WitResult;
 use crate::bindings::blobs::{self, BlobInfo};
-use crate::bindings::types;
 use crate::engine::config::EngineConfig;
 use crate::store::Store;
 use crate::stores::blobs::BlobStore;
 use crate::stores::blobs::s3::S3Clients;
-use crate::stores::{StoreError, StoreKind};
-use ferry_manifest::StoreGrant;
+use crate::stores::{StoreError, StoreKind, StoreRow};
 use std::sync::Arc;
 use wasmtime::component::Linker;
 
@@ -32,26 +30,26 @@ pub struct BlobsRun {
     opened: tokio::sync::OnceCell<Arc<BlobStore>>,
 }
 
-impl BlobsRun {
-    /// The run's store, opened once; refused while none is set.
-    async fn store(&self, run: &RunContext) -> Result<Arc<BlobStore>, types::Error> {
-        let store = self
-            .opened
-            .get_or_try_init(|| async {
-                let (row, secret) = store_of(run, StoreKind::Blobs).await?;
-                let opened = BlobStore::open(&row, secret.as_deref(), &self.clients).await?;
-                Ok::<_, StoreError>(Arc::new(opened))
-            })
-            .await?;
-        Ok(store.clone())
+impl RunStore for BlobsRun {
+    type Store = BlobStore;
+    const KIND: StoreKind = StoreKind::Blobs;
+
+    fn opened(&self) -> &tokio::sync::OnceCell<Arc<BlobStore>> {
+        &self.opened
+    }
+
+    async fn open(
+        &self,
+        _run: &RunContext,
+        row: StoreRow,
+        secret: Option<String>,
+    ) -> Result<BlobStore, StoreError> {
+        BlobStore::open(&row, secret.as_deref(), &self.clients).await
     }
 }
 
 /// What one instance may reach, and the run's store.
-pub struct BlobsState {
-    grant: Option<StoreGrant>,
-    run: Option<Arc<BlobsRun>>,
-}
+pub type BlobsState = StoreState<BlobsRun>;
 
 impl Capability for Blobs {
     type Config = Arc<S3Clients>;
@@ -81,50 +79,23 @@ impl Capability for Blobs {
     }
 }
 
-impl View<'_, Blobs> {
-    /// Check the grant for `key`, then hand `body` the run's store.
-    fn with_store<T, F>(
-        &self,
-        key: String,
-        access: Access,
-        body: F,
-    ) -> impl Future<Output = WitResult<T>> + use<T, F>
-    where
-        F: AsyncFnOnce(Arc<BlobStore>, String) -> Result<T, types::Error>,
-    {
-        let allowed = check_access(
-            self.state.grant.as_ref(),
-            StoreKind::Blobs,
-            self.module(),
-            &key,
-            access,
-        );
-        let opened = self.state.run.clone();
-        self.with_run(async move |run| {
-            allowed?;
-            let opened = opened.ok_or_else(|| final_error("no run"))?;
-            body(opened.store(&run).await?, key).await
-        })
-    }
-}
-
 impl blobs::Host for View<'_, Blobs> {
     async fn get(&mut self, key: String) -> WitResult<Option<Vec<u8>>> {
-        self.with_store(key, Access::Read, async move |store, key| {
+        self.with_store(key, Access::Read, async move |store, key, _| {
             Ok(store.get(&key).await?)
         })
         .await
     }
 
     async fn put(&mut self, key: String, data: Vec<u8>) -> WitResult<()> {
-        self.with_store(key, Access::Write, async move |store, key| {
+        self.with_store(key, Access::Write, async move |store, key, _| {
             Ok(store.put(&key, &data).await?)
         })
         .await
     }
 
     async fn delete(&mut self, key: String) -> WitResult<bool> {
-        self.with_store(key, Access::Write, async move |store, key| {
+        self.with_store(key, Access::Write, async move |store, key, _| {
             Ok(store.delete(&key).await?)
         })
         .await
@@ -136,7 +107,7 @@ impl blobs::Host for View<'_, Blobs> {
         after: Option<String>,
         limit: u32,
     ) -> WitResult<Vec<BlobInfo>> {
-        self.with_store(prefix, Access::List, async move |store, prefix| {
+        self.with_store(prefix, Access::List, async move |store, prefix, _| {
             let listed = store.list(&prefix, after.as_deref(), limit).await?;
             Ok(listed
                 .into_iter()

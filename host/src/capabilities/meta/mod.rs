@@ -12,14 +12,13 @@
 
 use super::capability::{Capability, HasCapability, Setup, View, ViewOf};
 use super::context::RunContext;
-use super::store_access::{Access, check_access, store_of};
+use super::store_access::{Access, RunStore, StoreState};
 use super::wit::{WitResult, final_error};
-use crate::bindings::{meta, types};
+use crate::bindings::meta;
 use crate::engine::config::EngineConfig;
 use crate::store::Store;
 use crate::stores::meta::{MetaStore, RedisConnections};
-use crate::stores::{StoreError, StoreKind};
-use ferry_manifest::StoreGrant;
+use crate::stores::{StoreError, StoreKind, StoreRow};
 use std::sync::Arc;
 use wasmtime::component::Linker;
 
@@ -32,29 +31,26 @@ pub struct MetaRun {
     opened: tokio::sync::OnceCell<Arc<MetaStore>>,
 }
 
-impl MetaRun {
-    /// The run's store: the instance's setting (or the local default),
-    /// opened once; an error is not kept, so a later call tries again.
-    async fn store(&self, run: &RunContext) -> Result<Arc<MetaStore>, types::Error> {
-        let store = self
-            .opened
-            .get_or_try_init(|| async {
-                let (row, password) = store_of(run, StoreKind::Meta).await?;
-                let opened =
-                    MetaStore::open(&run.store, &row, password.as_deref(), &self.connections)
-                        .await?;
-                Ok::<_, StoreError>(Arc::new(opened))
-            })
-            .await?;
-        Ok(store.clone())
+impl RunStore for MetaRun {
+    type Store = MetaStore;
+    const KIND: StoreKind = StoreKind::Meta;
+
+    fn opened(&self) -> &tokio::sync::OnceCell<Arc<MetaStore>> {
+        &self.opened
+    }
+
+    async fn open(
+        &self,
+        run: &RunContext,
+        row: StoreRow,
+        password: Option<String>,
+    ) -> Result<MetaStore, StoreError> {
+        MetaStore::open(&run.store, &row, password.as_deref(), &self.connections).await
     }
 }
 
 /// What one instance may reach, and the run's store.
-pub struct MetaState {
-    grant: Option<StoreGrant>,
-    run: Option<Arc<MetaRun>>,
-}
+pub type MetaState = StoreState<MetaRun>;
 
 impl Capability for Meta {
     type Config = Arc<RedisConnections>;
@@ -81,34 +77,6 @@ impl Capability for Meta {
 
     fn add_to_linker<T: HasCapability<Self>>(linker: &mut Linker<T>) -> wasmtime::Result<()> {
         meta::add_to_linker::<_, ViewOf<Self>>(linker, T::view)
-    }
-}
-
-impl View<'_, Meta> {
-    /// Check the grant for `key`, then hand `body` the run's store.
-    fn with_store<T, F>(
-        &self,
-        key: String,
-        access: Access,
-        body: F,
-    ) -> impl Future<Output = WitResult<T>> + use<T, F>
-    where
-        F: AsyncFnOnce(Arc<MetaStore>, String, Arc<RunContext>) -> Result<T, types::Error>,
-    {
-        let allowed = check_access(
-            self.state.grant.as_ref(),
-            StoreKind::Meta,
-            self.module(),
-            &key,
-            access,
-        );
-        let opened = self.state.run.clone();
-        self.with_run(async move |run| {
-            allowed?;
-            let opened = opened.ok_or_else(|| final_error("no run"))?;
-            let store = opened.store(&run).await?;
-            body(store, key, run).await
-        })
     }
 }
 
