@@ -12,6 +12,7 @@ mod console_fixture;
 mod cron;
 mod data_dir;
 mod database;
+mod declarative;
 mod events;
 mod export;
 mod import;

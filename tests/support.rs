@@ -30,6 +30,16 @@ pub fn built(name: &str) -> Built {
         .clone()
 }
 
+/// Ferry's `rest` module (runs declarative connectors), built once per test binary.
+pub fn rest_runtime() -> Built {
+    static BUILT: OnceLock<Built> = OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            ferry::demo::build_rest_runtime().unwrap_or_else(|e| panic!("building rest: {e}"))
+        })
+        .clone()
+}
+
 /// A fresh installation in a temporary directory, with these limits, on a
 /// fresh database: SQLite in the directory, or, when `FERRY_TEST_DATABASE`
 /// names a PostgreSQL database, a new schema of its own there.

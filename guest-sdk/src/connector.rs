@@ -199,7 +199,7 @@ impl Connector {
                 "this module has no {kind} unit for model `{model}`"
             ))
         })?;
-        unit.call(ctx, method, payload)
+        unit.call_model(ctx, model, method, payload)
     }
 }
 

@@ -71,6 +71,30 @@ pub mod convert {
             _ => Err(bad("text", v)),
         }
     }
+    /// `true`/`false`, from a boolean, `0`/`1`, or text such as `"yes"`.
+    pub fn boolean(v: &Value) -> Result<Value> {
+        match v {
+            Value::Null | Value::Bool(_) => Ok(v.clone()),
+            Value::Number(n) => Ok(Value::Bool(n.as_f64() != Some(0.0))),
+            Value::String(s) => match s.trim().to_ascii_lowercase().as_str() {
+                "true" | "yes" | "1" | "on" => Ok(Value::Bool(true)),
+                "false" | "no" | "0" | "off" | "" => Ok(Value::Bool(false)),
+                _ => Err(bad("true or false", v)),
+            },
+            _ => Err(bad("true or false", v)),
+        }
+    }
+    /// A number as text with `digits` after the point (`19.9` → `"19.90"`).
+    pub fn decimal_text(digits: u8) -> impl Fn(&Value) -> Result<Value> + Send + Sync {
+        move |v| match float(v)? {
+            Value::Number(n) => Ok(Value::from(format!(
+                "{:.*}",
+                usize::from(digits),
+                n.as_f64().unwrap_or_default()
+            ))),
+            other => Ok(other),
+        }
+    }
     /// Empty text becomes null.
     pub fn none_if_empty(v: &Value) -> Result<Value> {
         Ok(match v {
@@ -102,7 +126,7 @@ enum Rule {
     Direct {
         from: String,
         to: String,
-        convert: Option<Converter>,
+        convert: Option<Box<MethodFn>>,
     },
     Method(Box<MethodFn>),
     Binding {
@@ -178,11 +202,21 @@ impl Mapper {
     }
     /// Copy field `from` to `to` through a converter.
     pub fn direct_with(self, from: &str, to: &str, convert: Converter) -> Self {
+        self.direct_fn(from, to, convert)
+    }
+    /// Copy field `from` to `to` through a closure (a converter that needs
+    /// a setting, such as [`convert::decimal_text`]'s digits).
+    pub fn direct_fn(
+        self,
+        from: &str,
+        to: &str,
+        convert: impl Fn(&Value) -> Result<Value> + Send + Sync + 'static,
+    ) -> Self {
         self.push(
             Rule::Direct {
                 from: from.into(),
                 to: to.into(),
-                convert: Some(convert),
+                convert: Some(Box::new(convert)),
             },
             false,
         )

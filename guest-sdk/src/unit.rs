@@ -29,6 +29,61 @@ pub trait Unit: Send + Sync {
     fn methods(&self) -> Vec<String>;
     /// Run one method.
     fn call(&self, ctx: &Context, method: &str, payload: Value) -> Result<Value>;
+    /// Run one method for `model`: what the connector calls. A unit
+    /// registered for one model ignores it (the default); one registered
+    /// for `*` reads it (see [`per_model`]).
+    fn call_model(
+        &self,
+        ctx: &Context,
+        model: &str,
+        method: &str,
+        payload: Value,
+    ) -> Result<Value> {
+        let _ = model;
+        self.call(ctx, method, payload)
+    }
+}
+
+/// A unit for every model, made for the model of each call: register it
+/// for `*` when the models are known only at run time (a declarative
+/// connector's streams, read from the instance):
+/// `.unit(kind::IMPORTER, "*", per_model(vec!["run".into()], |ctx, model| Ok(generic::Importer::new(model))))`.
+pub struct PerModel<F> {
+    methods: Vec<String>,
+    make: F,
+}
+
+/// The unit that answers `methods`, made by `make(ctx, model)` for each call.
+pub fn per_model<U, F>(methods: Vec<String>, make: F) -> PerModel<F>
+where
+    U: Unit,
+    F: Fn(&Context, &str) -> Result<U> + Send + Sync,
+{
+    PerModel { methods, make }
+}
+
+impl<U, F> Unit for PerModel<F>
+where
+    U: Unit,
+    F: Fn(&Context, &str) -> Result<U> + Send + Sync,
+{
+    fn methods(&self) -> Vec<String> {
+        self.methods.clone()
+    }
+    fn call(&self, _ctx: &Context, method: &str, _payload: Value) -> Result<Value> {
+        Err(crate::Error::fatal(format!(
+            "a per-model unit was called (`{method}`) without a model"
+        )))
+    }
+    fn call_model(
+        &self,
+        ctx: &Context,
+        model: &str,
+        method: &str,
+        payload: Value,
+    ) -> Result<Value> {
+        (self.make)(ctx, model)?.call(ctx, method, payload)
+    }
 }
 
 type UnitFn = dyn Fn(&Context, &str, Value) -> Result<Value> + Send + Sync;

@@ -32,6 +32,12 @@ pub fn build_example(name: &str) -> Result<Built> {
     build_connector(&examples_dir().join(name), Some(&examples_target_dir()))
 }
 
+/// Build Ferry's `rest` module, which runs declarative connectors.
+pub fn build_rest_runtime() -> Result<Built> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../declarative/rest");
+    build_connector(&dir, Some(&examples_target_dir()))
+}
+
 /// Build and install the example connectors `shop` and `shop-v2`.
 pub async fn install_shop_connectors(ferry: &Ferry) -> Result<()> {
     for name in ["shop", "shop-v2"] {

@@ -148,6 +148,12 @@ impl Ferry {
         self.inner.modules.install(manifest_path, wasm_path).await
     }
 
+    /// Install a declarative connector (a manifest with a `[rest]` section,
+    /// run by the installed `rest` module; see [`Modules::install_declarative`]).
+    pub async fn install_declarative(&self, manifest_path: &Path) -> Result<Installed> {
+        self.inner.modules.install_declarative(manifest_path).await
+    }
+
     /// A version of a module ever installed here, by content hash (see
     /// [`Modules::module_version`]).
     pub async fn module_version(&self, content_hash: &str) -> Result<Option<Arc<Module>>> {

@@ -25,31 +25,7 @@
 
 use std::net::IpAddr;
 
-/// Replace each `{{ params.NAME }}` with `lookup(NAME)`.
-pub(crate) fn render(
-    entry: &str,
-    lookup: impl Fn(&str) -> Option<String>,
-) -> Result<String, String> {
-    let mut out = String::new();
-    let mut rest = entry;
-    while let Some(start) = rest.find("{{") {
-        out.push_str(&rest[..start]);
-        let end = rest[start..]
-            .find("}}")
-            .ok_or_else(|| "unclosed `{{`".to_string())?
-            + start;
-        let inner = rest[start + 2..end].trim();
-        let name = inner.strip_prefix("params.").ok_or_else(|| {
-            format!("`{{{{ {inner} }}}}`: only `{{{{ params.NAME }}}}` can be used")
-        })?;
-        out.push_str(
-            &lookup(name).ok_or_else(|| format!("param `{name}` is not declared or not set"))?,
-        );
-        rest = &rest[end + 2..];
-    }
-    out.push_str(rest);
-    Ok(out)
-}
+pub(crate) use ferry_declarative::render;
 
 /// The host part of a rule.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -41,6 +41,8 @@ pub use credentials::{Credential, CredentialDecl, Presentation};
 pub use cron::{CronDecl, Schedule};
 pub use description::{Description, JobDecl, UnitDecl};
 pub use error::{Error, Result};
+/// Declarative connectors' `[rest]` section (the `ferry-declarative` crate).
+pub use ferry_declarative as declarative;
 pub use host_rules::{HostMatch, HostRule, PathMatch, Target};
 pub use job_decl::ManifestJob;
 pub use jobs::{DEFAULT_CHUNK_SIZE, JobParam, ParamError, ParamType, Problem, StepDecl, StepKind};

@@ -63,6 +63,7 @@ use crate::names::valid_name;
 use crate::params::ParamDecl;
 use crate::subscription::SubscriptionDecl;
 use crate::webhooks::{self, WebhookDecl};
+use ferry_declarative::RestConnector;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -100,6 +101,10 @@ pub struct Manifest {
     /// `[jobs.NAME]`: parameters and steps of jobs the component implements.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub jobs: BTreeMap<String, ManifestJob>,
+    /// `[rest]`: a declarative REST connector, run by Ferry's `rest` module
+    /// instead of a component of its own (see [`ferry_declarative`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rest: Option<RestConnector>,
 }
 
 /// `[module]`.
@@ -268,7 +273,59 @@ impl Manifest {
         webhooks::check(&self.webhooks, &self.params)?;
         buttons::check(&self.buttons)?;
         listeners::check(&self.listeners)?;
-        self.check_listener_payloads()
+        self.check_listener_payloads()?;
+        self.check_rest()
+    }
+
+    /// A declarative connector's `[rest]` names only declared params, and
+    /// its subscriptions only models it has a stream for (the `rest` module
+    /// answers every model, so nothing else would catch the typo).
+    fn check_rest(&self) -> std::result::Result<(), String> {
+        let Some(rest) = &self.rest else {
+            return Ok(());
+        };
+        rest.check(&|param| self.params.contains_key(param))?;
+        if let Some(name) = &rest.credential
+            && !self
+                .capabilities
+                .credentials
+                .iter()
+                .any(|c| &c.name == name)
+        {
+            return Err(format!(
+                "[rest] credential = {name:?}: no [[capabilities.credential]] has this name: declare it"
+            ));
+        }
+        if !self.webhooks.is_empty() {
+            return Err(
+                "[[webhook]]: a declarative connector cannot answer webhooks (the `rest` module has \
+                 no webhook handler): write this connector in Rust to take webhooks"
+                    .into(),
+            );
+        }
+        for (i, s) in self.subscriptions.iter().enumerate() {
+            let exports = s.job.as_deref() == Some("export-record");
+            if let Some(model) = s
+                .models
+                .iter()
+                .find(|m| exports && rest.stream(m).is_some_and(|s| s.write.is_none()))
+            {
+                return Err(format!(
+                    "[[subscription]] #{} exports {model:?}, whose [[rest.stream]] has no `write`: \
+                     add `write = {{ method = \"PUT\" }}` or remove the subscription",
+                    i + 1
+                ));
+            }
+            if let Some(model) = s.models.iter().find(|m| rest.stream(m).is_none()) {
+                let streams: Vec<&str> = rest.streams.iter().map(|s| s.model.as_str()).collect();
+                return Err(format!(
+                    "[[subscription]] #{} models = [{model:?}]: no [[rest.stream]] has model {model:?} (the streams: {})",
+                    i + 1,
+                    streams.join(", ")
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// A listener of a job that declares its params fills only those (else

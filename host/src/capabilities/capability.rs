@@ -13,7 +13,7 @@
 
 use super::context::{RunContext, UnitCaller};
 use super::wit::WitResult;
-use crate::backend::BackendKey;
+use crate::backend::{BackendKey, Module};
 use crate::bindings::types;
 use crate::engine::config::EngineConfig;
 use crate::manifest::Capabilities;
@@ -66,6 +66,9 @@ pub(crate) struct Instance {
     pub(crate) module: String,
     /// Backend key at which the module was found (none at install).
     pub(crate) module_backend: Option<BackendKey>,
+    /// The installed module (none at install): a declarative connector's
+    /// `[rest]` section is read from its manifest.
+    pub(crate) installed: Option<Arc<Module>>,
 }
 
 impl Instance {

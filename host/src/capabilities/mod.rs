@@ -79,10 +79,9 @@ pub(crate) mod wit;
 pub use context::{RunContext, UnitCall};
 pub(crate) use memory::MemoryLimit;
 
-use crate::backend::BackendKey;
+use crate::backend::{BackendKey, Module};
 use crate::bindings::types;
 use crate::engine::config::EngineConfig;
-use crate::manifest::Capabilities;
 use crate::store::Store;
 use capability::{Capability, HasCapability, Instance, Setup, View};
 use context::UnitCaller;
@@ -143,7 +142,7 @@ macro_rules! capabilities {
                 InstanceStates {
                     $($field: <$cap>::state(&mut Setup {
                         instance,
-                        manifest: run.map(|r| r.manifest),
+                        manifest: run.map(|r| &r.module.manifest.capabilities),
                         run: run.map(|r| (&r.configs.$field, &r.states.$field)),
                         depth,
                         units: run.map(|r| r.units.clone()),
@@ -196,10 +195,10 @@ pub(crate) struct InstanceRun<'a> {
     pub(crate) states: &'a RunStates,
     /// How the run calls units.
     pub(crate) units: Arc<dyn UnitCaller>,
-    /// What the module's manifest asks for.
-    pub(crate) manifest: &'a Capabilities,
     /// Backend key at which the module was found.
     pub(crate) module_backend: BackendKey,
+    /// The module (its manifest: what it asks for).
+    pub(crate) module: &'a Arc<Module>,
 }
 
 /// The `T` of every `Store<T>`: the state of one instance of one module.
@@ -236,6 +235,7 @@ impl HostState {
             run: run.as_ref().map(|r| r.context.clone()),
             module: module.to_string(),
             module_backend: run.as_ref().map(|r| r.module_backend.clone()),
+            installed: run.as_ref().map(|r| r.module.clone()),
         };
         let capabilities = InstanceStates::new(&instance, run.as_ref(), depth, &mut wasi);
         HostState {

@@ -83,7 +83,9 @@ enum Command {
     },
     /// Install (or replace) a connector module.
     Install {
-        /// A connector crate to build and install, or its connector.toml.
+        /// A connector crate to build and install, or its connector.toml; or
+        /// a declarative connector (a connector.toml with a [rest] section and
+        /// no crate), run by the installed `rest` module.
         path: PathBuf,
         /// An already built component (skips the build).
         #[arg(long)]
@@ -326,6 +328,20 @@ async fn run(cli: Cli) -> Result<()> {
                 ),
             );
         }
+        Command::Build { dir } if is_declarative(dir) => {
+            let manifest = ferry::manifest::Manifest::load(&manifest_of(dir))?;
+            out.message(&format!(
+                "{}: a declarative connector (streams: {}): nothing to build; `ferry install {}` runs it on the `rest` module",
+                manifest.module.name,
+                manifest.rest.map_or(String::new(), |r| r
+                    .streams
+                    .iter()
+                    .map(|s| s.model.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")),
+                dir.display()
+            ));
+        }
         Command::Build { dir } => {
             let built = ferry::builder::build_connector(dir, None)?;
             // Check it the way `install` will, in a throw-away installation.
@@ -336,14 +352,17 @@ async fn run(cli: Cli) -> Result<()> {
         }
         Command::Install { path, wasm } => {
             let ferry = globals.open().await?;
-            let (manifest, wasm) = match wasm {
-                Some(wasm) => (manifest_of(path), wasm.clone()),
+            let installed = match wasm {
+                Some(wasm) => ferry.install(&manifest_of(path), wasm).await?,
+                // No crate: a declarative connector, run by the `rest` module.
+                None if is_declarative(path) => {
+                    ferry.install_declarative(&manifest_of(path)).await?
+                }
                 None => {
                     let built = ferry::builder::build_connector(path, None)?;
-                    (built.manifest, built.wasm)
+                    ferry.install(&built.manifest, &built.wasm).await?
                 }
             };
-            let installed = ferry.install(&manifest, &wasm).await?;
             out.installed(&installed);
         }
         Command::Connectors => out.connectors(&globals.open().await?.registry()),
@@ -523,6 +542,17 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Demo { products } => demo::run(&globals.data_dir, *products, &out).await?,
     }
     Ok(())
+}
+
+/// A manifest without a crate: `DIR/connector.toml` with no `Cargo.toml`
+/// beside it, or a manifest file named directly.
+fn is_declarative(path: &Path) -> bool {
+    if path.is_dir() {
+        !path.join("Cargo.toml").exists() && path.join("connector.toml").exists()
+    } else {
+        let crate_dir = path.parent().is_some_and(|d| d.join("Cargo.toml").exists());
+        path.extension().is_some_and(|e| e == "toml") && !crate_dir
+    }
 }
 
 fn manifest_of(path: &Path) -> PathBuf {

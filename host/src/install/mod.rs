@@ -14,12 +14,14 @@ use crate::error::{Error, Result};
 use crate::invoke;
 use crate::manifest::Manifest;
 use crate::store::{InstalledModule, NewJob, Pin, Store, SubscriptionRow, now_ms};
+use ferry_manifest::declarative::{CONFIG_PARAM, RUNTIME_MODULE};
 use load::{
     check_against_manifest, load_module, load_registry, module_file_name, write_module_file,
 };
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
+use wasm_encoder::ComponentSection;
 
 /// What `install` did.
 #[derive(Debug, Clone)]
@@ -113,6 +115,14 @@ impl Modules {
     /// Install (or replace) a module from its manifest and component. New runs
     /// use it at once; runs already going finish on the module they started with.
     pub async fn install(&self, manifest_path: &Path, wasm_path: &Path) -> Result<Installed> {
+        let manifest = self.read_manifest(manifest_path)?;
+        let bytes = std::fs::read(wasm_path).map_err(|e| Error::io(wasm_path, e))?;
+        self.install_component(manifest_path, manifest, wasm_path, bytes)
+            .await
+    }
+
+    /// The manifest at `path`, checked (and not over `max_manifest_bytes`).
+    fn read_manifest(&self, manifest_path: &Path) -> Result<Manifest> {
         let max = self.inner.engine.config().limits.max_manifest_bytes;
         let size = std::fs::metadata(manifest_path)
             .map_err(|e| Error::io(manifest_path, e))?
@@ -127,8 +137,76 @@ impl Modules {
                 ),
             });
         }
-        let manifest = Manifest::load(manifest_path)?;
-        let bytes = std::fs::read(wasm_path).map_err(|e| Error::io(wasm_path, e))?;
+        Ok(Manifest::load(manifest_path)?)
+    }
+
+    /// Install the declarative connector of `manifest_path` (a manifest with
+    /// a `[rest]` section and no code of its own): its component is that of
+    /// the installed `rest` module, which reads the section at run time;
+    /// everything else (params, hosts, subscriptions) is its own manifest's.
+    pub async fn install_declarative(&self, manifest_path: &Path) -> Result<Installed> {
+        let manifest = self.read_manifest(manifest_path)?;
+        let refused = |message: String| Error::Manifest {
+            path: manifest_path.to_path_buf(),
+            message,
+        };
+        if manifest.rest.is_none() {
+            return Err(refused(
+                "no [rest] section: not a declarative connector (a connector crate has a \
+                 Cargo.toml next to its connector.toml)"
+                    .into(),
+            ));
+        }
+        if manifest.module.name == RUNTIME_MODULE {
+            return Err(refused(format!(
+                "[module] name = \"{RUNTIME_MODULE}\" is Ferry's runtime of declarative connectors: \
+                 give the connector a name of its own"
+            )));
+        }
+        let runtime = self.current().module(RUNTIME_MODULE).cloned().ok_or_else(|| {
+            refused(format!(
+                "a declarative connector runs on Ferry's `{RUNTIME_MODULE}` module, which is not \
+                 installed here: install it once (`ferry install declarative/rest` from Ferry's \
+                 source, or `ferry install --wasm rest.wasm declarative/rest/connector.toml`)"
+            ))
+        })?;
+        let bytes = self
+            .inner
+            .store
+            .module_blob(&runtime.content_hash)
+            .await?
+            .ok_or_else(|| {
+                Error::Invalid(format!(
+                    "the component of module `{RUNTIME_MODULE}` is missing from the database: \
+                     install it again"
+                ))
+            })?;
+        // The connector's own component: the runtime's, with its `[rest]`
+        // section appended as a custom section. Each declarative connector,
+        // and each change to its streams, then has a content hash of its
+        // own, so versions, pinned jobs and the "same version, changed
+        // component" warning see it as the module it is.
+        let mut bytes = bytes;
+        let rest = manifest.rest.as_ref().map(serde_json::to_vec).transpose()?;
+        wasm_encoder::CustomSection {
+            name: CONFIG_PARAM.into(),
+            data: rest.unwrap_or_default().into(),
+        }
+        .append_to_component(&mut bytes);
+        let label = PathBuf::from(module_file_name(RUNTIME_MODULE, &runtime.content_hash));
+        self.install_component(manifest_path, manifest, &label, bytes)
+            .await
+    }
+
+    /// Install `manifest` (read from `manifest_path`) with the component
+    /// `bytes` (named `wasm_path` in messages).
+    async fn install_component(
+        &self,
+        manifest_path: &Path,
+        manifest: Manifest,
+        wasm_path: &Path,
+        bytes: Vec<u8>,
+    ) -> Result<Installed> {
         let engine = &self.inner.engine;
         let (component, hash) = engine.load_bytes(wasm_path, &bytes)?;
         let pre = engine.prepare(wasm_path, &component)?;

@@ -21,8 +21,8 @@ pub(super) fn new_store(
         configs: &scope.configs,
         states: &scope.states,
         units: scope.clone(),
-        manifest: &resolved.module.manifest.capabilities,
         module_backend: resolved.at.clone(),
+        module: &resolved.module,
     };
     let memory = MemoryLimit::new(
         scope.engine.config().memory_limit,

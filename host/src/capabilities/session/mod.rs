@@ -9,6 +9,7 @@ use crate::bindings::types;
 use crate::engine::config::EngineConfig;
 use crate::events::NO_EXPORT;
 use crate::store::{self, GuestQueryLimits, RecordRow, Store};
+use ferry_manifest::declarative::CONFIG_PARAM;
 use serde_json::Value;
 use std::sync::Arc;
 use wasmtime::component::{Linker, Resource};
@@ -118,6 +119,11 @@ impl session::HostSession for View<'_, Session> {
         _s: Resource<SessionState>,
         key: String,
     ) -> wasmtime::Result<Option<String>> {
+        if key == CONFIG_PARAM {
+            let rest = self.instance.installed.as_ref();
+            let rest = rest.and_then(|m| m.manifest.rest.as_ref());
+            return Ok(rest.map(serde_json::to_string).transpose()?);
+        }
         Ok(self
             .instance
             .run
