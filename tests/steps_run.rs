@@ -71,7 +71,7 @@ async fn an_item_step_over_ten_thousand_products_killed_mid_step_resumes_from_it
     finish(spawn_worker(
         dir.path(),
         &ferry,
-        &["--lease", "1s", "--until-idle", "--wait-leases"],
+        &["--lease", "3s", "--until-idle", "--wait-leases"],
     ))
     .await;
     eprintln!(

@@ -123,6 +123,16 @@ impl Worker<'_> {
     async fn maintenance(&mut self) {
         self.next_maintenance = Instant::now() + MAINTENANCE_INTERVAL;
         self.executor.maintain().await;
+        // Renew this worker's own leases first: its renewal task may have
+        // been held up (a busy database, a loaded machine), and a worker
+        // must never take for dead the jobs it is running itself.
+        if let Err(e) = self.store.renew_leases(&self.name, self.config.lease).await {
+            tracing::warn!(
+                "could not renew the leases of worker {}; not looking for abandoned jobs: {e}",
+                self.name
+            );
+            return;
+        }
         match self.store.rescue_expired().await {
             Ok(0) => {}
             Ok(n) => tracing::warn!("{n} job(s) whose worker stopped put back in the queue"),
