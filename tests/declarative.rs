@@ -2,30 +2,12 @@
 //! code, run by Ferry's `rest` module against the shop simulator's v1 API.
 
 use ferry::store::JobState;
-use ferry_tests::{drain, enqueue_import, ferry_bin, fresh, rest_runtime, start_shop};
+use ferry_tests::{drain, enqueue_import, ferry_cli, fresh, rest_runtime, start_shop};
 use serde_json::json;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 fn shop_declarative() -> PathBuf {
     ferry::demo::examples_dir().join("shop-declarative")
-}
-
-/// `ferry ARGS…` on `ferry`'s data: its status, stdout and stderr.
-fn ferry_cli(ferry: &ferry::Ferry, args: &[&str]) -> (bool, String, String) {
-    let out = Command::new(ferry_bin())
-        .arg("--data-dir")
-        .arg(ferry.data_dir())
-        .arg("--database")
-        .arg(ferry.store().url())
-        .args(args)
-        .output()
-        .expect("run ferry");
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -39,7 +21,7 @@ async fn a_declarative_connector_imports_and_exports_the_shop_v1_products() {
     // `ferry install DIR`: no Cargo.toml there, so nothing is built.
     let dir = shop_declarative();
     let (ok, out, err) =
-        tokio::task::block_in_place(|| ferry_cli(&ferry, &["install", dir.to_str().unwrap()]));
+        tokio::task::block_in_place(|| ferry_cli(&ferry, &[], &["install", dir.to_str().unwrap()]));
     assert!(ok, "{err}");
     assert!(out.contains("installed shop-declarative 1.0.0"), "{out}");
     assert!(ferry.refresh().await.unwrap());
@@ -188,7 +170,11 @@ async fn declarative_mistakes_are_refused_at_install_naming_the_key() {
     );
 
     // `ferry build` of a declarative connector says there is nothing to build.
-    let (ok, out, err) = ferry_cli(&ferry, &["build", shop_declarative().to_str().unwrap()]);
+    let (ok, out, err) = ferry_cli(
+        &ferry,
+        &[],
+        &["build", shop_declarative().to_str().unwrap()],
+    );
     assert!(ok, "{err}");
     assert!(
         out.contains("nothing to build") && out.contains("streams: product"),

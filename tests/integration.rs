@@ -4,6 +4,7 @@
 
 mod admin_api;
 mod admin_console_ops;
+mod cassettes;
 mod cli;
 mod cli_output;
 mod conflicts;

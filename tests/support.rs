@@ -149,6 +149,25 @@ pub fn ferry_bin() -> std::path::PathBuf {
     .clone()
 }
 
+/// `ferry ARGS…` on `ferry`'s data, with these environment variables: its
+/// status, stdout and stderr.
+pub fn ferry_cli(ferry: &Ferry, env: &[(&str, &str)], args: &[&str]) -> (bool, String, String) {
+    let out = std::process::Command::new(ferry_bin())
+        .arg("--data-dir")
+        .arg(ferry.data_dir())
+        .arg("--database")
+        .arg(ferry.store().url())
+        .args(args)
+        .envs(env.iter().copied())
+        .output()
+        .expect("run ferry");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
 /// Claim up to `max` jobs as worker `test` would, with a lease of `lease`.
 pub async fn claim(ferry: &Ferry, max: usize, lease: Duration) -> Vec<ferry::store::JobRow> {
     ferry

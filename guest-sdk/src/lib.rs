@@ -148,6 +148,8 @@ pub mod messaging;
 pub mod meta;
 pub mod rest;
 pub mod step;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod testing;
 pub mod unit;
 pub mod webhook;
 

@@ -35,6 +35,7 @@ pub mod backend;
 pub mod bindings;
 pub mod builder;
 pub mod capabilities;
+pub mod cassette;
 #[cfg(feature = "demo")]
 pub mod demo;
 pub mod engine;
@@ -51,6 +52,7 @@ pub mod profiles;
 pub mod queue;
 pub mod relay;
 pub mod scaffold;
+pub mod scenarios;
 pub mod secrets;
 pub mod serve;
 pub mod service_url;

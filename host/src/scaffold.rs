@@ -46,7 +46,7 @@ fn files(template: &str) -> Option<Vec<(&'static str, &'static str)>> {
             include_str!("../connector-templates/common/gitignore"),
         ),
     ];
-    let own: [(&str, &str); 2] = match template {
+    let own: [(&str, &str); 3] = match template {
         "minimal" => [
             (
                 "connector.toml",
@@ -55,6 +55,10 @@ fn files(template: &str) -> Option<Vec<(&'static str, &'static str)>> {
             (
                 "src/lib.rs",
                 include_str!("../connector-templates/minimal/src/lib.rs"),
+            ),
+            (
+                "scenarios.toml",
+                include_str!("../connector-templates/minimal/scenarios.toml"),
             ),
         ],
         "rest" => [
@@ -65,6 +69,10 @@ fn files(template: &str) -> Option<Vec<(&'static str, &'static str)>> {
             (
                 "src/lib.rs",
                 include_str!("../connector-templates/rest/src/lib.rs"),
+            ),
+            (
+                "scenarios.toml",
+                include_str!("../connector-templates/rest/scenarios.toml"),
             ),
         ],
         _ => return None,
@@ -191,6 +199,9 @@ mod tests {
             let cargo = std::fs::read_to_string(crate_dir.join("Cargo.toml")).unwrap();
             assert!(cargo.contains("name = \"acme-crm\""), "{cargo}");
             assert!(cargo.contains("ferry-sdk = { path = "), "{cargo}");
+            let scenarios = crate::scenarios::Scenarios::load(&crate_dir)
+                .unwrap_or_else(|e| panic!("{template}: {e}"));
+            assert!(!scenarios.scenarios.is_empty());
             // Not over what is there.
             assert!(create(&crate_dir, &spec(template)).is_err());
         }

@@ -7,6 +7,7 @@ mod cron;
 mod cursors;
 mod demo;
 mod globals;
+mod install;
 mod jobs;
 mod links;
 mod logging;
@@ -19,6 +20,7 @@ mod source;
 mod store;
 mod telemetry;
 mod terminal;
+mod test;
 mod token;
 mod topic;
 mod trigger;
@@ -27,14 +29,13 @@ mod worker;
 use anyhow::Result;
 use args::json_arg;
 use clap::{Args, Parser, Subcommand};
-use ferry::Ferry;
 use ferry::admin::{Admin, NewInstance};
 use ferry::queue::WorkerConfig;
 use ferry::store::{NewJob, PinPolicy, RetryPattern};
 use globals::Globals;
 use output::Output;
 use serde_json::{Map, Value};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 /// Ferry runs data connectors as sandboxed WebAssembly components.
@@ -77,20 +78,13 @@ enum Command {
     /// API, on the SDK's generic importer and exporter).
     New(NewArgs),
     /// Compile a connector crate to a wasm32-wasip2 component and check it.
-    Build {
-        /// The connector crate (with Cargo.toml and connector.toml).
-        dir: PathBuf,
-    },
-    /// Install (or replace) a connector module.
-    Install {
-        /// A connector crate to build and install, or its connector.toml; or
-        /// a declarative connector (a connector.toml with a [rest] section and
-        /// no crate), run by the installed `rest` module.
-        path: PathBuf,
-        /// An already built component (skips the build).
-        #[arg(long)]
-        wasm: Option<PathBuf>,
-    },
+    Build(install::BuildArgs),
+    /// Install (or replace) a connector module; `--canary` first shows what
+    /// the new version does differently on recorded traffic.
+    Install(install::InstallArgs),
+    /// Run a connector's scenarios offline on their recorded traffic
+    /// (cassettes), or record them against the live API (`--record`).
+    Test(test::TestArgs),
     /// List installed connector modules.
     Connectors,
     /// Backend instances: configured connections to external systems.
@@ -328,43 +322,9 @@ async fn run(cli: Cli) -> Result<()> {
                 ),
             );
         }
-        Command::Build { dir } if is_declarative(dir) => {
-            let manifest = ferry::manifest::Manifest::load(&manifest_of(dir))?;
-            out.message(&format!(
-                "{}: a declarative connector (streams: {}): nothing to build; `ferry install {}` runs it on the `rest` module",
-                manifest.module.name,
-                manifest.rest.map_or(String::new(), |r| r
-                    .streams
-                    .iter()
-                    .map(|s| s.model.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")),
-                dir.display()
-            ));
-        }
-        Command::Build { dir } => {
-            let built = ferry::builder::build_connector(dir, None)?;
-            // Check it the way `install` will, in a throw-away installation.
-            let scratch = tempfile::tempdir()?;
-            let ferry = Ferry::open(scratch.path()).await?;
-            let installed = ferry.install(&built.manifest, &built.wasm).await?;
-            out.built(&built, &installed);
-        }
-        Command::Install { path, wasm } => {
-            let ferry = globals.open().await?;
-            let installed = match wasm {
-                Some(wasm) => ferry.install(&manifest_of(path), wasm).await?,
-                // No crate: a declarative connector, run by the `rest` module.
-                None if is_declarative(path) => {
-                    ferry.install_declarative(&manifest_of(path)).await?
-                }
-                None => {
-                    let built = ferry::builder::build_connector(path, None)?;
-                    ferry.install(&built.manifest, &built.wasm).await?
-                }
-            };
-            out.installed(&installed);
-        }
+        Command::Build(args) => install::build(&out, args).await?,
+        Command::Install(args) => install::install(globals, &out, args).await?,
+        Command::Test(args) => test::run(globals, &out, args).await?,
         Command::Connectors => out.connectors(&globals.open().await?.registry()),
         Command::Backend(cmd) => {
             let admin = globals.admin().await?;
@@ -542,23 +502,4 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Demo { products } => demo::run(&globals.data_dir, *products, &out).await?,
     }
     Ok(())
-}
-
-/// A manifest without a crate: `DIR/connector.toml` with no `Cargo.toml`
-/// beside it, or a manifest file named directly.
-fn is_declarative(path: &Path) -> bool {
-    if path.is_dir() {
-        !path.join("Cargo.toml").exists() && path.join("connector.toml").exists()
-    } else {
-        let crate_dir = path.parent().is_some_and(|d| d.join("Cargo.toml").exists());
-        path.extension().is_some_and(|e| e == "toml") && !crate_dir
-    }
-}
-
-fn manifest_of(path: &Path) -> PathBuf {
-    if path.is_dir() {
-        path.join("connector.toml")
-    } else {
-        path.to_path_buf()
-    }
 }

@@ -37,6 +37,9 @@ pub struct EngineConfig {
     pub secret_key_file: Option<PathBuf>,
     /// Bounds on what guests produce (results, errors, jobs, events…).
     pub limits: crate::limits::Limits,
+    /// The cassette a scenario's outbound HTTP is recorded on or replayed
+    /// from (`ferry test`, `ferry install --canary`); none in production.
+    pub tape: Option<std::sync::Arc<crate::cassette::Tape>>,
 }
 
 impl EngineConfig {
@@ -58,6 +61,7 @@ impl EngineConfig {
             work_root: None,
             secret_key_file: None,
             limits: Default::default(),
+            tape: None,
         }
     }
 }

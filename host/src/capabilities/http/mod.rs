@@ -22,6 +22,11 @@
 //! 6. Each request, sent or refused, becomes a row of the transmission log
 //!    ([`crate::store::Transmission`]).
 //!
+//! When a scenario runs on a [`Tape`] ([`crate::cassette`]), a request the
+//! rules allow is answered from the cassette (replay: nothing reaches the
+//! network; a request with no recording is refused, naming it) or sent and
+//! kept (record), before step 5: a sealed credential is never on tape.
+//!
 //! Refusals reach the guest as `internal-error("request denied: …")`, which the
 //! SDK turns into a `denied` error carrying the reason.
 
@@ -30,12 +35,14 @@ mod body;
 mod connect;
 pub mod credentials;
 pub mod limits;
+mod taped;
 mod transmission;
 
 pub use limits::OutboundLimits;
 
 use super::capability::{Capability, HasCapability, Setup};
 use super::context::RunContext;
+use crate::cassette::{Tape, TapeMode};
 use crate::engine::config::EngineConfig;
 use crate::manifest::{Capabilities, Credential, HostMatch, HostRule, Target};
 use crate::metrics::Refusal;
@@ -65,6 +72,16 @@ pub struct HttpRun {
     pub(crate) remote_asked_to_wait: Arc<AtomicBool>,
 }
 
+/// The configuration of outbound HTTP: the operator's caps, and the tape a
+/// scenario runs on, if any.
+#[derive(Debug, Clone, Default)]
+pub struct HttpConfig {
+    /// Caps and trusted networks.
+    pub limits: Arc<OutboundLimits>,
+    /// The cassette being recorded or replayed ([`EngineConfig::tape`]).
+    pub tape: Option<Arc<Tape>>,
+}
+
 /// One instance's `wasi:http`: its context and its policy.
 pub struct HttpState {
     ctx: WasiHttpCtx,
@@ -72,12 +89,15 @@ pub struct HttpState {
 }
 
 impl Capability for Http {
-    type Config = Arc<OutboundLimits>;
+    type Config = HttpConfig;
     type RunState = HttpRun;
     type State = HttpState;
 
     fn config(engine: &EngineConfig, _store: &Store) -> Self::Config {
-        Arc::new(engine.outbound.clone())
+        HttpConfig {
+            limits: Arc::new(engine.outbound.clone()),
+            tape: engine.tape.clone(),
+        }
     }
 
     fn run_state(_config: &Self::Config, _run: &RunContext) -> HttpRun {
@@ -86,8 +106,8 @@ impl Capability for Http {
 
     fn state(setup: &mut Setup<'_, Self>) -> HttpState {
         let policy = match (&setup.instance.run, setup.run, setup.manifest) {
-            (Some(run), Some((limits, http_run)), Some(manifest)) => {
-                OutboundPolicy::for_run(run, &setup.instance.module, manifest, limits, http_run)
+            (Some(run), Some((config, http_run)), Some(manifest)) => {
+                OutboundPolicy::for_run(run, &setup.instance.module, manifest, config, http_run)
             }
             _ => OutboundPolicy::deny_all(),
         };
@@ -123,6 +143,7 @@ pub struct OutboundPolicy {
     sent: u32,
     credentials: Arc<Vec<Credential>>,
     vault: Arc<Vault>,
+    tape: Option<Arc<Tape>>,
 }
 
 /// What [`OutboundPolicy::check`] lets through.
@@ -143,7 +164,7 @@ impl OutboundPolicy {
         run: &RunContext,
         module: &str,
         capabilities: &Capabilities,
-        limits: &Arc<OutboundLimits>,
+        config: &HttpConfig,
         http_run: &HttpRun,
     ) -> Self {
         let (rules, problems) = capabilities.host_rules(&run.params);
@@ -156,7 +177,8 @@ impl OutboundPolicy {
             vault: run.vault.clone(),
             rules: Arc::new(rules),
             deadline: Some(run.deadline),
-            limits: limits.clone(),
+            limits: config.limits.clone(),
+            tape: config.tape.clone(),
             run: Some(Arc::new(RunInfo {
                 store: run.store.clone(),
                 instance: run.instance.name.clone(),
@@ -303,6 +325,7 @@ impl WasiHttpHooks for OutboundPolicy {
         let deadline = self.deadline;
         let url = redacted(request.uri());
         let asked_to_wait = self.run.as_ref().map(|r| r.asked_to_wait.clone());
+        let tape = self.tape.clone();
         // A child of the guest's call (its job's trace); the future runs on
         // wasmtime-wasi-http's own task, so the span goes with it.
         let span = tracing::info_span!(
@@ -324,6 +347,41 @@ impl WasiHttpHooks for OutboundPolicy {
                     Ok(decided) => decided,
                     Err(reason) => return refuse(logger, Refusal::Policy, reason).await,
                 };
+                // On tape: answered from the cassette, or sent and kept.
+                let mut recording = None;
+                if let Some(tape) = tape {
+                    let read = taped::read_request(request, limits.max_request_body).await;
+                    let (parts, bytes) = match read {
+                        Ok(read) => read,
+                        Err(error) => {
+                            if let Some(logger) = logger {
+                                logger.finish(0, None, Some(error.to_string())).await;
+                            }
+                            return Err(error);
+                        }
+                    };
+                    let asked = taped::recorded_request(&parts, &bytes, tape.redactor());
+                    if let TapeMode::Replay { .. } = tape.mode() {
+                        let Some(recorded) = tape.play(&asked) else {
+                            let reason = format!(
+                                "no recorded response for {} in the cassette (replay; record \
+                                 again with `ferry test DIR --record` if the change is meant)",
+                                asked.line()
+                            );
+                            return refuse(logger, Refusal::Policy, reason).await;
+                        };
+                        let received = recorded.body.as_ref().map_or(0, |b| b.bytes().len());
+                        if let Some(mut logger) = logger {
+                            logger.row.status = Some(i64::from(recorded.status));
+                            logger.sent.store(bytes.len() as u64, Ordering::Relaxed);
+                            logger.finish(received as u64, None, None).await;
+                        }
+                        let io: BoxedIo = Box::new(async { Ok(()) });
+                        return Ok((taped::response(&recorded), io));
+                    }
+                    request = http::Request::from_parts(parts, taped::full(bytes));
+                    recording = Some((tape, asked));
+                }
                 if let Some(credential) = credential {
                     let presented = match vault.value(&credential.secret).await {
                         Ok(value) => {
@@ -395,6 +453,12 @@ impl WasiHttpHooks for OutboundPolicy {
                                 logger,
                             )
                         });
+                        let Some((tape, asked)) = recording else {
+                            return Ok((response, io));
+                        };
+                        let (response, recorded) =
+                            taped::read_response(response, tape.redactor()).await?;
+                        tape.keep(asked, recorded);
                         Ok((response, io))
                     }
                     Err(error) => {
