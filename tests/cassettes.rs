@@ -3,7 +3,7 @@
 //! the declarative shop connector and the shop simulator.
 
 use ferry::cassette::{Cassette, REDACTED};
-use ferry_tests::{ferry_cli, fresh, rest_runtime};
+use ferry_tests::{ferry_cli, fresh, install_rest_runtime};
 use shop_simulator::Shop;
 use std::path::{Path, PathBuf};
 
@@ -27,29 +27,45 @@ fn edit_manifest(dir: &Path, from: &str, to: &str) {
     std::fs::write(&path, text.replacen(from, to, 1)).unwrap();
 }
 
+/// A shop of `products` products served on a free port, stopped by
+/// aborting the task: the shop, its address, the task and its URL.
+async fn live_shop(
+    products: u64,
+) -> (
+    Shop,
+    std::net::SocketAddr,
+    tokio::task::JoinHandle<()>,
+    String,
+) {
+    let shop = Shop::default();
+    shop.data().seed(products, 0, 0);
+    let (addr, server) = shop.serve(([127, 0, 0, 1], 0).into()).await.unwrap();
+    let url = format!("http://{addr}");
+    (shop, addr, server, url)
+}
+
+/// `ferry test DIR --record` against the shop at `url`: stdout, once it passed.
+fn record(ferry: &ferry::Ferry, path: &str, url: &str) -> String {
+    let env = [
+        ("SHOP_URL", url),
+        ("SHOP_API_KEY", shop_simulator::DEFAULT_API_KEY),
+    ];
+    let (ok, out, err) =
+        tokio::task::block_in_place(|| ferry_cli(ferry, &env, &["test", path, "--record"]));
+    assert!(ok, "{out}\n{err}");
+    out
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn recorded_scenarios_replay_offline_and_name_what_changed() {
     let (dir, ferry) = fresh(|_| {}).await;
-    let runtime = rest_runtime();
-    ferry
-        .install(&runtime.manifest, &runtime.wasm)
-        .await
-        .unwrap();
+    install_rest_runtime(&ferry).await;
     let connector = connector_copy(dir.path());
     let path = connector.to_str().unwrap();
 
     // Record against a live shop.
-    let shop = Shop::default();
-    shop.data().seed(30, 0, 0);
-    let (addr, server) = shop.serve(([127, 0, 0, 1], 0).into()).await.unwrap();
-    let url = format!("http://{addr}");
-    let env = [
-        ("SHOP_URL", url.as_str()),
-        ("SHOP_API_KEY", shop_simulator::DEFAULT_API_KEY),
-    ];
-    let (ok, out, err) =
-        tokio::task::block_in_place(|| ferry_cli(&ferry, &env, &["test", path, "--record"]));
-    assert!(ok, "{out}\n{err}");
+    let (shop, addr, server, url) = live_shop(30).await;
+    let out = record(&ferry, path, &url);
     assert!(out.contains("2 scenarios recorded, 0 failed"), "{out}");
     assert_eq!(
         shop.data().writes.get("products"),
@@ -142,24 +158,11 @@ async fn recorded_scenarios_replay_offline_and_name_what_changed() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_canary_shows_what_a_new_version_maps_differently_then_promote_installs_it() {
     let (dir, ferry) = fresh(|_| {}).await;
-    let runtime = rest_runtime();
-    ferry
-        .install(&runtime.manifest, &runtime.wasm)
-        .await
-        .unwrap();
+    install_rest_runtime(&ferry).await;
     let connector = connector_copy(dir.path());
     let path = connector.to_str().unwrap();
-    let shop = Shop::default();
-    shop.data().seed(12, 0, 0);
-    let (addr, server) = shop.serve(([127, 0, 0, 1], 0).into()).await.unwrap();
-    let url = format!("http://{addr}");
-    let env = [
-        ("SHOP_URL", url.as_str()),
-        ("SHOP_API_KEY", shop_simulator::DEFAULT_API_KEY),
-    ];
-    let (ok, out, err) =
-        tokio::task::block_in_place(|| ferry_cli(&ferry, &env, &["test", path, "--record"]));
-    assert!(ok, "{out}\n{err}");
+    let (_shop, _, server, url) = live_shop(12).await;
+    record(&ferry, path, &url);
     server.abort();
     let (ok, out, err) = tokio::task::block_in_place(|| ferry_cli(&ferry, &[], &["install", path]));
     assert!(ok, "{out}\n{err}");
@@ -220,11 +223,7 @@ async fn a_canary_shows_what_a_new_version_maps_differently_then_promote_install
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_sealed_credential_and_an_instance_secret_never_reach_the_cassette() {
     let (dir, ferry) = fresh(|_| {}).await;
-    let runtime = rest_runtime();
-    ferry
-        .install(&runtime.manifest, &runtime.wasm)
-        .await
-        .unwrap();
+    install_rest_runtime(&ferry).await;
     // The shop's key as an instance secret, presented by the host.
     let connector = connector_copy(dir.path());
     edit_manifest(
@@ -250,14 +249,8 @@ steps = [{ job = "import-batch", data = { model = "product" } }]
     )
     .unwrap();
     let path = connector.to_str().unwrap();
-    let (_shop, url) = ferry_tests::start_shop(5, 0, 0).await.unwrap();
-    let env = [
-        ("SHOP_URL", url.as_str()),
-        ("SHOP_API_KEY", shop_simulator::DEFAULT_API_KEY),
-    ];
-    let (ok, out, err) =
-        tokio::task::block_in_place(|| ferry_cli(&ferry, &env, &["test", path, "--record"]));
-    assert!(ok, "{out}\n{err}");
+    let (_shop, _, _server, url) = live_shop(5).await;
+    let out = record(&ferry, path, &url);
     // The shop answered (it refuses a request without the key)…
     assert!(
         out.contains("(recorded 6 requests, 5 local records)"),
@@ -276,11 +269,7 @@ steps = [{ job = "import-batch", data = { model = "product" } }]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_example_connectors_cassettes_replay() {
     let (_dir, ferry) = fresh(|_| {}).await;
-    let runtime = rest_runtime();
-    ferry
-        .install(&runtime.manifest, &runtime.wasm)
-        .await
-        .unwrap();
+    install_rest_runtime(&ferry).await;
     let example = ferry::demo::examples_dir().join("shop-declarative");
     let (ok, out, err) = tokio::task::block_in_place(|| {
         ferry_cli(&ferry, &[], &["test", example.to_str().unwrap()])

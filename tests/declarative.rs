@@ -2,7 +2,7 @@
 //! code, run by Ferry's `rest` module against the shop simulator's v1 API.
 
 use ferry::store::JobState;
-use ferry_tests::{drain, enqueue_import, ferry_cli, fresh, rest_runtime, start_shop};
+use ferry_tests::{drain, enqueue_import, ferry_cli, fresh, install_rest_runtime, start_shop};
 use serde_json::json;
 use std::path::{Path, PathBuf};
 
@@ -13,11 +13,7 @@ fn shop_declarative() -> PathBuf {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_declarative_connector_imports_and_exports_the_shop_v1_products() {
     let (_dir, ferry) = fresh(|_| {}).await;
-    let runtime = rest_runtime();
-    ferry
-        .install(&runtime.manifest, &runtime.wasm)
-        .await
-        .unwrap();
+    install_rest_runtime(&ferry).await;
     // `ferry install DIR`: no Cargo.toml there, so nothing is built.
     let dir = shop_declarative();
     let (ok, out, err) =
@@ -99,11 +95,7 @@ async fn declarative_mistakes_are_refused_at_install_naming_the_key() {
         "{err}"
     );
 
-    let runtime = rest_runtime();
-    ferry
-        .install(&runtime.manifest, &runtime.wasm)
-        .await
-        .unwrap();
+    install_rest_runtime(&ferry).await;
     let cases = [
         (
             "records = \"/items\"",

@@ -40,6 +40,15 @@ pub fn rest_runtime() -> Built {
         .clone()
 }
 
+/// Install Ferry's `rest` module (the runtime of declarative connectors) in `ferry`.
+pub async fn install_rest_runtime(ferry: &Ferry) {
+    let runtime = rest_runtime();
+    ferry
+        .install(&runtime.manifest, &runtime.wasm)
+        .await
+        .expect("install the rest runtime");
+}
+
 /// A fresh installation in a temporary directory, with these limits, on a
 /// fresh database: SQLite in the directory, or, when `FERRY_TEST_DATABASE`
 /// names a PostgreSQL database, a new schema of its own there.
