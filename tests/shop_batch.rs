@@ -95,6 +95,36 @@ async fn import_products_moves_its_cursor_and_a_second_run_lists_nothing() {
     assert_eq!(counts(&ferry, again, "fetch").await, (0, 0, 0, 0));
 }
 
+/// The batch import is the SDK's generic one, over whichever adapter the
+/// instance's backend resolves: on `shop@2.0` the child's v2 adapter (cursor
+/// paging) answers `list`, and the parent's job, mapper and binder do the rest.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn import_products_on_a_child_backend_reads_through_the_childs_adapter() {
+    let (_dir, ferry, shop) = shop_setup("shop@2.0", 45, 0, 0).await;
+    let id = run(&ferry, "import-products", json!({ "chunk_size": 8 })).await;
+    assert_eq!(counts(&ferry, id, "fetch").await, (45, 45, 0, 0));
+    let store = ferry.store();
+    assert_eq!(store.count_records("product").await.unwrap(), 45);
+    let link = store
+        .link_by_external("acme", "product", "7")
+        .await
+        .unwrap()
+        .expect("product 7 is linked");
+    let local = store.read_record("product", link.local_id).await.unwrap();
+    assert_eq!(
+        local.values["name"],
+        json!("Product 7"),
+        "v2's `title`, mapped"
+    );
+    let requests = shop.data().requests.clone();
+    assert!(
+        requests.keys().all(|k| !k.contains(" v1 ")),
+        "only the v2 API is asked: {requests:?}"
+    );
+    let again = run(&ferry, "import-products", json!({})).await;
+    assert_eq!(counts(&ferry, again, "fetch").await, (0, 0, 0, 0));
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn export_products_creates_writes_and_refuses_invalid_products_naming_the_field() {
     let (_dir, ferry, shop) = shop_setup("shop", 3, 0, 0).await;

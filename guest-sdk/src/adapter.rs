@@ -35,6 +35,29 @@ pub struct Search {
     pub cursor: Option<Value>,
 }
 
+/// One chunk of a listing: what [`Adapter::list`] answers a batch step.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Listed {
+    /// The records read, each with its id.
+    pub records: Vec<Remote>,
+    /// Where the next chunk starts (an offset, a page, a cursor…); none
+    /// when the listing ends here.
+    pub next: Option<Value>,
+    /// The newest change among these records (the field the remote filters
+    /// "changed since" on), when the adapter can tell: where the next import
+    /// starts once the whole listing is read.
+    pub cursor: Option<Value>,
+}
+
+/// A record as the remote holds it, with its id.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Remote {
+    /// Its id on the remote.
+    pub id: Value,
+    /// The record.
+    pub record: Value,
+}
+
 /// A record the remote holds after a create, a find or a write.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Saved {
@@ -52,6 +75,22 @@ pub trait Adapter: Send + Sync {
     /// The records changed since `since` (the last search's cursor; none:
     /// all of them).
     fn search(&self, ctx: &Context, since: Option<&Value>) -> Result<Search>;
+
+    /// The chunk of the records changed since `since` (none: all) that
+    /// starts at `from` (none: the start), about `size` of them: what a
+    /// batch import step reads, a chunk per call, from the position the
+    /// last committed chunk ended at. Optional: needed by
+    /// [`crate::generic::BatchImport`] only.
+    fn list(
+        &self,
+        ctx: &Context,
+        since: Option<&Value>,
+        from: Option<&Value>,
+        size: u32,
+    ) -> Result<Listed> {
+        let _ = (ctx, since, from, size);
+        Err(missing("list"))
+    }
 
     /// The record `id`, as the remote holds it.
     fn read(&self, ctx: &Context, id: &str) -> Result<Value>;
@@ -91,6 +130,11 @@ pub trait Adapter: Send + Sync {
     }
 }
 
+/// The methods of the adapter protocol (see [`crate::generic`]).
+pub const METHODS: [&str; 7] = [
+    "search", "list", "read", "create", "find", "write", "delete",
+];
+
 /// Not implemented: a not-found error, which the generic units read as
 /// "this adapter cannot" (`find` then counts as "not there").
 fn missing(method: &str) -> Error {
@@ -112,9 +156,7 @@ fn saved(saved: Saved) -> Value {
 
 impl<A: Adapter> Unit for AdapterUnit<A> {
     fn methods(&self) -> Vec<String> {
-        ["search", "read", "create", "find", "write", "delete"]
-            .map(String::from)
-            .to_vec()
+        METHODS.map(String::from).to_vec()
     }
 
     fn call(&self, ctx: &Context, method: &str, payload: Value) -> Result<Value> {
@@ -125,6 +167,20 @@ impl<A: Adapter> Unit for AdapterUnit<A> {
                 let since = Some(&payload["since"]).filter(|v| !v.is_null());
                 let found = adapter.search(ctx, since)?;
                 Ok(json!({ "ids": found.ids, "cursor": found.cursor }))
+            }
+            "list" => {
+                let given = |key: &str| Some(&payload[key]).filter(|v| !v.is_null());
+                let size = payload["size"]
+                    .as_u64()
+                    .unwrap_or(100)
+                    .min(u64::from(u32::MAX));
+                let listed = adapter.list(ctx, given("since"), given("from"), size as u32)?;
+                let records: Vec<Value> = listed
+                    .records
+                    .into_iter()
+                    .map(|r| json!({ "id": r.id, "record": r.record }))
+                    .collect();
+                Ok(json!({ "records": records, "next": listed.next, "cursor": listed.cursor }))
             }
             "read" => adapter.read(ctx, &id_text(&payload["id"])),
             "create" => {

@@ -109,13 +109,8 @@ impl Connector {
         In: serde::de::DeserializeOwned,
         Out: serde::Serialize,
     {
-        let job = name.to_string();
-        self.job(name, description, move |ctx, payload| {
-            let input = serde_json::from_value(payload).map_err(|e| {
-                crate::Error::fatal(format!("job `{job}`: the payload does not fit: {e}"))
-            })?;
-            Ok(serde_json::to_value(run(ctx, input)?)?)
-        })
+        let typed = crate::unit::typed_fn(format!("job `{name}`"), run);
+        self.job(name, description, typed)
     }
 
     /// Register a plain job with typed parameters (see [`crate::job`]): the
@@ -136,9 +131,14 @@ impl Connector {
     }
 
     /// Register a batch job: its parameters and its steps, which the host
-    /// runs in order, an item step chunk by chunk (see [`crate::step`]).
-    pub fn batch(mut self, def: JobDef) -> Self {
-        self.jobs.push(JobEntry { def, run: None });
+    /// runs in order, an item step chunk by chunk (see [`crate::step`]);
+    /// or a generic one ([`crate::generic::BatchImport`],
+    /// [`crate::generic::BatchExport`]).
+    pub fn batch(mut self, def: impl Into<JobDef>) -> Self {
+        self.jobs.push(JobEntry {
+            def: def.into(),
+            run: None,
+        });
         self
     }
 

@@ -292,6 +292,24 @@ impl<'a> Context<'a> {
         Ok(serde_json::from_str(&out)?)
     }
 
+    /// [`Context::call`] with a typed payload and answer: `input` is sent as
+    /// JSON and the answer read into `Out` (an answer that does not fit is a
+    /// final error naming the unit and the field).
+    pub fn call_as<Out: serde::de::DeserializeOwned>(
+        &self,
+        kind: &str,
+        model: &str,
+        method: &str,
+        input: &impl serde::Serialize,
+    ) -> Result<Out> {
+        let answer = self.call(kind, model, method, &serde_json::to_value(input)?)?;
+        serde_json::from_value(answer).map_err(|e| {
+            crate::Error::fatal(format!(
+                "{kind} `{model}`, method `{method}`: the answer does not fit: {e}"
+            ))
+        })
+    }
+
     /// Call the unit that the running module overrides (its parent's): `super`.
     pub fn call_parent(
         &self,

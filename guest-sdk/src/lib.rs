@@ -101,8 +101,20 @@
 //! # let _ = connector();
 //! ```
 //!
-//! The shop connector's `export-products` and `import-products` are
-//! complete examples; see the [`step`] module for the contract of each part.
+//! The usual two need no step of your own: [`generic::BatchImport`] lists
+//! the remote through the adapter's `list` a chunk at a time and writes
+//! local records in each chunk's transaction, moving the cursor with the
+//! last; [`generic::BatchExport`] sends local records in chunks through the
+//! generic exporter, refusing what the remote would refuse with a warning
+//! naming the field. The shop connector's `export-products` and
+//! `import-products` are those two; see the [`step`] module for the
+//! contract of each part when you write your own.
+//!
+//! For a REST API whose records sit in plain collections,
+//! [`rest::Collection`] is the whole adapter (paging, records pointer,
+//! "changed since" filter, `Idempotency-Key`, `If-Match`), configured
+//! instead of written; units of your own can be typed as well
+//! ([`unit::typed`], called with [`Context::call_as`]).
 //!
 //! ## Two-way sync that survives crashes and conflicts
 //!
@@ -161,7 +173,7 @@ pub const CONTRACT: &str = "ferry:connector@0.2.0";
 /// The version of the interfaces the SDK's components import.
 pub const IMPORTS: &str = "0.1.3";
 
-pub use adapter::{Adapter, Saved, Search, adapter};
+pub use adapter::{Adapter, Listed, Remote, Saved, Search, adapter};
 pub use conflicts::{Conflict, ConflictPolicy, Conflicts, JobRef};
 pub use connector::{Connector, Event};
 pub use context::{Context, Filter, Job, NO_EXPORT, Record};
@@ -177,7 +189,7 @@ pub mod prelude {
     pub use crate::step::{Chunk, Processed, Step, StepCall, Written};
     pub use crate::unit::{self, Unit, kind};
     pub use crate::webhook;
-    pub use crate::{Adapter, Saved, Search, adapter};
+    pub use crate::{Adapter, Listed, Remote, Saved, Search, adapter};
     pub use crate::{Connector, Context, Error, Event, Filter, Job, NO_EXPORT, Record, Result};
     pub use crate::{JobDef, Param};
 }

@@ -23,7 +23,7 @@ use ferry_sdk::mapper::{Mapper, MapperUnit};
 use ferry_sdk::prelude::*;
 use ferry_sdk::unit::per_model;
 
-pub use stream_adapter::StreamAdapter;
+pub use stream_adapter::{collection, stream_adapter};
 pub use stream_mapper::mapper;
 
 /// The `[rest]` section of the connector this call runs for.
@@ -65,8 +65,8 @@ pub fn connector() -> Connector {
             kind::ADAPTER,
             "*",
             per_model(
-                methods(&adapter(StreamAdapter::default())),
-                |ctx, model| Ok(adapter(StreamAdapter::of(ctx, model)?)),
+                ferry_sdk::adapter::METHODS.map(String::from).to_vec(),
+                |ctx, model| Ok(adapter(stream_adapter(ctx, model)?)),
             ),
         )
         .unit(

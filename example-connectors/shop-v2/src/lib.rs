@@ -44,31 +44,40 @@ impl V2Adapter {
         self.call_shop(ctx, request)?.error_for_status()?.json()
     }
 
-    /// The ids changed since `since`, cursor page by cursor page, and the
-    /// batch's next cursor: the newest `updated_at` listed, or `since` again.
-    fn search(&self, ctx: &Context, since: &Value) -> Result<Value> {
+    /// One page of the records changed since `since`, from the shop's
+    /// cursor `from`: the protocol's `list`, `{records: [{id, record}],
+    /// next, cursor}` (`cursor`: the newest `updated_at` listed).
+    fn list(&self, ctx: &Context, since: &Value, from: &Value, size: u64) -> Result<Value> {
         let filter = since
             .as_i64()
             .map(|s| format!("&changed_since={s}"))
             .unwrap_or_default();
-        let mut ids = Vec::new();
-        let mut newest: Option<i64> = None;
-        let mut page = 0;
+        let (from, limit) = (from.as_u64().unwrap_or(0), size.clamp(1, 200));
+        let url = self.url(ctx, &format!("?cursor={from}&limit={limit}{filter}"))?;
+        let body = self.send(ctx, http::Request::get(&url))?;
+        let data = body["data"]
+            .as_array()
+            .ok_or_else(|| Error::fatal("list without `data`"))?;
+        let newest = data.iter().filter_map(|i| i["updated_at"].as_i64()).max();
+        let records: Vec<Value> = data
+            .iter()
+            .map(|r| json!({ "id": r["id"], "record": r }))
+            .collect();
+        Ok(json!({ "records": records, "next": body["next_cursor"], "cursor": newest }))
+    }
+
+    /// The ids changed since `since`, page by page, and the batch's next
+    /// cursor: the newest `updated_at` listed, or `since` again.
+    fn search(&self, ctx: &Context, since: &Value) -> Result<Value> {
+        let (mut ids, mut newest, mut from) = (Vec::new(), None, Value::Null);
         loop {
-            let body = self.send(
-                ctx,
-                http::Request::get(&self.url(ctx, &format!("?cursor={page}&limit=200{filter}"))?),
-            )?;
-            let data = body["data"]
-                .as_array()
-                .ok_or_else(|| Error::fatal("list without `data`"))?;
-            for item in data {
-                ids.push(item["id"].clone());
-                newest = newest.max(item["updated_at"].as_i64());
-            }
-            match body["next_cursor"].as_u64() {
-                Some(next) => page = next,
-                None => break,
+            let page = self.list(ctx, since, &from, 200)?;
+            let records = page["records"].as_array().into_iter().flatten();
+            ids.extend(records.map(|r| r["id"].clone()));
+            newest = newest.max(page["cursor"].as_i64());
+            match &page["next"] {
+                Value::Null => break,
+                next => from = next.clone(),
             }
         }
         let cursor = newest.map(Value::from).unwrap_or_else(|| since.clone());
@@ -140,13 +149,17 @@ fn encode_query(value: &str) -> String {
 
 impl Unit for V2Adapter {
     fn methods(&self) -> Vec<String> {
-        ["search", "read", "create", "find", "write"]
+        ["search", "list", "read", "create", "find", "write"]
             .map(String::from)
             .to_vec()
     }
     fn call(&self, ctx: &Context, method: &str, payload: Value) -> Result<Value> {
         match method {
             "search" => self.search(ctx, &payload["since"]),
+            "list" => {
+                let size = payload["size"].as_u64().unwrap_or(100);
+                self.list(ctx, &payload["since"], &payload["from"], size)
+            }
             "read" => {
                 let body = self.send(
                     ctx,

@@ -5,7 +5,9 @@
 //! SDK's generic binder, importer and exporter. A batch job enqueues one import
 //! per changed record; `record.updated` on a product enqueues its export (see
 //! `connector.toml`). The shop notifies changed products on the webhook
-//! `product-changed`, which enqueues their import at once.
+//! `product-changed`, which enqueues their import at once. Two batch jobs,
+//! `import-products` and `export-products`, move products in chunks that
+//! resume where they stopped (the SDK's `BatchImport` and `BatchExport`).
 //!
 //! What makes the two-way sync safe on the v1 API: creates carry the
 //! exporter's `Idempotency-Key` (a create retried after a crash gets back the
@@ -14,10 +16,10 @@
 //! retry checks for a conflict), and the search returns the newest
 //! `updated_at` it listed as the batch's cursor.
 
-use ferry_sdk::generic;
+use ferry_sdk::generic::{self, BatchExport, BatchImport};
 use ferry_sdk::mapper::{Mapper, MapperUnit, convert, id_text};
 use ferry_sdk::prelude::*;
-use ferry_sdk::rest::{Paging, Rest};
+use ferry_sdk::rest::{Collection, Paging, Rest};
 use serde_json::{Value, json};
 
 /// The models this connector synchronises, with their collection in the shop API.
@@ -27,143 +29,37 @@ pub const MODELS: [(&str, &str); 3] = [
     ("order", "orders"),
 ];
 
-mod batch;
-
-/// The v1 adapter of one collection: `X-Api-Key` auth, page-numbered lists.
-pub(crate) struct V1Adapter {
-    collection: &'static str,
-}
-
-impl V1Adapter {
-    /// The shop's v1 API, as the instance says where it is.
-    fn api(&self, ctx: &Context) -> Result<Rest> {
+/// The v1 adapter of one collection: `X-Api-Key` auth, page-numbered lists
+/// filtered by `updated_since`, creates with `Idempotency-Key`, writes with
+/// `If-Match`.
+pub fn v1_collection(collection: &str) -> Collection {
+    Collection::new(&format!("api/v1/{collection}"), |ctx| {
         let key = ctx.param("api_key").unwrap_or_default();
         Ok(Rest::from_param(ctx, "url")?.header("x-api-key", &key))
-    }
-
-    fn path(&self, tail: &str) -> String {
-        format!("api/v1/{}{tail}", self.collection)
-    }
-
-    fn saved(record: Value) -> Saved {
-        Saved {
-            version: Some(record["updated_at"].clone()),
-            id: record["id"].clone(),
-        }
-    }
-
-    /// One page of the records changed after `since` (all when none):
-    /// `{items, page, pages, total}`.
-    pub(crate) fn list_page(
-        &self,
-        ctx: &Context,
-        since: Option<i64>,
-        page: u64,
-        per_page: u64,
-    ) -> Result<Value> {
-        let api = self.api(ctx)?;
-        let (since, page, per_page) = (
-            since.map(|s| s.to_string()),
-            page.to_string(),
-            per_page.to_string(),
-        );
-        let query = [
-            ("page", Some(page.as_str())),
-            ("per_page", Some(per_page.as_str())),
-            ("updated_since", since.as_deref()),
-        ];
-        api.send(api.request("GET", &api.url(&self.path(""), &query)?))?
-            .json()
-    }
-}
-
-impl Adapter for V1Adapter {
-    /// The ids changed since `since`, page by page, and the cursor of the
-    /// next search: the newest `updated_at` listed (the shop lists what
-    /// changed strictly after it), or `since` again when nothing changed.
-    fn search(&self, ctx: &Context, since: Option<&Value>) -> Result<Search> {
-        let since_text = since.and_then(Value::as_i64).map(|s| s.to_string());
-        let paging = Paging::page_number("page")
+    })
+    .paging(
+        Paging::page_number("page")
             .per_page("per_page", 200)
-            .last_page_at("/pages");
-        let query = [("updated_since", since_text.as_deref())];
-        let items = self
-            .api(ctx)?
-            .list(&self.path(""), &query, &paging, "/items")?;
-        let newest = items.iter().filter_map(|i| i["updated_at"].as_i64()).max();
-        Ok(Search {
-            ids: items.iter().map(|i| i["id"].clone()).collect(),
-            cursor: newest.map(Value::from).or(since.cloned()),
-        })
-    }
-
-    fn read(&self, ctx: &Context, id: &str) -> Result<Value> {
-        self.api(ctx)?.get(&self.path(&format!("/{id}")))
-    }
-
-    /// Create with the exporter's key as `Idempotency-Key`: the shop answers
-    /// a repeated key with the record it made the first time, so a create
-    /// retried after a crash does not make a second one.
-    fn create(&self, ctx: &Context, values: &Value, idempotency_key: &str) -> Result<Saved> {
-        let api = self.api(ctx)?;
-        let request = api.request("POST", &api.url(&self.path(""), &[])?);
-        let request = request
-            .json(values)
-            .header("idempotency-key", idempotency_key);
-        Ok(Self::saved(api.send(request)?.json()?))
-    }
-
-    /// Write only over the version the exporter read (`If-Match`): a change
-    /// made in the shop in between makes the shop refuse (412), and the next
-    /// try sees that change and checks for a conflict.
-    fn write(
-        &self,
-        ctx: &Context,
-        id: &str,
-        values: &Value,
-        if_match: Option<&str>,
-    ) -> Result<Option<Value>> {
-        let api = self.api(ctx)?;
-        let mut request = api
-            .request("PUT", &api.url(&self.path(&format!("/{id}")), &[])?)
-            .json(values);
-        if let Some(version) = if_match {
-            request = request.header("if-match", &format!("\"{version}\""));
-        }
-        let response = request.send()?;
-        if response.status == 412 {
-            return Err(Error::retryable(format!(
-                "{} {id} changed in the shop meanwhile: the next try checks for a conflict",
-                self.collection
-            )));
-        }
-        Ok(Self::saved(response.error_for_status()?.json()?).version)
-    }
+            .last_page_at("/pages"),
+    )
+    .records("/items")
+    .changed_since("updated_since", "updated_at")
+    .idempotency_header("idempotency-key")
+    .if_match()
 }
 
-/// The product importer: the generic one, plus a checkpoint for a person to
-/// review when the shop sells a product for nothing.
-struct ProductImporter(generic::Importer);
+/// Why a product should be reviewed after an import: the shop sells it for nothing.
+fn sold_for_nothing(values: &Value) -> Option<String> {
+    (values["list_price"].as_f64() == Some(0.0))
+        .then(|| "imported with a price of 0: check it before it is sold".into())
+}
 
-impl Unit for ProductImporter {
-    fn methods(&self) -> Vec<String> {
-        self.0.methods()
-    }
-    fn call(&self, ctx: &Context, method: &str, payload: Value) -> Result<Value> {
-        let out = self.0.call(ctx, method, payload)?;
-        // Only a record this run wrote: a skipped one was checked when it was.
-        let written = out["skipped"].as_bool() != Some(true);
-        if written && let Some(id) = out["local_id"].as_u64() {
-            let product = ctx.read("product", id)?;
-            if product.values["list_price"].as_f64() == Some(0.0) {
-                ctx.checkpoint(
-                    "product",
-                    id,
-                    "imported with a price of 0: check it before it is sold",
-                )?;
-            }
-        }
-        Ok(out)
+/// Why the shop would refuse a product, naming the field.
+fn refusal(values: &Value) -> Option<String> {
+    match (values["name"].as_str(), values["list_price"].as_f64()) {
+        (None | Some(""), _) => Some("`name` is empty: the shop requires one".into()),
+        (_, Some(price)) if price < 0.0 => Some(format!("`list_price` is negative ({price})")),
+        _ => None,
     }
 }
 
@@ -285,18 +181,15 @@ pub fn connector() -> Connector {
         .unit(kind::MAPPER, "customer", customer_mapper())
         .unit(kind::MAPPER, "order", order_mapper());
     for (model, collection) in MODELS {
-        c = c
-            .unit(kind::ADAPTER, model, adapter(V1Adapter { collection }))
-            .unit(kind::BINDER, model, generic::LinkBinder::new(model))
-            .unit(kind::EXPORTER, model, generic::Exporter::new(model));
-        c = match model {
-            "product" => c.unit(
-                kind::IMPORTER,
-                model,
-                ProductImporter(generic::Importer::new(model)),
-            ),
-            _ => c.unit(kind::IMPORTER, model, generic::Importer::new(model)),
+        let importer = match model {
+            "product" => generic::Importer::new(model).review(sold_for_nothing),
+            _ => generic::Importer::new(model),
         };
+        c = c
+            .unit(kind::ADAPTER, model, adapter(v1_collection(collection)))
+            .unit(kind::BINDER, model, generic::LinkBinder::new(model))
+            .unit(kind::EXPORTER, model, generic::Exporter::new(model))
+            .unit(kind::IMPORTER, model, importer);
     }
     c.job(
         "import-batch",
@@ -319,8 +212,16 @@ pub fn connector() -> Connector {
         import_order_event,
     )
     .webhook("product-changed", product_changed)
-    .batch(batch::export_products())
-    .batch(batch::import_products())
+    .batch(
+        BatchExport::new("export-products", "product")
+            .describe("Export local products to the shop: the changed ones are written (If-Match), the new ones created (Idempotency-Key)")
+            .refuse(refusal),
+    )
+    .batch(
+        BatchImport::new("import-products", "product")
+            .describe("Import the shop's products changed since the last import, a chunk at a time")
+            .review(sold_for_nothing),
+    )
 }
 
 ferry_sdk::export_connector!(connector);

@@ -3,6 +3,7 @@
 
 use super::conflict::{self, Clash, Settled, Side};
 use super::payload::{forced, id_field, only_run};
+use super::review::ValueCheck;
 use super::version::version_of;
 use crate::unit::{Unit, kind};
 use crate::{Context, Result};
@@ -24,6 +25,7 @@ use serde_json::{Value, json};
 pub struct Importer {
     model: String,
     version_field: Option<String>,
+    review: Option<ValueCheck>,
 }
 
 impl Importer {
@@ -32,6 +34,26 @@ impl Importer {
         Importer {
             model: model.to_string(),
             version_field: None,
+            review: None,
+        }
+    }
+
+    /// Flag a record this importer wrote for a person to review (a
+    /// checkpoint) when `check`, given the values written, names a reason:
+    /// `.review(|v| (v["list_price"] == 0.0).then(|| "sold for nothing".into()))`.
+    pub fn review(
+        mut self,
+        check: impl Fn(&Value) -> Option<String> + Send + Sync + 'static,
+    ) -> Self {
+        self.review = Some(std::sync::Arc::new(check));
+        self
+    }
+
+    /// Checkpoint `local_id` when the review has something to say of `values`.
+    fn review_written(&self, ctx: &Context, local_id: u64, values: &Value) -> Result<()> {
+        match self.review.as_ref().and_then(|check| check(values)) {
+            Some(message) => ctx.checkpoint(&self.model, local_id, &message),
+            None => Ok(()),
         }
     }
 
@@ -79,6 +101,7 @@ impl Unit for Importer {
             // A new record is at revision 1: what was just written.
             ctx.links()
                 .bind_synced(model, local_id, &external_id, Some(&version), 1, None)?;
+            self.review_written(ctx, local_id, &values)?;
             return Ok(json!({ "local_id": local_id, "created": true }));
         };
 
@@ -155,6 +178,7 @@ impl Unit for Importer {
             .is_some_and(|v| v.iter().any(|(k, v)| current.values.get(k) != Some(v)));
         let synced = if changes {
             writer.write(model, local_id, &values)?;
+            self.review_written(ctx, local_id, &values)?;
             before.revision + 1
         } else {
             before.revision

@@ -93,7 +93,7 @@ pub fn import_batch(ctx: &Context, payload: Value) -> Result<Value> {
 
 /// Now, ms since the epoch, from the host's wall clock (WASI's, which the
 /// host grants every module).
-fn now_ms() -> i64 {
+pub(crate) fn now_ms() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_millis() as i64)

@@ -1,4 +1,5 @@
 //! Generic units and jobs: the Odoo-connector importer, exporter and binder,
+//! and batch import and export jobs ([`BatchImport`], [`BatchExport`]),
 //! written once over the standard unit protocol so that a connector only writes
 //! its adapter and mappers.
 //!
@@ -9,6 +10,11 @@
 //!     `since` (the previous `cursor`, or null for all); `cursor` is where the
 //!     next search starts (e.g. the newest `updated_at` listed). Without it,
 //!     the batch keeps the time the search started.
+//!   - `list` `{since?, from?, size}` → `{records: [{id, record}], next?,
+//!     cursor?}`: the chunk of that listing starting at position `from` (none:
+//!     the start), about `size` records, and where the next chunk starts
+//!     (none: the end); `cursor` is the newest change among them. What
+//!     [`BatchImport`] reads; [`crate::rest::Collection`] answers it.
 //!   - `read` `{id}` → the record. Its version is its `updated_at`, else
 //!     `etag`, else `version` (see [`remote_version`]; a unit may name another
 //!     field), else a hash of the record.
@@ -48,6 +54,8 @@
 //! overrides one unit (say the adapter of `shop@2.0`) is used by the parent's
 //! importer.
 
+mod batch_export;
+mod batch_import;
 mod binder;
 mod conflict;
 mod exporter;
@@ -55,11 +63,14 @@ mod importer;
 mod jobs;
 mod payload;
 mod records;
+mod review;
 mod version;
 
+pub use batch_export::BatchExport;
+pub use batch_import::BatchImport;
 pub use binder::LinkBinder;
 pub use exporter::{Exported, Exporter, Outgoing, SyncedExport};
 pub use importer::Importer;
 pub use jobs::{export_record, import_batch, import_cursor, import_record};
 pub use records::LocalRecords;
-pub use version::{named_version, remote_version, updated_at_ms, version_of, version_text};
+pub use version::{named_version, newer, remote_version, updated_at_ms, version_of, version_text};

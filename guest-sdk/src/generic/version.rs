@@ -11,6 +11,7 @@
 //! version field, or every import will look like a remote change.
 
 use serde_json::Value;
+use std::cmp::Ordering;
 
 /// The fields looked at, in order, when a unit names none.
 const VERSION_FIELDS: [&str; 3] = ["updated_at", "etag", "version"];
@@ -49,6 +50,16 @@ pub fn named_version(record: &Value, field: Option<&str>) -> Option<String> {
         Some(field) => record.get(field).and_then(version_text),
         None => remote_version(record),
     }
+}
+
+/// The newer of two cursor values: numbers by value, text by its order
+/// (RFC 3339 times in one format sort as text).
+pub fn newer(a: Value, b: Value) -> Value {
+    let order = match (a.as_f64(), b.as_f64()) {
+        (Some(x), Some(y)) => x.partial_cmp(&y).unwrap_or(Ordering::Equal),
+        _ => a.as_str().cmp(&b.as_str()),
+    };
+    if order == Ordering::Less { b } else { a }
 }
 
 /// The record's `updated_at` in milliseconds, when it is a number (or a

@@ -18,87 +18,33 @@
 use ferry_sdk::generic;
 use ferry_sdk::mapper::{Mapper, MapperUnit, convert};
 use ferry_sdk::prelude::*;
-use ferry_sdk::rest::{Paging, Rest};
-use serde_json::{Value, json};
+use ferry_sdk::rest::{Collection, Paging, Rest};
+use serde_json::json;
 
-/// One collection of the API (`products`).
-struct Collection(&'static str);
-
-impl Collection {
-    /// The API of the instance: its `url`, its key sent as `X-Api-Key`.
-    fn api(&self, ctx: &Context) -> Result<Rest> {
+/// The adapter of one collection of the API (`products`): the instance's
+/// `url`, its key sent as `X-Api-Key`; lists page-numbered and asked only
+/// for what changed since the newest `updated_at` of the last one; creates
+/// with the exporter's key as `Idempotency-Key` (a create tried again after
+/// a crash gets back the record made the first time); writes over the
+/// version read just before (`If-Match`: a change made remotely in between
+/// is refused, and the retry checks for a conflict).
+///
+/// An API that is not a plain collection gets its own `impl Adapter`
+/// (search, read, create, write; see `ferry_sdk::adapter`).
+pub fn collection(name: &str) -> Collection {
+    Collection::new(&format!("api/v1/{name}"), |ctx| {
         let key = ctx.param("api_key").unwrap_or_default();
         Ok(Rest::from_param(ctx, "url")?.header("x-api-key", &key))
-    }
-
-    fn path(&self, tail: &str) -> String {
-        format!("api/v1/{}{tail}", self.0)
-    }
-
-    fn saved(record: Value) -> Saved {
-        Saved {
-            version: Some(record["updated_at"].clone()),
-            id: record["id"].clone(),
-        }
-    }
-}
-
-impl Adapter for Collection {
-    /// Every page of what changed since the cursor; the next search starts
-    /// at the newest `updated_at` listed.
-    fn search(&self, ctx: &Context, since: Option<&Value>) -> Result<Search> {
-        let since_text = since.and_then(Value::as_i64).map(|s| s.to_string());
-        let paging = Paging::page_number("page")
+    })
+    .paging(
+        Paging::page_number("page")
             .per_page("per_page", 200)
-            .last_page_at("/pages");
-        let query = [("updated_since", since_text.as_deref())];
-        let items = self
-            .api(ctx)?
-            .list(&self.path(""), &query, &paging, "/items")?;
-        let newest = items.iter().filter_map(|i| i["updated_at"].as_i64()).max();
-        Ok(Search {
-            ids: items.iter().map(|i| i["id"].clone()).collect(),
-            cursor: newest.map(Value::from).or(since.cloned()),
-        })
-    }
-
-    fn read(&self, ctx: &Context, id: &str) -> Result<Value> {
-        self.api(ctx)?.get(&self.path(&format!("/{id}")))
-    }
-
-    /// The key as `Idempotency-Key`: a create tried again after a crash gets
-    /// back the record made the first time.
-    fn create(&self, ctx: &Context, values: &Value, idempotency_key: &str) -> Result<Saved> {
-        let api = self.api(ctx)?;
-        let request = api
-            .request("POST", &api.url(&self.path(""), &[])?)
-            .json(values)
-            .header("idempotency-key", idempotency_key);
-        Ok(Self::saved(api.send(request)?.json()?))
-    }
-
-    /// Over the version read just before (`If-Match`): a change made
-    /// remotely in between is refused (412), and the retry checks for a conflict.
-    fn write(
-        &self,
-        ctx: &Context,
-        id: &str,
-        values: &Value,
-        if_match: Option<&str>,
-    ) -> Result<Option<Value>> {
-        let api = self.api(ctx)?;
-        let mut request = api
-            .request("PUT", &api.url(&self.path(&format!("/{id}")), &[])?)
-            .json(values);
-        if let Some(version) = if_match {
-            request = request.header("if-match", &format!("\"{version}\""));
-        }
-        let response = request.send()?;
-        if response.status == 412 {
-            return Err(Error::retryable(format!("{id} changed remotely meanwhile")));
-        }
-        Ok(Self::saved(response.error_for_status()?.json()?).version)
-    }
+            .last_page_at("/pages"),
+    )
+    .records("/items")
+    .changed_since("updated_since", "updated_at")
+    .idempotency_header("idempotency-key")
+    .if_match()
 }
 
 /// Which remote field is which local one, both ways.
@@ -121,7 +67,7 @@ pub fn product_mapper() -> MapperUnit {
 pub fn connector() -> Connector {
     let model = "product";
     Connector::new()
-        .unit(kind::ADAPTER, model, adapter(Collection("products")))
+        .unit(kind::ADAPTER, model, adapter(collection("products")))
         .unit(kind::MAPPER, model, product_mapper())
         .unit(kind::BINDER, model, generic::LinkBinder::new(model))
         .unit(kind::IMPORTER, model, generic::Importer::new(model))
