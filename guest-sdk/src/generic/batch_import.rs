@@ -178,7 +178,12 @@ impl Reader for RemoteRecords {
             (a, b) => newer(a.clone(), b.clone()),
         };
         match &listed["next"] {
-            next if !next.is_null() && *next != position["from"] => Ok(Chunk::new(
+            next if !next.is_null() && *next == position["from"] => Err(Error::fatal(format!(
+                "the {} adapter's `list` answered the position it was asked from ({next}) as the \
+                 next one: the import would read the same chunk forever; check its paging",
+                self.model
+            ))),
+            next if !next.is_null() => Ok(Chunk::new(
                 records,
                 Some(json!({ "since": position["since"], "from": next, "newest": newest })),
             )),
