@@ -28,6 +28,7 @@ mod pairs;
 mod profiles;
 mod queue;
 mod refusals;
+mod retention;
 mod roles;
 mod sandbox;
 mod scheduling;

@@ -158,21 +158,10 @@ impl Engine {
             }));
         }
         let hash = hex::encode(Sha256::digest(bytes));
-        let mut compat = std::collections::hash_map::DefaultHasher::new();
-        self.engine
-            .precompile_compatibility_hash()
-            .hash(&mut compat);
-        let cached = self
-            .config
-            .cache_dir
-            .join(format!("{hash}-{:016x}.cwasm", compat.finish()));
-        if cached.exists() {
-            // SAFETY: the file was written by `precompile_component` of an engine
-            // with the same compatibility hash, into Ferry's own cache directory.
-            if let Ok(component) = unsafe { Component::deserialize_file(&self.engine, &cached) } {
-                return Ok((component, hash));
-            }
+        if let Some(component) = self.cached(&hash) {
+            return Ok((component, hash));
         }
+        let cached = self.cache_file(&hash);
         let compiled = self
             .engine
             .precompile_component(bytes)
@@ -185,6 +174,39 @@ impl Engine {
         // SAFETY: `compiled` was just produced by this engine.
         let component = unsafe { Component::deserialize(&self.engine, &compiled) }?;
         Ok((component, hash))
+    }
+
+    /// The compiled component of content hash `hash` from the disk cache, if
+    /// it is there: what a module installed earlier loads from, without
+    /// reading or hashing its component again (the cache is keyed by the hash
+    /// of the bytes that were compiled, so it holds exactly what was installed).
+    pub fn cached(&self, hash: &str) -> Option<Component> {
+        if !self.is_cached(hash) {
+            return None;
+        }
+        let file = self.cache_file(hash);
+        // SAFETY: the file was written by `precompile_component` of an engine
+        // with the same compatibility hash, into Ferry's own cache directory.
+        unsafe { Component::deserialize_file(&self.engine, &file) }.ok()
+    }
+
+    /// Whether the compiled component of content hash `hash` is in the disk
+    /// cache (a hash that is not one, e.g. a path, never is).
+    pub fn is_cached(&self, hash: &str) -> bool {
+        !hash.is_empty()
+            && hash.bytes().all(|b| b.is_ascii_hexdigit())
+            && self.cache_file(hash).exists()
+    }
+
+    /// Where the compiled component of content hash `hash` is cached.
+    fn cache_file(&self, hash: &str) -> std::path::PathBuf {
+        let mut compat = std::collections::hash_map::DefaultHasher::new();
+        self.engine
+            .precompile_compatibility_hash()
+            .hash(&mut compat);
+        self.config
+            .cache_dir
+            .join(format!("{hash}-{:016x}.cwasm", compat.finish()))
     }
 
     /// Check that `component` implements the connector world and pre-link it.

@@ -1,5 +1,5 @@
 //! Operating a Ferry installation: jobs (list, show, requeue, cancel, stop,
-//! done, one or a filtered set), logs (job lines, transmissions, audit), the
+//! done, one or a filtered set; prune the old ones), logs (job lines, transmissions, audit), the
 //! overview, modules, cron schedules, checkpoints, links, backend instances, buttons, job profiles, broker sources and
 //! their dead letters, published topics, instances' `meta` and `blobs` stores, health, conflicts and their policies,
 //! couples of external ids. Defined once here and used by the
@@ -22,6 +22,7 @@ mod overview;
 mod pairs;
 mod profiles;
 mod remote;
+mod retention;
 mod sources;
 mod stores;
 mod topics;
@@ -37,9 +38,9 @@ pub use types::{
 };
 pub use views::{
     BODY_PREVIEW, BulkOutcome, Cleared, CronSchedule, DeadLetterInfo, DeadLetterQuery,
-    FAILED_WINDOW_MS, InstanceQuery, MAX_BULK, MAX_DEAD_LETTERS, MAX_ENTRIES, MAX_LINKS,
-    MAX_OUTBOX, ModuleInfo, ModuleVersion, OVERVIEW_JOBS, OutboxQuery, Overview, Replayed,
-    RunningJob, Skipped, SourceAction,
+    FAILED_WINDOW_MS, InstanceQuery, JOBS_PRUNE, MAX_BULK, MAX_DEAD_LETTERS, MAX_ENTRIES,
+    MAX_LINKS, MAX_OUTBOX, MIN_PRUNE_AGE, ModuleInfo, ModuleVersion, OVERVIEW_JOBS, OutboxQuery,
+    Overview, PruneOutcome, PruneRequest, Replayed, RunningJob, Skipped, SourceAction,
 };
 
 use crate::Ferry;

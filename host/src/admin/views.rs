@@ -1,11 +1,13 @@
 //! The wire format of the operators' views and bulk actions (overview,
-//! bulk outcome, modules, cron schedules, cleared checkpoints, dead letters) and their
+//! bulk outcome, modules, cron schedules, cleared checkpoints, dead letters,
+//! prunes) and their
 //! bounds, kept apart from the operations so that clients name them alone.
 
 use super::types::{JobAction, Snooze, StepInfo};
-use crate::store::{JobRow, MinuteCount, StateCount};
+use crate::store::{JobRow, MinuteCount, Pruned, StateCount};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+use std::time::Duration;
 
 /// Most jobs one bulk action takes: past it the filter must be narrowed.
 pub const MAX_BULK: u32 = 10_000;
@@ -234,4 +236,33 @@ pub enum SourceAction {
     Pause,
     /// Take them again.
     Resume,
+}
+
+/// Audit action: an operator pruned history (the cut-off and counts in the detail).
+pub const JOBS_PRUNE: &str = "jobs.prune";
+
+/// Shortest age a prune accepts: an hour, so that a slip of the unit
+/// (`30s` for `30d`) cannot erase the jobs an operator is looking at.
+pub const MIN_PRUNE_AGE: Duration = Duration::from_secs(3_600);
+
+/// The body of `POST /api/jobs/prune`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PruneRequest {
+    /// Forget what finished (or was sent, or logged) more than this many ms ago.
+    pub older_than_ms: u64,
+    /// Only count what would be forgotten.
+    #[serde(default)]
+    pub dry_run: bool,
+}
+
+/// What a prune forgot, or would forget.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PruneOutcome {
+    /// The cut-off, ms: what finished before it is forgotten.
+    pub before: i64,
+    /// Whether this was a dry run (nothing forgotten, only counted).
+    pub dry_run: bool,
+    /// How much, per kind.
+    #[serde(flatten)]
+    pub pruned: Pruned,
 }

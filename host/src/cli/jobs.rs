@@ -5,8 +5,10 @@ use super::globals::Globals;
 use super::output::Output;
 use anyhow::Result;
 use clap::{Args, Subcommand};
-use ferry::admin::JobAction;
+use ferry::admin::{JobAction, PruneOutcome, PruneRequest};
+use ferry::audit;
 use ferry::store::{JobFilter, JobState, Trigger};
+use std::time::Duration;
 
 /// `ferry jobs`: a subcommand, or the options of `list` (its default).
 #[derive(Args)]
@@ -127,6 +129,17 @@ pub(super) enum JobsCommand {
         /// Job id.
         id: i64,
     },
+    /// Forget finished jobs (done, failed, cancelled) older than an age, with
+    /// their log lines and steps, and the transmissions and sent outbox
+    /// messages as old. Workers do it on their own (`--job-retention`).
+    Prune {
+        /// How old, e.g. 30d or 12h (at least an hour).
+        #[arg(long, value_parser = super::args::parse_age)]
+        older_than: Duration,
+        /// Only count what would be forgotten.
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 pub(super) async fn run(cli: &Globals, out: &Output, args: &JobsArgs) -> Result<()> {
@@ -164,7 +177,39 @@ pub(super) async fn run(cli: &Globals, out: &Output, args: &JobsArgs) -> Result<
         Some(JobsCommand::Cancel { id }) => (*id, JobAction::Cancel),
         Some(JobsCommand::Stop { id }) => (*id, JobAction::Stop),
         Some(JobsCommand::Done { id }) => (*id, JobAction::Done),
+        Some(JobsCommand::Prune {
+            older_than,
+            dry_run,
+        }) => {
+            let request = PruneRequest {
+                older_than_ms: u64::try_from(older_than.as_millis()).unwrap_or(u64::MAX),
+                dry_run: *dry_run,
+            };
+            let outcome = admin.prune(&request, audit::CLI).await?;
+            out.value(&serde_json::to_value(outcome)?, &pruned(&outcome));
+            return Ok(());
+        }
     };
     out.action(&admin.act(action.0, action.1).await?);
     Ok(())
+}
+
+/// What `ferry jobs prune` says it did.
+fn pruned(outcome: &PruneOutcome) -> String {
+    let p = &outcome.pruned;
+    let verb = if outcome.dry_run {
+        "would forget"
+    } else {
+        "forgot"
+    };
+    format!(
+        "{verb} {} finished job(s) with {} log line(s) and {} step row(s), {} transmission(s), \
+         {} sent outbox message(s), older than {}",
+        p.jobs,
+        p.log_lines,
+        p.step_rows,
+        p.transmissions,
+        p.outbox,
+        super::output::time(outcome.before)
+    )
 }

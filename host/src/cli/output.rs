@@ -26,7 +26,8 @@ pub struct Output {
     captured: Option<std::cell::RefCell<Vec<String>>>,
 }
 
-fn time(ms: i64) -> String {
+/// A time in ms, as `YYYY-MM-DD HH:MM:SS` (UTC).
+pub(super) fn time(ms: i64) -> String {
     chrono::DateTime::from_timestamp_millis(ms)
         .map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string())
         .unwrap_or_default()

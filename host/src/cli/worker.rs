@@ -72,6 +72,11 @@ pub struct PoolArgs {
     /// At shutdown, how long running jobs may take to finish (e.g. 30s).
     #[arg(long, default_value = "30s", value_parser = super::args::parse_age)]
     pub grace: Duration,
+    /// Forget finished jobs (with their logs and steps), transmissions and
+    /// sent outbox messages older than this, while running (e.g. 30d, 12h;
+    /// `off` keeps everything).
+    #[arg(long, env = "FERRY_JOB_RETENTION", default_value = "30d", value_parser = parse_retention)]
+    pub job_retention: Retention,
     /// Also serve GET /metrics on this address, without a token (e.g.
     /// 127.0.0.1:9464), for a Prometheus scraper on a private network.
     #[arg(long)]
@@ -107,8 +112,28 @@ impl PoolArgs {
             channels: self.channels.parse::<Channels>()?,
             lease: self.lease,
             grace: self.grace,
+            retention: self.job_retention.0,
             ..Default::default()
         })
+    }
+}
+
+/// `--job-retention`: an age, or none (`off`).
+#[derive(Debug, Clone, Copy)]
+pub struct Retention(pub Option<Duration>);
+
+fn parse_retention(text: &str) -> std::result::Result<Retention, String> {
+    match text {
+        "off" | "none" | "never" => Ok(Retention(None)),
+        age => {
+            let age = super::args::parse_age(age)?;
+            if age < ferry::admin::MIN_PRUNE_AGE {
+                return Err(format!(
+                    "`{text}`: a retention is at least an hour (e.g. 30d), or `off`"
+                ));
+            }
+            Ok(Retention(Some(age)))
+        }
     }
 }
 

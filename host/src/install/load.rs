@@ -20,7 +20,16 @@ pub(crate) async fn load_registry(
     let fingerprint = store.modules_fingerprint().await?;
     let mut found = Vec::new();
     for module in store.modules().await? {
-        let file = module_file(store, data_dir, &module).await;
+        // A module whose compiled component is cached loads from the cache:
+        // its component file is neither looked for nor read.
+        let file = if engine.is_cached(&module.content_hash) {
+            Ok(Some(data_dir.join(module_file_name(
+                &module.name,
+                &module.content_hash,
+            ))))
+        } else {
+            module_file(store, data_dir, &module).await
+        };
         found.push((module, file));
     }
     let engine = engine.clone();
@@ -113,13 +122,22 @@ pub(crate) fn load_module(
         path: path.clone(),
         message,
     })?;
-    let (component, hash) = engine.load(&path)?;
-    if hash != stored.content_hash {
-        return Err(Error::Invalid(format!(
-            "{}: content changed since install (hash {hash})",
-            path.display()
-        )));
-    }
+    // The cache holds what was compiled at install, under its hash: loading
+    // from it needs no read nor hash of the component file (a file changed
+    // since install is not run either way).
+    let (component, hash) = match engine.cached(&stored.content_hash) {
+        Some(component) => (component, stored.content_hash.clone()),
+        None => {
+            let (component, hash) = engine.load(&path)?;
+            if hash != stored.content_hash {
+                return Err(Error::Invalid(format!(
+                    "{}: content changed since install (hash {hash})",
+                    path.display()
+                )));
+            }
+            (component, hash)
+        }
+    };
     let pre = engine.prepare(&path, &component)?;
     let description = serde_json::from_str(&stored.description)?;
     engine.keep_prepared(&hash, pre);

@@ -39,7 +39,14 @@ pub struct WorkerConfig {
     pub shutdown: CancellationToken,
     /// Name the worker's claims carry (default: host, process id and a random tag).
     pub name: Option<String>,
+    /// Forget finished jobs (with their logs and steps), transmissions and
+    /// sent outbox messages older than this, now and then while running
+    /// (none: keep everything). Default: 30 days.
+    pub retention: Option<Duration>,
 }
+
+/// How long workers keep finished jobs by default.
+pub const DEFAULT_RETENTION: Duration = Duration::from_secs(30 * 86_400);
 
 impl Default for WorkerConfig {
     fn default() -> Self {
@@ -56,6 +63,7 @@ impl Default for WorkerConfig {
             grace: Duration::from_secs(30),
             shutdown: CancellationToken::new(),
             name: None,
+            retention: Some(DEFAULT_RETENTION),
         }
     }
 }

@@ -6,7 +6,8 @@
 //! nothing of modules), and hands the outcome to a [recorder] that writes outcomes in
 //! batches. Jobs whose worker died are rescued when their lease expires. On
 //! shutdown a worker stops claiming, gives back what it has not started, lets
-//! running jobs finish within a grace period and gives back the rest.
+//! running jobs finish within a grace period and gives back the rest. While
+//! it runs, it forgets finished jobs older than its retention.
 //!
 //! [recorder]: recorder
 
@@ -15,12 +16,14 @@ mod config;
 mod executor;
 pub mod policy;
 mod recorder;
+mod retention;
 pub mod retry;
 mod run;
 mod worker;
 
 pub use channels::Channels;
-pub use config::{WorkerConfig, WorkerStats, node_name};
+pub use config::{DEFAULT_RETENTION, WorkerConfig, WorkerStats, node_name};
 pub use executor::{Execution, Executor, TryFailure};
+pub use retention::PRUNE_INTERVAL;
 pub use retry::backoff;
 pub use worker::run_worker;

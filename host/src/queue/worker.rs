@@ -38,6 +38,13 @@ pub async fn run_worker(
         config.lease,
         background.clone(),
     ));
+    if let Some(retention) = config.retention {
+        tokio::spawn(super::retention::prune_periodically(
+            store.clone(),
+            retention,
+            background.clone(),
+        ));
+    }
     if store.dialect() == Dialect::Postgres {
         tokio::spawn(listen_for_jobs(store.clone(), background.clone()));
     }

@@ -31,6 +31,7 @@ mod profiles;
 mod queue_depth;
 mod record_models;
 mod records;
+mod retention;
 mod run_locks;
 mod secrets;
 mod sources;
@@ -65,6 +66,7 @@ pub use overview::{MinuteCount, StateCount};
 pub use pairs::{InstancePair, PairFilter, UNPAIR_ACTION};
 pub use profiles::{PROFILE_CREATE, PROFILE_EDIT, PROFILE_REMOVE, PROFILE_RUN, ProfileRow};
 pub use records::{FilterOp, RecordFilter, RecordRow};
+pub use retention::{MAX_PRUNE_BATCH, Pruned};
 pub use sources::{
     DeadLetterRow, Intake, IntakeOutcome, NewDeadLetter, NewSource, SourceRow, SourceStatusRow,
     StatusReport,

@@ -2,12 +2,13 @@
 //! or a filtered set at a time.
 
 use super::reply::{admin, answer, bad_request, failed};
-use crate::admin::{JobAction, WarningsQuery};
+use crate::admin::{JobAction, PruneRequest, WarningsQuery};
 use crate::serve::app::App;
 use crate::store::JobFilter;
+use crate::tokens::Caller;
 use axum::body::Bytes;
 use axum::extract::rejection::{PathRejection, QueryRejection};
-use axum::extract::{Path, Query, State};
+use axum::extract::{Extension, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 
@@ -40,6 +41,27 @@ pub(super) async fn act_many(
         }
     };
     answer(admin(&app).act_many(&filter, action).await, StatusCode::OK)
+}
+
+/// `POST /api/jobs/prune` with a [`PruneRequest`] as body: forget (or count,
+/// dry) finished jobs and the rest of the history older than its age.
+pub(super) async fn prune(
+    State(app): State<App>,
+    Extension(caller): Extension<Caller>,
+    body: Bytes,
+) -> Response {
+    let request: PruneRequest = match serde_json::from_slice(&body) {
+        Ok(request) => request,
+        Err(e) => {
+            return bad_request(format!(
+                "the body is not a prune request ({{\"older_than_ms\": …, \"dry_run\": false}}): {e}"
+            ));
+        }
+    };
+    answer(
+        admin(&app).prune(&request, &caller.actor()).await,
+        StatusCode::OK,
+    )
 }
 
 pub(super) async fn list_jobs(

@@ -119,6 +119,7 @@ api_routes! {
     Manager get "/api/tokens" => manage::tokens, "API tokens (never the tokens themselves)";
     Manager post "/api/tokens" => manage::create_token, "Make an API token (shown once)";
     Manager delete "/api/tokens/{name}" => manage::revoke_token, "Revoke an API token";
+    Manager post "/api/jobs/prune" => jobs::prune, "Forget finished jobs, their logs and steps, transmissions and sent outbox messages older than an age (body: older_than_ms, dry_run)";
     Manager post "/api/conflicts/{id}/resolve" => manage::resolve_conflict, "Resolve a conflict";
     Manager put "/api/instances/{name}/conflict-policies/{model}" => manage::set_conflict_policy, "Set a conflict policy";
     Manager delete "/api/instances/{name}/pairs/{label}/{left_id}" => manage::unpair, "Remove a couple of external ids";
