@@ -129,3 +129,51 @@ async fn another_data_directory_on_the_same_database_loads_the_components_from_i
     assert_eq!(job.state, JobState::Done, "{job:?}");
     assert!(node.path().join("modules").read_dir().unwrap().count() > 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_installed_module_starts_from_its_compiled_cache_and_a_changed_file_never_runs() {
+    let (dir, ferry) = fresh(|_| {}).await;
+    install(&ferry, &["hostile"]).await;
+    ferry
+        .add_instance("lab", "hostile", Default::default())
+        .await
+        .unwrap();
+    let hash = ferry
+        .registry()
+        .module("hostile")
+        .unwrap()
+        .content_hash
+        .clone();
+    let url = postgres_url().map(|_| ferry.store().url().to_string());
+    drop(ferry);
+    // Someone overwrites the installed component file with something else.
+    let modules = dir.path().join("modules");
+    for file in modules.read_dir().unwrap() {
+        std::fs::write(file.unwrap().path(), b"\0asm not what was installed").unwrap();
+    }
+    let reopen = async || {
+        let mut options = FerryOptions::new(dir.path());
+        options.database_url = url.clone();
+        Ferry::open_with(options).await.unwrap()
+    };
+    // Started from the cache of what was installed: the file is not read.
+    let ferry = reopen().await;
+    let module = ferry
+        .registry()
+        .module("hostile")
+        .cloned()
+        .expect("loaded from the cache");
+    assert_eq!(module.content_hash, hash);
+    let id = ferry
+        .enqueue(&NewJob::new("lab", "ok", &json!({ "n": 3 })))
+        .await
+        .unwrap();
+    drain(&ferry, |_| {}).await.unwrap();
+    assert_eq!(ferry.store().job(id).await.unwrap().state, JobState::Done);
+    drop(ferry);
+    // Without the cache the file is read, hashed and refused: the module is
+    // not loaded (nor run) rather than run changed.
+    std::fs::remove_dir_all(dir.path().join("cache")).unwrap();
+    let ferry = reopen().await;
+    assert!(ferry.registry().module("hostile").is_none());
+}

@@ -1,5 +1,7 @@
 //! `cargo bench -p ferry-console-bench`: the jobs page's query at a million
-//! jobs, per filter, through `Admin::list_jobs` and `GET /api/jobs`.
+//! jobs, per filter, through `Admin::list_jobs` and `GET /api/jobs`; then a
+//! prune of the jobs older than 5 days (`ferry jobs prune`), timed.
+//! `FERRY_BENCH_QUERIES=0` skips the queries (only fill and prune).
 
 use ferry::admin::{Admin, Remote};
 use ferry::{Ferry, FerryOptions};
@@ -35,12 +37,35 @@ fn main() -> anyhow::Result<()> {
         let ferry = rt.block_on(Ferry::open_with(options))?;
         let took = rt.block_on(fill(&url, jobs))?;
         println!("{db}: {jobs} jobs written in {:.1} s", took.as_secs_f64());
-        rt.block_on(measure(db, &ferry, jobs, runs))?;
+        if env("FERRY_BENCH_QUERIES", 1) != 0 {
+            rt.block_on(measure(db, &ferry, jobs, runs))?;
+        }
+        rt.block_on(prune(db, &ferry))?;
         drop(ferry);
         if let Some(base) = &base {
             rt.block_on(drop_schema(base, &schema))?;
         }
     }
+    Ok(())
+}
+
+/// Forget what finished more than 5 days ago (of jobs one a second up to
+/// now: about half of a million), as `ferry jobs prune` does.
+async fn prune(db: &str, ferry: &Ferry) -> anyhow::Result<()> {
+    let request = ferry::admin::PruneRequest {
+        older_than_ms: 5 * 86_400_000,
+        dry_run: false,
+    };
+    let started = Instant::now();
+    let outcome = Admin::Local(ferry.clone()).prune(&request, "bench").await?;
+    let took = started.elapsed().as_secs_f64();
+    let p = outcome.pruned;
+    println!(
+        "{db:<10} prune older than 5 d: {} jobs, {} log lines in {took:.1} s ({:.0} jobs/s)",
+        p.jobs,
+        p.log_lines,
+        p.jobs as f64 / took
+    );
     Ok(())
 }
 

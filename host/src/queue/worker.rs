@@ -62,6 +62,7 @@ pub async fn run_worker(
         running_ids: HashMap::new(),
         next_maintenance: Instant::now(),
         drained_at: None,
+        claiming: None,
     };
     let wakeups = worker.store.wakeups();
     loop {
@@ -76,11 +77,12 @@ pub async fn run_worker(
         if Instant::now() >= worker.next_maintenance {
             worker.maintenance().await;
         }
-        worker.claim().await;
+        worker.claim();
         worker.start_waiting();
         if config.until_idle
             && worker.running.is_empty()
             && worker.waiting.is_empty()
+            && worker.claiming.is_none()
             && worker.idle().await?
         {
             break;
@@ -88,7 +90,10 @@ pub async fn run_worker(
         let next_look = worker
             .next_maintenance
             .min(Instant::now() + config.poll_interval);
+        let claim_in_flight = worker.claiming.is_some();
+        let claim = worker.claiming.as_mut().map(|c| &mut c.task);
         tokio::select! {
+            claimed = claim_ended(claim), if claim_in_flight => worker.claimed(claimed),
             joined = worker.running.join_next_with_id(), if !worker.running.is_empty() => {
                 worker.joined(joined).await;
                 on_change(&worker.stats);
@@ -122,6 +127,28 @@ struct Worker<'a> {
     /// When the last claim found fewer ready jobs than it wanted, and the
     /// wake-up generation then.
     drained_at: Option<(u64, Instant)>,
+    /// The claim running beside the jobs, if one is.
+    claiming: Option<Claiming>,
+}
+
+/// A claim running as its own task, so that the worker's slots keep running
+/// jobs (and the loop keeps reacting) while the database answers it.
+struct Claiming {
+    task: tokio::task::JoinHandle<crate::Result<Vec<JobRow>>>,
+    /// How many jobs it asked for.
+    want: usize,
+    /// The wake-up generation when it began.
+    generation: u64,
+}
+
+/// What the claim in flight answered (never, when there is none).
+async fn claim_ended(
+    claim: Option<&mut tokio::task::JoinHandle<crate::Result<Vec<JobRow>>>>,
+) -> Result<crate::Result<Vec<JobRow>>, tokio::task::JoinError> {
+    match claim {
+        Some(task) => task.await,
+        None => std::future::pending().await,
+    }
 }
 
 impl Worker<'_> {
@@ -155,33 +182,71 @@ impl Worker<'_> {
         })
     }
 
-    /// Claim when fewer than a slot's worth of jobs wait (one claim per batch).
-    async fn claim(&mut self) {
+    /// Begin a claim when fewer than a slot's worth of jobs wait (one claim
+    /// at a time). It runs beside the jobs: see [`Claiming`].
+    fn claim(&mut self) {
         let held = self.waiting.len() + self.running.len();
-        if self.waiting.len() >= self.concurrency || held >= self.batch || self.drained() {
+        if self.claiming.is_some()
+            || self.waiting.len() >= self.concurrency
+            || held >= self.batch
+            || self.drained()
+        {
             return;
         }
         let want = self.batch - held;
         let generation = self.store.wake_generation();
-        let channels = &self.config.channels;
-        let claim = self
-            .store
-            .claim_jobs(
-                &self.name,
-                want,
-                self.config.lease,
-                channels.is_capped(),
-                |load, candidates| channels.pick(load, candidates, want),
-            )
-            .await;
-        match claim {
-            Ok(jobs) => {
+        let (store, name, lease) = (self.store.clone(), self.name.clone(), self.config.lease);
+        let channels = self.config.channels.clone();
+        let task = tokio::spawn(async move {
+            store
+                .claim_jobs(
+                    &name,
+                    want,
+                    lease,
+                    channels.is_capped(),
+                    |load, candidates| channels.pick(load, candidates, want),
+                )
+                .await
+        });
+        self.claiming = Some(Claiming {
+            task,
+            want,
+            generation,
+        });
+    }
+
+    /// The claim in flight answered: its jobs wait for a slot.
+    fn claimed(&mut self, answer: Result<crate::Result<Vec<JobRow>>, tokio::task::JoinError>) {
+        let Some(Claiming {
+            want, generation, ..
+        }) = self.claiming.take()
+        else {
+            return;
+        };
+        match answer {
+            Ok(Ok(jobs)) => {
                 self.drained_at = (jobs.len() < want).then(|| (generation, Instant::now()));
                 self.waiting.extend(jobs);
             }
             // The database is busy or gone: jobs already running must still
-            // be recorded, so this is retried, not fatal.
-            Err(e) => tracing::warn!("could not claim jobs: {e}"),
+            // be recorded, so this is retried (after a poll interval or the
+            // next wake-up, as if the queue were drained), not fatal.
+            Ok(Err(e)) => {
+                tracing::warn!("could not claim jobs: {e}");
+                self.drained_at = Some((generation, Instant::now()));
+            }
+            Err(e) => {
+                tracing::error!("a claim's task ended without an answer: {e}");
+                self.drained_at = Some((generation, Instant::now()));
+            }
+        }
+    }
+
+    /// Wait for the claim in flight, if any, and take its jobs.
+    async fn finish_claim(&mut self) {
+        if let Some(claiming) = self.claiming.as_mut() {
+            let answer = (&mut claiming.task).await;
+            self.claimed(answer);
         }
     }
 
@@ -215,6 +280,9 @@ impl Worker<'_> {
                 self.stats.count(&ended);
                 if let Ended::Retried(Some(instance)) = &ended {
                     self.store.metrics().snoozed(instance);
+                    // A claim that began before the snooze may bring jobs of
+                    // the instance: they are given back with the others.
+                    self.finish_claim().await;
                     snooze(&self.store, &self.recorder, &mut self.waiting, instance).await;
                 }
             }
@@ -244,7 +312,10 @@ impl Worker<'_> {
 
     /// Stop cleanly: give back what did not start, let running jobs finish within
     /// the grace period, give back the rest, and write every outcome.
-    async fn shut_down(self) -> WorkerStats {
+    async fn shut_down(mut self) -> WorkerStats {
+        // A claim in flight commits whatever happens: its jobs are taken, to
+        // be given back with the other unstarted ones.
+        self.finish_claim().await;
         let Worker {
             store,
             name,
