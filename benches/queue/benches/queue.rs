@@ -2,7 +2,7 @@
 //! (`src/lib.rs`) and BENCHMARKS.md. Prints each run, then a table of medians.
 
 use ferry_queue_bench::report::{Row, rate, table};
-use ferry_queue_bench::{Database, Settings, Timing, ferry_side};
+use ferry_queue_bench::{Database, Settings, Timing, ferry_side, latency};
 
 fn main() -> anyhow::Result<()> {
     // `cargo bench` passes `--bench`; a filter argument is not supported.
@@ -30,6 +30,23 @@ fn main() -> anyhow::Result<()> {
                 runs.push(timing);
             }
             rows.push(Row::of("Ferry", database.name(), &runs));
+        }
+        for &database in databases.iter().filter(|_| settings.wakeups > 0) {
+            let l = runtime.block_on(latency::measure(
+                &settings,
+                &built,
+                database,
+                settings.wakeups,
+            ))?;
+            let ms = |d: std::time::Duration| d.as_secs_f64() * 1000.0;
+            println!(
+                "Ferry  {:<10} wake-up (enqueue -> done, idle worker, {} jobs): p50 {:.2} ms  p99 {:.2} ms  max {:.2} ms",
+                database.name(),
+                settings.wakeups,
+                ms(l.p50),
+                ms(l.p99),
+                ms(l.max)
+            );
         }
     }
     #[cfg(feature = "apalis")]

@@ -24,8 +24,12 @@
 //! component (the `hostile` example connector's `ok` job: parse the payload,
 //! answer it back as JSON) under a lease with a fencing token; apalis calls a
 //! native Rust function. The comparison is therefore conservative for Ferry.
+//!
+//! After the throughput runs, Ferry's wake-up latency on an idle worker
+//! ([`latency`]): enqueue → done, one job at a time.
 
 pub mod ferry_side;
+pub mod latency;
 pub mod report;
 
 #[cfg(feature = "apalis")]
@@ -86,6 +90,9 @@ pub struct Settings {
     pub postgres: Option<String>,
     /// Only these queues (`QUEUE_BENCH_ONLY=ferry` or `apalis`; default both).
     pub only: Option<String>,
+    /// Jobs timed one at a time for the wake-up latency on an idle worker
+    /// (`QUEUE_BENCH_WAKEUPS`, default 200; 0 skips it).
+    pub wakeups: usize,
 }
 
 impl Settings {
@@ -111,6 +118,7 @@ impl Settings {
             batch: number("QUEUE_BENCH_BATCH", 256)?.max(1),
             postgres: (postgres != "none").then_some(postgres),
             only: std::env::var("QUEUE_BENCH_ONLY").ok(),
+            wakeups: number("QUEUE_BENCH_WAKEUPS", 200)?,
         })
     }
 
