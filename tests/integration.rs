@@ -18,6 +18,7 @@ mod events;
 mod export;
 mod import;
 mod install_lint;
+mod languages;
 mod limits;
 mod logs;
 mod metrics;

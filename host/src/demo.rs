@@ -62,14 +62,14 @@ pub async fn start_shop(products: u64, customers: u64, orders: u64) -> Result<(S
 }
 
 /// Params of a backend instance of `backend` pointing at the simulator: the
-/// v1 API key for every shop backend, the v2 token for `shop@2.0` (which
+/// v1 API key for every shop backend, the v2 token for `shop@2.0` and later (which
 /// declares it; the others refuse a param they do not declare).
 pub fn shop_params(backend: &str, url: &str) -> Map<String, Value> {
     let mut params = json!({
         "url": url,
         "api_key": shop_simulator::DEFAULT_API_KEY,
     });
-    if backend.starts_with("shop@2") {
+    if backend.starts_with("shop@") && !backend.starts_with("shop@1") {
         params["token"] = Value::from(shop_simulator::DEFAULT_TOKEN);
     }
     params.as_object().cloned().unwrap_or_default()

@@ -14,6 +14,7 @@
 #![warn(missing_docs)]
 
 pub mod backend_key;
+pub mod build;
 pub mod buttons;
 pub mod capabilities;
 pub mod credentials;
@@ -35,6 +36,7 @@ pub mod webhook_call;
 pub mod webhooks;
 
 pub use backend_key::BackendKey;
+pub use build::{BuildDecl, Language};
 pub use buttons::ButtonDecl;
 pub use capabilities::{Capabilities, WorkDirDecl};
 pub use credentials::{Credential, CredentialDecl, Presentation};

@@ -40,6 +40,9 @@
 //! type = "duration"
 //! default = "2d"
 //!
+//! [build]                  # how `ferry build` makes it: see `build`
+//! language = "rust"
+//!
 //! [[cron]]                 # schedules: see `cron`
 //! name = "import-products"
 //! schedule = "*/15 * * * *"
@@ -52,6 +55,7 @@
 //! ([`listeners`], broker messages).
 
 use crate::backend_key::BackendKey;
+use crate::build::BuildDecl;
 use crate::buttons::{self, ButtonDecl};
 use crate::capabilities::Capabilities;
 use crate::cron::CronDecl;
@@ -105,6 +109,9 @@ pub struct Manifest {
     /// instead of a component of its own (see [`ferry_declarative`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rest: Option<RestConnector>,
+    /// `[build]`: the language and entry file `ferry build` uses (see [`crate::build`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub build: Option<BuildDecl>,
 }
 
 /// `[module]`.
@@ -202,6 +209,9 @@ impl Manifest {
     }
 
     fn check(&self) -> std::result::Result<(), String> {
+        if let Some(build) = &self.build {
+            build.check()?;
+        }
         if !valid_name(&self.module.name) {
             return Err(format!(
                 "[module] name = {:?}: use 1-64 letters, digits, `-`, `_` or `.`, starting with a letter or digit",

@@ -52,7 +52,7 @@ pub(super) async fn build(out: &Output, args: &BuildArgs) -> Result<()> {
         ));
         return Ok(());
     }
-    let built = ferry::builder::build_connector(dir, None)?;
+    let built = ferry::builder::build_connector(&folder_of(dir), None)?;
     // Check it the way `install` will, in a throw-away installation.
     let scratch = tempfile::tempdir()?;
     let ferry = Ferry::open(scratch.path()).await?;
@@ -82,7 +82,7 @@ pub(super) async fn install(globals: &Globals, out: &Output, args: &InstallArgs)
         // No crate: a declarative connector, run by the `rest` module.
         None if is_declarative(path) => ferry.install_declarative(&manifest_of(path)).await?,
         None => {
-            let built = ferry::builder::build_connector(path, None)?;
+            let built = ferry::builder::build_connector(&folder_of(path), None)?;
             ferry.install(&built.manifest, &built.wasm).await?
         }
     };
@@ -90,14 +90,21 @@ pub(super) async fn install(globals: &Globals, out: &Output, args: &InstallArgs)
     Ok(())
 }
 
-/// A manifest without a crate: `DIR/connector.toml` with no `Cargo.toml`
-/// beside it, or a manifest file named directly.
+/// A declarative connector: a manifest with a `[rest]` table (and no
+/// sources to build), in `DIR/connector.toml` or named directly.
 fn is_declarative(path: &Path) -> bool {
-    if path.is_dir() {
-        !path.join("Cargo.toml").exists() && path.join("connector.toml").exists()
-    } else {
-        let crate_dir = path.parent().is_some_and(|d| d.join("Cargo.toml").exists());
-        path.extension().is_some_and(|e| e == "toml") && !crate_dir
+    let manifest = manifest_of(path);
+    std::fs::read_to_string(&manifest)
+        .ok()
+        .and_then(|text| ferry::manifest::Manifest::parse(&text).ok())
+        .is_some_and(|m| m.rest.is_some())
+}
+
+/// The connector's folder: `path`, or the folder of the manifest it names.
+fn folder_of(path: &Path) -> PathBuf {
+    match path.parent() {
+        Some(parent) if !path.is_dir() => parent.to_path_buf(),
+        _ => path.to_path_buf(),
     }
 }
 

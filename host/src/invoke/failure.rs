@@ -86,6 +86,26 @@ fn recursing(err: &wasmtime::Error) -> bool {
         })
 }
 
+/// The failure of a call the guest answered with an error. A guest whose
+/// runtime catches a refused memory growth (Python's `MemoryError`, a JS
+/// engine's "out of memory") answers an error rather than trapping: the
+/// memory limit is still the reason, and the operator must read it.
+pub(crate) fn guest_failure(state: &HostState, error: types::Error) -> Failure {
+    let failure = Failure::from_wit(error);
+    if !state.limits.exceeded {
+        return failure;
+    }
+    Failure {
+        kind: crate::error::FailureKind::Final,
+        message: format!(
+            "memory limit {} MiB exceeded (the guest then answered: {})",
+            state.limits.max >> 20,
+            failure.message
+        ),
+        retry_after_ms: None,
+    }
+}
+
 /// Explain a trap: limits hit, a panic's message, or the trap itself.
 pub(crate) fn trap_failure(state: &HostState, err: &wasmtime::Error, budget: Duration) -> Failure {
     let fatal = |message: String| Failure {

@@ -1,7 +1,7 @@
 //! One fresh instance of a module: its store (limits, deadline, host state)
 //! and the call made in it, with traps turned into [`Failure`]s.
 
-use super::failure::{Failure, trap_failure};
+use super::failure::{Failure, guest_failure, trap_failure};
 use super::scope::CallScope;
 use crate::backend::Resolved;
 use crate::bindings::types;
@@ -93,7 +93,7 @@ where
     metrics.guest_memory(&scope.instance.name, module, store.data().limits.used());
     let failure = match ran {
         Ok(Ok(Ok(value))) => return Ok(value),
-        Ok(Ok(Err(guest_error))) => Failure::from_wit(guest_error),
+        Ok(Ok(Err(guest_error))) => guest_failure(store.data(), guest_error),
         Ok(Err(trap)) => trap_failure(store.data(), &trap, budget),
         Err(_) => Failure {
             kind: crate::error::FailureKind::Final,

@@ -1,4 +1,5 @@
-//! `ferry build`: compile a connector crate to a `wasm32-wasip2` component.
+//! Rust connectors: a crate on the guest SDK, compiled by cargo to a
+//! `wasm32-wasip2` component.
 
 use crate::error::{Error, Result};
 use std::path::{Path, PathBuf};
@@ -7,31 +8,14 @@ use std::process::{Command, Stdio};
 /// The target connectors are compiled for.
 pub const TARGET: &str = "wasm32-wasip2";
 
-/// What a build produced.
-#[derive(Debug, Clone)]
-pub struct Built {
-    /// The component.
-    pub wasm: PathBuf,
-    /// The manifest next to the crate's `Cargo.toml`.
-    pub manifest: PathBuf,
-    /// Size of the component in bytes.
-    pub size: u64,
-}
-
 /// Build the connector crate in `dir` (release profile) with cargo, into
-/// `target_dir` if given. Cargo's own messages go to stderr.
-pub fn build_connector(dir: &Path, target_dir: Option<&Path>) -> Result<Built> {
+/// `target_dir` if given, and return the component's path. Cargo's own
+/// messages go to stderr.
+pub fn build(dir: &Path, target_dir: Option<&Path>) -> Result<PathBuf> {
     let cargo_toml = dir.join("Cargo.toml");
-    let manifest = dir.join("connector.toml");
     if !cargo_toml.exists() {
         return Err(Error::Invalid(format!(
             "{}: no Cargo.toml: not a connector crate",
-            dir.display()
-        )));
-    }
-    if !manifest.exists() {
-        return Err(Error::Invalid(format!(
-            "{}: no connector.toml next to Cargo.toml",
             dir.display()
         )));
     }
@@ -80,14 +64,7 @@ pub fn build_connector(dir: &Path, target_dir: Option<&Path>) -> Result<Built> {
             dir.display()
         ))
     })?;
-    let size = std::fs::metadata(&wasm)
-        .map_err(|e| Error::io(&wasm, e))?
-        .len();
-    Ok(Built {
-        wasm,
-        manifest,
-        size,
-    })
+    Ok(wasm)
 }
 
 fn package_id(cargo_toml: &Path) -> Result<String> {
