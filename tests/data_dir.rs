@@ -132,7 +132,11 @@ async fn another_data_directory_on_the_same_database_loads_the_components_from_i
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_installed_module_starts_from_its_compiled_cache_and_a_changed_file_never_runs() {
-    let (dir, ferry) = fresh(|_| {}).await;
+    // The installation's own compiled cache (not the one tests share).
+    let dir = tempfile::tempdir().unwrap();
+    let mut options = FerryOptions::new(dir.path());
+    options.database_url = test_database().await;
+    let ferry = Ferry::open_with(options).await.unwrap();
     install(&ferry, &["hostile"]).await;
     ferry
         .add_instance("lab", "hostile", Default::default())

@@ -73,28 +73,37 @@ async fn a_new_rest_connector_builds_installs_and_syncs_with_the_shop() {
         String::from_utf8_lossy(&tested.stderr)
     );
 
-    // `ferry install DIR` builds and installs it.
-    let installed = tokio::task::block_in_place(|| {
-        ferry_cli(&ferry, &["install", crate_dir.to_str().unwrap()])
-    });
-    assert!(installed.contains("installed crm 0.1.0"), "{installed}");
+    installs_and_syncs_with_the_shop(&ferry, &crate_dir, "crm").await;
+}
+
+/// `ferry install DIR` of a new `rest` connector named `name`, then the
+/// behaviour the template promises against the shop simulator: every
+/// product imported, a second import duplicates nothing, a local change
+/// exported once.
+async fn installs_and_syncs_with_the_shop(ferry: &ferry::Ferry, crate_dir: &Path, name: &str) {
+    let installed =
+        tokio::task::block_in_place(|| ferry_cli(ferry, &["install", crate_dir.to_str().unwrap()]));
+    assert!(
+        installed.contains(&format!("installed {name} 0.1.0")),
+        "{installed}"
+    );
     assert!(ferry.refresh().await.unwrap(), "the install is picked up");
 
     let (shop, url) = start_shop(40, 0, 0).await.unwrap();
     let params = json!({ "url": url, "api_key": shop_simulator::DEFAULT_API_KEY });
     ferry
-        .add_instance("acme", "crm", params.as_object().unwrap().clone())
+        .add_instance("acme", name, params.as_object().unwrap().clone())
         .await
         .unwrap();
-    enqueue_import(&ferry, "acme", "product").await.unwrap();
-    let stats = drain(&ferry, |_| {}).await.unwrap();
+    enqueue_import(ferry, "acme", "product").await.unwrap();
+    let stats = drain(ferry, |_| {}).await.unwrap();
     assert_eq!(stats.failed, 0, "{stats:?}");
     let store = ferry.store();
     assert_eq!(store.count_records("product").await.unwrap(), 40);
 
     // A second import duplicates nothing.
-    enqueue_import(&ferry, "acme", "product").await.unwrap();
-    drain(&ferry, |_| {}).await.unwrap();
+    enqueue_import(ferry, "acme", "product").await.unwrap();
+    drain(ferry, |_| {}).await.unwrap();
     assert_eq!(store.count_records("product").await.unwrap(), 40);
 
     // A local change is exported once, through the template's mapper.
@@ -112,12 +121,110 @@ async fn a_new_rest_connector_builds_installs_and_syncs_with_the_shop() {
         )
         .await
         .unwrap();
-    let stats = drain(&ferry, |_| {}).await.unwrap();
+    let stats = drain(ferry, |_| {}).await.unwrap();
     assert_eq!(stats.failed, 0, "{stats:?}");
     assert_eq!(store.count_jobs(JobState::Failed).await.unwrap(), 0);
     let data = shop.data();
     assert_eq!(data.writes.get("products"), Some(&1));
     assert_eq!(data.get("products", 7).unwrap()["price"], json!("19.90"));
+}
+
+/// `ferry new NAME --lang LANG --template TEMPLATE` in `dir`; the folder made.
+fn new_connector(
+    ferry: &ferry::Ferry,
+    dir: &Path,
+    name: &str,
+    lang: &str,
+    template: &str,
+) -> std::path::PathBuf {
+    let folder = dir.join(name);
+    let made = ferry_cli(
+        ferry,
+        &[
+            "new",
+            name,
+            "--lang",
+            lang,
+            "--template",
+            template,
+            "--dir",
+            folder.to_str().unwrap(),
+        ],
+    );
+    assert!(made.contains("made") && made.contains(lang), "{made}");
+    folder
+}
+
+/// Run `program args…` in `dir`; panics with its output when it fails.
+fn passes(dir: &Path, program: &str, args: &[&str]) -> String {
+    let out = Command::new(program)
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap_or_else(|e| panic!("run {program}: {e}"));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.status.success(),
+        "{program} {args:?} in {}: {text}",
+        dir.display()
+    );
+    text
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_python_connector_passes_its_tests_and_its_recorded_scenario() {
+    let (dir, ferry) = fresh(|_| {}).await;
+    let folder = new_connector(&ferry, dir.path(), "greeter", "python", "minimal");
+    let unit = tokio::task::block_in_place(|| passes(&folder, "python3", &["-m", "unittest"]));
+    assert!(unit.contains("Ran 2 tests"), "{unit}");
+
+    // Its scenario runs the component in the sandbox: recorded, then replayed.
+    let recorded = tokio::task::block_in_place(|| {
+        ferry_cli(&ferry, &["test", folder.to_str().unwrap(), "--record"])
+    });
+    assert!(
+        recorded.contains("1 scenarios recorded, 0 failed"),
+        "{recorded}"
+    );
+    let replayed =
+        tokio::task::block_in_place(|| ferry_cli(&ferry, &["test", folder.to_str().unwrap()]));
+    assert!(
+        replayed.contains("1 scenarios replayed, 0 failed"),
+        "{replayed}"
+    );
+    assert!(
+        !folder.join("__pycache__").exists(),
+        "the build writes nothing into the sources"
+    );
+
+    // The `rest` template in Python builds and passes its tests too.
+    let rest = new_connector(&ferry, dir.path(), "crm-py", "python", "rest");
+    let unit = tokio::task::block_in_place(|| passes(&rest, "python3", &["-m", "unittest"]));
+    assert!(unit.contains("Ran 2 tests"), "{unit}");
+    let built =
+        tokio::task::block_in_place(|| ferry_cli(&ferry, &["build", rest.to_str().unwrap()]));
+    assert!(built.contains("crm-py"), "{built}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_javascript_rest_connector_passes_its_tests_and_syncs_with_the_shop() {
+    let (dir, ferry) = fresh(|_| {}).await;
+    let folder = new_connector(&ferry, dir.path(), "crm-js", "js", "rest");
+    let unit = tokio::task::block_in_place(|| passes(&folder, "npm", &["test", "--silent"]));
+    assert!(unit.contains("pass 2"), "{unit}");
+    installs_and_syncs_with_the_shop(&ferry, &folder, "crm-js").await;
+
+    // The `minimal` template in JavaScript builds and passes its tests too.
+    let minimal = new_connector(&ferry, dir.path(), "greeter-js", "js", "minimal");
+    let unit = tokio::task::block_in_place(|| passes(&minimal, "npm", &["test", "--silent"]));
+    assert!(unit.contains("pass 2"), "{unit}");
+    let built =
+        tokio::task::block_in_place(|| ferry_cli(&ferry, &["build", minimal.to_str().unwrap()]));
+    assert!(built.contains("greeter-js"), "{built}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

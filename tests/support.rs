@@ -56,9 +56,18 @@ pub async fn fresh(configure: impl FnOnce(&mut EngineConfig)) -> (TempDir, Ferry
     let dir = tempfile::tempdir().expect("temp dir");
     let mut options = FerryOptions::new(dir.path());
     options.database_url = test_database().await;
+    options.engine.cache_dir = shared_compiled_cache();
     configure(&mut options.engine);
     let ferry = Ferry::open_with(options).await.expect("open ferry");
     (dir, ferry)
+}
+
+/// The compiled cache every [`fresh`] installation shares: a component is
+/// compiled once per test run, not once per test (the Python and JavaScript
+/// ones take seconds). Entries are keyed by the component's hash and the
+/// engine's settings, so a test with other limits compiles its own.
+pub fn shared_compiled_cache() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/test-compiled-cache")
 }
 
 /// The PostgreSQL database tests run on, if any (`FERRY_TEST_DATABASE`).

@@ -168,9 +168,16 @@ impl Engine {
             .map_err(|e| not_component(format!("{e:#}")))?;
         std::fs::create_dir_all(&self.config.cache_dir)
             .map_err(|e| Error::io(&self.config.cache_dir, e))?;
-        let tmp = cached.with_extension(format!("tmp{}", std::process::id()));
-        std::fs::write(&tmp, &compiled).map_err(|e| Error::io(&tmp, e))?;
-        std::fs::rename(&tmp, &cached).map_err(|e| Error::io(&cached, e))?;
+        // Written aside, then renamed into place: a process or thread that
+        // compiles the same component at the same time never reads half a
+        // file (each writes its own temporary file; the last rename wins).
+        let mut tmp = tempfile::Builder::new()
+            .prefix(".compiling-")
+            .tempfile_in(&self.config.cache_dir)
+            .map_err(|e| Error::io(&self.config.cache_dir, e))?;
+        std::io::Write::write_all(&mut tmp, &compiled).map_err(|e| Error::io(tmp.path(), e))?;
+        tmp.persist(&cached)
+            .map_err(|e| Error::io(&cached, e.error))?;
         // SAFETY: `compiled` was just produced by this engine.
         let component = unsafe { Component::deserialize(&self.engine, &compiled) }?;
         Ok((component, hash))

@@ -51,6 +51,22 @@ impl Language {
     }
 }
 
+impl std::str::FromStr for Language {
+    type Err = String;
+
+    /// `rust`, `python` (`py`), `javascript` (`js`).
+    fn from_str(text: &str) -> Result<Self, String> {
+        match text.to_ascii_lowercase().as_str() {
+            "rust" | "rs" => Ok(Language::Rust),
+            "python" | "py" => Ok(Language::Python),
+            "javascript" | "js" => Ok(Language::Javascript),
+            _ => Err(format!(
+                "unknown language `{text}`: rust, python or javascript (js)"
+            )),
+        }
+    }
+}
+
 impl fmt::Display for Language {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {

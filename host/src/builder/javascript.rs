@@ -33,7 +33,7 @@ pub fn build(dir: &Path, entry: &Path, out: &Path) -> Result<()> {
     stage::write(&wit, stage::CONTRACT)?;
     let world = wit.join("world.wit");
     std::fs::write(&world, WORLD).map_err(|e| Error::io(&world, e))?;
-    copy_sources(dir, &src, "./")?;
+    stage::copy_sources(dir, &src, &mut sdk_shim)?;
     stage::write(&src.join("node_modules/ferry-sdk"), stage::JS_SDK)?;
     if let Some(parent) = out.parent() {
         std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
@@ -60,30 +60,15 @@ pub fn build(dir: &Path, entry: &Path, out: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Copy the connector's sources (not `target/` or `node_modules/`) to `to`,
-/// with a `ferry-sdk` module in each folder (`up`: the way from it to the
-/// top of the sources).
-fn copy_sources(from: &Path, to: &Path, up: &str) -> Result<()> {
-    std::fs::create_dir_all(to).map_err(|e| Error::io(to, e))?;
-    let shim = to.join("ferry-sdk");
+/// Write, in `folder` (`depth` folders under the top of the sources), the
+/// module `ferry-sdk` that re-exports the SDK.
+fn sdk_shim(folder: &Path, depth: usize) -> Result<()> {
+    let shim = folder.join("ferry-sdk");
+    let up = if depth == 0 {
+        "./".to_string()
+    } else {
+        "../".repeat(depth)
+    };
     let reexport = format!("export * from \"{up}node_modules/ferry-sdk/index.js\";\n");
-    std::fs::write(&shim, reexport).map_err(|e| Error::io(&shim, e))?;
-    for entry in std::fs::read_dir(from).map_err(|e| Error::io(from, e))? {
-        let entry = entry.map_err(|e| Error::io(from, e))?;
-        let (path, name) = (entry.path(), entry.file_name());
-        if name == "target" || name == "node_modules" || name.to_string_lossy().starts_with('.') {
-            continue;
-        }
-        let target = to.join(&name);
-        if path.is_dir() {
-            copy_sources(
-                &path,
-                &target,
-                &format!("{}../", up.trim_start_matches("./")),
-            )?;
-        } else {
-            std::fs::copy(&path, &target).map_err(|e| Error::io(&path, e))?;
-        }
-    }
-    Ok(())
+    std::fs::write(&shim, reexport).map_err(|e| Error::io(&shim, e))
 }

@@ -15,6 +15,7 @@
 //! part of the `ferry` binary ([`stage`]), so a build needs nothing from this
 //! repository.
 
+mod fingerprint;
 pub mod javascript;
 pub mod python;
 pub mod rust;
@@ -56,7 +57,9 @@ impl Built {
 
 /// Build the connector in `dir` (its `connector.toml` and sources) into
 /// `target_dir` if given (else the folder's `target/`). Tools' messages go
-/// to stderr.
+/// to stderr. A Python or JavaScript connector whose sources, tool and Ferry
+/// are those of the last build is not built again ([`fingerprint`]; cargo
+/// does the same for Rust).
 pub fn build_connector(dir: &Path, target_dir: Option<&Path>) -> Result<Built> {
     let manifest = dir.join("connector.toml");
     if !manifest.exists() {
@@ -75,15 +78,35 @@ pub fn build_connector(dir: &Path, target_dir: Option<&Path>) -> Result<Built> {
                 .unwrap_or_else(|| dir.join("target"))
                 .join(format!("ferry-{language}"))
                 .join(format!("{name}.wasm"));
-            if language == Language::Python {
-                python::build(dir, &entry, &out)?;
-            } else {
-                javascript::build(dir, &entry, &out)?;
+            let tool = match language {
+                Language::Python => format!("componentize-py {}", tools::COMPONENTIZE_PY),
+                _ => format!("componentize-js {}", tools::COMPONENTIZE_JS),
+            };
+            let fingerprint = fingerprint::of(dir, &entry, &tool)?;
+            if !fingerprint::fresh(&out, &fingerprint) {
+                fingerprint::forget(&out);
+                if language == Language::Python {
+                    python::build(dir, &entry, &out)?;
+                } else {
+                    javascript::build(dir, &entry, &out)?;
+                }
+                fingerprint::keep(&out, &fingerprint)?;
             }
             out
         }
     };
     Built::new(wasm, manifest, language)
+}
+
+/// Whether the connector whose manifest is `manifest` is declarative: a
+/// `[rest]` section and no code of its own, so nothing to build (it runs on
+/// the installed `rest` module). An unreadable or invalid manifest is not:
+/// the build then says what is wrong with it.
+pub fn is_declarative(manifest: &Path) -> bool {
+    std::fs::read_to_string(manifest)
+        .ok()
+        .and_then(|text| Manifest::parse(&text).ok())
+        .is_some_and(|m| m.rest.is_some())
 }
 
 /// The connector's language and entry file: `[build]` when it says, else

@@ -36,11 +36,15 @@ pub fn build(dir: &Path, entry: &Path, out: &Path) -> Result<()> {
             ))
         })?;
     let scratch = stage::scratch()?;
-    let (wit, sdk, app) = (
+    let (wit, sdk, app, src) = (
         scratch.path().join("wit"),
         scratch.path().join("sdk"),
         scratch.path().join("app"),
+        scratch.path().join("src"),
     );
+    // componentize-py imports the sources where it finds them (writing
+    // `__pycache__/` next to them): it gets a copy.
+    stage::copy_sources(dir, &src, &mut |_, _| Ok(()))?;
     stage::write(&wit, stage::PYTHON_WIT)?;
     stage::write(&wit, stage::CONTRACT)?;
     stage::write(&sdk, stage::PYTHON_SDK)?;
@@ -50,14 +54,23 @@ pub fn build(dir: &Path, entry: &Path, out: &Path) -> Result<()> {
     if let Some(parent) = out.parent() {
         std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
     }
-    let source_dir = entry.parent().unwrap_or(dir);
+    let source_dir = match entry.parent().map(|folder| folder.strip_prefix(dir)) {
+        Some(Ok(inner)) => src.join(inner),
+        _ => {
+            return Err(Error::Invalid(format!(
+                "{}: the entry must be inside the connector's folder {}",
+                entry.display(),
+                dir.display()
+            )));
+        }
+    };
     let status = tools::componentize_py()?
         .arg("--quiet")
         .arg("-d")
         .arg(&wit)
         .args(["-w", "connector", "componentize"])
         .arg("-p")
-        .arg(source_dir)
+        .arg(&source_dir)
         .arg("-p")
         .arg(&sdk)
         .arg("-p")

@@ -62,6 +62,90 @@ pub(super) fn write(dir: &Path, files: &[File]) -> Result<()> {
     Ok(())
 }
 
+/// Copy a connector's sources from `from` to `to`, leaving out what a build
+/// or a package manager made there (`target/`, `node_modules/`,
+/// `__pycache__/`) and hidden files. `each_folder(folder, depth)` runs on
+/// every folder made, `depth` 0 for `to` itself. Builds run on the copy, so
+/// no tool writes into the author's folder.
+pub(super) fn copy_sources(
+    from: &Path,
+    to: &Path,
+    each_folder: &mut dyn FnMut(&Path, usize) -> Result<()>,
+) -> Result<()> {
+    copy_folder(from, to, 0, each_folder)
+}
+
+/// Whether a build leaves out the entry `name` of a connector's folder.
+fn skipped(name: &std::ffi::OsStr) -> bool {
+    ["target", "node_modules", "__pycache__"]
+        .iter()
+        .any(|s| name == *s)
+        || name.to_string_lossy().starts_with('.')
+}
+
+/// The files [`copy_sources`] copies from `dir`, as paths relative to it
+/// (under `prefix`), added to `files`.
+pub(super) fn source_files(
+    dir: &Path,
+    prefix: &Path,
+    files: &mut Vec<std::path::PathBuf>,
+) -> Result<()> {
+    for entry in std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))? {
+        let entry = entry.map_err(|e| Error::io(dir, e))?;
+        let (path, name) = (entry.path(), entry.file_name());
+        if skipped(&name) {
+            continue;
+        }
+        if path.is_dir() {
+            source_files(&path, &prefix.join(&name), files)?;
+        } else {
+            files.push(prefix.join(&name));
+        }
+    }
+    Ok(())
+}
+
+/// A digest of everything this module stages (the SDKs and the WIT): a
+/// change to any of them makes every non-Rust connector build again.
+pub(super) fn digest() -> String {
+    use sha2::{Digest, Sha256};
+    let mut hash = Sha256::new();
+    for file in CONTRACT
+        .iter()
+        .chain(PYTHON_WIT)
+        .chain(PYTHON_SDK)
+        .chain(JS_SDK)
+    {
+        hash.update(file.path.as_bytes());
+        hash.update(file.text.as_bytes());
+    }
+    hex::encode(hash.finalize())
+}
+
+fn copy_folder(
+    from: &Path,
+    to: &Path,
+    depth: usize,
+    each_folder: &mut dyn FnMut(&Path, usize) -> Result<()>,
+) -> Result<()> {
+    std::fs::create_dir_all(to).map_err(|e| Error::io(to, e))?;
+    each_folder(to, depth)?;
+    for entry in std::fs::read_dir(from).map_err(|e| Error::io(from, e))? {
+        let entry = entry.map_err(|e| Error::io(from, e))?;
+        let (path, name) = (entry.path(), entry.file_name());
+        if skipped(&name) {
+            continue;
+        }
+        let target = to.join(&name);
+        if path.is_dir() {
+            copy_folder(&path, &target, depth + 1, each_folder)?;
+        } else {
+            std::fs::copy(&path, &target).map_err(|e| Error::io(&path, e))?;
+        }
+    }
+    Ok(())
+}
+
 /// A scratch folder for one build, removed when dropped.
 pub(super) fn scratch() -> Result<tempfile::TempDir> {
     tempfile::Builder::new()

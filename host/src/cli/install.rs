@@ -9,7 +9,8 @@ use std::path::{Path, PathBuf};
 
 #[derive(Args)]
 pub(super) struct BuildArgs {
-    /// The connector crate (with Cargo.toml and connector.toml).
+    /// The connector's folder (connector.toml and its sources: a Rust crate,
+    /// Python or JavaScript).
     dir: PathBuf,
 }
 
@@ -93,11 +94,7 @@ pub(super) async fn install(globals: &Globals, out: &Output, args: &InstallArgs)
 /// A declarative connector: a manifest with a `[rest]` table (and no
 /// sources to build), in `DIR/connector.toml` or named directly.
 fn is_declarative(path: &Path) -> bool {
-    let manifest = manifest_of(path);
-    std::fs::read_to_string(&manifest)
-        .ok()
-        .and_then(|text| ferry::manifest::Manifest::parse(&text).ok())
-        .is_some_and(|m| m.rest.is_some())
+    ferry::builder::is_declarative(&manifest_of(path))
 }
 
 /// The connector's folder: `path`, or the folder of the manifest it names.

@@ -56,6 +56,9 @@ struct NewArgs {
     /// Template: minimal or rest.
     #[arg(long, default_value = "minimal")]
     template: String,
+    /// Language of the sources: rust, python (py) or javascript (js).
+    #[arg(long, default_value = "rust")]
+    lang: ferry_manifest::Language,
     /// Where to make it (default: ./NAME).
     #[arg(long)]
     dir: Option<PathBuf>,
@@ -73,9 +76,9 @@ struct NewArgs {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Make a connector crate that builds, installs and passes its tests at
-    /// once: `--template minimal` (one job) or `rest` (products with a REST
-    /// API, on the SDK's generic importer and exporter).
+    /// Make a connector that builds, installs and passes its tests at once:
+    /// `--template minimal` (one job) or `rest` (products with a REST API, on
+    /// the SDK's generic importer and exporter), `--lang rust|python|js`.
     New(NewArgs),
     /// Compile a connector crate to a wasm32-wasip2 component and check it.
     Build(install::BuildArgs),
@@ -306,6 +309,7 @@ async fn run(cli: Cli) -> Result<()> {
             let spec = ferry::scaffold::NewConnector {
                 name: args.name.clone(),
                 template: args.template.clone(),
+                language: args.lang,
                 backend: args.backend.clone(),
                 parent: args.parent.clone(),
                 sdk_path: args.sdk_path.clone(),
@@ -314,11 +318,13 @@ async fn run(cli: Cli) -> Result<()> {
             out.value(
                 &serde_json::json!({ "dir": dir, "files": files }),
                 &format!(
-                    "made {} ({} template): {} files\n  next: cd {} && cargo test && ferry install .",
+                    "made {} ({} template, {}): {} files\n  next: cd {} && {} && ferry install .",
                     dir.display(),
                     args.template,
+                    args.lang,
                     files.len(),
-                    dir.display()
+                    dir.display(),
+                    ferry::scaffold::test_command(args.lang),
                 ),
             );
         }

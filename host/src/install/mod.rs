@@ -152,8 +152,9 @@ impl Modules {
         };
         if manifest.rest.is_none() {
             return Err(refused(
-                "no [rest] section: not a declarative connector (a connector crate has a \
-                 Cargo.toml next to its connector.toml)"
+                "no [rest] section: not a declarative connector (a connector with code, in \
+                 Rust, Python or JavaScript, is built and installed from its folder: \
+                 `ferry install DIR`)"
                     .into(),
             ));
         }

@@ -133,7 +133,7 @@ async fn install(
     }
     if let Some(folder) = folder {
         let manifest = folder.join("connector.toml");
-        let installed = if folder.join("Cargo.toml").exists() {
+        let installed = if !crate::builder::is_declarative(&manifest) {
             let folder = folder.clone();
             let built =
                 tokio::task::spawn_blocking(move || crate::builder::build_connector(&folder, None))
