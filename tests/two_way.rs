@@ -79,8 +79,16 @@ async fn export_survives_kills(backend: &str) {
 
     let mut dice = Dice::new();
     for _ in 0..20 {
+        let before = shop.data().count("products");
         let mut worker = spawn_worker(dir.path(), &ferry, &["--lease", "1s", "--concurrency", "2"]);
-        tokio::time::sleep(Duration::from_millis(dice.roll(100, 500))).await;
+        // Killed while it works, however long it takes to start on a busy
+        // machine: once it has created a record, at a random point after.
+        let started = std::time::Instant::now();
+        while shop.data().count("products") == before && started.elapsed() < Duration::from_secs(30)
+        {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        tokio::time::sleep(Duration::from_millis(dice.roll(0, 300))).await;
         worker.kill().expect("kill -9");
         worker.wait().unwrap();
     }

@@ -2,7 +2,7 @@
 //! (`src/lib.rs`) and BENCHMARKS.md. Prints each run, then a table of medians.
 
 use ferry_queue_bench::report::{Row, rate, table};
-use ferry_queue_bench::{Database, Settings, Timing, ferry_side, latency};
+use ferry_queue_bench::{Database, Settings, Timing, ferry_side, latency, processes};
 
 fn main() -> anyhow::Result<()> {
     // `cargo bench` passes `--bench`; a filter argument is not supported.
@@ -47,6 +47,19 @@ fn main() -> anyhow::Result<()> {
                 ms(l.p99),
                 ms(l.max)
             );
+        }
+    }
+    if settings.wants("ferry") && settings.postgres.is_some() {
+        let built = ferry_side::build_connector()?;
+        for &processes in &settings.processes {
+            for _ in 0..settings.runs {
+                let run = runtime.block_on(processes::measure(&settings, &built, processes))?;
+                println!(
+                    "Ferry  PostgreSQL {processes} worker process(es): execute {:>8.0} jobs/s  peak RSS of a process {:.1} MiB",
+                    rate(settings.jobs, run.took),
+                    run.peak_rss_mib
+                );
+            }
         }
     }
     #[cfg(feature = "apalis")]

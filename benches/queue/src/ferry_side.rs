@@ -48,6 +48,9 @@ async fn measure(
     ferry
         .add_instance("lab", "hostile", Default::default())
         .await?;
+    if settings.preload > 0 {
+        preload(ferry.store().url(), settings.preload).await?;
+    }
     let job = NewJob::new("lab", "ok", &serde_json::json!({}));
 
     let started = Instant::now();
@@ -76,4 +79,50 @@ async fn measure(
         settings.jobs
     );
     Ok(Timing { enqueue, execute })
+}
+
+/// Fill the table with `jobs` jobs of earlier days before a run
+/// (`QUEUE_BENCH_PRELOAD`): 95 % done, 5 % pending but due only tomorrow
+/// (retries waiting, jobs scheduled ahead), so that claims pass over them
+/// and nothing runs them. Written with one `INSERT … SELECT` over a
+/// generated series, as the console benchmark does.
+pub async fn preload(url: &str, jobs: usize) -> anyhow::Result<()> {
+    use sqlx::Connection;
+    let now = ferry::store::now_ms();
+    let series = if url.starts_with("postgres") {
+        format!("FROM generate_series(1, {jobs}) AS s(i)")
+    } else {
+        format!(
+            "FROM (WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < {jobs}) \
+             SELECT i FROM s)"
+        )
+    };
+    let insert = format!(
+        "INSERT INTO jobs (instance, name, payload, priority, max_retries, attempts, channel, state, \
+         description, user_name, triggered_by, module, created_at, finished_at, eta) \
+         SELECT 'lab', 'ok', '{{}}', 10, 5, CASE WHEN i % 20 = 0 THEN 0 ELSE 1 END, 'root', \
+         CASE WHEN i % 20 = 0 THEN 'pending' ELSE 'done' END, '', 'bench', 'api', 'hostile', \
+         $1 + i, CASE WHEN i % 20 = 0 THEN NULL ELSE $1 + i + 5 END, \
+         CASE WHEN i % 20 = 0 THEN $2 ELSE NULL END {series}"
+    );
+    let first = now - 2 * jobs as i64;
+    let tomorrow = now + 86_400_000;
+    if url.starts_with("postgres") {
+        let mut conn = sqlx::PgConnection::connect(url).await?;
+        sqlx::query(&insert)
+            .bind(first)
+            .bind(tomorrow)
+            .execute(&mut conn)
+            .await?;
+        sqlx::query("ANALYZE jobs").execute(&mut conn).await?;
+    } else {
+        let mut conn = sqlx::SqliteConnection::connect(url).await?;
+        sqlx::query(&insert)
+            .bind(first)
+            .bind(tomorrow)
+            .execute(&mut conn)
+            .await?;
+        sqlx::query("ANALYZE").execute(&mut conn).await?;
+    }
+    Ok(())
 }

@@ -30,6 +30,7 @@
 
 pub mod ferry_side;
 pub mod latency;
+pub mod processes;
 pub mod report;
 
 #[cfg(feature = "apalis")]
@@ -93,6 +94,13 @@ pub struct Settings {
     /// Jobs timed one at a time for the wake-up latency on an idle worker
     /// (`QUEUE_BENCH_WAKEUPS`, default 200; 0 skips it).
     pub wakeups: usize,
+    /// Counts of worker processes to run the jobs with on PostgreSQL
+    /// (`QUEUE_BENCH_PROCESSES`, e.g. `1,2,4`; default none): see [`processes`].
+    pub processes: Vec<usize>,
+    /// Jobs of earlier days in the table before each Ferry run
+    /// (`QUEUE_BENCH_PRELOAD`, e.g. 1000000; default 0): 95 % done, 5 %
+    /// pending but not due yet.
+    pub preload: usize,
 }
 
 impl Settings {
@@ -119,6 +127,17 @@ impl Settings {
             postgres: (postgres != "none").then_some(postgres),
             only: std::env::var("QUEUE_BENCH_ONLY").ok(),
             wakeups: number("QUEUE_BENCH_WAKEUPS", 200)?,
+            preload: number("QUEUE_BENCH_PRELOAD", 0)?,
+            processes: std::env::var("QUEUE_BENCH_PROCESSES")
+                .unwrap_or_default()
+                .split(',')
+                .filter(|n| !n.trim().is_empty())
+                .map(|n| {
+                    n.trim().parse().map_err(|e| {
+                        anyhow::anyhow!("QUEUE_BENCH_PROCESSES: `{n}` is not a number: {e}")
+                    })
+                })
+                .collect::<anyhow::Result<_>>()?,
         })
     }
 
