@@ -27,24 +27,38 @@ const CLAIM: &str = concat!(
     job_columns!()
 );
 
-const MARK_STARTED: &str = "UPDATE jobs SET state = 'started', started_at = v.at, lost_claims = 0 FROM \
-     (WITH e AS MATERIALIZED (SELECT value AS o FROM json_each($1)) \
-      SELECT json_extract(o, '$.id') AS id, json_extract(o, '$.token') AS token, \
-      json_extract(o, '$.at') AS at FROM e) AS v \
-     WHERE jobs.id = v.id AND jobs.lease_token = v.token AND +jobs.state = 'enqueued' RETURNING jobs.id";
+/// Started marks of a batch (`$1`, a JSON array of `{id, token, at}`).
+macro_rules! mark_started {
+    () => {
+        "UPDATE jobs SET state = 'started', started_at = v.at, lost_claims = 0 FROM \
+         (WITH e AS MATERIALIZED (SELECT value AS o FROM json_each($1)) \
+          SELECT json_extract(o, '$.id') AS id, json_extract(o, '$.token') AS token, \
+          json_extract(o, '$.at') AS at FROM e) AS v \
+         WHERE jobs.id = v.id AND jobs.lease_token = v.token AND +jobs.state = 'enqueued'"
+    };
+}
+const MARK_STARTED: &str = mark_started!();
+const MARK_STARTED_RETURNING: &str = concat!(mark_started!(), " RETURNING jobs.id");
 
-const COMPLETE: &str = "UPDATE jobs SET state = 'done', result = v.result, error = NULL, error_kind = NULL, \
-     module = COALESCE(v.module, jobs.module), module_hash = COALESCE(v.hash, jobs.module_hash), \
-     started_at = v.started, finished_at = $2, lease_token = NULL, lease_until = NULL, worker = NULL, \
-     progress_total = COALESCE(v.total, jobs.progress_total), \
-     progress_done = COALESCE(v.done, jobs.progress_done) FROM \
-     (WITH e AS MATERIALIZED (SELECT value AS o FROM json_each($1)) \
-      SELECT json_extract(o, '$.id') AS id, json_extract(o, '$.token') AS token, \
-      json_extract(o, '$.result') AS result, json_extract(o, '$.module') AS module, \
-      json_extract(o, '$.hash') AS hash, json_extract(o, '$.started') AS started, \
-      json_extract(o, '$.total') AS total, json_extract(o, '$.done') AS done FROM e) AS v \
-     WHERE jobs.id = v.id AND jobs.lease_token = v.token \
-     AND +jobs.state IN ('enqueued', 'started') RETURNING jobs.id";
+/// Completions of a batch (`$1`, a JSON array; `$2` now).
+macro_rules! complete {
+    () => {
+        "UPDATE jobs SET state = 'done', result = v.result, error = NULL, error_kind = NULL, \
+         module = COALESCE(v.module, jobs.module), module_hash = COALESCE(v.hash, jobs.module_hash), \
+         started_at = v.started, finished_at = $2, lease_token = NULL, lease_until = NULL, worker = NULL, \
+         progress_total = COALESCE(v.total, jobs.progress_total), \
+         progress_done = COALESCE(v.done, jobs.progress_done) FROM \
+         (WITH e AS MATERIALIZED (SELECT value AS o FROM json_each($1)) \
+          SELECT json_extract(o, '$.id') AS id, json_extract(o, '$.token') AS token, \
+          json_extract(o, '$.result') AS result, json_extract(o, '$.module') AS module, \
+          json_extract(o, '$.hash') AS hash, json_extract(o, '$.started') AS started, \
+          json_extract(o, '$.total') AS total, json_extract(o, '$.done') AS done FROM e) AS v \
+         WHERE jobs.id = v.id AND jobs.lease_token = v.token \
+         AND +jobs.state IN ('enqueued', 'started')"
+    };
+}
+const COMPLETE: &str = complete!();
+const COMPLETE_RETURNING: &str = concat!(complete!(), " RETURNING jobs.id");
 
 /// Cursors of many completed jobs (`$1`, a JSON array; `$2` now). `WHERE
 /// true` keeps SQLite from reading `ON` as a join's.
@@ -138,6 +152,9 @@ impl SqliteDriver {
         Ok(in_run_order(jobs))
     }
 
+    /// Every lease usually still holds: a row count says so without a row
+    /// per job back through sqlx's channel (one thread hand-off each). When
+    /// the count is short, the ids that were marked are asked for.
     async fn mark_started_now(&self, started: &[(i64, i64, i64)]) -> Result<Vec<i64>> {
         if started.is_empty() {
             return Ok(Vec::new());
@@ -146,20 +163,55 @@ impl SqliteDriver {
             .iter()
             .map(|(id, token, at)| json!({ "id": id, "token": token, "at": at }))
             .collect();
+        let batch = Value::Array(rows).to_string();
         let mut tx = self.begin_write().await?;
-        let ids = sqlx::query_scalar(MARK_STARTED)
-            .bind(Value::Array(rows).to_string())
+        let marked = sqlx::query(MARK_STARTED)
+            .bind(&batch)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if marked as usize == started.len() {
+            tx.commit().await?;
+            return Ok(started.iter().map(|s| s.0).collect());
+        }
+        tx.rollback().await?;
+        let mut tx = self.begin_write().await?;
+        let ids = sqlx::query_scalar(MARK_STARTED_RETURNING)
+            .bind(&batch)
             .fetch_all(&mut *tx)
             .await?;
         tx.commit().await?;
         Ok(ids)
     }
 
+    /// Outcomes of a batch, with their log lines, cursors and outbox
+    /// messages, in one transaction. As for started marks, a row count
+    /// stands for the ids when every lease held; when one was lost the
+    /// transaction is rolled back and the batch written again, asking
+    /// which jobs were written (the others are fenced off).
     async fn record_completions_now(
         &self,
         done: &[Completion],
         logs: &[(i64, LogLine)],
     ) -> Result<Vec<i64>> {
+        match self.record_completions_once(done, logs, false).await? {
+            Some(fenced) => Ok(fenced),
+            None => Ok(self
+                .record_completions_once(done, logs, true)
+                .await?
+                .unwrap_or_default()),
+        }
+    }
+
+    /// One try of [`Self::record_completions_now`]: `None` when, not
+    /// `returning` ids, fewer jobs than the batch's were written (nothing
+    /// was kept).
+    async fn record_completions_once(
+        &self,
+        done: &[Completion],
+        logs: &[(i64, LogLine)],
+        returning: bool,
+    ) -> Result<Option<Vec<i64>>> {
         let mut tx = self.begin_write().await?;
         insert_logs(&mut tx, logs).await?;
         let mut fenced_ids = Vec::new();
@@ -174,11 +226,26 @@ impl SqliteDriver {
                     })
                 })
                 .collect();
-            let written: Vec<i64> = sqlx::query_scalar(COMPLETE)
-                .bind(Value::Array(rows).to_string())
-                .bind(now_ms())
-                .fetch_all(&mut *tx)
-                .await?;
+            let batch = Value::Array(rows).to_string();
+            let written: Vec<i64> = if returning {
+                sqlx::query_scalar(COMPLETE_RETURNING)
+                    .bind(batch)
+                    .bind(now_ms())
+                    .fetch_all(&mut *tx)
+                    .await?
+            } else {
+                let count = sqlx::query(COMPLETE)
+                    .bind(batch)
+                    .bind(now_ms())
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                if count as usize != done.len() {
+                    tx.rollback().await?;
+                    return Ok(None);
+                }
+                done.iter().map(|c| c.id).collect()
+            };
             fenced_ids = fenced(done, &written);
             let cursors: Vec<Value> = cursor_writes(done, &written)
                 .into_iter()
@@ -198,7 +265,7 @@ impl SqliteDriver {
             }
         }
         tx.commit().await?;
-        Ok(fenced_ids)
+        Ok(Some(fenced_ids))
     }
 
     async fn release_claimed_now(&self, jobs: &[(i64, i64)]) -> Result<u64> {
