@@ -3,10 +3,9 @@
 //! simulator, a Python module in the middle of a Rust backend chain, and the
 //! sandbox's limits.
 
-use ferry::Ferry;
 use ferry::store::{JobFilter, JobState, TransmissionFilter};
 use ferry_tests::*;
-use serde_json::{Value, json};
+use serde_json::json;
 use std::time::Duration;
 
 /// The behaviour the Rust `shop` connector has, for `module` (backend of
@@ -194,9 +193,11 @@ async fn a_python_adapter_serves_the_rust_importer_exporter_and_mappers_of_its_p
     );
 }
 
-/// Run job `name` of instance `lab` until it ends.
-async fn lab_job(ferry: &Ferry, name: &str, payload: Value) -> ferry::store::JobRow {
-    run_lab_job(ferry, name, payload).await
+/// Assert that `job` failed with an error that says `what`.
+fn failed_with(job: &ferry::store::JobRow, what: &str) {
+    assert_eq!(job.state, JobState::Failed, "{job:?}");
+    let error = job.error.as_deref().unwrap_or_default();
+    assert!(error.contains(what), "{job:?}");
 }
 
 /// The sandbox holds for `module` as for a Rust guest: a host not granted is
@@ -214,7 +215,7 @@ async fn is_sandboxed(module: &str) {
         .await
         .expect("add instance");
 
-    let fetch = lab_job(&ferry, "fetch", json!({ "url": "http://example.com/data" })).await;
+    let fetch = run_lab_job(&ferry, "fetch", json!({ "url": "http://example.com/data" })).await;
     assert_ne!(fetch.state, JobState::Done, "{fetch:?}");
     let refused = ferry
         .store()
@@ -232,25 +233,11 @@ async fn is_sandboxed(module: &str) {
         "{reason}"
     );
 
-    let spin = lab_job(&ferry, "spin", json!({})).await;
-    assert_eq!(spin.state, JobState::Failed, "{spin:?}");
-    assert!(
-        spin.error
-            .as_deref()
-            .unwrap_or_default()
-            .contains("time budget"),
-        "{spin:?}"
-    );
-    let grow = lab_job(&ferry, "grow", json!({})).await;
-    assert_eq!(grow.state, JobState::Failed, "{grow:?}");
-    assert!(
-        grow.error
-            .as_deref()
-            .unwrap_or_default()
-            .contains("memory limit 96 MiB exceeded"),
-        "{grow:?}"
-    );
-    let ok = lab_job(&ferry, "ok", json!({})).await;
+    let spin = run_lab_job(&ferry, "spin", json!({})).await;
+    failed_with(&spin, "time budget");
+    let grow = run_lab_job(&ferry, "grow", json!({})).await;
+    failed_with(&grow, "memory limit 96 MiB exceeded");
+    let ok = run_lab_job(&ferry, "ok", json!({})).await;
     assert_eq!(ok.state, JobState::Done, "{ok:?}");
 }
 
