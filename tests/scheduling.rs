@@ -41,6 +41,29 @@ async fn lower_priority_numbers_run_first_and_etas_are_waited_for() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn within_a_priority_jobs_run_in_the_order_they_became_due() {
+    let (_dir, ferry) = hostile_lab().await;
+    let waiting = ferry.enqueue(&ok(json!("waiting"))).await.unwrap();
+    let mut overdue = ok(json!("overdue"));
+    overdue.eta = Some(now_ms() - 60_000);
+    let overdue = ferry.enqueue(&overdue).await.unwrap();
+    let mut tomorrow = ok(json!("tomorrow"));
+    tomorrow.eta = Some(now_ms() + 86_400_000);
+    for _ in 0..50 {
+        ferry.enqueue(&tomorrow).await.unwrap();
+    }
+    let latest = ferry.enqueue(&ok(json!("latest"))).await.unwrap();
+
+    let claimed = claim(&ferry, 10, Duration::from_secs(60)).await;
+    let ids: Vec<i64> = claimed.iter().map(|j| j.id).collect();
+    assert_eq!(
+        ids,
+        vec![overdue, waiting, latest],
+        "due a minute ago, then enqueued first, then enqueued last; none of the 50 jobs due tomorrow"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_retry_pattern_sets_when_a_failed_job_runs_again() {
     let (_dir, ferry) = hostile_lab().await;
     let mut job = NewJob::new("lab", "fail-retryable", &json!({}));

@@ -38,11 +38,13 @@ pub async fn run(
     timing
 }
 
-async fn measure(
+/// A fresh installation on `options` with the `hostile` connector and its
+/// instance `lab`, the table preloaded when the settings ask for it.
+pub async fn set_up(
     settings: &Settings,
     built: &Built,
     options: FerryOptions,
-) -> anyhow::Result<Timing> {
+) -> anyhow::Result<Ferry> {
     let ferry = Ferry::open_with(options).await?;
     ferry.install(&built.manifest, &built.wasm).await?;
     ferry
@@ -51,16 +53,29 @@ async fn measure(
     if settings.preload > 0 {
         preload(ferry.store().url(), settings.preload).await?;
     }
-    let job = NewJob::new("lab", "ok", &serde_json::json!({}));
+    Ok(ferry)
+}
 
-    let started = Instant::now();
+/// Store `settings.jobs` no-op jobs, `settings.enqueue_batch` a statement.
+pub async fn enqueue_jobs(settings: &Settings, ferry: &Ferry) -> anyhow::Result<()> {
+    let job = NewJob::new("lab", "ok", &serde_json::json!({}));
     let mut left = settings.jobs;
     while left > 0 {
         let n = left.min(settings.enqueue_batch);
-        let jobs = vec![job.clone(); n];
-        ferry.store().enqueue_many(&jobs).await?;
+        ferry.store().enqueue_many(&vec![job.clone(); n]).await?;
         left -= n;
     }
+    Ok(())
+}
+
+async fn measure(
+    settings: &Settings,
+    built: &Built,
+    options: FerryOptions,
+) -> anyhow::Result<Timing> {
+    let ferry = set_up(settings, built, options).await?;
+    let started = Instant::now();
+    enqueue_jobs(settings, &ferry).await?;
     let enqueue = started.elapsed();
 
     let started = Instant::now();

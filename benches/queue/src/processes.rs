@@ -13,8 +13,8 @@
 use crate::Settings;
 use anyhow::Context as _;
 use ferry::builder::Built;
-use ferry::store::{JobState, NewJob};
-use ferry::{Ferry, FerryOptions};
+use ferry::store::JobState;
+use ferry::FerryOptions;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -65,21 +65,8 @@ pub async fn measure(
     let dir = tempfile::tempdir()?;
     let mut options = FerryOptions::new(dir.path());
     options.database_url = Some(url.clone());
-    let ferry = Ferry::open_with(options).await?;
-    ferry.install(&built.manifest, &built.wasm).await?;
-    ferry
-        .add_instance("lab", "hostile", Default::default())
-        .await?;
-    if settings.preload > 0 {
-        crate::ferry_side::preload(&url, settings.preload).await?;
-    }
-    let job = NewJob::new("lab", "ok", &serde_json::json!({}));
-    let mut left = settings.jobs;
-    while left > 0 {
-        let n = left.min(settings.enqueue_batch);
-        ferry.store().enqueue_many(&vec![job.clone(); n]).await?;
-        left -= n;
-    }
+    let ferry = crate::ferry_side::set_up(settings, built, options).await?;
+    crate::ferry_side::enqueue_jobs(settings, &ferry).await?;
 
     let started = Instant::now();
     let mut children = Vec::new();

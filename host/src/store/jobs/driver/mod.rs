@@ -66,16 +66,25 @@ pub(crate) trait QueueDriver: Send + Sync + fmt::Debug {
     fn release_claimed<'a>(&'a self, jobs: &'a [(i64, i64)]) -> BoxFuture<'a, Result<u64>>;
 }
 
-/// The ready jobs in the order they should run: pending, eta reached,
-/// dependencies done, instance not snoozed (`$1` now, `$2` how many).
+/// The ready jobs in the order they should run: pending, due (eta reached),
+/// dependencies done, instance not snoozed (`$1` now, `$2` how many); read
+/// `FROM` `$jobs` (the jobs table, with an index hint where the database
+/// takes one). Run order is priority, then when the job became due (its
+/// eta, else its enqueue time), then id: the order of the `jobs_run_order`
+/// index, where the jobs not due yet come after the due ones of their
+/// priority, so that a claim stops after reading what it takes.
 macro_rules! ready_jobs {
-    () => {
-        "SELECT id, channel FROM jobs WHERE state = 'pending' AND (eta IS NULL OR eta <= $1) \
-         AND (has_deps = 0 OR NOT EXISTS (SELECT 1 FROM job_dependencies d JOIN jobs p \
-              ON p.id = d.depends_on OR p.group_name = d.depends_on_group \
-              WHERE d.job_id = jobs.id AND p.state <> 'done')) \
-         AND NOT EXISTS (SELECT 1 FROM snoozes s WHERE s.instance = jobs.instance AND s.snoozed_until > $1) \
-         ORDER BY priority, id LIMIT $2"
+    ($jobs:literal) => {
+        concat!(
+            "SELECT id, channel FROM ",
+            $jobs,
+            " WHERE state = 'pending' AND COALESCE(eta, created_at) <= $1 \
+             AND (has_deps = 0 OR NOT EXISTS (SELECT 1 FROM job_dependencies d JOIN jobs p \
+                  ON p.id = d.depends_on OR p.group_name = d.depends_on_group \
+                  WHERE d.job_id = jobs.id AND p.state <> 'done')) \
+             AND NOT EXISTS (SELECT 1 FROM snoozes s WHERE s.instance = jobs.instance AND s.snoozed_until > $1) \
+             ORDER BY priority, COALESCE(eta, created_at), id LIMIT $2"
+        )
     };
 }
 use ready_jobs;
@@ -90,9 +99,9 @@ fn scan(max: usize, with_load: bool) -> i64 {
     (if with_load { max * 4 } else { max }) as i64
 }
 
-/// The claimed jobs, best first.
+/// The claimed jobs, best first (the order of [`ready_jobs`]).
 fn in_run_order(mut jobs: Vec<JobRow>) -> Vec<JobRow> {
-    jobs.sort_by_key(|j| (j.priority, j.id));
+    jobs.sort_by_key(|j| (j.priority, j.eta.unwrap_or(j.created_at), j.id));
     jobs
 }
 
