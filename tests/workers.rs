@@ -9,6 +9,7 @@ use ferry_tests::*;
 use serde_json::json;
 use std::collections::HashMap;
 use std::process::Command;
+use std::sync::Arc;
 use std::time::Duration;
 
 async fn count(ferry: &Ferry, state: JobState) -> i64 {
@@ -453,4 +454,41 @@ async fn until_idle_stops_when_nothing_is_runnable_now_and_says_what_is_left() {
     let job = store.job(held).await.unwrap();
     assert_eq!((job.state, job.attempts), (JobState::Done, 1));
     assert_eq!(store.job(retried).await.unwrap().state, JobState::Pending);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn more_runs_than_the_instance_pool_holds_wait_their_turn_instead_of_failing() {
+    // 8 instances: 6 runs at once, the last 2 kept for their unit calls.
+    let (_dir, ferry) = hostile_lab_with(|config| config.max_instances = 8).await;
+    assert_eq!(ferry.engine().runs_at_once(), 6);
+    let slow = json!({ "total": 3, "ms": 20 });
+    for _ in 0..30 {
+        let job = NewJob::new("lab", "count-slowly", &slow);
+        ferry.enqueue(&job).await.unwrap();
+    }
+    let config = WorkerConfig {
+        concurrency: 30,
+        batch: 30,
+        until_idle: true,
+        ..Default::default()
+    };
+    let stats = ferry.run_worker(&config, |_| {}).await.unwrap();
+    assert_eq!(
+        (stats.done, stats.failed, stats.retried),
+        (30, 0, 0),
+        "a worker asked for 30 at once runs 6 at a time; no job fails for want of a slot"
+    );
+
+    // Direct runs (as webhooks and `ferry call` make them) wait as well.
+    let runner = Arc::new(ferry.runner("lab").await.unwrap());
+    let runs: Vec<_> = (0..20)
+        .map(|_| {
+            let (runner, payload) = (runner.clone(), slow.to_string());
+            tokio::spawn(async move { runner.run_job("count-slowly", &payload).await })
+        })
+        .collect();
+    for run in runs {
+        let out = run.await.unwrap().unwrap();
+        assert!(out.is_ok(), "a run waiting for a slot runs: {out:?}");
+    }
 }

@@ -7,6 +7,14 @@
 //! allocator; every run gets a fresh store with a memory cap and a CPU deadline
 //! (epoch interruption), see [`crate::invoke`].
 //!
+//! **Slots.** The pool has room for `max_instances` instances at once; one
+//! more fails to instantiate. A run (a job, a webhook, a direct call) is
+//! therefore admitted before it starts ([`Engine::admit`]): at most
+//! [`Engine::runs_at_once`] runs hold instances at once, three quarters of
+//! the pool, the last quarter kept for the unit calls they make. A run that
+//! finds no room waits for one, before its time budget starts, instead of
+//! failing; a worker runs no more jobs at once than there is room for.
+//!
 //! The engine also holds the components it has pre-linked, by content hash:
 //! the registry ([`crate::backend`]) is plain data and names each module's
 //! component by that hash, and [`crate::invoke`] instantiates what the engine
@@ -29,6 +37,11 @@ use std::time::Duration;
 use wasmtime::component::{Component, Linker};
 use wasmtime::{InstanceAllocationStrategy, PoolingAllocationConfig};
 
+/// Runs admitted at once for a pool of `max_instances` (see [`Engine::runs_at_once`]).
+fn runs_at_once(max_instances: u32) -> usize {
+    (max_instances as usize - max_instances as usize / 4).max(1)
+}
+
 /// How often the epoch advances: the granularity of CPU deadlines.
 pub const EPOCH_TICK: Duration = Duration::from_millis(10);
 
@@ -43,6 +56,14 @@ pub struct Engine {
     /// to, may name any component loaded since the start, and there are only
     /// as many as installs (the compiled code is mapped from the disk cache).
     prepared: RwLock<HashMap<String, GuestPre>>,
+    /// Room for runs: [`Engine::runs_at_once`] permits.
+    admission: Arc<tokio::sync::Semaphore>,
+}
+
+/// A run's room in the instance pool, given back when dropped.
+#[derive(Debug)]
+pub(crate) struct Admission {
+    _permit: tokio::sync::OwnedSemaphorePermit,
 }
 
 impl std::fmt::Debug for Engine {
@@ -112,7 +133,24 @@ impl Engine {
             config,
             stop_ticker,
             prepared: RwLock::default(),
+            admission: Arc::new(tokio::sync::Semaphore::new(runs_at_once(n))),
         })
+    }
+
+    /// How many runs may hold instances at once: three quarters of the
+    /// pool's `max_instances` (at least one), the rest kept for their unit
+    /// calls.
+    pub fn runs_at_once(&self) -> usize {
+        runs_at_once(self.config.max_instances)
+    }
+
+    /// Room for one run, waiting for a run to end when there is none.
+    pub(crate) async fn admit(&self) -> Admission {
+        // The semaphore is never closed.
+        let permit = self.admission.clone().acquire_owned().await;
+        Admission {
+            _permit: permit.expect("the admission semaphore is never closed"),
+        }
     }
 
     /// The limits in force.

@@ -74,6 +74,9 @@ impl Ferry {
             if let Some(budget) = config.time_budget {
                 options.engine.time_budget = budget;
             }
+            if let Some(instances) = config.instances {
+                options.engine.max_instances = instances.max(1);
+            }
             if let Some(queries) = config.queries {
                 options.engine.guest_queries = queries;
             }
@@ -161,18 +164,18 @@ impl Ferry {
     }
 
     /// The scope of a run for `instance`.
-    pub(crate) fn scope(
+    pub(crate) async fn scope(
         &self,
         instance: BackendInstance,
         user: &str,
         job: Option<JobScope>,
     ) -> Result<Arc<CallScope>> {
-        self.scope_on(self.registry(), instance, user, job)
+        self.scope_on(self.registry(), instance, user, job).await
     }
 
     /// The scope of a run for `instance` on a given registry snapshot (e.g.
     /// one holding the module version a job is pinned to).
-    pub(crate) fn scope_on(
+    pub(crate) async fn scope_on(
         &self,
         registry: Arc<Registry>,
         instance: BackendInstance,
@@ -184,7 +187,17 @@ impl Ferry {
             self.engine().clone(),
             self.inner.capabilities.clone(),
         );
-        CallScope::new(store, engine, registry, capabilities, instance, user, job)
+        CallScope::new(
+            store,
+            engine,
+            registry,
+            capabilities,
+            instance,
+            user,
+            job,
+            None,
+        )
+        .await
     }
 
     /// Add a backend instance: its backend must be installed, and its params
@@ -246,7 +259,7 @@ impl Ferry {
     /// the queue.
     pub async fn runner(&self, instance: &str) -> Result<Runner> {
         let instance = self.store().instance(instance).await?;
-        self.scope(instance.clone(), "ferry", None)?;
+        self.scope(instance.clone(), "ferry", None).await?;
         Ok(Runner {
             ferry: self.clone(),
             instance,
@@ -312,14 +325,20 @@ pub struct Runner {
 impl Runner {
     /// Run job `name` now, outside the queue (no job row; progress is not stored).
     pub async fn run_job(&self, name: &str, payload: &str) -> Result<Result<String, Failure>> {
-        let scope = self.ferry.scope(self.instance.clone(), "ferry", None)?;
+        let scope = self
+            .ferry
+            .scope(self.instance.clone(), "ferry", None)
+            .await?;
         let (_, out) = invoke::run_job(&scope, &name.to_string(), &payload.to_string()).await;
         Ok(out)
     }
 
     /// Call a unit, looked up from the instance's backend.
     pub async fn call_unit(&self, call: UnitCall) -> Result<Result<String, Failure>> {
-        let scope = self.ferry.scope(self.instance.clone(), "ferry", None)?;
+        let scope = self
+            .ferry
+            .scope(self.instance.clone(), "ferry", None)
+            .await?;
         let start = scope.instance_key.clone();
         let out = invoke::call_unit(scope, start, 0, call).await?;
         Ok(out.map_err(Failure::from_wit))

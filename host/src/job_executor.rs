@@ -22,7 +22,22 @@ impl Ferry {
         on_change: impl FnMut(&WorkerStats),
     ) -> crate::Result<WorkerStats> {
         let executor = Arc::new(FerryExecutor::new(self.clone()));
-        queue::run_worker(self.store(), executor, config, on_change).await
+        // Jobs past the engine's room would only wait for an instance slot,
+        // claimed and leased meanwhile: the worker takes no more than fit.
+        let room = self.engine().runs_at_once();
+        if config.concurrency > room {
+            tracing::warn!(
+                "--concurrency {} is more than the {room} runs the engine's instance pool holds at once \
+                 ([limits] instances = {} in ferry.toml); running {room} jobs at once",
+                config.concurrency,
+                self.engine().config().max_instances
+            );
+        }
+        let config = WorkerConfig {
+            concurrency: config.concurrency.min(room),
+            ..config.clone()
+        };
+        queue::run_worker(self.store(), executor, &config, on_change).await
     }
 }
 
@@ -76,16 +91,18 @@ impl FerryExecutor {
             Ok(instance) => match pinned_registry(ferry, job, &instance, &mut logs).await {
                 Err(failure) => Err(failure),
                 Ok(registry) => {
-                    let scope = ferry.scope_on(
-                        registry,
-                        instance,
-                        &job.user,
-                        Some(JobScope {
-                            id: job.id,
-                            attempt: job.attempts,
-                            token,
-                        }),
-                    );
+                    let scope = ferry
+                        .scope_on(
+                            registry,
+                            instance,
+                            &job.user,
+                            Some(JobScope {
+                                id: job.id,
+                                attempt: job.attempts,
+                                token,
+                            }),
+                        )
+                        .await;
                     match scope {
                         Err(e) => Err(Failure::from(e)),
                         Ok(scope) => {

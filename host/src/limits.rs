@@ -5,6 +5,7 @@
 //! [limits]
 //! memory = "64 MiB"            # linear memory of one run (job + its unit calls)
 //! time_budget = "60s"          # one run, host calls included
+//! instances = 256              # instance pool: 3/4 for runs at once, 1/4 for their unit calls
 //! max_result_bytes = "1 MiB"   # a job's result
 //! max_error_bytes = "8 KiB"    # a failure's text (longer ones are cut, saying so)
 //! max_jobs_per_run = 20000     # jobs a run may enqueue
@@ -94,6 +95,9 @@ pub struct LimitsSection {
     /// Time of one run, host calls included.
     #[serde(with = "humantime_serde")]
     pub time_budget: Option<Duration>,
+    /// Instances the engine's pool holds at once (runs and their unit
+    /// calls); each reserves address space for `memory`, not resident memory.
+    pub instances: Option<u32>,
     /// `[limits.queries]`: what one guest query of local records may cost.
     pub queries: Option<crate::store::GuestQueryLimits>,
     /// The guest limits.

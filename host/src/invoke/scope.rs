@@ -6,7 +6,7 @@ use crate::backend::Registry;
 use crate::capabilities::context::RunFor;
 use crate::capabilities::secrets::Secrets;
 use crate::capabilities::{Configs, RunContext, RunStates};
-use crate::engine::Engine;
+use crate::engine::{Admission, Engine};
 use crate::error::Result;
 use crate::store::{BackendInstance, Store};
 use std::ops::Deref;
@@ -27,6 +27,9 @@ pub struct CallScope {
     pub(crate) states: RunStates,
     /// Linear memory of all instances of this run, in bytes.
     pub(crate) memory_used: Arc<AtomicUsize>,
+    /// The run's room in the engine's instance pool (shared by the scopes
+    /// [`CallScope::renewed`] makes for the same run).
+    admission: Arc<Admission>,
 }
 
 /// A scope reads as its run's context (instance, params, log…).
@@ -40,8 +43,11 @@ impl Deref for CallScope {
 
 impl CallScope {
     /// A scope for a run for `instance`, checking its params against the
-    /// manifests of its backend chain.
-    pub(crate) fn new(
+    /// manifests of its backend chain. Unless the run already has its
+    /// `admission`, waits for room in the engine's instance pool
+    /// ([`Engine::admit`]) first: the run's time budget starts once it has it.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn new(
         store: Store,
         engine: Arc<Engine>,
         registry: Arc<Registry>,
@@ -49,7 +55,12 @@ impl CallScope {
         instance: BackendInstance,
         user: &str,
         job: Option<JobScope>,
+        admission: Option<Arc<Admission>>,
     ) -> Result<Arc<Self>> {
+        let admission = match admission {
+            Some(admission) => admission,
+            None => Arc::new(engine.admit().await),
+        };
         let config = engine.config();
         let vault = Secrets::vault(&configs.secrets, &store, &instance);
         let run = RunContext::new(RunFor {
@@ -69,12 +80,14 @@ impl CallScope {
             configs,
             states,
             memory_used: Arc::default(),
+            admission,
         }))
     }
 
     /// A fresh scope for the same run (instance, user, job, registry) with
     /// a time budget of its own: each chunk of a step gets the whole budget.
-    pub(crate) fn renewed(&self) -> Result<Arc<Self>> {
+    /// It keeps the run's room in the pool.
+    pub(crate) async fn renewed(&self) -> Result<Arc<Self>> {
         CallScope::new(
             self.run.store.clone(),
             self.engine.clone(),
@@ -83,7 +96,9 @@ impl CallScope {
             self.run.instance.clone(),
             &self.run.user,
             self.run.job.clone(),
+            Some(self.admission.clone()),
         )
+        .await
     }
 
     /// Whether `lock-or-retry` found a lock taken during the run: such a

@@ -208,7 +208,7 @@ impl Driver<'_> {
 
     async fn tasklet(&self, decl: &StepDecl) -> Result<(), Stop> {
         self.at_boundary(&decl.name, 0).await?;
-        let scope = self.scope.renewed().map_err(Failure::from)?;
+        let scope = self.scope.renewed().await.map_err(Failure::from)?;
         let out = run_tasklet(&scope, self.resolved, &self.context(&decl.name, 0)).await;
         self.scope.extend_logs(scope.take_logs());
         let cursors = scope.states.cursors.take(&scope.instance.name);
@@ -246,7 +246,7 @@ impl Driver<'_> {
         let mut position = row.position.map(|p| p.to_string());
         loop {
             self.at_boundary(&decl.name, chunk).await?;
-            let scope = self.scope.renewed().map_err(Failure::from)?;
+            let scope = self.scope.renewed().await.map_err(Failure::from)?;
             let ctx = self.context(&decl.name, chunk);
             let answer = run_chunk(&scope, self.resolved, &ctx, position.as_ref(), size).await;
             self.scope.extend_logs(scope.take_logs());

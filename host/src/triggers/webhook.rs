@@ -89,6 +89,7 @@ pub async fn call(
     };
     let scope = ferry
         .scope(backend_instance, &format!("webhook:{hook}"), None)
+        .await
         .map_err(|e| Refusal::new(503, format!("webhook `{hook}` cannot run: {e}")))?;
     let key_file = ferry.engine().config().secret_key_file.clone();
     let secret = secret_for(
