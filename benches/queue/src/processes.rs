@@ -12,9 +12,9 @@
 
 use crate::Settings;
 use anyhow::Context as _;
+use ferry::FerryOptions;
 use ferry::builder::Built;
 use ferry::store::JobState;
-use ferry::FerryOptions;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
