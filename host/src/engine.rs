@@ -293,12 +293,30 @@ impl Engine {
             .insert(content_hash.to_string(), pre);
     }
 
-    /// The pre-linked component of this content hash, if it was kept.
+    /// The pre-linked component of this content hash: the one kept, else
+    /// the compiled cache's, prepared now and kept. Modules installed earlier
+    /// are loaded this way, on their first run: a command that runs no guest
+    /// (`ferry run`, `ferry connectors`) maps and links no component.
     pub(crate) fn prepared(&self, content_hash: &str) -> Option<GuestPre> {
-        self.prepared
+        let kept = self
+            .prepared
             .read()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .get(content_hash)
-            .cloned()
+            .cloned();
+        if kept.is_some() {
+            return kept;
+        }
+        let component = self.cached(content_hash)?;
+        match self.prepare(&self.cache_file(content_hash), &component) {
+            Ok(pre) => {
+                self.keep_prepared(content_hash, pre.clone());
+                Some(pre)
+            }
+            Err(e) => {
+                tracing::error!("the compiled component {content_hash} cannot run here: {e}");
+                None
+            }
+        }
     }
 }

@@ -21,6 +21,7 @@ impl Ferry {
         config: &WorkerConfig,
         on_change: impl FnMut(&WorkerStats),
     ) -> crate::Result<WorkerStats> {
+        self.prepare_modules().await;
         let executor = Arc::new(FerryExecutor::new(self.clone()));
         // Jobs past the engine's room would only wait for an instance slot,
         // claimed and leased meanwhile: the worker takes no more than fit.
@@ -38,6 +39,27 @@ impl Ferry {
             ..config.clone()
         };
         queue::run_worker(self.store(), executor, &config, on_change).await
+    }
+
+    /// Prepare the components of the installed modules (they load on their
+    /// first run otherwise, see `Engine::prepared`) before a worker starts,
+    /// so that no job waits for it and a component that can no longer run
+    /// here is reported at once.
+    async fn prepare_modules(&self) {
+        let engine = self.engine().clone();
+        let hashes: Vec<String> = self
+            .registry()
+            .modules()
+            .map(|m| m.content_hash.clone())
+            .collect();
+        let prepared = tokio::task::spawn_blocking(move || {
+            for hash in hashes {
+                engine.prepared(&hash);
+            }
+        });
+        if let Err(e) = prepared.await {
+            tracing::error!("preparing the installed modules did not finish: {e}");
+        }
     }
 }
 

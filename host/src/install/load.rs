@@ -122,25 +122,24 @@ pub(crate) fn load_module(
         path: path.clone(),
         message,
     })?;
-    // The cache holds what was compiled at install, under its hash: loading
-    // from it needs no read nor hash of the component file (a file changed
-    // since install is not run either way).
-    let (component, hash) = match engine.cached(&stored.content_hash) {
-        Some(component) => (component, stored.content_hash.clone()),
-        None => {
-            let (component, hash) = engine.load(&path)?;
-            if hash != stored.content_hash {
-                return Err(Error::Invalid(format!(
-                    "{}: content changed since install (hash {hash})",
-                    path.display()
-                )));
-            }
-            (component, hash)
+    // The cache holds what was compiled at install, under its hash: such a
+    // module is prepared from it on its first run (`Engine::prepared`), and
+    // its component file is neither read nor hashed (a file changed since
+    // install is not run either way). Otherwise it is compiled now.
+    let hash = if engine.is_cached(&stored.content_hash) {
+        stored.content_hash.clone()
+    } else {
+        let (component, hash) = engine.load(&path)?;
+        if hash != stored.content_hash {
+            return Err(Error::Invalid(format!(
+                "{}: content changed since install (hash {hash})",
+                path.display()
+            )));
         }
+        engine.keep_prepared(&hash, engine.prepare(&path, &component)?);
+        hash
     };
-    let pre = engine.prepare(&path, &component)?;
     let description = serde_json::from_str(&stored.description)?;
-    engine.keep_prepared(&hash, pre);
     Ok(Module {
         manifest,
         description,
