@@ -68,7 +68,7 @@ impl JobRef {
     fn to_wit(&self) -> wit_conflicts::JobRef {
         wit_conflicts::JobRef {
             name: self.name.clone(),
-            payload: self.payload.to_string(),
+            payload: crate::json::text(&self.payload),
         }
     }
 }
@@ -110,8 +110,8 @@ impl Conflicts {
             model: conflict.model.clone(),
             local_id: conflict.local_id,
             external_id: conflict.external_id.clone(),
-            local: conflict.local.to_string(),
-            remote: conflict.remote.to_string(),
+            local: crate::json::text(&conflict.local),
+            remote: crate::json::text(&conflict.remote),
             take_local: conflict.take_local.to_wit(),
             take_remote: conflict.take_remote.to_wit(),
         })?)

@@ -229,7 +229,7 @@ pub mod glue {
     ) -> Result<String, WitError> {
         let ctx = Context::new(session, None);
         let call = dispatch::step_call(step)?;
-        Ok(c.run_tasklet(&ctx, &call)?.to_string())
+        Ok(crate::json::answer(c.run_tasklet(&ctx, &call)?))
     }
 
     pub fn read_chunk(
@@ -291,8 +291,9 @@ pub mod glue {
     ) -> Result<String, WitError> {
         let ctx = Context::new(session, None);
         let payload: Value = serde_json::from_str(&payload).map_err(Error::from)?;
-        let out = c.call_local(&ctx, &kind, &model, &method, payload)?;
-        Ok(out.to_string())
+        Ok(crate::json::answer(
+            c.call_local(&ctx, &kind, &model, &method, payload)?,
+        ))
     }
 
     pub fn run_job(
@@ -304,7 +305,7 @@ pub mod glue {
     ) -> Result<String, WitError> {
         let ctx = Context::new(session, Some(job));
         let payload: Value = serde_json::from_str(&payload).map_err(Error::from)?;
-        Ok(c.run_job(&ctx, &name, payload)?.to_string())
+        Ok(crate::json::answer(c.run_job(&ctx, &name, payload)?))
     }
 
     pub fn handle_event(c: &Connector, session: &Session, event: WitEvent) -> Result<(), WitError> {

@@ -89,7 +89,7 @@ impl Job {
     pub fn new(name: &str, payload: &Value) -> Self {
         Job(jobs::JobSpec {
             name: name.to_string(),
-            payload: payload.to_string(),
+            payload: crate::json::text(payload),
             priority: None,
             eta: None,
             delay_ms: None,
@@ -259,7 +259,7 @@ impl<'a> Context<'a> {
 
     /// Create a local record; returns its id.
     pub fn create(&self, model: &str, values: &Value) -> Result<u64> {
-        Ok(self.session().create(model, &values.to_string())?)
+        Ok(self.session().create(model, &crate::json::text(values))?)
     }
 
     /// Create a local record bound to `external_id` of this backend instance,
@@ -268,12 +268,14 @@ impl<'a> Context<'a> {
     pub fn create_linked(&self, model: &str, values: &Value, external_id: &str) -> Result<u64> {
         Ok(self
             .session()
-            .create_linked(model, &values.to_string(), external_id)?)
+            .create_linked(model, &crate::json::text(values), external_id)?)
     }
 
     /// Merge values into a local record.
     pub fn write(&self, model: &str, id: u64, values: &Value) -> Result<()> {
-        Ok(self.session().write(model, id, &values.to_string())?)
+        Ok(self
+            .session()
+            .write(model, id, &crate::json::text(values))?)
     }
 
     /// Delete a local record.
@@ -288,7 +290,7 @@ impl<'a> Context<'a> {
 
     /// Call a unit, looked up from the instance's backend down its parents.
     pub fn call(&self, kind: &str, model: &str, method: &str, payload: &Value) -> Result<Value> {
-        let out = units::call(kind, model, method, &payload.to_string())?;
+        let out = units::call(kind, model, method, &crate::json::text(payload))?;
         Ok(serde_json::from_str(&out)?)
     }
 
@@ -318,7 +320,7 @@ impl<'a> Context<'a> {
         method: &str,
         payload: &Value,
     ) -> Result<Value> {
-        let out = units::call_parent(kind, model, method, &payload.to_string())?;
+        let out = units::call_parent(kind, model, method, &crate::json::text(payload))?;
         Ok(serde_json::from_str(&out)?)
     }
 
@@ -346,7 +348,12 @@ impl<'a> Context<'a> {
         record_id: Option<u64>,
         payload: &Value,
     ) -> Result<()> {
-        Ok(events::emit(name, model, record_id, &payload.to_string())?)
+        Ok(events::emit(
+            name,
+            model,
+            record_id,
+            &crate::json::text(payload),
+        )?)
     }
 
     /// Add a subscription at runtime: `event` on `models` enqueues `job`.

@@ -99,7 +99,7 @@ impl Request {
     }
     /// Send a JSON body (sets `content-type`).
     pub fn json(mut self, body: &Value) -> Self {
-        self.body = body.to_string().into_bytes();
+        self.body = crate::json::text(body).into_bytes();
         self.header("content-type", "application/json")
     }
     /// Send raw bytes.

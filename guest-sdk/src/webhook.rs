@@ -85,7 +85,7 @@ impl Response {
     pub fn json(status: u16, body: &Value) -> Self {
         Response::new(status)
             .header("content-type", "application/json")
-            .body(body.to_string().into_bytes())
+            .body(crate::json::text(body).into_bytes())
     }
 
     /// A plain text answer.

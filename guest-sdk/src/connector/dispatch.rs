@@ -261,7 +261,7 @@ pub(super) fn chunk_to_wit(chunk: Chunk) -> wit::Chunk {
 
 pub(super) fn processed_to_wit(p: Processed) -> wit::Processed {
     match p {
-        Processed::Keep(v) => wit::Processed::Keep(v.to_string()),
+        Processed::Keep(v) => wit::Processed::Keep(crate::json::text(&v)),
         Processed::Filtered => wit::Processed::Filtered,
         Processed::Invalid(reason) => wit::Processed::Invalid(reason),
     }
@@ -274,7 +274,7 @@ pub(super) fn written_to_wit(w: Written) -> wit::Written {
             .skipped
             .into_iter()
             .map(|s| wit::ItemWarning {
-                item: s.item.to_string(),
+                item: crate::json::text(&s.item),
                 reason: s.reason,
             })
             .collect(),
@@ -291,7 +291,7 @@ fn write_to_wit(w: LocalWrite) -> wit::LocalWrite {
             remote_version,
         } => wit::LocalWrite::CreateLinked(wit::LinkedCreate {
             model,
-            values: values.to_string(),
+            values: crate::json::text(&values),
             external_id,
             remote_version,
         }),
@@ -303,7 +303,7 @@ fn write_to_wit(w: LocalWrite) -> wit::LocalWrite {
         } => wit::LocalWrite::Write(wit::RecordWrite {
             model,
             id,
-            values: values.to_string(),
+            values: crate::json::text(&values),
             synced_from,
         }),
         LocalWrite::BindSynced {
