@@ -143,10 +143,6 @@
 //!
 //! ## Memory
 //!
-//! In Wasm the SDK allocates with [talc](https://docs.rs/talc) instead of
-//! the C library's dlmalloc (~4 % faster on the mapper benchmark, and
-//! smaller). It is the `talc` feature, on by default; a connector that brings
-//! its own `#[global_allocator]` turns it off with `default-features = false`.
 //! Each call runs in a fresh instance that the host drops whole afterwards, so
 //! the SDK does not free what a call returns (nothing is gained by taking a
 //! 10 000-record answer apart node by node).
@@ -215,12 +211,3 @@ mod contract_tests {
         assert!(contract.contains(&format!("package {};", super::CONTRACT)));
     }
 }
-
-/// The allocator of connectors compiled to Wasm (see "Memory" above).
-#[cfg(all(
-    feature = "talc",
-    target_family = "wasm",
-    not(target_feature = "atomics")
-))]
-#[global_allocator]
-static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
