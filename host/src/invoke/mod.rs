@@ -224,7 +224,10 @@ async fn handle_event(
 }
 
 /// Ask a prepared component what it implements. Host APIs are denied meanwhile.
+/// Like a run, it first waits for room in the instance pool (an install
+/// while a worker fills the pool would fail otherwise); its 10 s start after.
 pub(crate) async fn describe(engine: &Engine, pre: &GuestPre, module: &str) -> Result<Description> {
+    let _admission = engine.admit().await;
     let memory = MemoryLimit::new(engine.config().memory_limit, Arc::default());
     let state = HostState::new(module, None, 0, memory);
     let mut store = wasmtime::Store::new(engine.wasmtime(), state);
