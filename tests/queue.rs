@@ -219,3 +219,29 @@ async fn operators_requeue_failed_jobs_and_cancel_pending_ones() {
     let err = store.cancel_job(failed).await.unwrap_err().to_string();
     assert!(err.contains("only pending or enqueued jobs"), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn storing_many_jobs_at_once_answers_each_ones_id_in_order() {
+    let (_dir, ferry) = hostile_lab().await;
+    // Plain jobs travel in batches of 500; keyed ones one by one: a mix,
+    // longer than one batch, with an identity twin of an earlier job.
+    let mut jobs: Vec<NewJob> = (0..1203)
+        .map(|n| NewJob::new("lab", "ok", &json!({ "n": n })))
+        .collect();
+    for n in [3, 600, 1202] {
+        jobs[n].identity_key = Some(format!("key-{n}"));
+    }
+    let mut twin = NewJob::new("lab", "ok", &json!({ "n": "twin" }));
+    twin.identity_key = Some("key-600".into());
+    jobs.push(twin);
+    let ids = ferry.store().enqueue_many(&jobs).await.unwrap();
+    assert_eq!(ids.len(), jobs.len());
+    for (n, id) in ids.iter().enumerate().take(1203) {
+        let stored = ferry.store().job(*id).await.unwrap();
+        assert_eq!(stored.payload, json!({ "n": n }).to_string(), "job {n}");
+    }
+    assert_eq!(ids[1203], ids[600], "the twin is the waiting job's id");
+    // Ids of a second call follow the first's.
+    let more = ferry.store().enqueue_many(&jobs[..2]).await.unwrap();
+    assert!(more[0] > *ids.iter().max().unwrap() && more[1] == more[0] + 1);
+}

@@ -27,6 +27,10 @@ const INSERT_ONE: &str = concat!(
 /// Plain new jobs travel as one JSON array of objects (`$1`, see
 /// `insert_row`) with their creation time as `$2`: on SQLite each object is
 /// taken out once (`MATERIALIZED`) rather than parsed again for every column.
+/// No `RETURNING`: one statement holding the write lock gives its rows
+/// consecutive ids (`AUTOINCREMENT`: one more than the largest ever), so the
+/// last one and the count name them all, without a row per job back
+/// through sqlx's channel.
 const INSERT_MANY_SQLITE: &str = concat!(
     "INSERT INTO jobs (",
     insert_columns!(),
@@ -43,7 +47,7 @@ const INSERT_MANY_SQLITE: &str = concat!(
      pinned_module, json_extract(o, '$.pinned_hash') AS pinned_hash, json_extract(o, \
      '$.pin_policy') AS pin_policy, json_extract(o, '$.group_name') AS group_name, \
      json_extract(o, '$.has_deps') AS has_deps, json_extract(o, '$.triggered_by') AS triggered_by \
-     FROM e) AS v RETURNING id"
+     FROM e) AS v"
 );
 
 /// [`INSERT_MANY_SQLITE`] on PostgreSQL (the store's `Any` pool binds no arrays).
@@ -81,11 +85,12 @@ impl Store {
         Ok(id)
     }
 
-    /// Store many jobs in one transaction; their ids, in order.
+    /// Store many jobs in one transaction; their ids, in the order of `jobs`.
     pub async fn enqueue_many(&self, jobs: &[NewJob]) -> Result<Vec<i64>> {
         let mut tx = self.begin_write().await?;
-        let mut ids = Vec::with_capacity(jobs.len());
-        let (plain, special): (Vec<&NewJob>, Vec<&NewJob>) = jobs.iter().partition(|j| {
+        let mut ids = vec![0; jobs.len()];
+        let (plain, special): (Vec<usize>, Vec<usize>) = (0..jobs.len()).partition(|&i| {
+            let j = &jobs[i];
             j.identity_key.is_none()
                 && j.merge_key.is_none()
                 && j.depends_on.is_empty()
@@ -93,30 +98,68 @@ impl Store {
         });
         // Plain jobs travel as one JSON array in one statement.
         for chunk in plain.chunks(500) {
-            let rows: Vec<serde_json::Value> =
-                chunk.iter().map(|j| insert_row(j)).collect::<Result<_>>()?;
-            let sql = match self.dialect() {
-                Dialect::Sqlite => INSERT_MANY_SQLITE,
-                Dialect::Postgres => INSERT_MANY_POSTGRES,
-            };
-            let mut batch: Vec<i64> = sqlx::query_scalar(sql)
-                .bind(serde_json::Value::Array(rows).to_string())
-                .bind(now_ms())
-                .fetch_all(&mut *tx)
+            let rows: Vec<serde_json::Value> = chunk
+                .iter()
+                .map(|&i| insert_row(&jobs[i]))
+                .collect::<Result<_>>()?;
+            let stored = self
+                .insert_plain(
+                    &mut tx,
+                    serde_json::Value::Array(rows).to_string(),
+                    chunk.len(),
+                )
                 .await?;
-            batch.sort_unstable();
-            ids.extend(batch);
-            for job in chunk {
-                self.metrics.job_enqueued(&job.instance, &job.name);
+            for (&i, id) in chunk.iter().zip(stored) {
+                ids[i] = id;
+                self.metrics.job_enqueued(&jobs[i].instance, &jobs[i].name);
             }
         }
-        for job in special {
-            ids.push(self.enqueue_in(&mut tx, job).await?);
+        for i in special {
+            ids[i] = self.enqueue_in(&mut tx, &jobs[i]).await?;
         }
         self.announce_jobs(&mut tx).await?;
         tx.commit().await?;
         self.wake_workers();
         Ok(ids)
+    }
+
+    /// Insert `n` plain jobs (`batch`, a JSON array of [`insert_row`]s) in
+    /// the transaction `tx`; their ids, in the batch's order.
+    async fn insert_plain(
+        &self,
+        tx: &mut super::super::DbConn,
+        batch: String,
+        n: usize,
+    ) -> Result<Vec<i64>> {
+        match self.dialect() {
+            Dialect::Sqlite => {
+                let written = sqlx::query(INSERT_MANY_SQLITE)
+                    .bind(batch)
+                    .bind(now_ms())
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                if written != n as u64 {
+                    return Err(sqlx::Error::Protocol(format!(
+                        "storing {n} jobs wrote {written} rows"
+                    ))
+                    .into());
+                }
+                let last: i64 = sqlx::query_scalar("SELECT last_insert_rowid()")
+                    .fetch_one(&mut *tx)
+                    .await?;
+                Ok((last - n as i64 + 1..=last).collect())
+            }
+            Dialect::Postgres => {
+                let mut ids: Vec<i64> = sqlx::query_scalar(INSERT_MANY_POSTGRES)
+                    .bind(batch)
+                    .bind(now_ms())
+                    .fetch_all(&mut *tx)
+                    .await?;
+                ids.sort_unstable();
+                Ok(ids)
+            }
+        }
     }
 
     /// [`Store::enqueue`] inside a transaction of the caller (so that a record

@@ -24,7 +24,10 @@ use model::insert_row;
 pub use model::{
     Dependency, JobFilter, JobRow, JobState, LogLine, NewJob, Pin, PinPolicy, RetryPattern,
 };
-pub(super) use model::{JOB_COLUMNS, StoredJob, job, job_columns};
+pub(super) use model::{
+    JOB_COLUMNS, StoredJob, column_list, job, job_columns, job_json_object, json_object_of,
+    with_job_columns,
+};
 pub use outlook::{HeldBy, Outlook};
 pub(in crate::store) use search::{Conditions, contains, escape_like};
 pub use trigger::{TRIGGERS, Trigger};

@@ -407,24 +407,64 @@ pub(super) fn insert_row(j: &NewJob) -> Result<serde_json::Value> {
     }))
 }
 
+/// Calls the macro `$then` with the columns of a stored job, the one list
+/// that [`job_columns`] and [`job_json_object`] are made from.
+macro_rules! with_job_columns {
+    ($($then:tt)+) => {
+        $($then)+!(
+            id, instance, name, payload, priority, eta, max_retries, attempts, retry_pattern,
+            identity_key, merge_key, channel, group_name, pinned_module, pinned_hash, pin_policy,
+            lease_token, lease_until, worker, state, description, user_name, module, module_hash,
+            progress_total, progress_done, result, error, error_kind, stop_requested, created_at,
+            started_at, finished_at, triggered_by
+        )
+    };
+}
+pub(in crate::store) use with_job_columns;
+
 /// The columns of a stored job, as a literal (so that fixed statements can
 /// be put together with `concat!`).
 macro_rules! job_columns {
     () => {
-        "id, instance, name, payload, priority, eta, max_retries, attempts, \
-         retry_pattern, identity_key, merge_key, channel, group_name, pinned_module, pinned_hash, pin_policy, \
-         lease_token, lease_until, worker, state, description, user_name, module, module_hash, progress_total, \
-         progress_done, result, error, error_kind, stop_requested, created_at, started_at, finished_at, \
-         triggered_by"
+        $crate::store::jobs::with_job_columns!($crate::store::jobs::column_list)
     };
 }
 pub(in crate::store) use job_columns;
 
+/// `a, b, c` of column names.
+macro_rules! column_list {
+    ($first:ident $(, $column:ident)*) => {
+        concat!(stringify!($first) $(, ", ", stringify!($column))*)
+    };
+}
+pub(in crate::store) use column_list;
+
+/// A SQLite `json_object(...)` of a stored job's columns, by name: what a
+/// [`StoredJob`] deserializes from.
+macro_rules! job_json_object {
+    () => {
+        $crate::store::jobs::with_job_columns!($crate::store::jobs::json_object_of)
+    };
+}
+pub(in crate::store) use job_json_object;
+
+/// `json_object('a', a, 'b', b)` of column names.
+macro_rules! json_object_of {
+    ($first:ident $(, $column:ident)*) => {
+        concat!(
+            "json_object('", stringify!($first), "', ", stringify!($first)
+            $(, ", '", stringify!($column), "', ", stringify!($column))*, ")"
+        )
+    };
+}
+pub(in crate::store) use json_object_of;
+
 pub(in crate::store) const JOB_COLUMNS: &str = job_columns!();
 
 /// A job's columns as stored, read by name from a row of any of the
-/// databases (the `Any` pool's rows and the PostgreSQL driver's alike).
-#[derive(sqlx::FromRow)]
+/// databases (the `Any` pool's rows and the PostgreSQL driver's alike), or
+/// from the JSON object of [`job_json_object`].
+#[derive(sqlx::FromRow, serde::Deserialize)]
 pub(in crate::store) struct StoredJob {
     id: i64,
     instance: String,

@@ -67,16 +67,18 @@ pub(crate) trait QueueDriver: Send + Sync + fmt::Debug {
 }
 
 /// The ready jobs in the order they should run: pending, due (eta reached),
-/// dependencies done, instance not snoozed (`$1` now, `$2` how many); read
-/// `FROM` `$jobs` (the jobs table, with an index hint where the database
-/// takes one). Run order is priority, then when the job became due (its
+/// dependencies done, instance not snoozed (`$1` now, `$2` how many): the
+/// columns `$columns` (at least `id, channel`), read `FROM` `$jobs` (the jobs
+/// table, with an index hint where the database takes one). Run order is priority, then when the job became due (its
 /// eta, else its enqueue time), then id: the order of the `jobs_run_order`
 /// index, where the jobs not due yet come after the due ones of their
 /// priority, so that a claim stops after reading what it takes.
 macro_rules! ready_jobs {
-    ($jobs:literal) => {
+    ($columns:literal, $jobs:literal) => {
         concat!(
-            "SELECT id, channel FROM ",
+            "SELECT ",
+            $columns,
+            " FROM ",
             $jobs,
             " WHERE state = 'pending' AND COALESCE(eta, created_at) <= $1 \
              AND (has_deps = 0 OR NOT EXISTS (SELECT 1 FROM job_dependencies d JOIN jobs p \

@@ -27,7 +27,10 @@ use std::time::Duration;
 /// (this transaction-scoped lock), so two nodes cannot both fill the last slot.
 const COUNTING_CLAIMS_TAKE_TURNS: &str = "SELECT pg_advisory_xact_lock(7470001)";
 
-const READY_JOBS: &str = concat!(ready_jobs!("jobs"), " FOR UPDATE SKIP LOCKED");
+const READY_JOBS: &str = concat!(
+    ready_jobs!("id, channel", "jobs"),
+    " FOR UPDATE SKIP LOCKED"
+);
 
 // Driven by the batch of ids (a join with the unnested array): with
 // `id = ANY($4)`, the generic plan PostgreSQL settles on for a prepared
