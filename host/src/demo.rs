@@ -84,7 +84,10 @@ pub async fn enqueue_import(ferry: &Ferry, instance: &str, model: &str) -> Resul
 
 /// Run the queue until nothing is runnable or running, waiting for jobs due
 /// within a minute (the short retries a test or the demo provokes).
-pub async fn drain(ferry: &Ferry, on_change: impl FnMut(&WorkerStats)) -> Result<WorkerStats> {
+pub async fn drain(
+    ferry: &Ferry,
+    on_change: impl FnMut(&WorkerStats) + Send + 'static,
+) -> Result<WorkerStats> {
     ferry
         .run_worker(
             &WorkerConfig {

@@ -19,7 +19,7 @@ impl Ferry {
     pub async fn run_worker(
         &self,
         config: &WorkerConfig,
-        on_change: impl FnMut(&WorkerStats),
+        on_change: impl FnMut(&WorkerStats) + Send + 'static,
     ) -> crate::Result<WorkerStats> {
         self.prepare_modules().await;
         let executor = Arc::new(FerryExecutor::new(self.clone()));

@@ -75,7 +75,7 @@ async fn timed_jobs(
         let ferry = ferry.clone();
         tokio::spawn(async move {
             ferry
-                .run_worker(&config, |stats| {
+                .run_worker(&config, move |stats| {
                     let _ = done_tx.send(stats.done);
                 })
                 .await

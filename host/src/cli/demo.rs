@@ -39,9 +39,10 @@ pub async fn run(data_dir: &Path, products: u64, out: &Output) -> Result<()> {
         demo::enqueue_import(&ferry, "acme", model).await?;
     }
     let bar = out.progress_bar("import");
-    let stats = demo::drain(&ferry, |s| {
-        bar.set_position(s.done);
-        bar.set_message(format!("{} done, {} failed", s.done, s.failed));
+    let shown = bar.clone();
+    let stats = demo::drain(&ferry, move |s| {
+        shown.set_position(s.done);
+        shown.set_message(format!("{} done, {} failed", s.done, s.failed));
     })
     .await?;
     bar.finish_and_clear();

@@ -207,10 +207,11 @@ pub async fn work(ferry: &Ferry, out: &Output, config: WorkerConfig) -> Result<W
     let bar = out.progress_bar("jobs");
     let pending = ferry.store().count_jobs(JobState::Pending).await?;
     bar.set_length(pending.max(0) as u64);
+    let shown = bar.clone();
     let stats = ferry
-        .run_worker(&config, |s| {
-            bar.set_position(s.done + s.failed);
-            bar.set_message(format!(
+        .run_worker(&config, move |s| {
+            shown.set_position(s.done + s.failed);
+            shown.set_message(format!(
                 "{} done, {} failed, {} retried",
                 s.done, s.failed, s.retried
             ));

@@ -22,13 +22,37 @@ const MAINTENANCE_INTERVAL: Duration = Duration::from_secs(2);
 /// Run the jobs of `store` with `executor` until shut down (or, with
 /// `until_idle`, until none is runnable or running; see [`WorkerConfig`]).
 /// `on_change` is called after each finished job with the totals.
+///
+/// The worker's loop runs as a task of the runtime, not in the caller's
+/// future: every job that ends wakes the loop, and a wake-up between tasks
+/// of the runtime's threads is cheap, where one of a thread blocked outside
+/// it (`block_on` in `main`) is a futex call and a context switch (13–15 %
+/// of SQLite throughput, see BENCHMARKS.md). Dropping the returned future
+/// stops the loop as before: the task is aborted, its running jobs with it.
 pub async fn run_worker(
     store: &Store,
     executor: Arc<dyn Executor>,
     config: &WorkerConfig,
-    mut on_change: impl FnMut(&WorkerStats),
+    on_change: impl FnMut(&WorkerStats) + Send + 'static,
 ) -> crate::Result<WorkerStats> {
-    let store = store.clone();
+    let task = tokio::spawn(work(store.clone(), executor, config.clone(), on_change));
+    match tokio_util::task::AbortOnDropHandle::new(task).await {
+        Ok(result) => result,
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        Err(e) => Err(crate::Error::Invalid(format!(
+            "the worker's task ended without an answer: {e}"
+        ))),
+    }
+}
+
+/// The worker's loop (see [`run_worker`]).
+async fn work(
+    store: Store,
+    executor: Arc<dyn Executor>,
+    config: WorkerConfig,
+    mut on_change: impl FnMut(&WorkerStats) + Send + 'static,
+) -> crate::Result<WorkerStats> {
+    let config = &config;
     let name = config.name.clone().unwrap_or_else(default_name);
     let background = CancellationToken::new();
     let _stop_background = background.clone().drop_guard();
