@@ -97,15 +97,8 @@ impl Store {
                 Arc::new(super::jobs::driver::sqlite::SqliteDriver::new(pool.clone()))
             }
             Dialect::Postgres => {
-                // Its own native pool (arrays, see `jobs::driver`), opened as
-                // the queue needs connections.
-                let options =
-                    sqlx::postgres::PgConnectOptions::from_str(&url)?.disable_statement_logging();
-                let native = sqlx::postgres::PgPoolOptions::new()
-                    .max_connections(16)
-                    .acquire_timeout(Duration::from_secs(30))
-                    .connect_lazy_with(options);
-                Arc::new(super::jobs::driver::postgres::PostgresDriver::new(native))
+                // Its own native pool (arrays, see `jobs::driver`).
+                Arc::new(super::jobs::driver::postgres::PostgresDriver::open(&url)?)
             }
         };
         Ok(Store {

@@ -231,14 +231,27 @@ impl Store {
     }
 
     /// Renew the leases of every job `worker` holds; returns how many.
+    ///
+    /// On PostgreSQL the jobs whose row is locked at that moment are left
+    /// for the next renewal (a third of a lease later): the lock is a batch
+    /// of outcomes or started marks being written, and waiting for it, each
+    /// side holding rows the other wants, ended in PostgreSQL's deadlock
+    /// detection (a second's stall, then one of the two rolled back).
     pub async fn renew_leases(&self, worker: &str, lease: Duration) -> Result<u64> {
-        let done = sqlx::query(
-            "UPDATE jobs SET lease_until = $1 WHERE worker = $2 AND state IN ('enqueued', 'started')",
-        )
-        .bind(now_ms() + lease.as_millis() as i64)
-        .bind(worker)
-        .execute(self.pool())
-        .await?;
+        let sql = match self.dialect() {
+            Dialect::Sqlite => {
+                "UPDATE jobs SET lease_until = $1 WHERE worker = $2 AND state IN ('enqueued', 'started')"
+            }
+            Dialect::Postgres => {
+                "UPDATE jobs SET lease_until = $1 WHERE id IN (SELECT id FROM jobs WHERE worker = $2 \
+                 AND state IN ('enqueued', 'started') FOR UPDATE SKIP LOCKED)"
+            }
+        };
+        let done = sqlx::query(sql)
+            .bind(now_ms() + lease.as_millis() as i64)
+            .bind(worker)
+            .execute(self.pool())
+            .await?;
         Ok(done.rows_affected())
     }
 
