@@ -4,6 +4,11 @@
 use ferry_queue_bench::report::{Row, rate, table};
 use ferry_queue_bench::{Database, Settings, Timing, ferry_side, latency, processes};
 
+/// The allocator of the `ferry` binary (see `host/src/main.rs`), so that
+/// the workers measured here allocate as a deployed worker does.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> anyhow::Result<()> {
     // `cargo bench` passes `--bench`; a filter argument is not supported.
     let settings = Settings::from_env()?;
