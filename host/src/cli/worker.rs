@@ -60,7 +60,10 @@ pub struct PoolArgs {
     /// Jobs run at once.
     #[arg(long, default_value_t = 4)]
     pub concurrency: usize,
-    /// Most jobs claimed at once (claimed jobs wait for a free slot).
+    /// Most jobs claimed at once (claimed jobs wait for a free slot). Each
+    /// claim waits its turn to write: for many short jobs, a larger batch
+    /// claims less often (on SQLite 1024 ran 1.5x the jobs of 256, see
+    /// BENCHMARKS.md); the jobs it holds wait for this worker alone.
     #[arg(long, default_value_t = 32)]
     pub batch: usize,
     /// Channel capacities across all workers, e.g. `root:8,root.shop:2`.

@@ -206,12 +206,14 @@ impl Worker<'_> {
         })
     }
 
-    /// Begin a claim when fewer than a slot's worth of jobs wait (one claim
-    /// at a time). It runs beside the jobs: see [`Claiming`].
+    /// Begin a claim when fewer than half a batch of jobs wait (one claim
+    /// at a time): a claim may wait for the database's write lock behind
+    /// a batch of outcomes, and a slot's worth of short jobs runs out well
+    /// before that. It runs beside the jobs: see [`Claiming`].
     fn claim(&mut self) {
         let held = self.waiting.len() + self.running.len();
         if self.claiming.is_some()
-            || self.waiting.len() >= self.concurrency
+            || self.waiting.len() >= (self.batch / 2).max(self.concurrency)
             || held >= self.batch
             || self.drained()
         {
