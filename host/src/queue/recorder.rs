@@ -113,7 +113,6 @@ async fn write(store: &Store, reports: &mut Vec<Report>) -> crate::Result<()> {
             _ => None,
         })
         .collect();
-    store.mark_started(&started).await?;
     let mut done = Vec::new();
     let mut logs = Vec::new();
     for report in reports.iter() {
@@ -122,7 +121,10 @@ async fn write(store: &Store, reports: &mut Vec<Report>) -> crate::Result<()> {
             done.push(c.clone());
         }
     }
-    for id in store.record_completions(&done, &logs).await? {
+    for id in store
+        .record_started_and_completions(&started, &done, &logs)
+        .await?
+    {
         tracing::warn!(
             job = id,
             "job {id} finished after its lease was lost: outcome not recorded"

@@ -52,7 +52,19 @@ impl Store {
         done: &[Completion],
         logs: &[(i64, LogLine)],
     ) -> Result<Vec<i64>> {
-        self.queue.record_completions(done, logs).await
+        self.queue.record_completions(&[], done, logs).await
+    }
+
+    /// [`Store::mark_started`] and [`Store::record_completions`] in one
+    /// transaction: what a worker's recorder writes after each round, so
+    /// that a round takes the database's write lock once.
+    pub async fn record_started_and_completions(
+        &self,
+        started: &[(i64, i64, i64)],
+        done: &[Completion],
+        logs: &[(i64, LogLine)],
+    ) -> Result<Vec<i64>> {
+        self.queue.record_completions(started, done, logs).await
     }
 
     /// Store log lines of many jobs in the transaction `tx` on the store's

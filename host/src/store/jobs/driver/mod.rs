@@ -55,9 +55,12 @@ pub(crate) trait QueueDriver: Send + Sync + fmt::Debug {
         started: &'a [(i64, i64, i64)],
     ) -> BoxFuture<'a, Result<Vec<i64>>>;
 
-    /// Write completions and log lines in one transaction; the ids fenced.
+    /// Mark `started` jobs started (as [`Self::mark_started`], those whose
+    /// lease was lost left alone) and write completions and log lines, in
+    /// one transaction; the ids of completions fenced.
     fn record_completions<'a>(
         &'a self,
+        started: &'a [(i64, i64, i64)],
         done: &'a [Completion],
         logs: &'a [(i64, LogLine)],
     ) -> BoxFuture<'a, Result<Vec<i64>>>;

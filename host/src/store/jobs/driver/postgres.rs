@@ -30,7 +30,7 @@ use crate::error::Result;
 use crate::store::now_ms;
 use futures_util::future::BoxFuture;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::{ConnectOptions, PgPool};
+use sqlx::{ConnectOptions, PgPool, Row};
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -98,6 +98,17 @@ const RELEASE_CLAIMED: &str = "UPDATE jobs SET state = 'pending', attempts = job
 const INSERT_OUTBOX: &str = "INSERT INTO outbox (instance, topic, msg_key, payload, headers, job_id, created_at) \
      SELECT i, t, k, p, h, j, $7 FROM UNNEST($1::text[], $2::text[], $3::text[], $4::bytea[], \
      $5::text[], $6::bigint[]) WITH ORDINALITY AS m(i, t, k, p, h, j, n) ORDER BY n";
+
+/// The statement marking `started` jobs started (`(id, token, at)`); it
+/// returns the ids marked.
+fn mark_started(
+    started: &[(i64, i64, i64)],
+) -> sqlx::query::Query<'static, sqlx::Postgres, sqlx::postgres::PgArguments> {
+    sqlx::query(MARK_STARTED)
+        .bind(started.iter().map(|s| s.0).collect::<Vec<i64>>())
+        .bind(started.iter().map(|s| s.1).collect::<Vec<i64>>())
+        .bind(started.iter().map(|s| s.2).collect::<Vec<i64>>())
+}
 
 /// Write the messages completion `c` published, in the transaction that
 /// marks it done.
@@ -198,23 +209,20 @@ impl PostgresDriver {
         if started.is_empty() {
             return Ok(Vec::new());
         }
-        let ids: Vec<i64> = started.iter().map(|s| s.0).collect();
-        let tokens: Vec<i64> = started.iter().map(|s| s.1).collect();
-        let at: Vec<i64> = started.iter().map(|s| s.2).collect();
-        Ok(sqlx::query_scalar(MARK_STARTED)
-            .bind(ids)
-            .bind(tokens)
-            .bind(at)
-            .fetch_all(&self.pool)
-            .await?)
+        let ids = mark_started(started).fetch_all(&self.pool).await?;
+        Ok(ids.into_iter().map(|row| row.get(0)).collect())
     }
 
     async fn record_completions_now(
         &self,
+        started: &[(i64, i64, i64)],
         done: &[Completion],
         logs: &[(i64, LogLine)],
     ) -> Result<Vec<i64>> {
         let mut tx = self.pool.begin().await?;
+        if !started.is_empty() {
+            mark_started(started).execute(&mut *tx).await?;
+        }
         if !logs.is_empty() {
             sqlx::query(INSERT_LOGS)
                 .bind(logs.iter().map(|(id, _)| *id).collect::<Vec<i64>>())
@@ -340,10 +348,11 @@ impl QueueDriver for PostgresDriver {
 
     fn record_completions<'a>(
         &'a self,
+        started: &'a [(i64, i64, i64)],
         done: &'a [Completion],
         logs: &'a [(i64, LogLine)],
     ) -> BoxFuture<'a, Result<Vec<i64>>> {
-        Box::pin(self.record_completions_now(done, logs))
+        Box::pin(self.record_completions_now(started, done, logs))
     }
 
     fn release_claimed<'a>(&'a self, jobs: &'a [(i64, i64)]) -> BoxFuture<'a, Result<u64>> {

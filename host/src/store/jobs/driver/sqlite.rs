@@ -195,11 +195,7 @@ impl SqliteDriver {
         if started.is_empty() {
             return Ok(Vec::new());
         }
-        let rows: Vec<Value> = started
-            .iter()
-            .map(|(id, token, at)| json!({ "id": id, "token": token, "at": at }))
-            .collect();
-        let batch = Value::Array(rows).to_string();
+        let batch = started_batch(started);
         let _turn = self.write_turn.lock().await;
         let mut tx = self.begin_write().await?;
         let marked = sqlx::query(MARK_STARTED)
@@ -221,20 +217,27 @@ impl SqliteDriver {
         Ok(ids)
     }
 
-    /// Outcomes of a batch, with their log lines, cursors and outbox
-    /// messages, in one transaction. As for started marks, a row count
-    /// stands for the ids when every lease held; when one was lost the
-    /// transaction is rolled back and the batch written again, asking
-    /// which jobs were written (the others are fenced off).
+    /// Started marks and outcomes of a batch, with their log lines,
+    /// cursors and outbox messages, in one transaction. As for started
+    /// marks alone, a row count stands for the ids when every lease held;
+    /// when one was lost the transaction is rolled back and the batch
+    /// written again, asking which jobs were written (the others are
+    /// fenced off).
     async fn record_completions_now(
         &self,
+        started: &[(i64, i64, i64)],
         done: &[Completion],
         logs: &[(i64, LogLine)],
     ) -> Result<Vec<i64>> {
-        match self.record_completions_once(done, logs, false).await? {
+        let started = (!started.is_empty()).then(|| started_batch(started));
+        let started = started.as_deref();
+        match self
+            .record_completions_once(started, done, logs, false)
+            .await?
+        {
             Some(fenced) => Ok(fenced),
             None => Ok(self
-                .record_completions_once(done, logs, true)
+                .record_completions_once(started, done, logs, true)
                 .await?
                 .unwrap_or_default()),
         }
@@ -245,12 +248,19 @@ impl SqliteDriver {
     /// was kept).
     async fn record_completions_once(
         &self,
+        started: Option<&str>,
         done: &[Completion],
         logs: &[(i64, LogLine)],
         returning: bool,
     ) -> Result<Option<Vec<i64>>> {
         let _turn = self.write_turn.lock().await;
         let mut tx = self.begin_write().await?;
+        if let Some(started) = started {
+            sqlx::query(MARK_STARTED)
+                .bind(started)
+                .execute(&mut *tx)
+                .await?;
+        }
         insert_logs(&mut tx, logs).await?;
         let mut fenced_ids = Vec::new();
         if !done.is_empty() {
@@ -322,6 +332,15 @@ impl SqliteDriver {
     }
 }
 
+/// Started marks `(id, token, at)` as the JSON array [`MARK_STARTED`] takes.
+fn started_batch(started: &[(i64, i64, i64)]) -> String {
+    let rows: Vec<Value> = started
+        .iter()
+        .map(|(id, token, at)| json!({ "id": id, "token": token, "at": at }))
+        .collect();
+    Value::Array(rows).to_string()
+}
+
 /// Store log lines of many jobs in the transaction `tx`, 500 a statement.
 async fn insert_logs(tx: &mut sqlx::AnyConnection, logs: &[(i64, LogLine)]) -> Result<()> {
     for chunk in logs.chunks(500) {
@@ -361,10 +380,11 @@ impl QueueDriver for SqliteDriver {
 
     fn record_completions<'a>(
         &'a self,
+        started: &'a [(i64, i64, i64)],
         done: &'a [Completion],
         logs: &'a [(i64, LogLine)],
     ) -> BoxFuture<'a, Result<Vec<i64>>> {
-        Box::pin(self.record_completions_now(done, logs))
+        Box::pin(self.record_completions_now(started, done, logs))
     }
 
     fn release_claimed<'a>(&'a self, jobs: &'a [(i64, i64)]) -> BoxFuture<'a, Result<u64>> {
