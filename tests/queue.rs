@@ -245,3 +245,63 @@ async fn storing_many_jobs_at_once_answers_each_ones_id_in_order() {
     let more = ferry.store().enqueue_many(&jobs[..2]).await.unwrap();
     assert!(more[0] > *ids.iter().max().unwrap() && more[1] == more[0] + 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rounds_started_marks_and_outcomes_are_written_together_and_fenced_alike() {
+    let (_dir, ferry) = hostile_lab().await;
+    let store = ferry.store();
+    let mut ids = Vec::new();
+    for n in 0..3 {
+        ids.push(
+            ferry
+                .enqueue(&NewJob::new("lab", "ok", &json!({ "n": n })))
+                .await
+                .unwrap(),
+        );
+    }
+    let claimed = claim(&ferry, 3, Duration::from_secs(60)).await;
+    let token = |id: i64| {
+        claimed
+            .iter()
+            .find(|j| j.id == id)
+            .and_then(|j| j.lease_token)
+            .expect("claimed with a token")
+    };
+    let (ran, runs, lost) = (ids[0], ids[1], ids[2]);
+    let stale = token(lost) + 1_000;
+    let completion = |id: i64, token: i64| Completion {
+        id,
+        token,
+        result: "\"ok\"".into(),
+        module: None,
+        started_at: now_ms(),
+        progress: None,
+        cursors: Vec::new(),
+        messages: Vec::new(),
+    };
+
+    // One round of a worker's recorder: `ran` started and finished, `runs`
+    // started, and a worker that lost `lost`'s lease reports for it.
+    let fenced = store
+        .record_started_and_completions(
+            &[
+                (ran, token(ran), now_ms()),
+                (runs, token(runs), now_ms()),
+                (lost, stale, now_ms()),
+            ],
+            &[completion(ran, token(ran)), completion(lost, stale)],
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(fenced, vec![lost], "only the stale outcome is refused");
+    assert_eq!(store.job(ran).await.unwrap().state, JobState::Done);
+    assert_eq!(store.job(runs).await.unwrap().state, JobState::Started);
+    let untouched = store.job(lost).await.unwrap();
+    assert_eq!(
+        untouched.state,
+        JobState::Enqueued,
+        "a stale started mark changes nothing"
+    );
+    assert_eq!(untouched.result, None);
+}
