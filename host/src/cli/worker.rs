@@ -60,11 +60,12 @@ pub struct PoolArgs {
     /// Jobs run at once.
     #[arg(long, default_value_t = 4)]
     pub concurrency: usize,
-    /// Most jobs claimed at once (claimed jobs wait for a free slot). Each
-    /// claim waits its turn to write: for many short jobs, a larger batch
-    /// claims less often (on SQLite 1024 ran 1.5x the jobs of 256, see
-    /// BENCHMARKS.md); the jobs it holds wait for this worker alone.
-    #[arg(long, default_value_t = 32)]
+    /// Most jobs held at once (running, and claimed waiting for a free
+    /// slot). Below it a worker claims ahead what its slots run in about two
+    /// claims' round trips: a few for slow jobs, hundreds for many short ones
+    /// (a claim waits its turn to write; see BENCHMARKS.md). Jobs held wait
+    /// for this worker alone.
+    #[arg(long, default_value_t = ferry::queue::DEFAULT_BATCH)]
     pub batch: usize,
     /// Channel capacities across all workers, e.g. `root:8,root.shop:2`.
     #[arg(long, env = "FERRY_CHANNELS", default_value = "")]

@@ -10,8 +10,11 @@ use tokio_util::sync::CancellationToken;
 pub struct WorkerConfig {
     /// Jobs run at once by this worker.
     pub concurrency: usize,
-    /// Most jobs claimed at once (claimed jobs wait `enqueued` for a free slot);
-    /// at least `concurrency`.
+    /// Most jobs held at once: running, and claimed waiting `enqueued` for
+    /// a free slot; at least `concurrency`. Below it the worker claims
+    /// ahead what its slots run in about two claims' round trips, measured
+    /// as it goes: a slot's worth or two for slow jobs, hundreds for many
+    /// short ones.
     pub batch: usize,
     /// Channel capacities, counted across all workers of the database.
     pub channels: Channels,
@@ -45,6 +48,10 @@ pub struct WorkerConfig {
     pub retention: Option<Duration>,
 }
 
+/// The most jobs a worker holds at once by default (see
+/// [`WorkerConfig::batch`]).
+pub const DEFAULT_BATCH: usize = 1024;
+
 /// How long workers keep finished jobs by default.
 pub const DEFAULT_RETENTION: Duration = Duration::from_secs(30 * 86_400);
 
@@ -52,7 +59,7 @@ impl Default for WorkerConfig {
     fn default() -> Self {
         WorkerConfig {
             concurrency: 4,
-            batch: 32,
+            batch: DEFAULT_BATCH,
             channels: Channels::default(),
             until_idle: false,
             idle_horizon: Duration::ZERO,

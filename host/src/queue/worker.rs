@@ -5,6 +5,7 @@
 
 use super::config::{WorkerConfig, WorkerStats, default_name};
 use super::executor::Executor;
+use super::prefetch::Prefetch;
 use super::recorder::{self, Recorder};
 use super::run::{self, Ended};
 use crate::store::{Dialect, JobRow, Store, now_ms};
@@ -76,7 +77,8 @@ async fn work(
         executor,
         config,
         concurrency: config.concurrency.max(1),
-        batch: config.batch.max(config.concurrency.max(1)),
+        prefetch: Prefetch::new(config.concurrency, config.batch),
+        ended: 0,
         recorder: Recorder::start(store.clone()),
         store,
         name,
@@ -137,7 +139,10 @@ struct Worker<'a> {
     executor: Arc<dyn Executor>,
     config: &'a WorkerConfig,
     concurrency: usize,
-    batch: usize,
+    /// How many jobs to claim, and when.
+    prefetch: Prefetch,
+    /// Jobs ended on this worker so far (each try counts).
+    ended: u64,
     store: Store,
     name: String,
     recorder: Recorder,
@@ -206,20 +211,18 @@ impl Worker<'_> {
         })
     }
 
-    /// Begin a claim when fewer than half a batch of jobs wait (one claim
-    /// at a time): a claim may wait for the database's write lock behind
-    /// a batch of outcomes, and a slot's worth of short jobs runs out well
-    /// before that. It runs beside the jobs: see [`Claiming`].
+    /// Begin a claim when the jobs waiting for a slot may run out before it
+    /// answers (one claim at a time; see [`Prefetch`]). It runs beside the
+    /// jobs: see [`Claiming`].
     fn claim(&mut self) {
-        let held = self.waiting.len() + self.running.len();
-        if self.claiming.is_some()
-            || self.waiting.len() >= (self.batch / 2).max(self.concurrency)
-            || held >= self.batch
-            || self.drained()
-        {
+        if self.claiming.is_some() || self.drained() {
             return;
         }
-        let want = self.batch - held;
+        let held = self.waiting.len() + self.running.len();
+        let Some(want) = self.prefetch.want(self.waiting.len(), held) else {
+            return;
+        };
+        self.prefetch.claim_began(self.ended, held);
         let generation = self.store.wake_generation();
         let (store, name, lease) = (self.store.clone(), self.name.clone(), self.config.lease);
         let channels = self.config.channels.clone();
@@ -251,6 +254,7 @@ impl Worker<'_> {
         };
         match answer {
             Ok(Ok(jobs)) => {
+                self.prefetch.claim_answered(want, jobs.len(), self.ended);
                 self.drained_at = (jobs.len() < want).then(|| (generation, Instant::now()));
                 self.waiting.extend(jobs);
             }
@@ -293,6 +297,9 @@ impl Worker<'_> {
                 .spawn(async move { run::run(&*executor, &job, base, &report, &metrics).await });
             self.running_ids.insert(handle.id(), key);
         }
+        if self.running.len() < self.concurrency && self.claiming.is_some() {
+            self.prefetch.starving();
+        }
     }
 
     /// A job's task ended.
@@ -304,6 +311,7 @@ impl Worker<'_> {
             Some(Ok((id, ended))) => {
                 self.running_ids.remove(&id);
                 self.stats.count(&ended);
+                self.ended += 1;
                 if let Ended::Retried(Some(instance)) = &ended {
                     self.store.metrics().snoozed(instance);
                     // A claim that began before the snooze may bring jobs of
@@ -314,6 +322,7 @@ impl Worker<'_> {
             }
             Some(Err(e)) => {
                 self.running_ids.remove(&e.id());
+                self.ended += 1;
                 tracing::error!("a job task panicked: {e}");
             }
             None => {}
