@@ -84,7 +84,8 @@ pub struct Settings {
     pub enqueue_batch: usize,
     /// Jobs run at once (`QUEUE_BENCH_CONCURRENCY`, default 16).
     pub concurrency: usize,
-    /// Jobs claimed at once (`QUEUE_BENCH_BATCH`, default 256).
+    /// Most jobs a worker holds at once (`QUEUE_BENCH_BATCH`, default
+    /// Ferry's own, 1024; apalis gets it as its buffer).
     pub batch: usize,
     /// PostgreSQL database (`QUEUE_BENCH_POSTGRES`, default
     /// `postgres://postgres@127.0.0.1:5432/test`; `none` skips PostgreSQL).
@@ -123,7 +124,7 @@ impl Settings {
             runs: number("QUEUE_BENCH_RUNS", 3)?.max(1),
             enqueue_batch: number("QUEUE_BENCH_ENQUEUE_BATCH", 1000)?.max(1),
             concurrency: number("QUEUE_BENCH_CONCURRENCY", 16)?.max(1),
-            batch: number("QUEUE_BENCH_BATCH", 256)?.max(1),
+            batch: number("QUEUE_BENCH_BATCH", ferry::queue::DEFAULT_BATCH)?.max(1),
             postgres: (postgres != "none").then_some(postgres),
             only: std::env::var("QUEUE_BENCH_ONLY").ok(),
             wakeups: number("QUEUE_BENCH_WAKEUPS", 200)?,
