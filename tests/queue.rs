@@ -250,15 +250,7 @@ async fn storing_many_jobs_at_once_answers_each_ones_id_in_order() {
 async fn a_rounds_started_marks_and_outcomes_are_written_together_and_fenced_alike() {
     let (_dir, ferry) = hostile_lab().await;
     let store = ferry.store();
-    let mut ids = Vec::new();
-    for n in 0..3 {
-        ids.push(
-            ferry
-                .enqueue(&NewJob::new("lab", "ok", &json!({ "n": n })))
-                .await
-                .unwrap(),
-        );
-    }
+    let ids = enqueue_ok(&ferry, 3).await;
     let claimed = claim(&ferry, 3, Duration::from_secs(60)).await;
     let token = |id: i64| {
         claimed

@@ -245,6 +245,17 @@ pub async fn hostile_lab_with(configure: impl FnOnce(&mut EngineConfig)) -> (Tem
     (dir, ferry)
 }
 
+/// Enqueue `n` jobs `ok` of the `lab` instance (payloads `{"n": 0}`,
+/// `{"n": 1}`…): their ids, in order.
+pub async fn enqueue_ok(ferry: &Ferry, n: usize) -> Vec<i64> {
+    let mut ids = Vec::with_capacity(n);
+    for i in 0..n {
+        let job = ferry::store::NewJob::new("lab", "ok", &serde_json::json!({ "n": i }));
+        ids.push(ferry.enqueue(&job).await.expect("enqueue"));
+    }
+    ids
+}
+
 /// `manifest` with `entries` (lines like `allowed_hosts = [...]`) added to its
 /// `[capabilities]` table, which is created when the manifest has none (a
 /// TOML table cannot be opened twice).

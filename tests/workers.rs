@@ -301,15 +301,7 @@ async fn a_slow_job_does_not_hold_up_the_other_slots_or_maintenance() {
         store.job(slow).await.unwrap().progress_done.unwrap_or(0) > 0
     })
     .await;
-    let mut short = Vec::new();
-    for i in 0..20 {
-        short.push(
-            ferry
-                .enqueue(&NewJob::new("lab", "ok", &json!({ "n": i })))
-                .await
-                .unwrap(),
-        );
-    }
+    let mut short = enqueue_ok(&ferry, 20).await;
     short.push(orphan);
     eventually(
         Duration::from_secs(120),
@@ -345,15 +337,7 @@ async fn a_killed_worker_costs_a_try_only_to_the_job_it_was_running() {
     let mut first = NewJob::new("lab", "until-stopped", &json!({}));
     first.priority = 0;
     let running = ferry.enqueue(&first).await.unwrap();
-    let mut short = Vec::new();
-    for i in 0..10 {
-        short.push(
-            ferry
-                .enqueue(&NewJob::new("lab", "ok", &json!({ "n": i })))
-                .await
-                .unwrap(),
-        );
-    }
+    let short = enqueue_ok(&ferry, 10).await;
     let bin = tokio::task::spawn_blocking(ferry_bin).await.unwrap();
     assert!(bin.exists());
     // One slot: the first job runs, the worker claims a few ahead (they

@@ -21,6 +21,7 @@ impl Ferry {
         config: &WorkerConfig,
         on_change: impl FnMut(&WorkerStats) + Send + 'static,
     ) -> crate::Result<WorkerStats> {
+        self.engine().start()?;
         self.prepare_modules().await;
         let executor = Arc::new(FerryExecutor::new(self.clone()));
         // Jobs past the engine's room would only wait for an instance slot,

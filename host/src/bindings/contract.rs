@@ -39,6 +39,14 @@ impl GuestPre {
         }
     }
 
+    /// The engine it was linked for: the one its stores must be made in.
+    pub fn engine(&self) -> &wasmtime::Engine {
+        match self {
+            GuestPre::V0_1(pre) => pre.engine(),
+            GuestPre::V0_2(pre) => pre.engine(),
+        }
+    }
+
     /// A fresh instance in `store`.
     pub async fn instantiate_async(&self, store: Store<'_>) -> wasmtime::Result<Guest> {
         Ok(match self {

@@ -4,16 +4,17 @@
 use super::failure::{Failure, guest_failure, trap_failure};
 use super::scope::CallScope;
 use crate::backend::Resolved;
-use crate::bindings::types;
+use crate::bindings::{GuestPre, types};
 use crate::capabilities::{HostState, InstanceRun, MemoryLimit};
 use std::sync::Arc;
 use std::time::Instant;
 use tracing::Instrument;
 
-/// A fresh store for one instance of `resolved` in `scope`.
+/// A fresh store for one instance of `resolved` (linked as `pre`) in `scope`.
 pub(super) fn new_store(
     scope: &Arc<CallScope>,
     resolved: &Resolved,
+    pre: &GuestPre,
     depth: u32,
 ) -> wasmtime::Store<HostState> {
     let run = InstanceRun {
@@ -29,7 +30,7 @@ pub(super) fn new_store(
         scope.memory_used.clone(),
     );
     let state = HostState::new(resolved.module.name(), Some(run), depth, memory);
-    let mut store = wasmtime::Store::new(scope.engine.wasmtime(), state);
+    let mut store = wasmtime::Store::new(pre.engine(), state);
     scope.engine.limit_store(&mut store);
     stop_at(&mut store, scope.deadline);
     store
@@ -76,7 +77,7 @@ where
             retry_after_ms: None,
         });
     };
-    let mut store = new_store(scope, resolved, depth);
+    let mut store = new_store(scope, resolved, &pre, depth);
     let module = resolved.module.name();
     let metrics = scope.store.metrics();
     let run = async {

@@ -230,7 +230,7 @@ pub(crate) async fn describe(engine: &Engine, pre: &GuestPre, module: &str) -> R
     let _admission = engine.admit().await;
     let memory = MemoryLimit::new(engine.config().memory_limit, Arc::default());
     let state = HostState::new(module, None, 0, memory);
-    let mut store = wasmtime::Store::new(engine.wasmtime(), state);
+    let mut store = wasmtime::Store::new(pre.engine(), state);
     engine.limit_store(&mut store);
     stop_at(&mut store, Instant::now() + Duration::from_secs(10));
     let call = async {

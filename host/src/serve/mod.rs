@@ -58,6 +58,9 @@ pub async fn run(
     worker: Option<WorkerConfig>,
     shutdown: CancellationToken,
 ) -> Result<()> {
+    // Webhooks and direct calls run guests: the instance pool is made now,
+    // so that one this machine cannot hold fails the start, not a call.
+    ferry.engine().start()?;
     let address = listener.local_addr().ok();
     let app = router_with(ferry.clone(), options);
     let stop = shutdown.clone();
