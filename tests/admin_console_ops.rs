@@ -315,3 +315,85 @@ async fn modules_and_cron_schedules_are_listed() {
     let missing = viewer.cron_schedules(Some("nope")).await.unwrap_err();
     assert_eq!(ferry::admin::http_status(&missing), 404);
 }
+
+/// The jobs list holds running jobs in their place, newest first, whatever
+/// the filter: on PostgreSQL the console's indexes leave claimed and running
+/// jobs out, so the list reads them apart and merges them in.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_jobs_list_merges_running_jobs_in_newest_first() {
+    let (_dir, ferry) = fresh(|_| {}).await;
+    let store = ferry.store();
+    let lease = std::time::Duration::from_secs(60);
+    let enqueue = |instance: &'static str| async move {
+        let job = ferry::store::NewJob::new(instance, "sync", &serde_json::json!({}));
+        store.enqueue(&job).await.unwrap()
+    };
+    // Oldest to newest: done, started, pending, enqueued (claimed), pending.
+    let done = enqueue("acme").await;
+    assert_eq!(claim(&ferry, 1, lease).await[0].id, done);
+    store.set_job_done(done, None).await.unwrap();
+    let started = enqueue("acme").await;
+    let claimed = claim(&ferry, 1, lease).await;
+    let token = claimed[0].lease_token.unwrap();
+    store
+        .mark_started(&[(started, token, now_ms())])
+        .await
+        .unwrap();
+    let pending = enqueue("acme").await;
+    let beta = enqueue("beta").await;
+    let enqueued = claim(&ferry, 1, lease).await[0].id;
+    assert_eq!(enqueued, pending, "claims take the oldest first");
+    let newest = enqueue("acme").await;
+
+    let ids = |filter: JobFilter| async move {
+        let listed: Vec<i64> = store
+            .list_jobs(&filter)
+            .await
+            .unwrap()
+            .iter()
+            .map(|j| j.id)
+            .collect();
+        let bulk = store.job_ids(&filter, filter.limit).await.unwrap();
+        assert_eq!(listed, bulk, "the list and a bulk action see one set");
+        listed
+    };
+    let all = JobFilter::default();
+    assert_eq!(
+        ids(all.clone()).await,
+        [newest, beta, pending, started, done]
+    );
+    let acme = JobFilter {
+        instance: Some("acme".into()),
+        ..JobFilter::default()
+    };
+    assert_eq!(ids(acme.clone()).await, [newest, pending, started, done]);
+    let page = JobFilter {
+        limit: 2,
+        before: Some(beta),
+        ..acme.clone()
+    };
+    assert_eq!(
+        ids(page).await,
+        [pending, started],
+        "the next page, two rows"
+    );
+    for (state, want) in [
+        (JobState::Started, vec![started]),
+        (JobState::Enqueued, vec![pending]),
+        (JobState::Pending, vec![newest]),
+        (JobState::Done, vec![done]),
+    ] {
+        let filter = JobFilter {
+            state: Some(state),
+            ..acme.clone()
+        };
+        assert_eq!(ids(filter).await, want, "{state}");
+    }
+    let since = JobFilter {
+        since: Some(0),
+        name: Some("sync".into()),
+        limit: 3,
+        ..JobFilter::default()
+    };
+    assert_eq!(ids(since).await, [newest, beta, pending]);
+}

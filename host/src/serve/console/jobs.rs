@@ -392,7 +392,7 @@ fn actions(state: JobState, has_steps: bool) -> Vec<(&'static str, &'static str)
     if matches!(state, JobState::Pending | JobState::Paused) {
         all.push(("cancel", "Cancel"));
     }
-    if matches!(state, JobState::Started | JobState::Enqueued) {
+    if state.is_running() {
         all.push(("stop", "Stop"));
     }
     if matches!(

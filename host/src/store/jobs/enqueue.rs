@@ -1,7 +1,7 @@
 //! Enqueueing: jobs are stored durably before anything runs them.
 
 use super::super::{Dialect, Store, now_ms};
-use super::{NewJob, insert_row, merge_payloads};
+use super::{InsertRow, NewJob, merge_payloads};
 use crate::error::Result;
 
 /// The columns a new job sets.
@@ -25,7 +25,7 @@ const INSERT_ONE: &str = concat!(
 );
 
 /// Plain new jobs travel as one JSON array of objects (`$1`, see
-/// `insert_row`) with their creation time as `$2`: on SQLite each object is
+/// `InsertRow`) with their creation time as `$2`: on SQLite each object is
 /// taken out once (`MATERIALIZED`) rather than parsed again for every column.
 /// No `RETURNING`: one statement holding the write lock gives its rows
 /// consecutive ids (`AUTOINCREMENT`: one more than the largest ever), so the
@@ -50,13 +50,16 @@ const INSERT_MANY_SQLITE: &str = concat!(
      FROM e) AS v"
 );
 
-/// [`INSERT_MANY_SQLITE`] on PostgreSQL (the store's `Any` pool binds no arrays).
+/// [`INSERT_MANY_SQLITE`] on PostgreSQL (the store's `Any` pool binds no
+/// arrays). `json`, not `jsonb`: the batch is read once, in order, and
+/// `jsonb_to_recordset` first builds the whole binary document (2.1x the
+/// server's time for 500 rows, 3.0 against 1.45 ms).
 const INSERT_MANY_POSTGRES: &str = concat!(
     "INSERT INTO jobs (",
     insert_columns!(),
     ", state, created_at) SELECT ",
     insert_columns!(),
-    ", 'pending', $2 FROM jsonb_to_recordset(($1)::jsonb) AS v(\
+    ", 'pending', $2 FROM json_to_recordset(($1)::json) AS v(\
      instance text, name text, payload text, priority bigint, eta bigint, max_retries bigint, \
      retry_pattern text, identity_key text, merge_key text, channel text, description text, \
      user_name text, pinned_module text, pinned_hash text, pin_policy text, group_name text, \
@@ -98,16 +101,12 @@ impl Store {
         });
         // Plain jobs travel as one JSON array in one statement.
         for chunk in plain.chunks(500) {
-            let rows: Vec<serde_json::Value> = chunk
+            let rows: Vec<InsertRow> = chunk
                 .iter()
-                .map(|&i| insert_row(&jobs[i]))
+                .map(|&i| InsertRow::of(&jobs[i]))
                 .collect::<Result<_>>()?;
             let stored = self
-                .insert_plain(
-                    &mut tx,
-                    serde_json::Value::Array(rows).to_string(),
-                    chunk.len(),
-                )
+                .insert_plain(&mut tx, serde_json::to_string(&rows)?, chunk.len())
                 .await?;
             for (&i, id) in chunk.iter().zip(stored) {
                 ids[i] = id;
@@ -123,7 +122,7 @@ impl Store {
         Ok(ids)
     }
 
-    /// Insert `n` plain jobs (`batch`, a JSON array of [`insert_row`]s) in
+    /// Insert `n` plain jobs (`batch`, a JSON array of [`InsertRow`]s) in
     /// the transaction `tx`; their ids, in the batch's order.
     async fn insert_plain(
         &self,

@@ -20,7 +20,7 @@ pub(crate) use driver::write_outbox;
 pub use exchange::{
     Candidate, ClaimLoad, Completion, CursorWrite, FailedTry, OutboxWrite, Recorded,
 };
-use model::insert_row;
+use model::InsertRow;
 pub use model::{
     Dependency, JobFilter, JobRow, JobState, LogLine, NewJob, Pin, PinPolicy, RetryPattern,
 };

@@ -40,6 +40,11 @@ impl JobState {
             JobState::Paused => "paused",
         }
     }
+    /// Held by a worker: claimed (`enqueued`) or `started`.
+    pub fn is_running(self) -> bool {
+        matches!(self, JobState::Enqueued | JobState::Started)
+    }
+
     /// Parse a stored name.
     pub fn parse(s: &str) -> Result<Self> {
         Ok(match s {
@@ -383,28 +388,59 @@ pub struct LogLine {
 }
 
 /// A new job as one object of a batch (see `enqueue_many`): keys are the
-/// columns it sets.
-pub(super) fn insert_row(j: &NewJob) -> Result<serde_json::Value> {
-    Ok(serde_json::json!({
-        "instance": j.instance,
-        "name": j.name,
-        "payload": j.payload,
-        "priority": j.priority,
-        "eta": j.eta,
-        "max_retries": j.max_retries,
-        "retry_pattern": j.retry_pattern.as_ref().map(serde_json::to_string).transpose()?,
-        "identity_key": j.identity_key,
-        "merge_key": j.merge_key,
-        "channel": j.channel,
-        "description": j.description,
-        "user_name": j.user,
-        "triggered_by": j.trigger.as_str(),
-        "pinned_module": j.pin.as_ref().map(|p| &p.module),
-        "pinned_hash": j.pin.as_ref().map(|p| &p.hash),
-        "pin_policy": j.pin_policy.as_str(),
-        "group_name": j.group,
-        "has_deps": i64::from(!j.depends_on.is_empty() || !j.after_groups.is_empty()),
-    }))
+/// columns it sets. Serialised straight from the job's fields (a
+/// `serde_json::Value` per job was a map of 18 allocations, built to be
+/// written out once).
+#[derive(Serialize)]
+pub(super) struct InsertRow<'a> {
+    instance: &'a str,
+    name: &'a str,
+    payload: &'a str,
+    priority: i64,
+    eta: Option<i64>,
+    max_retries: i64,
+    retry_pattern: Option<String>,
+    identity_key: Option<&'a str>,
+    merge_key: Option<&'a str>,
+    channel: &'a str,
+    description: &'a str,
+    user_name: &'a str,
+    triggered_by: &'static str,
+    pinned_module: Option<&'a str>,
+    pinned_hash: Option<&'a str>,
+    pin_policy: &'static str,
+    group_name: Option<&'a str>,
+    has_deps: i64,
+}
+
+impl<'a> InsertRow<'a> {
+    /// The row of `j`.
+    pub(super) fn of(j: &'a NewJob) -> Result<Self> {
+        Ok(InsertRow {
+            instance: &j.instance,
+            name: &j.name,
+            payload: &j.payload,
+            priority: j.priority,
+            eta: j.eta,
+            max_retries: j.max_retries,
+            retry_pattern: j
+                .retry_pattern
+                .as_ref()
+                .map(serde_json::to_string)
+                .transpose()?,
+            identity_key: j.identity_key.as_deref(),
+            merge_key: j.merge_key.as_deref(),
+            channel: &j.channel,
+            description: &j.description,
+            user_name: &j.user,
+            triggered_by: j.trigger.as_str(),
+            pinned_module: j.pin.as_ref().map(|p| p.module.as_str()),
+            pinned_hash: j.pin.as_ref().map(|p| p.hash.as_str()),
+            pin_policy: j.pin_policy.as_str(),
+            group_name: j.group.as_deref(),
+            has_deps: i64::from(!j.depends_on.is_empty() || !j.after_groups.is_empty()),
+        })
+    }
 }
 
 /// Calls the macro `$then` with the columns of a stored job, the one list

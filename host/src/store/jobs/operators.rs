@@ -98,7 +98,7 @@ impl Store {
                 )));
             }
         }
-        if matches!(job.state, JobState::Enqueued | JobState::Started) {
+        if job.state.is_running() {
             return Err(Error::Conflict(format!(
                 "job {id} is {}: it is running already (ask it to stop with `ferry jobs stop {id}`)",
                 job.state

@@ -3,9 +3,20 @@
 //! so that the database can walk the index of the one that narrows most
 //! (`jobs_state_id`, `jobs_instance_id`, … end in the id: newest first is the
 //! index order).
+//!
+//! On PostgreSQL those indexes leave claimed and running jobs out (migration
+//! 0020: a claim then writes two index entries instead of eight), so a list
+//! that may hold running jobs reads them apart and merges them in: at most
+//! the workers' slots, found through `jobs_state_instance`.
 
 use super::super::{Dialect, Store};
-use super::{JOB_COLUMNS, JobFilter, JobRow, job};
+use super::{JOB_COLUMNS, JobFilter, JobRow, JobState, job};
+
+/// Jobs a worker holds (claimed or running): left out of the console's
+/// indexes on PostgreSQL (migration 0020).
+const RUNNING: &str = "state IN ('enqueued', 'started')";
+/// Every other job: pending, paused or finished.
+const NOT_RUNNING: &str = "state NOT IN ('enqueued', 'started')";
 use crate::error::Result;
 
 /// A value bound to a `$N` parameter of a filter query.
@@ -84,6 +95,13 @@ impl Conditions {
         }
     }
 
+    /// ` WHERE … AND extra`: the clause with one more fixed condition.
+    pub(in crate::store) fn clause_and(&self, extra: &str) -> String {
+        let mut sql = self.sql.clone();
+        sql.push(extra.to_string());
+        format!(" WHERE {}", sql.join(" AND "))
+    }
+
     /// How many values are bound.
     pub(in crate::store) fn count(&self) -> usize {
         self.values.len()
@@ -144,11 +162,7 @@ impl Store {
     /// Jobs matching `filter`, newest first (see [`JobFilter`]).
     pub async fn list_jobs(&self, filter: &JobFilter) -> Result<Vec<JobRow>> {
         let when = self.job_conditions(filter);
-        let sql = format!(
-            "SELECT {JOB_COLUMNS} FROM jobs{} ORDER BY id DESC LIMIT {}",
-            when.clause(),
-            when.next_param()
-        );
+        let sql = self.newest_first(JOB_COLUMNS, filter, &when);
         let rows = when
             .bind(sqlx::query(&sql))
             .bind(i64::from(filter.limit))
@@ -161,16 +175,44 @@ impl Store {
     /// newest first: the set a bulk action works on.
     pub async fn job_ids(&self, filter: &JobFilter, max: u32) -> Result<Vec<i64>> {
         let when = self.job_conditions(filter);
-        let sql = format!(
-            "SELECT id FROM jobs{} ORDER BY id DESC LIMIT {}",
-            when.clause(),
-            when.next_param()
-        );
+        let sql = self.newest_first("id", filter, &when);
         Ok(when
             .bind_scalar(sqlx::query_scalar(&sql))
             .bind(i64::from(max))
             .fetch_all(self.pool())
             .await?)
+    }
+
+    /// `SELECT columns FROM jobs WHERE … ORDER BY id DESC LIMIT $N`, the
+    /// limit being the parameter after `when`'s values.
+    ///
+    /// On PostgreSQL, running jobs are not in the console's indexes: the
+    /// finished and pending ones come from those, the running ones from the
+    /// state index, and the two lists are merged. The running part sorts by
+    /// `id + 0` so that the planner cannot walk the primary key back looking
+    /// for running jobs that match (it would read the whole table when none
+    /// do): it reads the running jobs that match, at most the workers' slots,
+    /// and sorts them.
+    fn newest_first(&self, columns: &str, filter: &JobFilter, when: &Conditions) -> String {
+        let limit = when.next_param();
+        let running = filter.state.is_some_and(JobState::is_running);
+        match self.dialect() {
+            Dialect::Postgres if running => format!(
+                "SELECT {columns} FROM jobs{} ORDER BY id + 0 DESC LIMIT {limit}",
+                when.clause()
+            ),
+            Dialect::Postgres if filter.state.is_none() => format!(
+                "SELECT * FROM ((SELECT {columns} FROM jobs{} ORDER BY id DESC LIMIT {limit}) \
+                 UNION ALL (SELECT {columns} FROM jobs{} ORDER BY id + 0 DESC LIMIT {limit})) AS j \
+                 ORDER BY id DESC LIMIT {limit}",
+                when.clause_and(NOT_RUNNING),
+                when.clause_and(RUNNING),
+            ),
+            _ => format!(
+                "SELECT {columns} FROM jobs{} ORDER BY id DESC LIMIT {limit}",
+                when.clause()
+            ),
+        }
     }
 
     /// The WHERE clause of `filter` (its `limit` aside).
