@@ -4,16 +4,18 @@
 //! (`jobs_state_id`, `jobs_instance_id`, … end in the id: newest first is the
 //! index order).
 //!
-//! On PostgreSQL those indexes leave claimed and running jobs out (migration
-//! 0020: a claim then writes two index entries instead of eight), so a list
-//! that may hold running jobs reads them apart and merges them in: at most
-//! the workers' slots, found through `jobs_state_instance`.
+//! On PostgreSQL the indexes by instance, name, trigger and creation time
+//! leave claimed and running jobs out (migration 0020: a claim then writes
+//! three index entries instead of eight), so a list filtered on one of those
+//! reads the running jobs apart and merges them in: at most the workers'
+//! slots, found through the state indexes.
 
 use super::super::{Dialect, Store};
-use super::{JOB_COLUMNS, JobFilter, JobRow, JobState, job};
+use super::{JOB_COLUMNS, JobFilter, JobRow, job};
 
 /// Jobs a worker holds (claimed or running): left out of the console's
-/// indexes on PostgreSQL (migration 0020).
+/// indexes by instance, name, trigger and creation time on PostgreSQL
+/// (migration 0020).
 const RUNNING: &str = "state IN ('enqueued', 'started')";
 /// Every other job: pending, paused or finished.
 const NOT_RUNNING: &str = "state NOT IN ('enqueued', 'started')";
@@ -186,32 +188,35 @@ impl Store {
     /// `SELECT columns FROM jobs WHERE … ORDER BY id DESC LIMIT $N`, the
     /// limit being the parameter after `when`'s values.
     ///
-    /// On PostgreSQL, running jobs are not in the console's indexes: the
-    /// finished and pending ones come from those, the running ones from the
-    /// state index, and the two lists are merged. The running part sorts by
-    /// `id + 0` so that the planner cannot walk the primary key back looking
-    /// for running jobs that match (it would read the whole table when none
-    /// do): it reads the running jobs that match, at most the workers' slots,
-    /// and sorts them.
+    /// On PostgreSQL, running jobs are not in the indexes by instance, name,
+    /// trigger and creation time. A list filtered on one of those, in no
+    /// state, takes the others from that index and the running ones from the
+    /// state indexes, and merges the two. The running part sorts by `id + 0`
+    /// so that the planner cannot walk the primary key back looking for
+    /// running jobs that match (it reads the whole table when none do): it
+    /// reads the running jobs that match, at most the workers' slots, and
+    /// sorts them. Other lists walk the primary key or `jobs_state_id`, which
+    /// hold every job.
     fn newest_first(&self, columns: &str, filter: &JobFilter, when: &Conditions) -> String {
         let limit = when.next_param();
-        let running = filter.state.is_some_and(JobState::is_running);
-        match self.dialect() {
-            Dialect::Postgres if running => format!(
-                "SELECT {columns} FROM jobs{} ORDER BY id + 0 DESC LIMIT {limit}",
-                when.clause()
-            ),
-            Dialect::Postgres if filter.state.is_none() => format!(
+        let narrowed = filter.instance.is_some()
+            || filter.name.is_some()
+            || filter.trigger.is_some()
+            || filter.since.is_some()
+            || filter.until.is_some();
+        if self.dialect() == Dialect::Postgres && filter.state.is_none() && narrowed {
+            format!(
                 "SELECT * FROM ((SELECT {columns} FROM jobs{} ORDER BY id DESC LIMIT {limit}) \
                  UNION ALL (SELECT {columns} FROM jobs{} ORDER BY id + 0 DESC LIMIT {limit})) AS j \
                  ORDER BY id DESC LIMIT {limit}",
                 when.clause_and(NOT_RUNNING),
                 when.clause_and(RUNNING),
-            ),
-            _ => format!(
+            )
+        } else {
+            format!(
                 "SELECT {columns} FROM jobs{} ORDER BY id DESC LIMIT {limit}",
                 when.clause()
-            ),
+            )
         }
     }
 
