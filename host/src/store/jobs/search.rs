@@ -12,6 +12,7 @@
 
 use super::super::{Dialect, Store};
 use super::{JOB_COLUMNS, JobFilter, JobRow, job};
+use crate::error::Result;
 
 /// Jobs a worker holds (claimed or running): left out of the console's
 /// indexes by instance, name, trigger and creation time on PostgreSQL
@@ -19,7 +20,6 @@ use super::{JOB_COLUMNS, JobFilter, JobRow, job};
 const RUNNING: &str = "state IN ('enqueued', 'started')";
 /// Every other job: pending, paused or finished.
 const NOT_RUNNING: &str = "state NOT IN ('enqueued', 'started')";
-use crate::error::Result;
 
 /// A value bound to a `$N` parameter of a filter query.
 enum Bound {
