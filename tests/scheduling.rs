@@ -108,7 +108,7 @@ async fn channel_capacity_caps_jobs_running_at_once_across_workers() {
         async move {
             ferry
                 .store()
-                .claim_jobs(worker, 10, Duration::from_secs(60), true, |load, c| {
+                .claim_jobs_within(worker, 10, Duration::from_secs(60), |load, c| {
                     channels.pick(load, c, 10)
                 })
                 .await

@@ -190,9 +190,7 @@ pub fn ferry_cli(ferry: &Ferry, env: &[(&str, &str)], args: &[&str]) -> (bool, S
 pub async fn claim(ferry: &Ferry, max: usize, lease: Duration) -> Vec<ferry::store::JobRow> {
     ferry
         .store()
-        .claim_jobs("test", max, lease, false, |_, c| {
-            c.iter().map(|c| c.id).collect()
-        })
+        .claim_jobs("test", max, lease)
         .await
         .expect("claim")
 }

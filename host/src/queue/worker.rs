@@ -227,15 +227,15 @@ impl Worker<'_> {
         let (store, name, lease) = (self.store.clone(), self.name.clone(), self.config.lease);
         let channels = self.config.channels.clone();
         let task = tokio::spawn(async move {
-            store
-                .claim_jobs(
-                    &name,
-                    want,
-                    lease,
-                    channels.is_capped(),
-                    |load, candidates| channels.pick(load, candidates, want),
-                )
-                .await
+            if channels.is_capped() {
+                store
+                    .claim_jobs_within(&name, want, lease, |load, candidates| {
+                        channels.pick(load, candidates, want)
+                    })
+                    .await
+            } else {
+                store.claim_jobs(&name, want, lease).await
+            }
         });
         self.claiming = Some(Claiming {
             task,

@@ -21,20 +21,31 @@ const INSERT_LOGS_POSTGRES: &str = "INSERT INTO job_logs (job_id, attempt, at, l
 
 impl Store {
     /// Claim up to `max` ready jobs (pending, eta reached, dependencies done,
-    /// instance not snoozed), best priority first, for `worker` under a new
-    /// lease of `lease`. `pick` chooses among the candidates in order, knowing
-    /// what runs now per channel (capacity); with `pick` = all, it takes the
-    /// first `max`. Returns the jobs, each carrying the claim's token.
+    /// instance not snoozed), the first in run order (best priority first),
+    /// for `worker` under a new lease of `lease`. Returns the jobs, each
+    /// carrying the claim's token.
     pub async fn claim_jobs(
         &self,
         worker: &str,
         max: usize,
         lease: Duration,
-        with_load: bool,
+    ) -> Result<Vec<JobRow>> {
+        self.queue.claim(worker, max, lease, None).await
+    }
+
+    /// [`Store::claim_jobs`] where capacity counts: `pick` chooses among the
+    /// ready jobs in run order, knowing what runs now per channel across all
+    /// workers (claims that count take turns, so two workers cannot both
+    /// fill the last slot).
+    pub async fn claim_jobs_within(
+        &self,
+        worker: &str,
+        max: usize,
+        lease: Duration,
         pick: impl FnOnce(&ClaimLoad, &[Candidate]) -> Vec<i64> + Send,
     ) -> Result<Vec<JobRow>> {
         self.queue
-            .claim(worker, max, lease, with_load, Box::new(pick))
+            .claim(worker, max, lease, Some(Box::new(pick)))
             .await
     }
 

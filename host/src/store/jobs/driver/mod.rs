@@ -38,15 +38,16 @@ pub(crate) type Pick<'a> = Box<dyn FnOnce(&ClaimLoad, &[Candidate]) -> Vec<i64> 
 
 /// The claim side of the queue on one database.
 pub(crate) trait QueueDriver: Send + Sync + fmt::Debug {
-    /// Claim up to `max` ready jobs for `worker` under a new lease (see
-    /// [`crate::store::Store::claim_jobs`]).
+    /// Claim up to `max` ready jobs for `worker` under a new lease: the
+    /// first in run order, or those `pick` chooses knowing the load per
+    /// channel (see [`crate::store::Store::claim_jobs`] and
+    /// [`crate::store::Store::claim_jobs_within`]).
     fn claim<'a>(
         &'a self,
         worker: &'a str,
         max: usize,
         lease: Duration,
-        with_load: bool,
-        pick: Pick<'a>,
+        pick: Option<Pick<'a>>,
     ) -> BoxFuture<'a, Result<Vec<JobRow>>>;
 
     /// Mark claimed jobs started: `(id, token, at)`; the ids marked.
@@ -98,10 +99,10 @@ use ready_jobs;
 const RUNNING_PER_CHANNEL: &str =
     "SELECT channel, COUNT(*) FROM jobs WHERE state IN ('enqueued', 'started') GROUP BY channel";
 
-/// How many ready jobs a claim looks at: capacity may turn some candidates
-/// down, so it looks a little further when it counts.
-fn scan(max: usize, with_load: bool) -> i64 {
-    (if with_load { max * 4 } else { max }) as i64
+/// How many ready jobs a claim that counts capacity looks at: capacity may
+/// turn some candidates down, so it looks a little further.
+fn scan(max: usize) -> i64 {
+    (max * 4) as i64
 }
 
 /// The claimed jobs, best first (the order of [`ready_jobs`]).

@@ -1,7 +1,9 @@
 //! The queue on PostgreSQL, on a native pool beside the store's (see the
 //! [module doc](super)): batches are bound as arrays and `UNNEST`ed (claims
-//! too, see `CLAIM`), and ready jobs are locked `FOR UPDATE SKIP LOCKED` so
-//! that workers of many nodes claim side by side.
+//! that count capacity too, see `CLAIM`), and ready jobs are locked `FOR
+//! UPDATE SKIP LOCKED` so that workers of many nodes claim side by side. A
+//! claim with no capacity to count locks, claims and returns its jobs in one
+//! statement (`CLAIM_FIRST`).
 //!
 //! Statements that update a batch of jobs by id test their state as
 //! `(jobs.state …) IS TRUE`, which no index answers, so that the batch
@@ -62,6 +64,19 @@ const CLAIM: &str = concat!(
     "UPDATE jobs SET state = 'enqueued', attempts = jobs.attempts + 1, lease_token = $1, \
      lease_until = $2, worker = $3 FROM UNNEST($4::bigint[]) AS v(claimed_id) \
      WHERE jobs.id = v.claimed_id AND (jobs.state = 'pending') IS TRUE RETURNING ",
+    job_columns!()
+);
+
+/// A claim with no capacity to weigh takes the first `$2` ready jobs: it
+/// locks, claims and returns them in one statement (one round trip, where
+/// a claim that counts capacity needs a transaction of four). The ready
+/// ids are named apart so that `RETURNING`'s columns are the job's alone.
+const CLAIM_FIRST: &str = concat!(
+    "WITH ready AS MATERIALIZED (",
+    ready_jobs!("id AS ready_id", "jobs"),
+    " FOR UPDATE SKIP LOCKED) \
+     UPDATE jobs SET state = 'enqueued', attempts = jobs.attempts + 1, lease_token = $3, \
+     lease_until = $4, worker = $5 FROM ready WHERE jobs.id = ready.ready_id RETURNING ",
     job_columns!()
 );
 
@@ -156,27 +171,60 @@ impl PostgresDriver {
         worker: &str,
         max: usize,
         lease: Duration,
-        with_load: bool,
-        pick: Pick<'_>,
+        pick: Option<Pick<'_>>,
     ) -> Result<Vec<JobRow>> {
         if max == 0 {
             return Ok(Vec::new());
         }
         let now = now_ms();
+        let token = fastrand::i64(1..i64::MAX);
+        let rows: Vec<StoredJob> = match pick {
+            None => {
+                sqlx::query_as(CLAIM_FIRST)
+                    .bind(now)
+                    .bind(max as i64)
+                    .bind(token)
+                    .bind(now + lease.as_millis() as i64)
+                    .bind(worker)
+                    .fetch_all(&self.pool)
+                    .await?
+            }
+            Some(pick) => {
+                self.claim_within(worker, max, now, token, lease, pick)
+                    .await?
+            }
+        };
+        let jobs = rows
+            .into_iter()
+            .map(StoredJob::into_job)
+            .collect::<Result<_>>()?;
+        Ok(in_run_order(jobs))
+    }
+
+    /// A claim that counts capacity: the load per channel and the ready jobs
+    /// are read under a lock all such claims take, and `pick` chooses.
+    async fn claim_within(
+        &self,
+        worker: &str,
+        max: usize,
+        now: i64,
+        token: i64,
+        lease: Duration,
+        pick: Pick<'_>,
+    ) -> Result<Vec<StoredJob>> {
         let mut tx = self.pool.begin().await?;
-        let mut load = ClaimLoad::default();
-        if with_load {
-            sqlx::query(COUNTING_CLAIMS_TAKE_TURNS)
-                .execute(&mut *tx)
-                .await?;
-            let rows: Vec<(String, i64)> = sqlx::query_as(RUNNING_PER_CHANNEL)
-                .fetch_all(&mut *tx)
-                .await?;
-            load.running = rows.into_iter().collect();
-        }
+        sqlx::query(COUNTING_CLAIMS_TAKE_TURNS)
+            .execute(&mut *tx)
+            .await?;
+        let rows: Vec<(String, i64)> = sqlx::query_as(RUNNING_PER_CHANNEL)
+            .fetch_all(&mut *tx)
+            .await?;
+        let load = ClaimLoad {
+            running: rows.into_iter().collect(),
+        };
         let candidates: Vec<(i64, String)> = sqlx::query_as(READY_JOBS)
             .bind(now)
-            .bind(scan(max, with_load))
+            .bind(scan(max))
             .fetch_all(&mut *tx)
             .await?;
         let candidates: Vec<Candidate> = candidates
@@ -189,7 +237,6 @@ impl PostgresDriver {
             tx.commit().await?;
             return Ok(Vec::new());
         }
-        let token = fastrand::i64(1..i64::MAX);
         let rows: Vec<StoredJob> = sqlx::query_as(CLAIM)
             .bind(token)
             .bind(now + lease.as_millis() as i64)
@@ -198,11 +245,7 @@ impl PostgresDriver {
             .fetch_all(&mut *tx)
             .await?;
         tx.commit().await?;
-        let jobs = rows
-            .into_iter()
-            .map(StoredJob::into_job)
-            .collect::<Result<_>>()?;
-        Ok(in_run_order(jobs))
+        Ok(rows)
     }
 
     async fn mark_started_now(&self, started: &[(i64, i64, i64)]) -> Result<Vec<i64>> {
@@ -333,10 +376,9 @@ impl QueueDriver for PostgresDriver {
         worker: &'a str,
         max: usize,
         lease: Duration,
-        with_load: bool,
-        pick: Pick<'a>,
+        pick: Option<Pick<'a>>,
     ) -> BoxFuture<'a, Result<Vec<JobRow>>> {
-        Box::pin(self.claim_now(worker, max, lease, with_load, pick))
+        Box::pin(self.claim_now(worker, max, lease, pick))
     }
 
     fn mark_started<'a>(

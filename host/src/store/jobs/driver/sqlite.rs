@@ -133,8 +133,7 @@ impl SqliteDriver {
         worker: &str,
         max: usize,
         lease: Duration,
-        with_load: bool,
-        pick: Pick<'_>,
+        pick: Option<Pick<'_>>,
     ) -> Result<Vec<JobRow>> {
         if max == 0 {
             return Ok(Vec::new());
@@ -143,7 +142,7 @@ impl SqliteDriver {
         let _turn = self.write_turn.lock().await;
         let mut tx = self.begin_write().await?;
         let mut load = ClaimLoad::default();
-        if with_load {
+        if pick.is_some() {
             // The write lock is held: no other claim counts meanwhile.
             let rows: Vec<(String, i64)> = sqlx::query_as(RUNNING_PER_CHANNEL)
                 .fetch_all(&mut *tx)
@@ -152,7 +151,11 @@ impl SqliteDriver {
         }
         let candidates: String = sqlx::query_scalar(READY_JOBS)
             .bind(now)
-            .bind(scan(max, with_load))
+            .bind(if pick.is_some() {
+                scan(max)
+            } else {
+                max as i64
+            })
             .fetch_one(&mut *tx)
             .await?;
         let candidates: Vec<(i64, String)> = serde_json::from_str(&candidates)?;
@@ -160,7 +163,10 @@ impl SqliteDriver {
             .into_iter()
             .map(|(id, channel)| Candidate { id, channel })
             .collect();
-        let mut chosen = pick(&load, &candidates);
+        let mut chosen = match pick {
+            Some(pick) => pick(&load, &candidates),
+            None => candidates.iter().map(|c| c.id).collect(),
+        };
         chosen.truncate(max);
         if chosen.is_empty() {
             tx.commit().await?;
@@ -365,10 +371,9 @@ impl QueueDriver for SqliteDriver {
         worker: &'a str,
         max: usize,
         lease: Duration,
-        with_load: bool,
-        pick: Pick<'a>,
+        pick: Option<Pick<'a>>,
     ) -> BoxFuture<'a, Result<Vec<JobRow>>> {
-        Box::pin(self.claim_now(worker, max, lease, with_load, pick))
+        Box::pin(self.claim_now(worker, max, lease, pick))
     }
 
     fn mark_started<'a>(
